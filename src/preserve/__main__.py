@@ -1,0 +1,5 @@
+"""`python -m preserve` runs the command line."""
+
+from preserve.cli import cli
+
+cli()

@@ -1,0 +1,123 @@
+"""Settings, frozen, with named defaults; read from `preserve.toml` in the archive and
+overridden by command-line options. No other module reads settings from anywhere."""
+
+from __future__ import annotations
+
+import os
+import re
+import tomllib
+from dataclasses import dataclass, field, fields, replace
+from datetime import timedelta
+from pathlib import Path
+from typing import Any
+
+from preserve import USER_AGENT
+from preserve.errors import UsageError
+
+DEFAULT_TIMEOUT = 10.0
+DEADLINE_FACTOR = 6
+DEFAULT_MAX_BYTES = 64 * 1024 * 1024
+DEFAULT_MAX_REDIRECTS = 10
+DEFAULT_WORKERS = 8
+DEFAULT_PER_HOST = 2
+DEFAULT_EVERY = timedelta(days=1)
+WARC_ROTATE_BYTES = 1024 * 1024 * 1024
+# Text extraction inflates at most this much of a compressed body: a small gzip must not
+# become gigabytes in memory.
+DEFAULT_MAX_INFLATED = 32 * 1024 * 1024
+
+
+@dataclass(frozen=True)
+class FetchLimits:
+    """How one fetch may behave: timeouts, caps and the private-address guard."""
+
+    timeout: float = DEFAULT_TIMEOUT
+    deadline: float | None = None
+    max_bytes: int = DEFAULT_MAX_BYTES
+    max_redirects: int = DEFAULT_MAX_REDIRECTS
+    allow_private: bool = False
+    user_agent: str = USER_AGENT
+
+    @property
+    def total_deadline(self) -> float:
+        """Seconds a whole fetch (all hops, all bytes) may take."""
+        return self.deadline if self.deadline is not None else DEADLINE_FACTOR * self.timeout
+
+
+@dataclass(frozen=True)
+class Config:
+    """Everything a run needs to know besides its URLs."""
+
+    fetch: FetchLimits = field(default_factory=FetchLimits)
+    workers: int = DEFAULT_WORKERS
+    per_host: int = DEFAULT_PER_HOST
+    depth: int = 1
+    every: timedelta = DEFAULT_EVERY
+    warc_rotate_bytes: int = WARC_ROTATE_BYTES
+    max_inflated: int = DEFAULT_MAX_INFLATED
+
+
+_DURATION = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*([smhdw])\s*$")
+_UNIT_SECONDS = {"s": 1, "m": 60, "h": 3600, "d": 86400, "w": 604800}
+
+
+def parse_duration(text: str) -> timedelta:
+    """`90s`, `15m`, `6h`, `1d`, `2w` → timedelta; anything else is a UsageError."""
+    match = _DURATION.match(text)
+    if not match or float(match.group(1)) <= 0:
+        raise UsageError(f"not a duration: {text!r} (use e.g. 30m, 6h, 1d, 1w)")
+    return timedelta(seconds=float(match.group(1)) * _UNIT_SECONDS[match.group(2)])
+
+
+def format_duration(delta: timedelta) -> str:
+    """The shortest exact spelling of a duration in the units `parse_duration` reads."""
+    seconds = int(delta.total_seconds())
+    for unit in ("w", "d", "h", "m"):
+        if seconds and seconds % _UNIT_SECONDS[unit] == 0:
+            return f"{seconds // _UNIT_SECONDS[unit]}{unit}"
+    return f"{seconds}s"
+
+
+def env_allows_private() -> bool:
+    return os.environ.get("PRESERVE_ALLOW_PRIVATE", "") not in ("", "0", "false", "no")
+
+
+def load_config(archive: Path, **overrides: Any) -> Config:
+    """The archive's `preserve.toml` (if any) with the given overrides (None = not given).
+
+    Keys in the file: timeout, deadline, max_bytes, max_redirects, allow_private, workers,
+    per_host, depth, every ("1d"), max_inflated.
+    """
+    settings: dict[str, Any] = {}
+    path = archive / "preserve.toml"
+    if path.exists():
+        try:
+            settings.update(tomllib.loads(path.read_text(encoding="utf-8")))
+        except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
+            raise UsageError(f"{path}: {exc}") from exc
+    settings.update({k: v for k, v in overrides.items() if v is not None})
+    if env_allows_private():
+        settings["allow_private"] = True
+    fetch_names = {f.name for f in fields(FetchLimits)}
+    config_names = {f.name for f in fields(Config)} - {"fetch"}
+    unknown = set(settings) - fetch_names - config_names
+    if unknown:
+        raise UsageError(f"unknown setting(s): {', '.join(sorted(unknown))}")
+    if isinstance(settings.get("every"), str):
+        settings["every"] = parse_duration(settings["every"])
+    fetch = replace(FetchLimits(), **{k: v for k, v in settings.items() if k in fetch_names})
+    config = replace(
+        Config(fetch=fetch), **{k: v for k, v in settings.items() if k in config_names}
+    )
+    _validate(config)
+    return config
+
+
+def _validate(config: Config) -> None:
+    limits = config.fetch
+    if limits.timeout <= 0 or limits.total_deadline <= 0:
+        raise UsageError("timeout and deadline must be positive")
+    if limits.max_bytes < 1 or limits.max_redirects < 0:
+        raise UsageError("max_bytes must be positive and max_redirects not negative")
+    if config.workers < 1 or config.per_host < 1 or config.depth < 0:
+        raise UsageError("workers and per_host must be at least 1, depth at least 0")

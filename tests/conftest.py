@@ -1,0 +1,29 @@
+"""Shared fixtures: local web sites on 127.0.0.1 and an environment free of PRESERVE_*."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import pytest
+
+from tests.sites import Site
+
+
+@pytest.fixture(autouse=True)
+def clean_env(monkeypatch: pytest.MonkeyPatch) -> None:
+    for name in ("PRESERVE_ARCHIVE", "PRESERVE_ALLOW_PRIVATE"):
+        monkeypatch.delenv(name, raising=False)
+
+
+@pytest.fixture
+def site() -> Iterator[Site]:
+    server = Site()
+    yield server
+    server.close()
+
+
+@pytest.fixture
+def other_site() -> Iterator[Site]:
+    server = Site()
+    yield server
+    server.close()
