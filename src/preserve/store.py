@@ -1,0 +1,271 @@
+"""Every SQL statement: runs, tracked targets, captures with their WARC records and
+citations, closed WARC files. Opens the database in WAL mode and migrates it on open, so a
+fresh archive and an old one behave the same."""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+from collections.abc import Iterator, Sequence
+from dataclasses import asdict, dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from sqlite_utils import Database
+
+from preserve.errors import ArchiveError
+from preserve.migrations import migrations
+
+BUSY_TIMEOUT_MS = 60_000
+
+
+def iso(moment: datetime) -> str:
+    """The one spelling of a time in the database: UTC, microseconds, `Z`; sorts as text."""
+    return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+
+
+def parse_iso(text: str) -> datetime:
+    return datetime.strptime(text, "%Y-%m-%dT%H:%M:%S.%fZ").replace(tzinfo=UTC)
+
+
+@dataclass(frozen=True)
+class RecordRow:
+    """One WARC record written for a capture."""
+
+    hop: int
+    type: str
+    url: str
+    http_status: int | None
+    warc: str
+    offset: int
+    length: int
+    record_id: str
+    record_sha256: str
+    payload_sha256: str | None
+
+
+@dataclass(frozen=True)
+class CitationRow:
+    position: int
+    url: str
+    anchor_text: str
+    context: str
+
+
+@dataclass(frozen=True)
+class NewCapture:
+    """Everything known about one fetched URL, ready to be stored in one transaction."""
+
+    run_id: int
+    url: str
+    role: str
+    depth: int
+    parent_id: int | None
+    started_at: str
+    ended_at: str
+    status: str  # captured | failed
+    error: str | None = None
+    error_detail: str | None = None
+    http_status: int | None = None
+    final_url: str | None = None
+    redirects: str = "[]"
+    headers: str = "[]"
+    peer_ip: str | None = None
+    content_type: str | None = None
+    kind: str | None = None
+    truncated: str | None = None
+    payload_sha256: str | None = None
+    payload_length: int | None = None
+    decoded_sha256: str | None = None
+    text_sha256: str | None = None
+    loose_sha256: str | None = None
+    links_sha256: str | None = None
+    norm_version: int | None = None
+    title: str | None = None
+    record_type: str | None = None
+    warc: str | None = None
+    offset: int | None = None
+    length: int | None = None
+    record_id: str | None = None
+    record_sha256: str | None = None
+    metadata_record_id: str | None = None
+    text: str | None = field(default=None, repr=False)
+    visible_text: str | None = field(default=None, repr=False)
+    records: tuple[RecordRow, ...] = ()
+    citations: tuple[CitationRow, ...] = ()
+
+
+_CAPTURE_COLUMNS = tuple(
+    name for name in NewCapture.__dataclass_fields__ if name not in ("text", "visible_text",
+                                                                      "records", "citations")
+)
+
+
+class Store:
+    """The archive's SQLite database."""
+
+    def __init__(self, path: Path) -> None:
+        try:
+            conn = sqlite3.connect(path, timeout=BUSY_TIMEOUT_MS / 1000, isolation_level=None)
+            self.db = Database(conn)
+            self.db.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
+            self.db.enable_wal()
+            self.db.execute("PRAGMA foreign_keys = ON")
+            self.db.execute("PRAGMA synchronous = NORMAL")
+            migrations.apply(self.db)
+        except sqlite3.DatabaseError as exc:
+            raise ArchiveError(f"cannot open the database {path}: {exc}") from exc
+        self.path = path
+
+    def close(self) -> None:
+        self.db.close()
+
+    # runs -------------------------------------------------------------------------------
+
+    def start_run(self, command: str, options: dict[str, Any], *, started_at: datetime,
+                  tool_version: str, host: str, pid: int) -> int:
+        with self.db.atomic():
+            table = self.db["runs"].insert(
+                {
+                    "command": command,
+                    "started_at": iso(started_at),
+                    "tool_version": tool_version,
+                    "host": host,
+                    "pid": pid,
+                    "options": json.dumps(options, sort_keys=True, default=str),
+                }
+            )
+        return int(table.last_pk)
+
+    def end_run(self, run_id: int, ended_at: datetime) -> None:
+        with self.db.atomic():
+            self.db["runs"].update(run_id, {"ended_at": iso(ended_at)})
+
+    def add_warc_file(self, name: str, run_id: int, *, size: int, sha256: str,
+                      closed_at: datetime) -> None:
+        with self.db.atomic():
+            self.db["warc_files"].upsert(
+                {"name": name, "run_id": run_id, "closed_at": iso(closed_at), "size": size,
+                 "sha256": sha256},
+                pk="name",
+            )
+
+    # captures ---------------------------------------------------------------------------
+
+    def add_capture(self, capture: NewCapture) -> int:
+        """Store a capture with its records, citations and text, all or nothing."""
+        row = {name: getattr(capture, name) for name in _CAPTURE_COLUMNS}
+        with self.db.atomic():
+            capture_id = int(self.db["captures"].insert(row).last_pk)
+            if capture.text_sha256 and capture.text is not None:
+                self.db.execute(
+                    "INSERT OR IGNORE INTO texts (sha256, norm_version, text, visible_text)"
+                    " VALUES (?, ?, ?, ?)",
+                    [capture.text_sha256, capture.norm_version, capture.text,
+                     capture.visible_text],
+                )
+            if capture.records:
+                self.db["records"].insert_all(
+                    {"capture_id": capture_id, **asdict(record)} for record in capture.records
+                )
+            if capture.citations:
+                self.db["citations"].insert_all(
+                    {"capture_id": capture_id, **asdict(citation)}
+                    for citation in capture.citations
+                )
+        return capture_id
+
+    def capture(self, capture_id: int) -> dict[str, Any] | None:
+        rows = list(self.db.query("SELECT * FROM captures WHERE id = ?", [capture_id]))
+        return rows[0] if rows else None
+
+    def text(self, text_sha256: str | None) -> tuple[str, str] | None:
+        """(text, visible_text) stored under a text hash."""
+        if not text_sha256:
+            return None
+        rows = list(self.db.query(
+            "SELECT text, visible_text FROM texts WHERE sha256 = ?", [text_sha256]))
+        return (rows[0]["text"] or "", rows[0]["visible_text"] or "") if rows else None
+
+    def citations(self, capture_id: int) -> list[dict[str, Any]]:
+        return list(self.db.query(
+            "SELECT position, url, anchor_text, context FROM citations"
+            " WHERE capture_id = ? ORDER BY position", [capture_id]))
+
+    def original_for(self, url: str, payload_sha256: str) -> dict[str, Any] | None:
+        """The earliest full response record of this URL with this payload: what a revisit
+        record refers to. Same URL only, since replay tools resolve revisits by URL."""
+        rows = list(self.db.query(
+            "SELECT record_id, url, started_at, warc, offset, length FROM captures"
+            " WHERE url = ? AND payload_sha256 = ? AND record_type = 'response'"
+            " ORDER BY id LIMIT 1", [url, payload_sha256]))
+        return rows[0] if rows else None
+
+    def history(self, url: str) -> list[dict[str, Any]]:
+        return list(self.db.query(
+            "SELECT * FROM captures WHERE url = ? AND role != 'probe' ORDER BY started_at, id",
+            [url]))
+
+    def captures_of_run(self, run_id: int) -> list[dict[str, Any]]:
+        return list(self.db.query(
+            "SELECT * FROM captures WHERE run_id = ? ORDER BY id", [run_id]))
+
+    def records(self) -> Iterator[dict[str, Any]]:
+        yield from self.db.query("SELECT * FROM records ORDER BY warc, offset")
+
+    # targets ----------------------------------------------------------------------------
+
+    def track(self, url: str, *, role: str, every_seconds: int, now: datetime,
+              cited_by: str | None = None, baseline_capture_id: int | None = None) -> None:
+        """Track a URL for checks. An existing target keeps its role ("article" wins over
+        "citation") and its schedule unless this call is for an article."""
+        existing = self.target(url)
+        with self.db.atomic():
+            if existing is None:
+                self.db["targets"].insert({
+                    "url": url, "role": role, "every_seconds": every_seconds,
+                    "added_at": iso(now), "next_due": iso(now), "cited_by": cited_by,
+                    "baseline_capture_id": baseline_capture_id,
+                })
+                return
+            update: dict[str, Any] = {}
+            if role == "article":
+                update.update(role="article", every_seconds=every_seconds)
+            if baseline_capture_id is not None:
+                update["baseline_capture_id"] = baseline_capture_id
+            if update:
+                self.db["targets"].update(url, update)
+
+    def target(self, url: str) -> dict[str, Any] | None:
+        rows = list(self.db.query("SELECT * FROM targets WHERE url = ?", [url]))
+        return rows[0] if rows else None
+
+    def targets(self, urls: Sequence[str] | None = None) -> list[dict[str, Any]]:
+        if urls is None:
+            return list(self.db.query("SELECT * FROM targets ORDER BY added_at, url"))
+        return [t for url in urls if (t := self.target(url)) is not None]
+
+    def set_state(self, url: str, state: str, reason: str | None, now: datetime, *,
+                  confirmed: bool = False, changed: bool = True) -> None:
+        """Record a target's latest outcome (denormalised here so `status` stays fast)."""
+        update: dict[str, Any] = {"state": state, "reason": reason,
+                                  "confirmed": int(confirmed), "last_checked_at": iso(now)}
+        if changed:
+            update["last_change_at"] = iso(now)
+        with self.db.atomic():
+            self.db["targets"].update(url, update)
+
+    def set_schedule(self, url: str, every_seconds: int, *, include_citations: bool) -> int:
+        """Set a target's interval (and that of the citations it brought in); returns how
+        many targets changed."""
+        with self.db.atomic():
+            count = self.db.execute(
+                "UPDATE targets SET every_seconds = ? WHERE url = ?", [every_seconds, url]
+            ).rowcount
+            if include_citations:
+                count += self.db.execute(
+                    "UPDATE targets SET every_seconds = ? WHERE cited_by = ? AND role != 'article'",
+                    [every_seconds, url],
+                ).rowcount
+        return count
