@@ -1,0 +1,291 @@
+"""The command line: parses options, calls the library, prints through `report`. The one
+place where a PreserveError becomes `Error: …` on stderr and an exit code."""
+
+from __future__ import annotations
+
+import json
+import sys
+from datetime import timedelta
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+import click
+
+from preserve import __version__, report
+from preserve.archive import Archive, Run
+from preserve.capture import capture_articles
+from preserve.config import Config, format_duration, load_config, parse_duration
+from preserve.errors import PreserveError, UsageError
+from preserve.fetch import utc_now
+from preserve.urls import canonical
+
+DEFAULT_ARCHIVE = "archive"
+
+
+class PreserveGroup(click.Group):
+    def invoke(self, ctx: click.Context) -> Any:
+        try:
+            return super().invoke(ctx)
+        except PreserveError as exc:
+            click.echo(f"Error: {exc}", err=True)
+            ctx.exit(exc.exit_code)
+        except KeyboardInterrupt:
+            click.echo("Interrupted.", err=True)
+            ctx.exit(130)
+
+
+@click.group(cls=PreserveGroup, context_settings={"help_option_names": ["-h", "--help"]})
+@click.option("--archive", "archive_path", type=click.Path(file_okay=False, path_type=Path),
+              default=DEFAULT_ARCHIVE, envvar="PRESERVE_ARCHIVE", show_default=True,
+              help="The archive folder (env PRESERVE_ARCHIVE).")
+@click.version_option(__version__, prog_name="preserve")
+@click.pass_context
+def cli(ctx: click.Context, archive_path: Path) -> None:
+    """Capture web articles and every source they cite into WARC, and detect later edits
+    and takedowns.
+
+    \b
+    Start with:
+      preserve capture https://example.org/2016/10/some-article --every 1d
+      preserve status
+    """
+    ctx.obj = {"archive": archive_path}
+
+
+def fetch_options(func: Callable[..., Any]) -> Callable[..., Any]:
+    """The options every fetching command takes."""
+    options = [
+        click.option("--timeout", type=float, help="Seconds for connecting and for each read "
+                     "[default: 10]."),
+        click.option("--deadline", type=float,
+                     help="Seconds a whole fetch may take [default: 6 x timeout]."),
+        click.option("--max-bytes", type=int, help="Cut bodies past this many bytes "
+                     "(the record is marked WARC-Truncated) [default: 64 MiB]."),
+        click.option("--allow-private", is_flag=True, default=None,
+                     help="Fetch loopback and private addresses for links and redirects "
+                     "(env PRESERVE_ALLOW_PRIVATE=1)."),
+        click.option("--workers", type=int, help="Concurrent fetches [default: 8]."),
+        click.option("--per-host", type=int, help="Concurrent fetches per host [default: 2]."),
+        click.option("--json", "as_json", is_flag=True, help="Print one JSON document."),
+        click.option("--quiet", "-q", is_flag=True, help="No progress output."),
+    ]
+    for option in reversed(options):
+        func = option(func)
+    return func
+
+
+def _config(archive: Path, **overrides: Any) -> Config:
+    return load_config(archive, **overrides)
+
+
+def _archive(ctx: click.Context, *, create: bool = True) -> Archive:
+    return Archive(ctx.obj["archive"], create=create)
+
+
+def _emit_json(document: Any) -> None:
+    click.echo(json.dumps(document, indent=2, ensure_ascii=False, default=str))
+
+
+def _colour() -> bool:
+    return sys.stdout.isatty()
+
+
+@contextmanager
+def _progress(label: str, enabled: bool) -> Iterator[Callable[[int, int], None] | None]:
+    """A progress line on stderr, only when stderr is a terminal."""
+    if not enabled or not sys.stderr.isatty():
+        yield None
+        return
+
+    def show(done: int, total: int) -> None:
+        click.echo(f"\r{label}: {done}/{total}", nl=False, err=True)
+
+    try:
+        yield show
+    finally:
+        click.echo("\r\033[K", nl=False, err=True)
+
+
+@cli.command()
+@click.argument("urls", nargs=-1)
+@click.option("--from-file", type=click.File("r", encoding="utf-8"),
+              help="Read URLs from a file, one per line (# comments allowed).")
+@click.option("--every", default=None, help="Check interval for these URLs and their "
+              "citations: 30m, 6h, 1d, 1w [default: 1d].")
+@click.option("--depth", type=int, default=None,
+              help="Follow citations of citations to this depth [default: 1].")
+@fetch_options
+@click.pass_context
+def capture(ctx: click.Context, urls: tuple[str, ...], from_file: Any, every: str | None,
+            depth: int | None, timeout: float | None, deadline: float | None,
+            max_bytes: int | None, allow_private: bool | None, workers: int | None,
+            per_host: int | None, as_json: bool, quiet: bool) -> None:
+    """Capture article(s) and every source they cite into WARC, and track them.
+
+    \b
+    Example:
+      preserve capture https://example.org/2016/10/some-article --every 1d
+    """
+    wanted = list(urls)
+    if from_file is not None:
+        wanted += [line.strip() for line in from_file
+                   if line.strip() and not line.lstrip().startswith("#")]
+    if not wanted:
+        raise UsageError("no URL given (pass URLs or --from-file FILE)")
+    articles = list(dict.fromkeys(canonical(url) for url in wanted))
+    interval = parse_duration(every) if every else None
+    archive_path: Path = ctx.obj["archive"]
+    config = _config(archive_path, timeout=timeout, deadline=deadline, max_bytes=max_bytes,
+                     allow_private=allow_private, workers=workers, per_host=per_host,
+                     depth=depth, every=interval)
+    archive = _archive(ctx)
+    try:
+        run = Run(archive, "capture", config, utc_now, {"urls": articles})
+        try:
+            with _progress("Capturing", not (as_json or quiet)) as progress:
+                results = capture_articles(
+                    run, articles, every_seconds=int(config.every.total_seconds()),
+                    progress=progress)
+        finally:
+            run.finish()
+    finally:
+        archive.close()
+    if as_json:
+        document = results[0].to_json() if results else {"run": run.id}
+        document["articles"] = [entry.to_json() for entry in results]
+        _emit_json(document)
+    elif not quiet:
+        click.echo(report.capture_text(results, _colour()), nl=False)
+        click.echo(f"Archive: {archive_path}  (run {run.id}, every "
+                   f"{format_duration(config.every)})")
+    if not all(entry.ok for entry in results):
+        ctx.exit(1)
+
+
+@cli.command()
+@click.argument("urls", nargs=-1, required=True)
+@click.option("--every", required=True, help="How often to check: 30m, 6h, 1d, 1w.")
+@click.pass_context
+def track(ctx: click.Context, urls: tuple[str, ...], every: str) -> None:
+    """Set how often tracked URLs are checked (an article's citations follow it).
+
+    \b
+    Example:
+      preserve track https://example.org/2016/10/some-article --every 6h
+    """
+    interval = int(parse_duration(every).total_seconds())
+    wanted = [canonical(url) for url in urls]
+    archive = _archive(ctx, create=False)
+    try:
+        for url in wanted:
+            if archive.store.target(url) is None:
+                raise UsageError(f"not tracked: {url} (capture it first)")
+        changed = sum(archive.store.set_schedule(url, interval, include_citations=True)
+                      for url in wanted)
+    finally:
+        archive.close()
+    click.echo(f"{changed} tracked URL(s) now checked every {every}.")
+
+
+@cli.command()
+@click.argument("url")
+@click.option("--json", "as_json", is_flag=True, help="Print one JSON document.")
+@click.pass_context
+def history(ctx: click.Context, url: str, as_json: bool) -> None:
+    """Every capture and check of a URL, oldest first.
+
+    \b
+    Example:
+      preserve history https://example.org/2016/10/some-article
+    """
+    url = canonical(url)
+    archive = _archive(ctx, create=False)
+    try:
+        rows = archive.store.history(url)
+    finally:
+        archive.close()
+    captures = [_history_entry(row) for row in rows]
+    if as_json:
+        _emit_json({"url": url, "captures": captures})
+    else:
+        click.echo(report.history_text(url, captures, _colour()), nl=False)
+
+
+def _history_entry(row: dict[str, Any]) -> dict[str, Any]:
+    return {
+        "captured_at": row["started_at"],
+        "http_status": row["http_status"],
+        "outcome": row.get("outcome") or ("captured" if row["status"] == "captured"
+                                          else "failed"),
+        "error": row["error"],
+        "sha256": row["payload_sha256"],
+        "text_sha256": row["text_sha256"],
+        "record_type": row["record_type"],
+        "warc": row["warc"],
+        "offset": row["offset"],
+        "length": row["length"],
+        "record_id": row["record_id"],
+        "final_url": row["final_url"],
+        "run": row["run_id"],
+    }
+
+
+@cli.command()
+@click.option("--json", "as_json", is_flag=True, help="Print one JSON document.")
+@click.pass_context
+def status(ctx: click.Context, as_json: bool) -> None:
+    """Every tracked URL with its current state.
+
+    \b
+    Example:
+      preserve status --json
+    """
+    archive = _archive(ctx, create=False)
+    try:
+        targets = archive.store.targets()
+    finally:
+        archive.close()
+    if as_json:
+        _emit_json({"targets": [_target_entry(t) for t in targets]})
+    else:
+        click.echo(report.status_text(targets, _colour()), nl=False)
+
+
+def _target_entry(target: dict[str, Any]) -> dict[str, Any]:
+    return {
+        "url": target["url"],
+        "role": target["role"],
+        "state": target["state"],
+        "reason": target["reason"],
+        "confirmed": bool(target["confirmed"]),
+        "every": format_duration_seconds(target["every_seconds"]),
+        "next_due": target["next_due"],
+        "last_checked_at": target["last_checked_at"],
+        "last_change_at": target["last_change_at"],
+        "cited_by": target["cited_by"],
+    }
+
+
+def format_duration_seconds(seconds: int | None) -> str | None:
+    return format_duration(timedelta(seconds=seconds)) if seconds else None
+
+
+@cli.command()
+@click.option("--keep/--no-keep", default=True, help="Keep the demo archive afterwards.")
+@click.pass_context
+def demo(ctx: click.Context, keep: bool) -> None:
+    """Serve a built-in sample web on 127.0.0.1, capture its article and sources, and show
+    what was captured. Uses a new temporary archive unless --archive is given.
+
+    \b
+    Example:
+      preserve demo
+    """
+    from preserve.demo import run_demo
+
+    given = ctx.parent is not None and ctx.parent.get_parameter_source(
+        "archive_path") != click.core.ParameterSource.DEFAULT
+    run_demo(ctx.obj["archive"] if given else None, echo=click.echo, colour=_colour())
+

@@ -1,0 +1,94 @@
+"""Renders results for people: plain text for a terminal (coloured when it is one).
+Returns strings; never opens the database or the network."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+import click
+
+from preserve.capture import ArticleCapture, Captured
+
+OUTCOME_COLOURS = {
+    "new": "green", "captured": "green", "unchanged": "green", "cosmetic": "green",
+    "edited": "yellow", "moved": "cyan", "restored": "cyan", "gone": "red",
+    "failed": "red", "restricted": "magenta", "unreachable": "magenta",
+}
+
+
+def badge(word: str | None, colour: bool) -> str:
+    word = word or "-"
+    if not colour:
+        return word
+    return click.style(word, fg=OUTCOME_COLOURS.get(word), bold=True)
+
+
+def short(sha256: str | None) -> str:
+    return sha256[:12] if sha256 else "-"
+
+
+def _captured_line(captured: Captured, colour: bool) -> str:
+    if captured.status == "captured":
+        what = f"{captured.http_status} sha256:{short(captured.sha256)}"
+        if captured.record_type == "revisit":
+            what += " (revisit: payload already archived)"
+        if captured.truncated:
+            what += f" truncated:{captured.truncated}"
+        state = badge("captured", colour)
+    else:
+        what = f"{captured.error}: {captured.error_detail}"
+        state = badge("failed", colour)
+    return f"{state:>10}  {captured.job.url}  {what}"
+
+
+def capture_text(results: Sequence[ArticleCapture], colour: bool) -> str:
+    lines: list[str] = []
+    for entry in results:
+        article = entry.article
+        if article is None:
+            continue
+        lines.append(f"Article  {article.job.url}")
+        if article.title:
+            lines.append(f"  title  {article.title}")
+        lines.append("  " + _captured_line(article, colour))
+        if article.warc:
+            lines.append(f"  warc   {article.warc} @ {article.offset} (+{article.length})")
+        ok = sum(1 for c in entry.citations if c.status == "captured")
+        lines.append(f"Citations  {ok} of {len(entry.citations)} captured")
+        for citation in entry.citations:
+            lines.append("  " + _captured_line(citation, colour))
+        if entry.requisites:
+            got = sum(1 for r in entry.requisites if r.status == "captured")
+            lines.append(f"Requisites  {got} of {len(entry.requisites)} captured")
+        lines.append("")
+    return "\n".join(lines).rstrip() + "\n"
+
+
+def history_text(url: str, captures: Sequence[dict[str, Any]], colour: bool) -> str:
+    lines = [f"History of {url}", ""]
+    if not captures:
+        return f"No captures of {url} in this archive.\n"
+    header = f"{'captured at':<27} {'status':>6}  {'outcome':<11} {'sha256':<12}  warc @ offset"
+    lines.append(header)
+    for row in captures:
+        status = row["http_status"] if row["http_status"] is not None else row["error"]
+        outcome = badge(row["outcome"], colour)
+        pad = " " * max(0, 11 - len(row["outcome"] or "-"))
+        where = f"{row['warc']} @ {row['offset']}" if row["warc"] else "-"
+        lines.append(f"{row['captured_at']:<27} {status!s:>6}  {outcome}{pad} "
+                     f"{short(row['sha256']):<12}  {where}")
+    return "\n".join(lines) + "\n"
+
+
+def status_text(targets: Sequence[dict[str, Any]], colour: bool) -> str:
+    if not targets:
+        return "Nothing is tracked yet: `preserve capture URL` starts.\n"
+    lines = [f"{'state':<12} {'reason':<16} {'last check':<20} {'role':<8}  url"]
+    for target in targets:
+        state = target["state"] or "-"
+        pad = " " * max(0, 12 - len(state))
+        checked = (target["last_checked_at"] or "-")[:19]
+        lines.append(f"{badge(state, colour)}{pad} {target['reason'] or '':<16} {checked:<20} "
+                     f"{target['role']:<8}  {target['url']}")
+    return "\n".join(lines) + "\n"
