@@ -9,12 +9,13 @@ import threading
 from collections.abc import Callable, Iterable
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass, field
+from datetime import datetime
 from typing import Any
 
 from preserve.archive import Run
 from preserve.extract import NORMALISATION_VERSION, Citation, Extracted, extract
 from preserve.fetch import Fetched, Fetcher
-from preserve.store import CitationRow, NewCapture, RecordRow, iso, parse_iso
+from preserve.store import CitationRow, Store, NewCapture, RecordRow, iso, parse_iso
 from preserve.urls import canonical, host_key
 from preserve.warc import OriginalRef, RecordLocation
 
@@ -89,8 +90,9 @@ class Recorder:
     records and one capture row. WARC records are synced to disk before their row commits,
     so no row ever points at bytes that are not there."""
 
-    def __init__(self, run: Run) -> None:
+    def __init__(self, run: Run, stop: threading.Event | None = None) -> None:
         self.run = run
+        self.stop = stop or threading.Event()
         self.store = run.archive.store
         config = run.config
         self.fetcher = Fetcher(config.fetch, clock=run.clock)
@@ -201,13 +203,20 @@ class Recorder:
         for job in jobs:
             enqueue(job)
         while pending:
-            done, _ = wait(pending, return_when=FIRST_COMPLETED)
+            if self.stop.is_set():
+                # Asked to stop: what has not started is dropped, what is in flight is
+                # still recorded so that nothing fetched is lost.
+                pending = {f for f in pending if not f.cancel()}
+                if not pending:
+                    break
+            done, _ = wait(pending, return_when=FIRST_COMPLETED, timeout=1.0)
             for future in done:
                 pending.discard(future)
                 captured = self.record(*future.result())
                 results.append(captured)
                 for job in follow(captured):
-                    enqueue(job)
+                    if not self.stop.is_set():
+                        enqueue(job)
                 if progress:
                     progress(len(results), len(results) + len(pending))
         return results
@@ -255,15 +264,7 @@ def capture_articles(run: Run, urls: list[str], *, every_seconds: int,
         else:
             entry.requisites.append(captured)
         if job.role in ("article", "citation"):
-            target = store.target(job.url)
-            baseline = captured.capture_id if captured.ok and (
-                target is None or target["baseline_capture_id"] is None) else None
-            store.track(job.url, role=job.role, every_seconds=every_seconds, now=now,
-                        cited_by=None if job.role == "article" else job.article,
-                        baseline_capture_id=baseline)
-            if target is None:
-                store.set_state(job.url, "new" if captured.ok else "failed",
-                                None if captured.ok else _failure_reason(captured), now)
+            track_captured(store, captured, every_seconds=every_seconds, now=now)
     for entry in by_article.values():
         entry.citations.sort(key=lambda c: _position(entry.article, c.job.url))
     return list(by_article.values())
@@ -291,6 +292,23 @@ class ArticleCapture:
         }
 
 
+def track_captured(store: Store, captured: Captured, *, every_seconds: int,
+                   now: datetime) -> None:
+    """Track a captured article or citation for checks. Its first good capture becomes the
+    baseline; a capture of something already tracked never moves the baseline (that is what
+    checks do, after comparing)."""
+    job = captured.job
+    target = store.target(job.url)
+    baseline = captured.capture_id if captured.ok and (
+        target is None or target["baseline_capture_id"] is None) else None
+    store.track(job.url, role=job.role, every_seconds=every_seconds, now=now,
+                cited_by=None if job.role == "article" else job.article,
+                baseline_capture_id=baseline)
+    if target is None:
+        store.set_state(job.url, "new" if captured.ok else "failed",
+                        None if captured.ok else failure_reason(captured), now)
+
+
 def _position(article: Captured | None, url: str) -> int:
     if article is not None:
         for citation in article.citations:
@@ -299,7 +317,7 @@ def _position(article: Captured | None, url: str) -> int:
     return 1 << 30
 
 
-def _failure_reason(captured: Captured) -> str:
+def failure_reason(captured: Captured) -> str:
     if captured.error:
         return captured.error
     return f"http-{captured.http_status}"

@@ -4,8 +4,10 @@ place where a PreserveError becomes `Error: …` on stderr and an exit code."""
 from __future__ import annotations
 
 import json
+import signal
 import sys
-from datetime import timedelta
+import threading
+from datetime import UTC, datetime, timedelta
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -16,9 +18,12 @@ import click
 from preserve import __version__, report
 from preserve.archive import Archive, Run
 from preserve.capture import capture_articles
+from preserve.check import CHANGE_OUTCOMES, CheckResult, check_targets, select_targets
+from preserve.compare import word_diff
 from preserve.config import Config, format_duration, load_config, parse_duration
 from preserve.errors import PreserveError, UsageError
 from preserve.fetch import utc_now
+from preserve.store import iso, parse_iso, pick_diff_pair
 from preserve.urls import canonical
 
 DEFAULT_ARCHIVE = "archive"
@@ -289,3 +294,152 @@ def demo(ctx: click.Context, keep: bool) -> None:
         "archive_path") != click.core.ParameterSource.DEFAULT
     run_demo(ctx.obj["archive"] if given else None, echo=click.echo, colour=_colour())
 
+
+
+@cli.command()
+@click.argument("urls", nargs=-1)
+@click.option("--due", is_flag=True, help="Only the URLs whose check interval has passed.")
+@click.option("--exit-code", is_flag=True,
+              help="Exit 1 when anything was edited or gone (like `git diff --exit-code`).")
+@fetch_options
+@click.pass_context
+def check(ctx: click.Context, urls: tuple[str, ...], due: bool, exit_code: bool,
+          timeout: float | None, deadline: float | None, max_bytes: int | None,
+          allow_private: bool | None, workers: int | None, per_host: int | None,
+          as_json: bool, quiet: bool) -> None:
+    """Recapture tracked URLs and report what changed: edited, gone, moved, restored…
+
+    \b
+    Examples:
+      preserve check                       # every tracked URL
+      preserve check --due --exit-code     # from cron: only what is due
+      preserve check https://example.org/2016/10/some-article
+    """
+    wanted = [canonical(url) for url in urls]
+    archive_path: Path = ctx.obj["archive"]
+    config = _config(archive_path, timeout=timeout, deadline=deadline, max_bytes=max_bytes,
+                     allow_private=allow_private, workers=workers, per_host=per_host)
+    archive = _archive(ctx, create=False)
+    try:
+        for url in wanted:
+            if archive.store.target(url) is None:
+                raise UsageError(f"not tracked: {url} (capture it first)")
+        results = _run_check(archive, config, wanted, due=due, as_json=as_json, quiet=quiet)
+    finally:
+        archive.close()
+    if as_json:
+        _emit_json({"run": results[0] if results else None,
+                    "results": [r.to_json() for r in results[1]]})
+    elif not quiet:
+        click.echo(report.check_text(results[1], _colour()), nl=False)
+    if exit_code and any(r.outcome.outcome in CHANGE_OUTCOMES for r in results[1]):
+        ctx.exit(1)
+
+
+def _run_check(archive: Archive, config: Config, urls: list[str], *, due: bool, as_json: bool,
+               quiet: bool, stop: threading.Event | None = None
+               ) -> tuple[int | None, list[CheckResult]]:
+    targets = select_targets(archive.store, urls or None, due=due, now=utc_now())
+    if not targets:
+        return None, []
+    run = Run(archive, "check", config, utc_now, {"urls": urls, "due": due})
+    try:
+        with _progress("Checking", not (as_json or quiet)) as progress:
+            results = check_targets(run, targets, progress, stop=stop)
+    finally:
+        run.finish()
+    return run.id, results
+
+
+@cli.command()
+@click.option("--interval", type=float, default=60.0, show_default=True,
+              help="Longest sleep between looks at the schedule, in seconds.")
+@fetch_options
+@click.pass_context
+def watch(ctx: click.Context, interval: float, timeout: float | None, deadline: float | None,
+          max_bytes: int | None, allow_private: bool | None, workers: int | None,
+          per_host: int | None, as_json: bool, quiet: bool) -> None:
+    """Stay in the foreground and run checks as they fall due (Ctrl-C or SIGTERM stops
+    after the URLs in flight are recorded).
+
+    \b
+    Example:
+      preserve watch --interval 300
+    """
+    archive_path: Path = ctx.obj["archive"]
+    config = _config(archive_path, timeout=timeout, deadline=deadline, max_bytes=max_bytes,
+                     allow_private=allow_private, workers=workers, per_host=per_host)
+    stop = threading.Event()
+    for signum in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(signum, lambda *_: stop.set())
+    archive = _archive(ctx, create=False)
+    try:
+        while not stop.is_set():
+            run_id, results = _run_check(archive, config, [], due=True, as_json=as_json,
+                                         quiet=True, stop=stop)
+            if results and as_json:
+                click.echo(json.dumps({"run": run_id, "results": [r.to_json() for r in results]},
+                                      ensure_ascii=False, default=str))
+            elif results and not quiet:
+                click.echo(report.check_text(results, _colour()), nl=False)
+            stop.wait(_seconds_until_due(archive, interval))
+    finally:
+        archive.close()
+
+
+def _seconds_until_due(archive: Archive, longest: float) -> float:
+    upcoming = archive.store.next_due()
+    if upcoming is None:
+        return longest
+    return max(1.0, min(longest, (parse_iso(upcoming) - utc_now()).total_seconds()))
+
+
+@cli.command()
+@click.argument("url")
+@click.option("--from", "from_time", help="The older capture: the first at or before this "
+              "time (ISO 8601, e.g. 2026-11-01 or 2026-11-01T12:00).")
+@click.option("--to", "to_time", help="The newer capture: the last at or before this time.")
+@click.option("--json", "as_json", is_flag=True, help="Print one JSON document (the hunks).")
+@click.pass_context
+def diff(ctx: click.Context, url: str, from_time: str | None, to_time: str | None,
+         as_json: bool) -> None:
+    """Word diff of the main text between two captures of a URL (by default the latest good
+    capture against the good capture before it whose text differs).
+
+    \b
+    Example:
+      preserve diff https://example.org/2016/10/some-article --from 2026-11-01
+    """
+    url = canonical(url)
+    archive = _archive(ctx, create=False)
+    try:
+        old, new = pick_diff_pair(archive.store, url, _when(from_time), _when(to_time))
+        old_text = (archive.store.text(old["text_sha256"]) or ("", ""))[0]
+        new_text = (archive.store.text(new["text_sha256"]) or ("", ""))[0]
+    finally:
+        archive.close()
+    hunks = word_diff(old_text, new_text)
+    if as_json:
+        _emit_json({"url": url, "from": _capture_ref(old), "to": _capture_ref(new),
+                    "hunks": [h.to_json() for h in hunks]})
+    else:
+        click.echo(report.diff_text(url, old, new, hunks, _colour()), nl=False)
+
+
+def _when(text: str | None) -> str | None:
+    """A user's time as the database spells times (a prefix of it compares correctly)."""
+    if text is None:
+        return None
+    try:
+        moment = datetime.fromisoformat(text.replace("Z", "+00:00"))
+    except ValueError as exc:
+        raise UsageError(f"not a time: {text!r} (use ISO 8601, e.g. 2026-11-01T12:00)") from exc
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=UTC)
+    return iso(moment)
+
+
+def _capture_ref(row: dict[str, Any]) -> dict[str, Any]:
+    return {"captured_at": row["started_at"], "sha256": row["payload_sha256"],
+            "text_sha256": row["text_sha256"], "warc": row["warc"], "offset": row["offset"],
+            "record_id": row["record_id"]}

@@ -136,3 +136,35 @@ def m001_capture(db: Database) -> None:
     )
     db["citations"].create_index(["capture_id", "position"])
     db["citations"].create_index(["url"])
+
+
+@migrations()
+def m002_checks(db: Database) -> None:
+    db["checks"].create(
+        {
+            "id": int,
+            "run_id": int,
+            "url": str,
+            "role": str,
+            "checked_at": str,
+            "capture_id": int,  # the recapture (NULL never: failures are captures too)
+            "baseline_capture_id": int,  # what it was compared with
+            "probe_capture_id": int,  # the random sibling URL fetched for soft-404s
+            "outcome": str,
+            "reason": str,
+            "confirmed": int,
+            "rule": str,
+            "http_status": int,
+            "new_url": str,
+            "detail": str,  # JSON: edit summary, link changes, blocked-by, text_equal
+        },
+        pk="id",
+        foreign_keys=[
+            ("run_id", "runs", "id"),
+            ("capture_id", "captures", "id"),
+            ("baseline_capture_id", "captures", "id"),
+            ("probe_capture_id", "captures", "id"),
+        ],
+    )
+    db["checks"].create_index(["url", "checked_at"])
+    db["checks"].create_index(["capture_id"])

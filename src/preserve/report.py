@@ -9,6 +9,8 @@ from typing import Any
 import click
 
 from preserve.capture import ArticleCapture, Captured
+from preserve.check import CheckResult
+from preserve.compare import Hunk
 
 OUTCOME_COLOURS = {
     "new": "green", "captured": "green", "unchanged": "green", "cosmetic": "green",
@@ -92,3 +94,69 @@ def status_text(targets: Sequence[dict[str, Any]], colour: bool) -> str:
         lines.append(f"{badge(state, colour)}{pad} {target['reason'] or '':<16} {checked:<20} "
                      f"{target['role']:<8}  {target['url']}")
     return "\n".join(lines) + "\n"
+
+
+def check_text(results: Sequence[CheckResult], colour: bool) -> str:
+    if not results:
+        return "Nothing to check.\n"
+    lines: list[str] = []
+    for result in results:
+        outcome = result.outcome
+        word = outcome.outcome
+        pad = " " * max(0, 11 - len(word))
+        reason = outcome.reason or ""
+        if outcome.outcome == "gone":
+            reason += " (confirmed)" if outcome.confirmed else " (not yet confirmed)"
+        if outcome.new_url:
+            reason += f" → {outcome.new_url}"
+        if outcome.outcome == "restored" and outcome.text_equal is not None:
+            reason += ", text as before" if outcome.text_equal else ", text changed"
+        status = result.captured.http_status or result.captured.error or ""
+        lines.append(f"{badge(word, colour)}{pad} {status!s:>6}  {result.url}  {reason}".rstrip())
+        if outcome.edit is not None:
+            edit = outcome.edit
+            lines.append(f"{'':18}+{edit.words_added} / -{edit.words_removed} words")
+            if edit.first_changed_old or edit.first_changed_new:
+                lines.append(f"{'':18}was: {edit.first_changed_old or '(nothing)'}")
+                lines.append(f"{'':18}now: {edit.first_changed_new or '(nothing)'}")
+        if outcome.links is not None:
+            for line in outcome.links.describe():
+                lines.append(f"{'':18}{line}")
+        for added in result.added_citations:
+            lines.append(f"{'':18}new source captured: {added.job.url} ({added.status})")
+    counts: dict[str, int] = {}
+    for result in results:
+        counts[result.outcome.outcome] = counts.get(result.outcome.outcome, 0) + 1
+    lines.append("")
+    lines.append(", ".join(f"{n} {word}" for word, n in sorted(counts.items())))
+    return "\n".join(lines) + "\n"
+
+
+def diff_text(url: str, old: dict[str, Any], new: dict[str, Any], hunks: Sequence[Hunk],
+              colour: bool) -> str:
+    lines = [f"Diff of {url}",
+             f"--- {old['started_at']}  sha256:{short(old['payload_sha256'])}  {old['warc']}",
+             f"+++ {new['started_at']}  sha256:{short(new['payload_sha256'])}  {new['warc']}",
+             ""]
+    changed = [h for h in hunks if h.op != "equal"]
+    if not changed:
+        return "\n".join(lines + ["(the main texts are equal)"]) + "\n"
+    for hunk in changed:
+        lines.append(render_hunk(hunk, colour))
+        lines.append("")
+    return "\n".join(lines)
+
+
+def render_hunk(hunk: Hunk, colour: bool) -> str:
+    """A hunk as `[-removed-]{+added+}` inline in its paragraph (coloured on a terminal)."""
+    parts: list[str] = []
+    for op, text in hunk.segments():
+        if op == "equal":
+            parts.append(text)
+        elif op == "delete":
+            parts.append(click.style(text, fg="red", strikethrough=True) if colour
+                         else f"[-{text}-]")
+        else:
+            parts.append(click.style(text, fg="green", underline=True) if colour
+                         else f"{{+{text}+}}")
+    return " ".join(p for p in parts if p)

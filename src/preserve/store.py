@@ -8,13 +8,13 @@ import json
 import sqlite3
 from collections.abc import Iterator, Sequence
 from dataclasses import asdict, dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
 from sqlite_utils import Database
 
-from preserve.errors import ArchiveError
+from preserve.errors import ArchiveError, UsageError
 from preserve.migrations import migrations
 
 BUSY_TIMEOUT_MS = 60_000
@@ -100,6 +100,30 @@ _CAPTURE_COLUMNS = tuple(
     name for name in NewCapture.__dataclass_fields__ if name not in ("text", "visible_text",
                                                                       "records", "citations")
 )
+
+
+@dataclass(frozen=True)
+class NewCheck:
+    """One check of one URL, as stored."""
+
+    run_id: int
+    url: str
+    role: str
+    checked_at: str
+    capture_id: int
+    baseline_capture_id: int | None
+    probe_capture_id: int | None
+    outcome: str
+    reason: str | None
+    confirmed: int
+    rule: str
+    http_status: int | None
+    new_url: str | None
+    detail: str  # JSON
+    new_baseline: bool = field(default=False, metadata={"column": False})
+
+    def row(self) -> dict[str, Any]:
+        return {k: v for k, v in asdict(self).items() if k != "new_baseline"}
 
 
 class Store:
@@ -203,9 +227,14 @@ class Store:
         return rows[0] if rows else None
 
     def history(self, url: str) -> list[dict[str, Any]]:
+        """Every capture of a URL, oldest first, with the outcome of the check it was for
+        (or `new`/`failed` for captures made by `capture`)."""
         return list(self.db.query(
-            "SELECT * FROM captures WHERE url = ? AND role != 'probe' ORDER BY started_at, id",
-            [url]))
+            "SELECT captures.*, checks.outcome AS outcome, checks.reason AS reason,"
+            " checks.confirmed AS confirmed FROM captures"
+            " LEFT JOIN checks ON checks.capture_id = captures.id"
+            " WHERE captures.url = ? AND captures.role != 'probe'"
+            " ORDER BY captures.started_at, captures.id", [url]))
 
     def captures_of_run(self, run_id: int) -> list[dict[str, Any]]:
         return list(self.db.query(
@@ -256,6 +285,49 @@ class Store:
         with self.db.atomic():
             self.db["targets"].update(url, update)
 
+    def due(self, now: datetime) -> list[dict[str, Any]]:
+        return list(self.db.query(
+            "SELECT * FROM targets WHERE next_due <= ? ORDER BY next_due, url", [iso(now)]))
+
+    def next_due(self) -> str | None:
+        rows = list(self.db.query("SELECT min(next_due) AS due FROM targets"))
+        return rows[0]["due"] if rows else None
+
+    def good_captures(self, url: str) -> list[dict[str, Any]]:
+        """Captures of a URL with a 2xx answer and a text, oldest first."""
+        return list(self.db.query(
+            "SELECT * FROM captures WHERE url = ? AND status = 'captured'"
+            " AND http_status BETWEEN 200 AND 299 AND role != 'probe'"
+            " ORDER BY started_at, id", [url]))
+
+    def past_checks(self, url: str) -> list[dict[str, Any]]:
+        """Earlier checks of a URL, oldest first (what confirmation rules look at)."""
+        return list(self.db.query(
+            "SELECT checked_at, outcome, reason FROM checks WHERE url = ? ORDER BY checked_at, id",
+            [url]))
+
+    def add_check(self, check: NewCheck) -> int:
+        """Store a check and move its target on: state, next due time, and the baseline when
+        the check produced a good capture (an error never replaces the baseline)."""
+        target = self.target(check.url)
+        with self.db.atomic():
+            check_id = int(self.db["checks"].insert(check.row()).last_pk)
+            if target is not None:
+                changed = (target["state"], target["reason"]) != (check.outcome, check.reason) \
+                    or check.outcome not in ("unchanged", "cosmetic")
+                update: dict[str, Any] = {
+                    "state": check.outcome, "reason": check.reason,
+                    "confirmed": check.confirmed, "last_checked_at": check.checked_at,
+                    "next_due": iso(parse_iso(check.checked_at)
+                                    + timedelta(seconds=target["every_seconds"])),
+                }
+                if changed:
+                    update["last_change_at"] = check.checked_at
+                if check.new_baseline:
+                    update["baseline_capture_id"] = check.capture_id
+                self.db["targets"].update(check.url, update)
+        return check_id
+
     def set_schedule(self, url: str, every_seconds: int, *, include_citations: bool) -> int:
         """Set a target's interval (and that of the citations it brought in); returns how
         many targets changed."""
@@ -269,3 +341,27 @@ class Store:
                     [every_seconds, url],
                 ).rowcount
         return count
+
+
+def pick_diff_pair(store: Store, url: str, from_time: str | None, to_time: str | None
+                   ) -> tuple[dict[str, Any], dict[str, Any]]:
+    """The two captures `diff` compares: the latest good capture at or before `to_time`
+    (default: the latest), and the latest good capture at or before `from_time` (default:
+    the latest before it whose text differs)."""
+    good = store.good_captures(url)
+    if not good:
+        raise UsageError(f"no good capture of {url} in this archive")
+    newer = [c for c in good if to_time is None or c["started_at"] <= to_time]
+    if not newer:
+        raise UsageError(f"no good capture of {url} at or before {to_time}")
+    new = newer[-1]
+    earlier = [c for c in good if c["started_at"] < new["started_at"] or (
+        c["started_at"] == new["started_at"] and c["id"] < new["id"])]
+    if from_time is not None:
+        candidates = [c for c in earlier if c["started_at"] <= from_time]
+    else:
+        candidates = [c for c in earlier if c["text_sha256"] != new["text_sha256"]]
+    if not candidates:
+        raise UsageError(f"no earlier capture of {url} to compare with"
+                         + ("" if from_time else " (its text never changed)"))
+    return candidates[-1], new

@@ -1,0 +1,278 @@
+"""Recapture tracked URLs and classify each against its baseline: fetch and record through
+the capture engine, probe a random sibling URL where a soft-404 is possible, classify with
+`compare`, store the check, move baselines and schedules on, and capture sources that an
+edited article newly cites."""
+
+from __future__ import annotations
+
+import json
+import random
+import string
+import threading
+from collections.abc import Sequence
+from dataclasses import dataclass, field, replace
+from typing import Any
+from urllib.parse import urlsplit, urlunsplit
+
+from preserve.archive import Run
+from preserve.capture import Captured, Job, Progress, Recorder, track_captured
+from preserve.compare import Outcome, PastCheck, Snapshot, classify
+from preserve.extract import NORMALISATION_VERSION, extract
+from preserve.store import NewCheck, Store, iso, parse_iso
+from preserve.warc import read_record
+
+# Outcomes after which the recapture becomes the new baseline: the page answered with
+# content that is what the URL now says. Errors, takedowns and restrictions never are.
+BASELINE_OUTCOMES = ("new", "unchanged", "cosmetic", "edited", "moved", "restored")
+CHANGE_OUTCOMES = ("edited", "gone")
+
+
+@dataclass(frozen=True)
+class CheckResult:
+    """One URL's check: the outcome and where its evidence is."""
+
+    url: str
+    role: str
+    outcome: Outcome
+    captured: Captured
+    baseline_capture_id: int | None
+    check_id: int
+    added_citations: tuple[Captured, ...] = field(default=())
+
+    def to_json(self) -> dict[str, Any]:
+        outcome = self.outcome
+        return {
+            "url": self.url,
+            "role": self.role,
+            "outcome": outcome.outcome,
+            "reason": outcome.reason,
+            "confirmed": outcome.confirmed,
+            "http_status": self.captured.http_status,
+            "error": self.captured.error,
+            "rule": outcome.rule,
+            "new_url": outcome.new_url,
+            "text_equal": outcome.text_equal,
+            "blocked_by": outcome.blocked_by,
+            "edit": outcome_detail(outcome).get("edit"),
+            "links": outcome_detail(outcome).get("links"),
+            "sha256": self.captured.sha256,
+            "record_type": self.captured.record_type,
+            "warc": self.captured.warc,
+            "offset": self.captured.offset,
+            "capture_id": self.captured.capture_id,
+            "baseline_capture_id": self.baseline_capture_id,
+            "check_id": self.check_id,
+            "added_citations": [c.to_json() for c in self.added_citations],
+        }
+
+
+def outcome_detail(outcome: Outcome) -> dict[str, Any]:
+    """The parts of an outcome that go into the check's JSON `detail` column."""
+    detail: dict[str, Any] = {}
+    if outcome.edit is not None:
+        detail["edit"] = outcome.edit.to_json()
+    if outcome.links is not None:
+        detail["links"] = outcome.links.to_json()
+    if outcome.blocked_by:
+        detail["blocked_by"] = outcome.blocked_by
+    if outcome.text_equal is not None:
+        detail["text_equal"] = outcome.text_equal
+    return detail
+
+
+def select_targets(store: Store, urls: Sequence[str] | None, *, due: bool, now: Any
+                   ) -> list[dict[str, Any]]:
+    if urls:
+        return store.targets(urls)
+    return store.due(now) if due else store.targets()
+
+
+def check_targets(run: Run, targets: Sequence[dict[str, Any]],
+                  progress: Progress | None = None,
+                  stop: threading.Event | None = None) -> list[CheckResult]:
+    """Recapture and classify each target; see the module docstring."""
+    store = run.archive.store
+    by_url = {t["url"]: t for t in targets}
+    recorder = Recorder(run, stop)
+    try:
+        jobs = [Job(t["url"], t["role"], 0, None, typed=t["role"] == "article",
+                    article=t["cited_by"] or t["url"]) for t in targets]
+        captured = recorder.run_jobs(jobs, lambda _c: (), progress)
+        probes = _probe(recorder, store, by_url, captured)
+        results = [_classify(run, by_url[c.job.url], c, probes) for c in captured]
+        added = _capture_added_citations(run, recorder, results)
+    finally:
+        recorder.close()
+    order = {t["url"]: i for i, t in enumerate(targets)}
+    results = [
+        CheckResult(r.url, r.role, r.outcome, r.captured, r.baseline_capture_id, r.check_id,
+                    tuple(added.get(r.url, ())))
+        for r in sorted(results, key=lambda r: order[r.url])
+    ]
+    return results
+
+
+def _needs_probe(store: Store, target: dict[str, Any], captured: Captured) -> bool:
+    """Only a 2xx that differs from the baseline, or that was redirected, can be a soft-404;
+    everything else is decided without asking the site about a missing page."""
+    if not captured.ok:
+        return False
+    baseline = store.capture(target["baseline_capture_id"]) if target[
+        "baseline_capture_id"] else None
+    redirected = captured.final_url not in (None, captured.job.url)
+    return redirected or baseline is None or baseline["payload_sha256"] != captured.sha256
+
+
+def probe_url(url: str) -> str:
+    """A URL beside `url` that surely does not exist: its directory + 25 random letters."""
+    parts = urlsplit(url)
+    directory = parts.path.rsplit("/", 1)[0] + "/"
+    name = "".join(random.choices(string.ascii_lowercase, k=25))
+    return urlunsplit((parts.scheme, parts.netloc, directory + name, "", ""))
+
+
+def _probe_key(url: str) -> str:
+    parts = urlsplit(url)
+    return f"{parts.scheme}://{parts.netloc}{parts.path.rsplit('/', 1)[0]}/"
+
+
+def _probe(recorder: Recorder, store: Store, targets: dict[str, dict[str, Any]],
+           captured: Sequence[Captured]) -> dict[str, Captured]:
+    """Fetch one random sibling per host and directory (cached for the run)."""
+    wanted: dict[str, Job] = {}
+    for item in captured:
+        if item.job.url not in targets or not _needs_probe(store, targets[item.job.url], item):
+            continue
+        key = _probe_key(item.job.url)
+        if key not in wanted:
+            wanted[key] = Job(probe_url(item.job.url), "probe", 0, item.capture_id,
+                              typed=item.job.typed, article=item.job.article)
+    if not wanted:
+        return {}
+    fetched = recorder.run_jobs(wanted.values(), lambda _c: ())
+    by_probe_url = {c.job.url: c for c in fetched}
+    return {key: by_probe_url[job.url] for key, job in wanted.items()}
+
+
+def snapshot(store: Store, row: dict[str, Any]) -> Snapshot:
+    """What compare needs to know about a stored capture."""
+    texts = store.text(row["text_sha256"]) or ("", "")
+    links = tuple((c["url"], c["anchor_text"] or "") for c in store.citations(row["id"]))
+    redirects = tuple((u, s) for u, s in json.loads(row["redirects"] or "[]"))
+    return Snapshot(
+        url=row["url"],
+        captured_at=parse_iso(row["started_at"]),
+        error=row["error"],
+        status=row["http_status"],
+        final_url=row["final_url"],
+        redirects=redirects,
+        headers=tuple((k, v) for k, v in json.loads(row["headers"] or "[]")),
+        truncated=row["truncated"],
+        payload_sha256=row["payload_sha256"],
+        kind=row["kind"] or "other",
+        title=row["title"],
+        text=texts[0],
+        visible_text=texts[1],
+        links=links,
+        norm_version=row["norm_version"] or NORMALISATION_VERSION,
+        text_sha256=row["text_sha256"],
+        loose_sha256=row["loose_sha256"],
+        links_sha256=row["links_sha256"],
+    )
+
+
+def rederived_snapshot(run: Run, row: dict[str, Any]) -> Snapshot:
+    """A baseline extracted again from its WARC record with today's normaliser, so that a
+    better normaliser never shows up as a wave of edits."""
+    store = run.archive.store
+    source = row
+    if row["record_type"] == "revisit":
+        source = store.original_for(row["url"], row["payload_sha256"]) or row
+    record = read_record(run.archive.warc_path(source["warc"]), source["offset"],
+                         source["length"])
+    headers = dict((k.lower(), v) for k, v in record.http_headers)
+    fresh = extract(record.payload, url=row["final_url"] or row["url"],
+                    content_type=headers.get("content-type"),
+                    content_encoding=headers.get("content-encoding"),
+                    max_inflated=run.config.max_inflated)
+    return replace(
+        snapshot(store, row), title=fresh.title, text=fresh.text,
+        visible_text=fresh.visible_text,
+        links=tuple((c.url, c.anchor_text) for c in fresh.citations),
+        norm_version=NORMALISATION_VERSION, text_sha256=fresh.text_sha256,
+        loose_sha256=fresh.loose_sha256, links_sha256=fresh.links_sha256)
+
+
+@dataclass(frozen=True)
+class _Classified:
+    url: str
+    role: str
+    outcome: Outcome
+    captured: Captured
+    baseline_capture_id: int | None
+    check_id: int
+
+
+def _classify(run: Run, target: dict[str, Any], captured: Captured,
+              probes: dict[str, Captured]) -> _Classified:
+    store = run.archive.store
+    baseline_row = store.capture(target["baseline_capture_id"]) if target[
+        "baseline_capture_id"] else None
+    baseline = None
+    if baseline_row is not None:
+        baseline = snapshot(store, baseline_row)
+        if baseline.norm_version != NORMALISATION_VERSION and baseline_row["warc"]:
+            baseline = rederived_snapshot(run, baseline_row)
+    current_row = store.capture(captured.capture_id)
+    assert current_row is not None
+    current = snapshot(store, current_row)
+    probe = probes.get(_probe_key(captured.job.url))
+    probe_row = store.capture(probe.capture_id) if probe else None
+    history = [PastCheck(parse_iso(c["checked_at"]), c["outcome"], c["reason"])
+               for c in store.past_checks(captured.job.url)]
+    now = run.clock()
+    outcome = classify(baseline, current, history=history,
+                       probe=snapshot(store, probe_row) if probe_row else None, now=now)
+    new_baseline = captured.ok and outcome.outcome in BASELINE_OUTCOMES
+    check_id = store.add_check(NewCheck(
+        run_id=run.id, url=captured.job.url, role=target["role"], checked_at=iso(now),
+        capture_id=captured.capture_id,
+        baseline_capture_id=baseline_row["id"] if baseline_row else None,
+        probe_capture_id=probe.capture_id if probe else None,
+        outcome=outcome.outcome, reason=outcome.reason, confirmed=int(outcome.confirmed),
+        rule=outcome.rule, http_status=captured.http_status, new_url=outcome.new_url,
+        detail=json.dumps(outcome_detail(outcome), ensure_ascii=False),
+        new_baseline=new_baseline,
+    ))
+    if outcome.outcome == "moved" and outcome.new_url and store.target(outcome.new_url) is None:
+        store.track(outcome.new_url, role=target["role"], every_seconds=target["every_seconds"],
+                    now=now, cited_by=target["cited_by"],
+                    baseline_capture_id=captured.capture_id)
+        store.set_state(outcome.new_url, "new", None, now)
+    return _Classified(captured.job.url, target["role"], outcome, captured,
+                       baseline_row["id"] if baseline_row else None, check_id)
+
+
+def _capture_added_citations(run: Run, recorder: Recorder, results: Sequence[_Classified]
+                             ) -> dict[str, list[Captured]]:
+    """Sources an edited article newly cites are captured and tracked at once."""
+    store = run.archive.store
+    jobs: list[Job] = []
+    for result in results:
+        links = result.outcome.links
+        if result.role != "article" or links is None:
+            continue
+        for url in links.added_urls():
+            if store.target(url) is None:
+                jobs.append(Job(url, "citation", 1, result.captured.capture_id,
+                                article=result.url))
+    if not jobs:
+        return {}
+    added: dict[str, list[Captured]] = {}
+    now = run.clock()
+    for captured in recorder.run_jobs(jobs, lambda _c: ()):
+        article = captured.job.article or ""
+        every = (store.target(article) or {}).get("every_seconds") or 86400
+        track_captured(store, captured, every_seconds=every, now=now)
+        added.setdefault(article, []).append(captured)
+    return added
