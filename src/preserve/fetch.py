@@ -5,16 +5,41 @@ a server or the network does."""
 from __future__ import annotations
 
 import hashlib
+import http.client
+import ipaddress
+import re
+import socket
+import ssl
 import tempfile
+import threading
+import time
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from http.cookiejar import DefaultCookiePolicy
+from typing import Any
+from urllib.parse import urljoin, urlsplit
+
+import requests
+import urllib3
+from requests.adapters import HTTPAdapter
+from urllib3.connection import HTTPConnection, HTTPSConnection
+from urllib3.connectionpool import HTTPConnectionPool, HTTPSConnectionPool
 
 from preserve.config import FetchLimits
+from preserve.errors import BadURL
+from preserve.urls import SCHEMES, canonical, resolve
 
 # Spool bodies to disk past this size so that many concurrent fetches stay small in memory.
 SPOOL_BYTES = 1024 * 1024
 CHUNK = 65536
+ACCEPT = "text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8"
+# Pinned: urllib3 advertises zstd (and br) when their packages happen to be installed, and
+# the WARC readers downstream cannot decode those.
+ACCEPT_ENCODING = "gzip, deflate"
+ALLOW_PRIVATE_HINT = "use --allow-private or PRESERVE_ALLOW_PRIVATE=1 to allow it"
+
+Clock = Callable[[], datetime]
 
 
 def utc_now() -> datetime:
@@ -91,16 +116,28 @@ class Exchange:
 class Fetched:
     """Everything that happened for one URL: every hop received, and the error if any.
 
-    `error` is a short reason code (`dns`, `refused`, `timeout`, `tls`, `reset`,
-    `too-many-redirects`, `redirect-loop`, `blocked-private-address`, `bad-url`,
-    `bad-redirect`, `unsupported-scheme`, `connection`), None when a final response arrived.
-    Hops received before an error are kept: they are evidence too.
+    `error` is a short reason code, None when a final response arrived (whatever its
+    status: a 404 is an answer, not an error):
+
+    - `bad-url`: not an absolute http(s) URL (no exchanges)
+    - `dns`: the name does not exist; `dns-temporary`: the lookup failed for now
+    - `refused`, `timeout` (connect, read, or the whole-fetch deadline), `tls`, `reset`
+      (closed or reset before a response), `connection` (anything else on the wire)
+    - `blocked-private-address`: a hop would reach a non-public address
+    - `too-many-redirects`, `redirect-loop`, `bad-redirect` (unusable Location),
+      `unsupported-scheme` (a redirect to file:, ftp:, data:, …)
+    - `internal`: a bug in preserve, kept to this one URL
+
+    `detail` is one line for people. Hops received before an error are kept: they are
+    evidence too.
     """
 
-    url: str
+    url: str  # canonical, unless the error is bad-url
     exchanges: tuple[Exchange, ...]
     error: str | None = None
     detail: str | None = None
+    started_at: datetime = field(default_factory=utc_now)  # when fetch() began
+    ended_at: datetime = field(default_factory=utc_now)  # when it returned
 
     @property
     def final(self) -> Exchange | None:
@@ -120,4 +157,522 @@ class Fetched:
             exchange.body.close()
 
 
-Clock = Callable[[], datetime]
+class Fetcher:
+    """Fetches URLs under `limits`. One instance may be shared by a pool of threads: each
+    thread gets its own `requests.Session`. Close it when done."""
+
+    def __init__(self, limits: FetchLimits, clock: Clock = utc_now) -> None:
+        self.limits = limits
+        self._clock = clock
+        self._local = threading.local()
+        self._sessions: list[requests.Session] = []
+        self._lock = threading.Lock()
+
+    def fetch(self, url: str, *, typed: bool = False) -> Fetched:
+        """GET `url`, following redirects by hand; every hop received is kept.
+
+        `typed` marks a URL the user gave on the command line: only its first hop may reach
+        a private address. Never raises for what a server or the network does; the caller
+        must `close()` the result when done with its bodies.
+        """
+        started_at = self._clock()
+        exchanges: list[Exchange] = []
+        try:
+            target, error, detail = self._fetch(url, typed, exchanges)
+        except Exception as exc:  # a bug here must cost one URL, not the whole run
+            target, error, detail = url, "internal", _one_line(_describe_exc(exc))
+        return Fetched(
+            target, tuple(exchanges), error, detail, started_at=started_at, ended_at=self._clock()
+        )
+
+    def _fetch(
+        self, url: str, typed: bool, exchanges: list[Exchange]
+    ) -> tuple[str, str | None, str | None]:
+        """The canonical URL, and the error code and detail if the fetch ended in one."""
+        try:
+            start = canonical(url)
+        except BadURL as exc:
+            return url, "bad-url", str(exc)
+        watchdog = _Watchdog(self.limits.total_deadline)
+        try:
+            self._follow(start, typed, watchdog, exchanges)
+        except _Failure as failure:
+            return start, failure.code, failure.detail
+        finally:
+            watchdog.cancel()
+            self._forget_connections()
+        return start, None, None
+
+    def close(self) -> None:
+        """Close every thread's connections. Idempotent; a later fetch opens new ones."""
+        with self._lock:
+            for session in self._sessions:
+                session.close()
+
+    def __enter__(self) -> Fetcher:
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.close()
+
+    def _follow(
+        self, url: str, typed: bool, watchdog: _Watchdog, exchanges: list[Exchange]
+    ) -> None:
+        seen = {url}
+        while True:
+            if watchdog.expired:
+                raise _Failure("timeout", watchdog.detail())
+            guarded = not self.limits.allow_private and (bool(exchanges) or not typed)
+            exchange = self._exchange(url, guarded, watchdog, first=not exchanges)
+            exchanges.append(exchange)
+            if not exchange.is_redirect:
+                return
+            url = _redirect_target(exchange)
+            if url in seen:
+                raise _Failure("redirect-loop", f"{exchange.url} redirects back to {url}")
+            if len(exchanges) > self.limits.max_redirects:
+                raise _Failure(
+                    "too-many-redirects", f"more than {self.limits.max_redirects} redirects"
+                )
+            seen.add(url)
+
+    def _exchange(self, url: str, guarded: bool, watchdog: _Watchdog, first: bool) -> Exchange:
+        parts = urlsplit(url)
+        if guarded:
+            _refuse_literal(parts.hostname or "")
+        headers = {
+            "Host": parts.netloc,
+            "User-Agent": self.limits.user_agent,
+            "Accept": ACCEPT,
+            "Accept-Language": "en",
+            "Accept-Encoding": ACCEPT_ENCODING,
+        }
+        hop = _Hop(guarded=guarded, watchdog=watchdog)
+        started_at = self._clock()
+        wait = max(0.001, min(self.limits.timeout, watchdog.remaining()))
+        _current.hop = hop
+        try:
+            response = self._session().get(
+                url, headers=headers, stream=True, allow_redirects=False, timeout=(wait, wait)
+            )
+        except _Blocked as blocked:
+            raise _Failure("blocked-private-address", blocked.detail(parts.hostname)) from None
+        except _NETWORK_ERRORS as exc:
+            raise _Failure(*_classify(exc, url, watchdog, self.limits, first)) from None
+        finally:
+            _current.hop = None
+        if watchdog.expired:
+            # The watchdog cut the headers short: http.client takes a cut header block for
+            # a whole one, so what arrived cannot be trusted as a response.
+            response.close()
+            raise _Failure("timeout", watchdog.detail())
+        try:
+            raw = response.raw
+            status_line = (_http_version(raw.version), raw.status, raw.reason or "")
+            response_headers = tuple(raw.headers.items())
+            body, truncated = self._read_body(raw, watchdog)
+        finally:
+            response.close()  # a cut body is not drained: closing drops the connection
+            watchdog.release()
+        return Exchange(
+            url=url,
+            started_at=started_at,
+            method="GET",
+            request_target=response.request.path_url,
+            request_headers=tuple(response.request.headers.items()),
+            http_version=status_line[0],
+            status=status_line[1],
+            reason=status_line[2],
+            headers=response_headers,
+            peer_ip=hop.peer_ip,
+            body=body,
+            truncated=truncated,
+        )
+
+    def _read_body(
+        self, raw: urllib3.BaseHTTPResponse, watchdog: _Watchdog
+    ) -> tuple[Body, str | None]:
+        # Without a length or chunking, the body ends where the connection does, so a cut
+        # by the watchdog looks like a normal end; only the watchdog can tell.
+        close_delimited = not raw.chunked and raw.length_remaining is None
+        body = Body()
+        truncated: str | None = None
+        try:
+            for chunk in raw.stream(CHUNK, decode_content=False):
+                room = self.limits.max_bytes - body.length
+                if len(chunk) > room:
+                    body.write(chunk[:room])
+                    truncated = "length"
+                    break
+                body.write(chunk)
+        except (urllib3.exceptions.HTTPError, OSError, http.client.HTTPException) as exc:
+            timed_out = isinstance(exc, urllib3.exceptions.ReadTimeoutError)
+            truncated = "time" if watchdog.expired or timed_out else "disconnect"
+        except BaseException:
+            body.close()
+            raise
+        if truncated is None and close_delimited and watchdog.expired:
+            truncated = "time"
+        return body, truncated
+
+    def _session(self) -> requests.Session:
+        session: requests.Session | None = getattr(self._local, "session", None)
+        if session is None:
+            session = _new_session()
+            self._local.session = session
+            with self._lock:
+                self._sessions.append(session)
+        return session
+
+    def _forget_connections(self) -> None:
+        # Connections are reused between the hops of one fetch, never between fetches: a
+        # kept-alive connection that the server closed while idle fails the next request as
+        # a reset, which would be reported as the site being unreachable.
+        session: requests.Session | None = getattr(self._local, "session", None)
+        if session is not None:
+            try:
+                session.close()
+            except OSError:
+                pass
+
+
+class _Session(requests.Session):
+    def get_redirect_target(self, resp: requests.Response) -> None:
+        # Even with allow_redirects=False, requests parses Location to prepare a next
+        # request, and raises on a garbage one. Redirects are Fetcher's job.
+        return None
+
+
+def _new_session() -> requests.Session:
+    session = _Session()
+    session.trust_env = False  # no proxies or .netrc from the environment: we see the peer
+    session.headers.clear()  # every header sent is set, and recorded, by `_exchange`
+    # Cookies off: one fetch must not change what the next one sees.
+    session.cookies.set_policy(DefaultCookiePolicy(allowed_domains=[]))
+    adapter = _Adapter(max_retries=0)
+    session.mount("http://", adapter)
+    session.mount("https://", adapter)
+    return session
+
+
+# --- the private-address guard --------------------------------------------------------------
+
+# Not covered by ipaddress's is_global in every Python version: IETF protocol assignments
+# and the local-use NAT64 prefix.
+_EXTRA_BLOCKED = (ipaddress.ip_network("192.0.0.0/24"), ipaddress.ip_network("64:ff9b:1::/48"))
+_NAT64 = ipaddress.ip_network("64:ff9b::/96")
+_IPV4_COMPATIBLE = ipaddress.ip_network("::/96")
+
+
+def is_public_address(address: str) -> bool:
+    """True if `address` is a global unicast IP address that any site may be fetched from.
+
+    Loopback, private, link-local (cloud metadata at 169.254.169.254), CGNAT, multicast,
+    reserved and unspecified addresses are not, nor IPv6 spellings that embed one of them
+    (::ffff:127.0.0.1, 6to4, NAT64).
+    """
+    try:
+        ip = ipaddress.ip_address(address)
+    except ValueError:
+        return False
+    if not _is_public(ip):
+        return False
+    if isinstance(ip, ipaddress.IPv6Address):
+        embedded = ip.ipv4_mapped or ip.sixtofour
+        if embedded is None and (ip in _NAT64 or ip in _IPV4_COMPATIBLE):
+            embedded = ipaddress.IPv4Address(int(ip) & 0xFFFFFFFF)
+        if embedded is not None and not _is_public(embedded):
+            return False
+    return True
+
+
+def _is_public(ip: ipaddress.IPv4Address | ipaddress.IPv6Address) -> bool:
+    return (
+        ip.is_global
+        and not ip.is_multicast
+        and not ip.is_reserved
+        and not ip.is_loopback
+        and not ip.is_link_local
+        and not ip.is_private
+        and not ip.is_unspecified
+        and not any(ip in net for net in _EXTRA_BLOCKED if net.version == ip.version)
+    )
+
+
+@dataclass
+class _Hop:
+    """What the connection code needs to know about the hop in progress on its thread."""
+
+    guarded: bool
+    watchdog: _Watchdog
+    peer_ip: str | None = None
+
+
+# The hop in progress on each thread: requests gives no way to pass it to the connection.
+_current = threading.local()
+
+
+class _Blocked(Exception):
+    """Raised inside urllib3 when a connection reaches a non-public address. Deliberately
+    not an OSError, so that urllib3 and requests let it through unwrapped."""
+
+    def __init__(self, address: str | None) -> None:
+        super().__init__(address)
+        self.address = address
+
+    def detail(self, host: str | None) -> str:
+        address = self.address or "an unknown address"
+        target = f"{host} ({address})" if host and host != address else address
+        return f"refused to connect to {target}: not a public address ({ALLOW_PRIVATE_HINT})"
+
+
+def _refuse_literal(host: str) -> None:
+    """Refuse a host spelled as a non-public IP before connecting: an unroutable private
+    address would otherwise show up as a timeout rather than as refused."""
+    address = _literal_address(host)
+    if address is not None and not is_public_address(address):
+        raise _Failure("blocked-private-address", _Blocked(address).detail(host))
+
+
+def _literal_address(host: str) -> str | None:
+    """The IP address a numeric host names, in every spelling the resolver accepts:
+    127.0.0.1, 2130706433, 0177.0.0.1, 0x7f.1, ::1."""
+    try:
+        return str(ipaddress.ip_address(host.strip("[]")))
+    except ValueError:
+        pass
+    if re.fullmatch(r"[0-9a-fA-FxX.]+", host):
+        try:
+            return socket.inet_ntoa(socket.inet_aton(host))
+        except OSError:
+            return None
+    return None
+
+
+def _admit(conn: _Admitting, sock: socket.socket) -> None:
+    """Let a request go out on `sock` only if the hop allows the address it reached."""
+    hop: _Hop | None = getattr(_current, "hop", None)
+    try:
+        peer: str | None = sock.getpeername()[0]
+    except (OSError, IndexError, TypeError):
+        peer = None
+    guarded = hop.guarded if hop is not None else True  # unknown context: fail closed
+    if guarded and (peer is None or not is_public_address(peer)):
+        raise _Blocked(peer)
+    if hop is not None:
+        hop.peer_ip = peer
+        hop.watchdog.watch(conn, sock)
+
+
+class _Admitting:
+    """Checks the address actually connected to, after connecting and before a byte of the
+    request (or of a TLS handshake) is sent: a name may resolve anywhere, and 2130706433 is
+    127.0.0.1. Mixed into urllib3's connection classes."""
+
+    sock: socket.socket | None
+
+    def _new_conn(self) -> socket.socket:
+        sock: socket.socket = super()._new_conn()  # type: ignore[misc]
+        try:
+            _admit(self, sock)
+        except BaseException:
+            sock.close()
+            raise
+        return sock
+
+    def request(self, *args: Any, **kwargs: Any) -> None:
+        # A connection kept alive from an earlier hop was admitted under that hop's rule.
+        if self.sock is not None:
+            _admit(self, self.sock)
+        super().request(*args, **kwargs)  # type: ignore[misc]
+
+
+class _AdmittingConnection(_Admitting, HTTPConnection):
+    pass
+
+
+class _AdmittingTLSConnection(_Admitting, HTTPSConnection):
+    pass
+
+
+class _Pool(HTTPConnectionPool):
+    ConnectionCls = _AdmittingConnection
+
+
+class _TLSPool(HTTPSConnectionPool):
+    ConnectionCls = _AdmittingTLSConnection
+
+
+class _Adapter(HTTPAdapter):
+    def init_poolmanager(self, *args: Any, **kwargs: Any) -> None:
+        super().init_poolmanager(*args, **kwargs)
+        self.poolmanager.pool_classes_by_scheme = {"http": _Pool, "https": _TLSPool}
+
+
+# --- the deadline ---------------------------------------------------------------------------
+
+
+class _Watchdog:
+    """Ends a fetch at its deadline by shutting down the socket it is waiting on. Per-read
+    timeouts cannot do it: a server dripping a byte a second never trips them, and a
+    blocked recv() cannot be interrupted any other way."""
+
+    def __init__(self, seconds: float) -> None:
+        self.seconds = seconds
+        self.expired = False
+        self._ends = time.monotonic() + seconds
+        self._lock = threading.Lock()
+        self._conn: _Admitting | None = None
+        self._sock: socket.socket | None = None
+        self._timer = threading.Timer(seconds, self._expire)
+        self._timer.daemon = True
+        self._timer.start()
+
+    def remaining(self) -> float:
+        return max(0.0, self._ends - time.monotonic())
+
+    def detail(self) -> str:
+        return f"gave up at the {self.seconds:g}s deadline for the whole fetch"
+
+    def watch(self, conn: _Admitting, sock: socket.socket) -> None:
+        with self._lock:
+            self._conn, self._sock = conn, sock
+            if self.expired:
+                self._shut()
+
+    def release(self) -> None:
+        with self._lock:
+            self._conn = self._sock = None
+
+    def cancel(self) -> None:
+        self._timer.cancel()
+        self.release()
+
+    def _expire(self) -> None:
+        with self._lock:
+            self.expired = True
+            self._shut()
+
+    def _shut(self) -> None:
+        # The connection's socket may by now be the TLS wrapper of the one first seen.
+        sock = (self._conn.sock if self._conn is not None else None) or self._sock
+        if sock is None:
+            return
+        try:
+            # socket.socket's own shutdown, not SSLSocket's, which would also drop the TLS
+            # state under the feet of the thread reading from it.
+            socket.socket.shutdown(sock, socket.SHUT_RDWR)
+        except OSError:
+            pass
+
+
+# --- redirects and errors -------------------------------------------------------------------
+
+
+class _Failure(Exception):
+    """Ends a fetch with a reason code; never leaves this module."""
+
+    def __init__(self, code: str, detail: str) -> None:
+        super().__init__(code, detail)
+        self.code = code
+        self.detail = _one_line(detail)
+
+
+def _redirect_target(exchange: Exchange) -> str:
+    location = exchange.header("Location") or ""
+    try:
+        # Header values arrive latin-1 decoded; servers, like browsers, mean UTF-8.
+        location = location.encode("latin-1").decode("utf-8")
+    except UnicodeError:
+        pass
+    location = location.strip()
+    target = resolve(exchange.url, location) if location else None
+    if target is not None:
+        return target
+    try:
+        scheme = urlsplit(urljoin(exchange.url, location)).scheme.lower()
+    except ValueError:
+        scheme = ""
+    if scheme and scheme not in SCHEMES:
+        raise _Failure(
+            "unsupported-scheme",
+            f"redirect to a {scheme}: URL ({location[:200]}); only http and https are fetched",
+        )
+    raise _Failure(
+        "bad-redirect", f"{exchange.status} with an unusable Location: {location[:200]!r}"
+    )
+
+
+_NETWORK_ERRORS = (
+    requests.exceptions.RequestException,
+    urllib3.exceptions.HTTPError,
+    http.client.HTTPException,
+    OSError,
+)
+# Only these mean the name does not exist; every other resolver failure may pass.
+_NO_SUCH_NAME = {socket.EAI_NONAME, getattr(socket, "EAI_NODATA", socket.EAI_NONAME)}
+
+
+def _classify(
+    exc: BaseException, url: str, watchdog: _Watchdog, limits: FetchLimits, first: bool
+) -> tuple[str, str]:
+    """A reason code and a one-line detail for an exception raised by requests."""
+    parts = urlsplit(url)
+    where = parts.netloc
+    causes = list(_causes(exc))
+
+    def find(*types: type[BaseException]) -> BaseException | None:
+        return next((c for c in causes if isinstance(c, types)), None)
+
+    if watchdog.expired:
+        return "timeout", watchdog.detail()
+    if find(requests.exceptions.InvalidURL, urllib3.exceptions.LocationValueError):
+        return ("bad-url" if first else "bad-redirect"), f"cannot request {url}: {causes[-1]}"
+    gai = find(socket.gaierror)
+    if isinstance(gai, socket.gaierror):
+        if gai.errno in _NO_SUCH_NAME:
+            return "dns", f"no such host: {parts.hostname} ({gai.strerror})"
+        return "dns-temporary", f"could not look up {parts.hostname} ({gai.strerror})"
+    if find(ConnectionRefusedError):
+        return "refused", f"{where} refused the connection"
+    if find(TimeoutError, requests.exceptions.Timeout, urllib3.exceptions.TimeoutError):
+        return "timeout", f"no answer from {where} within {limits.timeout:g}s"
+    tls = find(ssl.SSLError, urllib3.exceptions.SSLError)
+    if tls is not None:
+        return "tls", f"TLS with {where} failed: {_describe_exc(_innermost(tls))}"
+    if find(ConnectionResetError, ConnectionAbortedError, BrokenPipeError):
+        return "reset", f"{where} closed the connection without an answer"
+    return "connection", f"{where}: {_describe_exc(causes[-1])}"
+
+
+def _causes(exc: BaseException) -> Iterator[BaseException]:
+    """`exc` and everything it wraps, outermost first: requests and urllib3 wrap the
+    socket's own error two or three levels deep, in causes, `reason` and `args`."""
+    seen: set[int] = set()
+    todo = [exc]
+    while todo:
+        current = todo.pop(0)
+        if id(current) in seen:
+            continue
+        seen.add(id(current))
+        yield current
+        linked = (current.__cause__, current.__context__, getattr(current, "reason", None))
+        todo.extend(e for e in (*linked, *current.args) if isinstance(e, BaseException))
+
+
+def _innermost(exc: BaseException) -> BaseException:
+    *_, last = _causes(exc)
+    return last
+
+
+def _describe_exc(exc: BaseException) -> str:
+    return f"{type(exc).__name__}: {exc}" if str(exc) else type(exc).__name__
+
+
+def _one_line(text: str, limit: int = 300) -> str:
+    text = " ".join(text.split())
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+def _http_version(version: int) -> str:
+    return f"HTTP/{version // 10}.{version % 10}"

@@ -1,0 +1,492 @@
+"""fetch: real servers on 127.0.0.1 (tests/sites.py) for every behaviour a server or the
+network can show; no test reaches the internet."""
+
+from __future__ import annotations
+
+import gzip
+import hashlib
+import socket
+import time
+from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
+from datetime import UTC, datetime
+from http.server import BaseHTTPRequestHandler
+
+import pytest
+
+from preserve import fetch as fetch_module
+from preserve.config import FetchLimits
+from preserve.fetch import Exchange, Fetched, Fetcher, is_public_address
+from tests.sites import Page, Site, redirect
+
+LOOPBACK = FetchLimits(allow_private=True, timeout=2)
+HTML = "<html><head><title>T</title></head><body>" + "<p>words and more words</p>" * 60
+
+
+@pytest.fixture(scope="module")
+def shared_site() -> Iterator[Site]:
+    server = Site()
+    yield server
+    server.close()
+
+
+@pytest.fixture
+def site(shared_site: Site) -> Site:
+    """One server for the module, emptied for each test: stopping a server takes 0.5 s."""
+    shared_site.pages.clear()
+    shared_site.hits.clear()
+    shared_site.requests.clear()
+    return shared_site
+
+
+@pytest.fixture(autouse=True)
+def close_results(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+    """Bodies are spooled files: every result is closed, as the capture code must."""
+    results: list[Fetched] = []
+    original = Fetcher.fetch
+
+    def fetch_and_keep(self: Fetcher, url: str, *, typed: bool = False) -> Fetched:
+        results.append(original(self, url, typed=typed))
+        return results[-1]
+
+    monkeypatch.setattr(Fetcher, "fetch", fetch_and_keep)
+    yield
+    for got in results:
+        got.close()
+
+
+@pytest.fixture
+def fetcher() -> Iterator[Fetcher]:
+    with Fetcher(LOOPBACK) as f:
+        yield f
+
+
+def fetch(url: str, limits: FetchLimits = LOOPBACK, *, typed: bool = False) -> Fetched:
+    with Fetcher(limits) as f:
+        return f.fetch(url, typed=typed)
+
+
+def free_port() -> int:
+    """A port nothing listens on: bound, then released."""
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+# --- bodies as received ----------------------------------------------------------------------
+
+
+def test_plain_page(site: Site, fetcher: Fetcher) -> None:
+    site.pages["/p?q=1"] = Page(HTML)  # the site's table is keyed by path and query
+    got = fetcher.fetch(site.url("/p?q=1"))
+    assert got.error is None and got.detail is None
+    final = got.final
+    assert final is not None and len(got.exchanges) == 1 and got.redirects == ()
+    assert (final.status, final.reason, final.http_version) == (200, "OK", "HTTP/1.1")
+    assert final.body.read() == HTML.encode()
+    assert final.body.sha256 == hashlib.sha256(HTML.encode()).hexdigest()
+    assert final.truncated is None
+    assert final.peer_ip == "127.0.0.1"
+    assert final.method == "GET" and final.request_target == "/p?q=1"
+    assert final.header("content-type") == "text/html; charset=utf-8"
+    assert got.url == got.final_url == site.url("/p?q=1")
+
+
+def test_request_headers_sent_and_recorded(site: Site, fetcher: Fetcher) -> None:
+    site.pages["/p"] = Page(HTML)
+    final = fetcher.fetch(site.url("/p")).final
+    assert final is not None
+    sent = site.requests[-1][1]
+    assert sent["User-Agent"].startswith("preserve/")
+    assert sent["Accept-Encoding"] == "gzip, deflate"
+    assert sent["Accept-Language"] == "en"
+    assert "Cookie" not in sent
+    names = [name for name, _ in final.request_headers]
+    assert names[0] == "Host"
+    assert dict(final.request_headers)["Host"] == f"127.0.0.1:{site.port}"
+    # What is recorded is what went out.
+    assert {k: v for k, v in final.request_headers} == {k: v for k, v in sent.items() if k in names}
+    assert set(names) == set(sent)
+
+
+def test_response_headers_keep_case_and_duplicates(site: Site, fetcher: Fetcher) -> None:
+    site.pages["/p"] = Page(HTML, headers=[("X-Mixed-Case", "1"), ("Link", "a"), ("Link", "b")])
+    final = fetcher.fetch(site.url("/p")).final
+    assert final is not None
+    assert ("X-Mixed-Case", "1") in final.headers
+    assert [v for k, v in final.headers if k == "Link"] == ["a", "b"]
+
+
+def test_started_at_comes_from_the_clock(site: Site) -> None:
+    moment = datetime(2024, 1, 2, 3, 4, 5, tzinfo=UTC)
+    site.pages["/a"] = redirect("/b")
+    site.pages["/b"] = Page(HTML)
+    with Fetcher(LOOPBACK, clock=lambda: moment) as f:
+        got = f.fetch(site.url("/a"))
+    assert [e.started_at for e in got.exchanges] == [moment, moment]
+    assert got.started_at == got.ended_at == moment
+
+
+def test_chunked_gives_the_same_body_as_plain(site: Site, fetcher: Fetcher) -> None:
+    site.pages["/plain"] = Page(HTML)
+    site.pages["/chunked"] = Page(HTML, chunked=True)
+    plain = fetcher.fetch(site.url("/plain")).final
+    chunked = fetcher.fetch(site.url("/chunked")).final
+    assert plain is not None and chunked is not None
+    assert chunked.header("Transfer-Encoding") == "chunked"
+    assert chunked.body.sha256 == plain.body.sha256
+    assert chunked.body.read() == HTML.encode()
+
+
+@pytest.mark.parametrize("chunked", [False, True])
+def test_gzip_body_stays_compressed(site: Site, fetcher: Fetcher, chunked: bool) -> None:
+    site.pages["/gz"] = Page(HTML, gzip=True, chunked=chunked)
+    final = fetcher.fetch(site.url("/gz")).final
+    assert final is not None
+    wire = site.pages["/gz"].payload()  # type: ignore[union-attr]
+    assert final.header("Content-Encoding") == "gzip"
+    assert final.body.read() == wire
+    assert final.body.sha256 == hashlib.sha256(wire).hexdigest()
+    assert gzip.decompress(final.body.read()) == HTML.encode()
+
+
+def test_http10_close_delimited_body(site: Site, fetcher: Fetcher) -> None:
+    site.pages["/old"] = Page(HTML, close_delimited=True)
+    final = fetcher.fetch(site.url("/old")).final
+    assert final is not None
+    assert final.http_version == "HTTP/1.0"
+    assert final.header("Content-Length") is None
+    assert final.body.read() == HTML.encode() and final.truncated is None
+
+
+@pytest.mark.parametrize("status", [404, 410, 500, 503])
+def test_error_statuses_are_answers_not_errors(site: Site, fetcher: Fetcher, status: int) -> None:
+    site.pages["/x"] = Page("<h1>no</h1>", status=status)
+    got = fetcher.fetch(site.url("/x"))
+    assert got.error is None
+    assert got.final is not None and got.final.status == status
+    assert got.final.body.read() == b"<h1>no</h1>"
+
+
+def test_no_cookies_carried_between_fetches(site: Site, fetcher: Fetcher) -> None:
+    site.pages["/set"] = Page(HTML, headers=[("Set-Cookie", "session=abc; Path=/")])
+    site.pages["/next"] = Page(HTML)
+    assert fetcher.fetch(site.url("/set")).final is not None
+    assert fetcher.fetch(site.url("/next")).final is not None
+    assert "Cookie" not in site.requests[-1][1]
+
+
+def test_close_releases_bodies(site: Site, fetcher: Fetcher) -> None:
+    site.pages["/p"] = Page(HTML)
+    got = fetcher.fetch(site.url("/p"))
+    got.close()
+    with pytest.raises(ValueError):
+        got.exchanges[0].body.read()
+
+
+def test_concurrent_fetches_from_a_thread_pool(site: Site, fetcher: Fetcher) -> None:
+    for n in range(24):
+        site.pages[f"/p{n}"] = Page(f"page {n}", chunked=n % 2 == 0)
+    with ThreadPoolExecutor(max_workers=6) as pool:
+        results = list(pool.map(lambda n: fetcher.fetch(site.url(f"/p{n}")), range(24)))
+    for n, got in enumerate(results):
+        assert got.final is not None and got.final.body.read() == f"page {n}".encode()
+
+
+# --- redirects -------------------------------------------------------------------------------
+
+
+def test_redirect_chain_keeps_every_hop(site: Site, fetcher: Fetcher) -> None:
+    site.pages["/a"] = redirect("/b", 301)
+    site.pages["/b"] = redirect(site.url("/c"), 302)
+    site.pages["/c"] = redirect("d?x=1", 308)
+    site.pages["/d?x=1"] = Page(HTML)
+    got = fetcher.fetch(site.url("/a"))
+    assert got.error is None
+    assert [e.status for e in got.exchanges] == [301, 302, 308, 200]
+    assert [e.url for e in got.exchanges] == [site.url(p) for p in ("/a", "/b", "/c", "/d?x=1")]
+    assert len(got.redirects) == 3 and got.final_url == site.url("/d?x=1")
+    assert all(e.peer_ip == "127.0.0.1" for e in got.exchanges)
+
+
+def test_too_many_redirects(site: Site, fetcher: Fetcher) -> None:
+    for n in range(30):
+        site.pages[f"/hop{n}"] = redirect(f"/hop{n + 1}")
+    site.pages["/hop30"] = Page(HTML)
+    got = fetcher.fetch(site.url("/hop0"))
+    assert got.error == "too-many-redirects"
+    assert got.final is None
+    # max_redirects (10) redirects were followed: all the hops received are kept.
+    assert len(got.exchanges) == LOOPBACK.max_redirects + 1
+    assert got.redirects == got.exchanges
+    assert site.hits["/hop30"] == 0
+
+
+def test_redirect_loop(site: Site, fetcher: Fetcher) -> None:
+    site.pages["/a"] = redirect("/b")
+    site.pages["/b"] = redirect("/a")
+    got = fetcher.fetch(site.url("/a"))
+    assert got.error == "redirect-loop"
+    assert [e.url for e in got.exchanges] == [site.url("/a"), site.url("/b")]
+    assert site.hits["/a"] == 1
+
+
+def test_redirect_to_itself(site: Site, fetcher: Fetcher) -> None:
+    site.pages["/a"] = redirect(site.url("/a#frag"))
+    got = fetcher.fetch(site.url("/a"))
+    assert got.error == "redirect-loop" and len(got.exchanges) == 1
+
+
+@pytest.mark.parametrize(
+    "location",
+    ["file:///etc/passwd", "ftp://ftp.example.com/x", "data:text/html,hi", "javascript:alert(1)"],
+)
+def test_redirect_to_unsupported_scheme(site: Site, fetcher: Fetcher, location: str) -> None:
+    site.pages["/a"] = redirect(location)
+    got = fetcher.fetch(site.url("/a"))
+    assert got.error == "unsupported-scheme"
+    assert location.split(":")[0] in (got.detail or "")
+    assert len(got.exchanges) == 1 and got.exchanges[0].status == 302
+
+
+@pytest.mark.parametrize("location", ["http://[::1", "http://exa mple.com/", "http://:80/", " "])
+def test_garbage_location(site: Site, fetcher: Fetcher, location: str) -> None:
+    site.pages["/a"] = redirect(location)
+    got = fetcher.fetch(site.url("/a"))
+    assert got.error == "bad-redirect"
+    assert len(got.exchanges) == 1
+
+
+def test_utf8_location_is_read_as_utf8(site: Site, fetcher: Fetcher) -> None:
+    # The server sends the UTF-8 bytes of "/café"; http.client hands them over as latin-1.
+    site.pages["/a"] = redirect("/café".encode().decode("latin-1"))
+    site.pages["/caf%C3%A9"] = Page(HTML)
+    got = fetcher.fetch(site.url("/a"))
+    assert got.error is None and got.final_url == site.url("/caf%C3%A9")
+
+
+def test_bad_url_is_not_fetched(fetcher: Fetcher) -> None:
+    got = fetcher.fetch("mailto:someone@example.com")
+    assert (got.error, got.exchanges) == ("bad-url", ())
+    assert got.detail and "mailto" in got.detail
+
+
+# --- failures --------------------------------------------------------------------------------
+
+
+def test_refused(fetcher: Fetcher) -> None:
+    got = fetcher.fetch(f"http://127.0.0.1:{free_port()}/")
+    assert got.error == "refused" and got.exchanges == ()
+
+
+def test_name_not_found(fetcher: Fetcher) -> None:
+    got = fetcher.fetch("http://no-such-host.invalid/")
+    assert got.error == "dns"
+    assert got.detail and "no-such-host.invalid" in got.detail
+
+
+def test_tls_error(site: Site, fetcher: Fetcher) -> None:
+    got = fetcher.fetch(f"https://127.0.0.1:{site.port}/")  # a plain-HTTP server
+    assert got.error == "tls"
+
+
+def _hang_up(handler: BaseHTTPRequestHandler) -> None:
+    handler.close_connection = True
+
+
+def test_closed_without_a_response_is_reset(site: Site, fetcher: Fetcher) -> None:
+    site.pages["/x"] = _hang_up
+    got = fetcher.fetch(site.url("/x"))
+    assert got.error == "reset" and got.exchanges == ()
+
+
+def test_slow_server_times_out(site: Site) -> None:
+    site.pages["/slow"] = Page(HTML, delay=1.5)
+    began = time.monotonic()
+    got = fetch(site.url("/slow"), FetchLimits(allow_private=True, timeout=0.4))
+    assert got.error == "timeout"
+    assert time.monotonic() - began < 1.3
+
+
+@pytest.mark.parametrize("close_delimited", [False, True])
+def test_drip_body_is_cut_at_the_deadline(site: Site, close_delimited: bool) -> None:
+    site.pages["/drip"] = Page(b"x" * 400, drip=0.05, close_delimited=close_delimited)
+    limits = FetchLimits(allow_private=True, timeout=0.5, deadline=1.0)
+    began = time.monotonic()
+    got = fetch(site.url("/drip"), limits)
+    elapsed = time.monotonic() - began
+    assert elapsed < 2.0
+    assert got.error is None and got.final is not None
+    assert got.final.truncated == "time"
+    assert 0 < got.final.body.length < 400
+    assert got.final.body.read() == b"x" * got.final.body.length
+
+
+def _trickle_headers(handler: BaseHTTPRequestHandler) -> None:
+    handler.wfile.write(b"HTTP/1.1 200 OK\r\nX-Slow: ")
+    for _ in range(100):
+        handler.wfile.write(b"z")
+        handler.wfile.flush()
+        time.sleep(0.05)
+
+
+def test_trickling_headers_are_cut_at_the_deadline(site: Site) -> None:
+    site.pages["/trickle"] = _trickle_headers
+    limits = FetchLimits(allow_private=True, timeout=0.5, deadline=1.0)
+    began = time.monotonic()
+    got = fetch(site.url("/trickle"), limits)
+    assert time.monotonic() - began < 2.0
+    assert got.error == "timeout" and got.exchanges == ()
+    assert got.detail and "deadline" in got.detail
+
+
+def test_deadline_spans_redirect_hops(site: Site) -> None:
+    site.pages["/a"] = redirect("/drip")
+    site.pages["/drip"] = Page(b"x" * 400, drip=0.05)
+    limits = FetchLimits(allow_private=True, timeout=0.5, deadline=1.0)
+    got = fetch(site.url("/a"), limits)
+    assert [e.status for e in got.exchanges] == [302, 200]
+    assert got.exchanges[-1].truncated == "time"
+
+
+@pytest.mark.parametrize("chunked", [False, True])
+def test_oversize_body_is_cut_at_max_bytes(site: Site, chunked: bool) -> None:
+    site.pages["/big"] = Page(b"a" * 5000, chunked=chunked)
+    got = fetch(site.url("/big"), FetchLimits(allow_private=True, timeout=2, max_bytes=1000))
+    final = got.final
+    assert final is not None
+    assert final.body.length == 1000 and final.body.read() == b"a" * 1000
+    assert final.truncated == "length"
+
+
+def test_body_of_exactly_max_bytes_is_whole(site: Site) -> None:
+    site.pages["/fit"] = Page(b"a" * 1000)
+    got = fetch(site.url("/fit"), FetchLimits(allow_private=True, timeout=2, max_bytes=1000))
+    assert got.final is not None
+    assert got.final.body.length == 1000 and got.final.truncated is None
+
+
+def _short_body(handler: BaseHTTPRequestHandler) -> None:
+    handler.send_response(200)
+    handler.send_header("Content-Length", "1000")
+    handler.end_headers()
+    handler.wfile.write(b"b" * 100)
+    handler.wfile.flush()
+    handler.close_connection = True
+
+
+def test_disconnect_mid_body_keeps_what_arrived(site: Site, fetcher: Fetcher) -> None:
+    site.pages["/short"] = _short_body
+    got = fetcher.fetch(site.url("/short"))
+    assert got.error is None and got.final is not None
+    assert got.final.truncated == "disconnect"
+    assert got.final.body.read() == b"b" * 100
+
+
+def test_unexpected_exception_becomes_internal(
+    site: Site, fetcher: Fetcher, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    def broken(exchange: Exchange) -> str:
+        raise RuntimeError("a bug")
+
+    monkeypatch.setattr(fetch_module, "_redirect_target", broken)
+    site.pages["/a"] = redirect("/b")
+    got = fetcher.fetch(site.url("/a"))
+    assert got.error == "internal" and got.detail == "RuntimeError: a bug"
+    assert [e.status for e in got.exchanges] == [302]  # what arrived is still kept
+
+
+# --- the private-address guard ---------------------------------------------------------------
+
+GUARDED = FetchLimits(timeout=2)
+
+
+def test_loopback_refused_by_default_and_nothing_sent(site: Site) -> None:
+    site.pages["/p"] = Page(HTML)
+    got = fetch(site.url("/p"), GUARDED)
+    assert got.error == "blocked-private-address" and got.exchanges == ()
+    assert got.detail and "127.0.0.1" in got.detail
+    assert "--allow-private" in got.detail and "PRESERVE_ALLOW_PRIVATE=1" in got.detail
+    assert not site.hits
+
+
+@pytest.mark.parametrize(
+    "host",
+    ["localhost", "2130706433", "0177.0.0.1", "0x7f.1", "127.1", "[::1]", "[::ffff:127.0.0.1]"],
+)
+@pytest.mark.parametrize("scheme", ["http", "https"])
+def test_other_spellings_of_loopback_refused(site: Site, host: str, scheme: str) -> None:
+    site.pages["/p"] = Page(HTML)
+    got = fetch(f"{scheme}://{host}:{site.port}/p", GUARDED)
+    assert got.error == "blocked-private-address"
+    assert not site.hits
+
+
+def test_private_literal_refused_without_connecting() -> None:
+    # Nothing listens there: a refusal (not a timeout or "refused") shows no connection
+    # was tried.
+    got = fetch("http://10.255.255.1/", FetchLimits(timeout=5))
+    assert got.error == "blocked-private-address"
+    assert got.detail and "10.255.255.1" in got.detail
+
+
+def test_typed_url_may_be_private(site: Site) -> None:
+    site.pages["/p"] = Page(HTML)
+    got = fetch(site.url("/p"), GUARDED, typed=True)
+    assert got.error is None and got.final is not None and got.final.status == 200
+
+
+@pytest.mark.parametrize("target_host", ["127.0.0.1", "localhost"])
+def test_redirect_from_typed_url_to_private_refused(site: Site, target_host: str) -> None:
+    # With "localhost" the request would go out on the connection kept alive from the first
+    # hop: the guard must check it again.
+    site.pages["/r"] = redirect(f"http://{target_host}:{site.port}/t")
+    site.pages["/t"] = Page(HTML)
+    got = fetch(f"http://{target_host}:{site.port}/r", GUARDED, typed=True)
+    assert got.error == "blocked-private-address"
+    assert [e.status for e in got.exchanges] == [302]
+    assert site.hits["/t"] == 0
+
+
+def test_allow_private_allows_redirects_too(site: Site) -> None:
+    site.pages["/r"] = redirect(f"http://localhost:{site.port}/t")
+    site.pages["/t"] = Page(HTML)
+    got = fetch(site.url("/r"), FetchLimits(timeout=2, allow_private=True))
+    assert got.error is None and [e.status for e in got.exchanges] == [302, 200]
+
+
+@pytest.mark.parametrize(
+    "address",
+    [
+        "127.0.0.1",
+        "10.1.2.3",
+        "172.16.0.1",
+        "192.168.1.1",
+        "169.254.169.254",
+        "100.64.0.1",
+        "0.0.0.0",
+        "224.0.0.1",
+        "240.0.0.1",
+        "255.255.255.255",
+        "192.0.0.8",
+        "::1",
+        "::",
+        "fc00::1",
+        "fd12:3456::1",
+        "fe80::1",
+        "ff02::1",
+        "::ffff:127.0.0.1",
+        "::ffff:10.0.0.1",
+        "::127.0.0.1",
+        "2002:7f00:1::",
+        "64:ff9b::a00:1",
+        "not an address",
+    ],
+)
+def test_non_public_addresses(address: str) -> None:
+    assert not is_public_address(address)
+
+
+@pytest.mark.parametrize("address", ["8.8.8.8", "93.184.215.14", "2606:4700:4700::1111"])
+def test_public_addresses(address: str) -> None:
+    assert is_public_address(address)
