@@ -15,7 +15,7 @@ from typing import Any
 from preserve.archive import Run
 from preserve.extract import NORMALISATION_VERSION, Citation, Extracted, extract
 from preserve.fetch import Fetched, Fetcher
-from preserve.store import CitationRow, Store, NewCapture, RecordRow, iso, parse_iso
+from preserve.store import CitationRow, NewCapture, RecordRow, Store, iso, parse_iso
 from preserve.urls import canonical, host_key
 from preserve.warc import OriginalRef, RecordLocation
 

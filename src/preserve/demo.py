@@ -9,6 +9,7 @@ from pathlib import Path
 from preserve import report
 from preserve.archive import Archive, Run
 from preserve.capture import capture_articles
+from preserve.check import check_targets
 from preserve.config import load_config
 from preserve.fetch import utc_now
 from preserve.sample import SampleWeb
@@ -37,7 +38,17 @@ def run_demo(archive_path: Path | None, *, echo: Echo, colour: bool) -> Path:
                 run.finish()
             echo(report.capture_text(results, colour))
             echo("The footer, navigation and 'Most read' links were not captured: only the "
-                 "sources cited in the article's text are.")
+                 "sources cited in the article's text are.\n")
+            echo("== 2. Later, the sources change ==")
+            for line in web.change():
+                echo("  " + line)
+            echo("\n== 3. preserve check: recapture everything and compare ==")
+            run = Run(archive, "demo check", config, utc_now, {"urls": []})
+            try:
+                checked = check_targets(run, archive.store.targets())
+            finally:
+                run.finish()
+            echo(report.check_text(checked, colour))
         finally:
             archive.close()
     finally:
@@ -45,4 +56,5 @@ def run_demo(archive_path: Path | None, *, echo: Echo, colour: bool) -> Path:
     echo("\nTry next:")
     echo(f"  preserve --archive {archive_path} status")
     echo(f"  preserve --archive {archive_path} history {web.article_url}")
+    echo(f"  preserve --archive {archive_path} diff {web.wire.base}/2016/10/intercept-report")
     return archive_path

@@ -176,6 +176,23 @@ class SampleWeb:
         self.wire.pages["/transcripts/briefing-2016-10-11.txt"] = Response(
             TRANSCRIPT.format(gov=gov).encode(), content_type="text/plain; charset=utf-8")
 
+    def change(self) -> list[str]:
+        """What happens to the sources after publication; returns a line per change."""
+        wire, gov = self.wire, self.gov
+        wire.html("/2016/10/intercept-report", intercept_report(denied=True))
+        wire.pages["/interviews/field-commander"] = Response(
+            b"<html><body><h1>Gone</h1><p>This interview has been removed.</p></body></html>",
+            status=410)
+        moved_to = "/statements/archive/2016/haddad-briefing"
+        gov.html(moved_to, briefing_statement())
+        gov.pages["/statements/2016/10/haddad-briefing"] = Response(
+            b"", status=301, headers=[("Location", gov.base + moved_to)])
+        return [
+            f"edited   {wire.base}/2016/10/intercept-report  (\"said\" became \"did not say\")",
+            f"removed  {wire.base}/interviews/field-commander  (now 410 Gone)",
+            f"moved    {gov.base}/statements/2016/10/haddad-briefing  (301 to {moved_to})",
+        ]
+
     @property
     def article_url(self) -> str:
         return self.news.base + ARTICLE_PATH
