@@ -49,9 +49,25 @@ def canonical(url: str) -> str:
     netloc = f"[{host}]" if ":" in host else host
     if port is not None and port != _DEFAULT_PORTS[scheme]:
         netloc = f"{netloc}:{port}"
-    path = quote(parts.path or "/", safe=_PATH_SAFE)
+    path = quote(_remove_dot_segments(parts.path) or "/", safe=_PATH_SAFE)
     query = quote(parts.query, safe=_QUERY_SAFE)
     return urlunsplit((scheme, netloc, path, query, ""))
+
+
+def _remove_dot_segments(path: str) -> str:
+    """RFC 3986 §5.2.4: `/a/b/../c` is `/a/c`; urljoin does this only for relative hrefs."""
+    if "." not in path:
+        return path
+    output: list[str] = []
+    for segment in path.split("/"):
+        if segment == "..":
+            if len(output) > 1:
+                output.pop()
+        elif segment != ".":
+            output.append(segment)
+    if path.endswith(("/.", "/..")):
+        output.append("")
+    return "/".join(output)
 
 
 def _ascii_host(host: str, url: str) -> str:
