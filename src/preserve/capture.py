@@ -148,15 +148,16 @@ class Recorder:
             if original is not None:
                 response, request = writer.write_revisit(exchange, OriginalRef(
                     record_id=original["record_id"], target_uri=original["url"],
-                    date=parse_iso(original["started_at"]),
+                    date=parse_iso(original["date"]),
                     payload_digest="sha256:" + exchange.body.sha256))
                 kind = "revisit"
             else:
                 response, request = writer.write_exchange(exchange)
                 kind = "response"
-            records.append(_record_row(hop, kind, exchange.url, exchange.status, response,
-                                       exchange.body.sha256))
-            records.append(_record_row(hop, "request", exchange.url, None, request, None))
+            date = iso(exchange.started_at)
+            records.append(_record_row(hop, kind, exchange.url, date, exchange.status,
+                                       response, exchange.body.sha256))
+            records.append(_record_row(hop, "request", exchange.url, date, None, request, None))
             if exchange is final:
                 final_location, record_type = response, kind
         metadata_id = None
@@ -173,7 +174,7 @@ class Recorder:
             })
             metadata_id = metadata.record_id
             records.append(_record_row(len(fetched.exchanges), "metadata", job.url, None,
-                                       metadata, None))
+                                       None, metadata, None))
         writer.sync()
         capture = _new_capture(self.run.id, job, fetched, extracted, final_location,
                                record_type, metadata_id, tuple(records))
@@ -323,9 +324,10 @@ def failure_reason(captured: Captured) -> str:
     return f"http-{captured.http_status}"
 
 
-def _record_row(hop: int, kind: str, url: str, status: int | None,
+def _record_row(hop: int, kind: str, url: str, date: str | None, status: int | None,
                 location: RecordLocation, payload_sha256: str | None) -> RecordRow:
-    return RecordRow(hop=hop, type=kind, url=url, http_status=status, warc=location.warc,
+    return RecordRow(hop=hop, type=kind, url=url, date=date, http_status=status,
+                     warc=location.warc,
                      offset=location.offset, length=location.length,
                      record_id=location.record_id, record_sha256=location.record_sha256,
                      payload_sha256=payload_sha256)

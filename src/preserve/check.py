@@ -187,7 +187,7 @@ def rederived_snapshot(run: Run, row: dict[str, Any]) -> Snapshot:
     store = run.archive.store
     source = row
     if row["record_type"] == "revisit":
-        source = store.original_for(row["url"], row["payload_sha256"]) or row
+        source = store.original_for(row["final_url"] or row["url"], row["payload_sha256"]) or row
     record = read_record(run.archive.warc_path(source["warc"]), source["offset"],
                          source["length"])
     headers = dict((k.lower(), v) for k, v in record.http_headers)

@@ -109,6 +109,7 @@ def m001_capture(db: Database) -> None:
             "hop": int,
             "type": str,
             "url": str,
+            "date": str,  # the record's WARC-Date
             "http_status": int,
             "warc": str,
             "offset": int,
@@ -122,6 +123,7 @@ def m001_capture(db: Database) -> None:
     )
     db["records"].create_index(["capture_id"])
     db["records"].create_index(["warc", "offset"])
+    db["records"].create_index(["url", "payload_sha256"])
     db["citations"].create(
         {
             "id": int,

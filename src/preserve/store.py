@@ -36,6 +36,7 @@ class RecordRow:
     hop: int
     type: str
     url: str
+    date: str | None
     http_status: int | None
     warc: str
     offset: int
@@ -219,10 +220,11 @@ class Store:
 
     def original_for(self, url: str, payload_sha256: str) -> dict[str, Any] | None:
         """The earliest full response record of this URL with this payload: what a revisit
-        record refers to. Same URL only, since replay tools resolve revisits by URL."""
+        record refers to (record_id, url, date, warc, offset, length). Same URL only, since
+        replay tools resolve revisits by URL."""
         rows = list(self.db.query(
-            "SELECT record_id, url, started_at, warc, offset, length FROM captures"
-            " WHERE url = ? AND payload_sha256 = ? AND record_type = 'response'"
+            "SELECT record_id, url, date, warc, offset, length FROM records"
+            " WHERE url = ? AND payload_sha256 = ? AND type = 'response'"
             " ORDER BY id LIMIT 1", [url, payload_sha256]))
         return rows[0] if rows else None
 
@@ -341,6 +343,78 @@ class Store:
                     [every_seconds, url],
                 ).rowcount
         return count
+
+    # reports: bulk reads for `preserve report` (one query per table, not one per URL) -----
+
+    def articles(self, urls: Sequence[str] | None = None) -> list[dict[str, Any]]:
+        """Tracked articles, oldest first (all, or those among `urls`, in their order)."""
+        if urls is None:
+            return list(self.db.query(
+                "SELECT * FROM targets WHERE role = 'article' ORDER BY added_at, url"))
+        found = {t["url"]: t for t in self._in(
+            "SELECT * FROM targets WHERE role = 'article' AND url IN ({})", urls)}
+        return [found[url] for url in urls if url in found]
+
+    def targets_of(self, urls: Sequence[str]) -> dict[str, dict[str, Any]]:
+        """Target rows by URL (URLs that are not tracked are absent)."""
+        return {t["url"]: t for t in self._in("SELECT * FROM targets WHERE url IN ({})", urls)}
+
+    def captures_of(self, urls: Sequence[str]) -> dict[str, list[dict[str, Any]]]:
+        """Every capture of these URLs (probes excluded) with the outcome of the check it was
+        made for, oldest first, without the bulky columns (headers, redirects)."""
+        grouped: dict[str, list[dict[str, Any]]] = {url: [] for url in urls}
+        rows = self._in(
+            "SELECT captures.id, captures.run_id, captures.url, captures.role,"
+            " captures.started_at, captures.status, captures.error, captures.http_status,"
+            " captures.final_url, captures.kind, captures.payload_sha256,"
+            " captures.payload_length, captures.text_sha256, captures.title,"
+            " captures.record_type, captures.warc, captures.offset, captures.length,"
+            " captures.record_id, checks.id AS check_id FROM captures"
+            " LEFT JOIN checks ON checks.capture_id = captures.id"
+            " WHERE captures.role != 'probe' AND captures.url IN ({})", urls)
+        for row in sorted(rows, key=lambda r: (r["started_at"], r["id"])):
+            grouped[row["url"]].append(row)
+        return grouped
+
+    def citations_of(self, capture_ids: Sequence[int]) -> dict[int, list[dict[str, Any]]]:
+        """The citations of these captures, in article order, by capture id."""
+        grouped: dict[int, list[dict[str, Any]]] = {i: [] for i in capture_ids}
+        rows = self._in(
+            "SELECT capture_id, position, url, anchor_text, context FROM citations"
+            " WHERE capture_id IN ({})", capture_ids)
+        for row in sorted(rows, key=lambda r: (r["capture_id"], r["position"])):
+            grouped[row["capture_id"]].append(row)
+        return grouped
+
+    def checks_of(self, urls: Sequence[str]) -> dict[str, list[dict[str, Any]]]:
+        """Every check of these URLs, oldest first, by URL."""
+        grouped: dict[str, list[dict[str, Any]]] = {url: [] for url in urls}
+        rows = self._in("SELECT * FROM checks WHERE url IN ({})", urls)
+        for row in sorted(rows, key=lambda r: (r["checked_at"], r["id"])):
+            grouped[row["url"]].append(row)
+        return grouped
+
+    def texts_of(self, hashes: Sequence[str]) -> dict[str, str]:
+        """Normalised main texts by their sha256."""
+        return {r["sha256"]: r["text"] or "" for r in self._in(
+            "SELECT sha256, text FROM texts WHERE sha256 IN ({})", hashes)}
+
+    def warc_files(self) -> list[dict[str, Any]]:
+        return list(self.db.query("SELECT * FROM warc_files ORDER BY name"))
+
+    def runs(self) -> list[dict[str, Any]]:
+        return list(self.db.query(
+            "SELECT id, command, started_at, ended_at, tool_version, host, pid FROM runs"
+            " ORDER BY id"))
+
+    def _in(self, sql: str, values: Sequence[Any], chunk: int = 500) -> list[dict[str, Any]]:
+        """Run `sql` (with one `IN ({})`) over `values` in chunks: SQLite caps parameters."""
+        unique = list(dict.fromkeys(values))
+        rows: list[dict[str, Any]] = []
+        for start in range(0, len(unique), chunk):
+            part = unique[start:start + chunk]
+            rows.extend(self.db.query(sql.format(", ".join("?" * len(part))), part))
+        return rows
 
 
 def pick_diff_pair(store: Store, url: str, from_time: str | None, to_time: str | None
