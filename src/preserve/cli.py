@@ -443,3 +443,71 @@ def _capture_ref(row: dict[str, Any]) -> dict[str, Any]:
     return {"captured_at": row["started_at"], "sha256": row["payload_sha256"],
             "text_sha256": row["text_sha256"], "warc": row["warc"], "offset": row["offset"],
             "record_id": row["record_id"]}
+
+
+@cli.command("report")
+@click.argument("urls", nargs=-1)
+@click.option("--html", "html_path", type=click.Path(dir_okay=False, allow_dash=True,
+                                                     path_type=Path),
+              help="Write the report as one self-contained HTML file (`-`: to stdout).")
+@click.option("--json", "as_json", is_flag=True, help="Print one JSON document.")
+@click.pass_context
+def report_command(ctx: click.Context, urls: tuple[str, ...], html_path: Path | None,
+                   as_json: bool) -> None:
+    """What became of tracked articles and every source they cite: edited, moved, taken
+    down or restored, with word diffs, a timeline, and the hashes and WARC records to
+    prove it. All articles unless URLs are given.
+
+    \b
+    Examples:
+      preserve report                          # in the terminal
+      preserve report --html report.html       # one file to open, print or hand over
+      preserve report https://example.org/2016/10/some-article --json
+    """
+    from preserve import htmlreport
+    from preserve.dossier import build_report
+
+    wanted = list(dict.fromkeys(canonical(url) for url in urls))
+    to_stdout = html_path is not None and str(html_path) == "-"
+    if as_json and to_stdout:
+        raise UsageError("--json and --html - both print to stdout: give --html a file name")
+    archive = _archive(ctx, create=False)
+    try:
+        for url in wanted:
+            target = archive.store.target(url)
+            if target is None:
+                raise UsageError(f"not tracked: {url} (capture it first)")
+            if target["role"] != "article":
+                raise UsageError(f"not an article: {url} is a source cited by "
+                                 f"{target['cited_by']} (report on that article, or see "
+                                 f"`preserve history {url}`)")
+        document = build_report(archive.store, wanted or None,
+                                archive=str(archive.path.resolve()),
+                                generated_at=iso(utc_now()), tool_version=__version__)
+    finally:
+        archive.close()
+    if html_path is not None:
+        html = htmlreport.render(document)
+        if to_stdout:
+            click.echo(html, nl=False)
+            return
+        _write_file(html_path, html)
+    if as_json:
+        _emit_json(document.to_json())
+    elif html_path is not None:
+        sources = sum(len(d.citations) for d in document.articles)
+        click.echo(f"Report of {len(document.articles)} article(s) and {sources} cited "
+                   f"source(s) written to {html_path}")
+    else:
+        click.echo(report.report_text(document, _colour()), nl=False)
+
+
+def _write_file(path: Path, text: str) -> None:
+    """Write a whole file or nothing (a reader never sees half a report)."""
+    partial = path.with_name(f".{path.name}.partial")
+    try:
+        partial.write_text(text, encoding="utf-8")
+        partial.replace(path)
+    except OSError as exc:
+        partial.unlink(missing_ok=True)
+        raise UsageError(f"cannot write {path}: {exc.strerror}") from exc

@@ -179,8 +179,8 @@ def _hunk(a: _Doc, b: _Doc, op: str, o1: int, o2: int, n1: int, n2: int) -> Hunk
     right, right_at, right_end = (b, n1, n2) if new else (a, o1, o2)
     first = left.para_of[left_at] if left_end > left_at else left.paragraph_at(left_at)
     last = right.para_of[right_end - 1] if right_end > right_at else first
-    removed, added = _diff_counts(old, new, _is_number)
-    neg_removed, neg_added = _diff_counts(old, new, _is_negation)
+    removed, added = _diff_counts(old, new, is_number)
+    neg_removed, neg_added = _diff_counts(old, new, is_negation)
     return Hunk(
         op=op,
         old=old,
@@ -217,12 +217,14 @@ def _clean(word: str) -> str:
     return word.strip("\"'“”‘’«»()[]{}.,;:!?…").casefold().replace("’", "'")
 
 
-def _is_number(word: str) -> bool:
+def is_number(word: str) -> bool:
+    """Digits or a number word ("40", "4.5%", "four"): reports highlight these in edits."""
     cleaned = _clean(word)
     return any(c.isdigit() for c in cleaned) or cleaned in NUMBER_WORDS
 
 
-def _is_negation(word: str) -> bool:
+def is_negation(word: str) -> bool:
+    """A word that flips a claim ("not", "never", "denied", "didn't")."""
     cleaned = _clean(word)
     return cleaned in NEGATIONS or cleaned.endswith("n't")
 
@@ -310,7 +312,7 @@ def summarise(old: str, new: str, hunks: Sequence[Hunk] | None = None) -> EditSu
     neg_added: list[str] = []
     numbers: list[tuple[str, str]] = []
     for hunk in edits:
-        gone, came = _diff_counts(hunk.old, hunk.new, _is_negation)
+        gone, came = _diff_counts(hunk.old, hunk.new, is_negation)
         neg_removed += gone
         neg_added += came
         if hunk.numbers:
