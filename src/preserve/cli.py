@@ -511,3 +511,129 @@ def _write_file(path: Path, text: str) -> None:
     except OSError as exc:
         partial.unlink(missing_ok=True)
         raise UsageError(f"cannot write {path}: {exc.strerror}") from exc
+
+
+# --- evidence packages: export, keygen, verify-package (wacz.py, signing.py) ---------------
+
+
+@cli.command()
+@click.argument("urls", nargs=-1, required=True)
+@click.option("--wacz", "wacz_path", required=True,
+              type=click.Path(dir_okay=False, path_type=Path), help="The package to write.")
+@click.option("--sign", "key_path", type=click.Path(dir_okay=False, path_type=Path),
+              help="Sign the package digest with this key (from `preserve keygen`).")
+@click.option("--timestamp", "tsa_urls", multiple=True, metavar="TSA_URL",
+              help="Get an RFC 3161 time-stamp token over the package digest from this "
+              "time-stamping authority (repeatable).")
+@click.option("--title", help="The package's title [default: from the first article].")
+@click.option("--force", is_flag=True, help="Overwrite FILE if it exists.")
+@click.option("--json", "as_json", is_flag=True, help="Print one JSON document.")
+@click.pass_context
+def export(ctx: click.Context, urls: tuple[str, ...], wacz_path: Path, key_path: Path | None,
+           tsa_urls: tuple[str, ...], title: str | None, force: bool, as_json: bool) -> None:
+    """Write an evidence package (WACZ 1.1.1): every capture of the article(s) and of the
+    sources they cite, with the provenance of each, optionally signed and time-stamped.
+
+    \b
+    Example:
+      preserve export https://example.org/2016/10/some-article --wacz evidence.wacz \\
+          --sign preserve-signing-key.pem --timestamp https://freetsa.org/tsr
+    """
+    from preserve.signing import load_private_key
+    from preserve.wacz import export as export_package
+
+    articles = list(dict.fromkeys(canonical(url) for url in urls))
+    for tsa in tsa_urls:
+        if not tsa.lower().startswith(("http://", "https://")):
+            raise UsageError(f"--timestamp {tsa!r} is not an http(s) URL")
+    if wacz_path.exists() and not force:
+        raise UsageError(f"{wacz_path} already exists (use --force to overwrite it)")
+    if not wacz_path.resolve().parent.is_dir():
+        raise UsageError(f"no such folder: {wacz_path.resolve().parent}")
+    key = load_private_key(key_path) if key_path is not None else None
+    archive = _archive(ctx, create=False)
+    try:
+        result = export_package(archive.store, archive.warcs, articles, wacz_path,
+                                now=utc_now(), key=key, tsa_urls=tsa_urls, title=title)
+    finally:
+        archive.close()
+    if as_json:
+        _emit_json(result.to_json())
+        return
+    click.echo(f"Wrote {wacz_path} ({result.size} bytes, sha256:{result.sha256})")
+    click.echo(f"  {result.pages} pages, {result.captures} captures, {result.records} WARC "
+               f"records in {result.warcs} file(s)")
+    click.echo(f"  package digest {result.digest}")
+    if result.signed_by:
+        click.echo(f"  signed by key {result.signed_by}")
+    for stamp in result.timestamps:
+        click.echo(f"  time-stamped {stamp['genTime']} by {stamp['tsa']}")
+    click.echo(f"Check it with: preserve verify-package {wacz_path}")
+
+
+@cli.command()
+@click.option("--out", "out_path", type=click.Path(dir_okay=False, path_type=Path),
+              default="preserve-signing-key.pem", show_default=True,
+              help="Where to write the private key (PEM, mode 0600).")
+def keygen(out_path: Path) -> None:
+    """Make an ECDSA P-256 key to sign evidence packages with (`export --sign`). The public
+    key is written beside it and printed: hand it to whoever will verify your packages, by
+    a channel they trust.
+
+    \b
+    Example:
+      preserve keygen --out ~/.preserve/signing-key.pem
+    """
+    from preserve.signing import fingerprint, generate_key, public_key_b64
+
+    key = generate_key(out_path)
+    public = public_key_b64(key)
+    name = out_path.name[:-4] if out_path.name.endswith(".pem") else out_path.name
+    public_path = out_path.with_name(name + ".pub.pem")
+    pem = "-----BEGIN PUBLIC KEY-----\n" + "\n".join(
+        public[i:i + 64] for i in range(0, len(public), 64)) + "\n-----END PUBLIC KEY-----\n"
+    try:
+        public_path.write_text(pem, encoding="ascii")
+    except OSError as exc:
+        raise UsageError(f"cannot write {public_path}: {exc.strerror}") from exc
+    click.echo(f"Wrote the private key {out_path} (mode 0600): keep it secret.")
+    click.echo(f"Wrote the public key {public_path}.")
+    click.echo(f"Public key: {public}")
+    click.echo(f"Fingerprint: {fingerprint(public)}")
+
+
+@cli.command("verify-package")
+@click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option("--tsa-root", "tsa_roots", multiple=True,
+              type=click.Path(exists=True, dir_okay=False, path_type=Path),
+              help="A certificate (PEM or DER) trusted to anchor time-stamp tokens "
+              "(repeatable; a PEM file may hold a root and intermediates).")
+@click.option("--public-key", help="The key the package must be signed with: a PEM file "
+              "(public or private key) or the base64 public key `keygen` printed.")
+@click.option("--json", "as_json", is_flag=True, help="Print one JSON document.")
+@click.pass_context
+def verify_package_command(ctx: click.Context, file: Path, tsa_roots: tuple[Path, ...],
+                           public_key: str | None, as_json: bool) -> None:
+    """Check an evidence package offline: every file's hash and size, the WARC records, the
+    package digest, the signature and each time-stamp token; say what each check proves.
+    Exits 1 if any check fails.
+
+    \b
+    Example:
+      preserve verify-package evidence.wacz --tsa-root tsa-root.pem
+    """
+    from preserve.signing import load_public_key_arg, load_roots
+    from preserve.wacz import report_text, verify_package
+
+    roots = load_roots(tsa_roots)
+    expected = load_public_key_arg(public_key) if public_key is not None else None
+    result = verify_package(file, roots, expected)
+    if as_json:
+        _emit_json(result.to_json())
+    else:
+        click.echo(report_text(result), nl=False)
+    if not result.ok:
+        ctx.exit(1)
+
+
+# --- end of evidence packages ------------------------------------------------------------

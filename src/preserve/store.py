@@ -407,6 +407,42 @@ class Store:
             "SELECT id, command, started_at, ended_at, tool_version, host, pid FROM runs"
             " ORDER BY id"))
 
+    # evidence packages: what `export` selects (wacz.select) -------------------------------
+
+    def export_captures_of(self, urls: Sequence[str]) -> list[dict[str, Any]]:
+        """Every capture of these URLs but probes, all columns."""
+        return self._in("SELECT * FROM captures WHERE role != 'probe' AND url IN ({})", urls)
+
+    def export_captures_by_id(self, ids: Sequence[int]) -> list[dict[str, Any]]:
+        return self._in("SELECT * FROM captures WHERE id IN ({})", ids)
+
+    def export_children_of(self, ids: Sequence[int]) -> list[dict[str, Any]]:
+        """Captures made on behalf of these (requisites, deeper citations), probes excluded."""
+        return self._in(
+            "SELECT id, url, role FROM captures WHERE role != 'probe' AND parent_id IN ({})", ids)
+
+    def export_sources_of(self, articles: Sequence[str]) -> list[str]:
+        """URLs tracked as sources of these articles (cited, moved to, added by an edit)."""
+        return [r["url"] for r in self._in(
+            "SELECT url FROM targets WHERE cited_by IN ({}) ORDER BY added_at, url", articles)]
+
+    def export_records_of(self, capture_ids: Sequence[int]) -> list[dict[str, Any]]:
+        return self._in("SELECT * FROM records WHERE capture_id IN ({})", capture_ids)
+
+    def export_record_by_id(self, record_id: str) -> dict[str, Any] | None:
+        rows = list(self.db.query("SELECT * FROM records WHERE record_id = ? LIMIT 1",
+                                  [record_id]))
+        return rows[0] if rows else None
+
+    def export_checks_of(self, capture_ids: Sequence[int]) -> list[dict[str, Any]]:
+        """The checks whose recapture is one of these captures, oldest first."""
+        rows = self._in("SELECT * FROM checks WHERE capture_id IN ({})", capture_ids)
+        return sorted(rows, key=lambda r: (r["checked_at"], r["id"]))
+
+    def export_runs(self, ids: Sequence[int]) -> list[dict[str, Any]]:
+        return sorted(self._in("SELECT * FROM runs WHERE id IN ({})", ids),
+                      key=lambda r: r["id"])
+
     def _in(self, sql: str, values: Sequence[Any], chunk: int = 500) -> list[dict[str, Any]]:
         """Run `sql` (with one `IN ({})`) over `values` in chunks: SQLite caps parameters."""
         unique = list(dict.fromkeys(values))
