@@ -8,7 +8,7 @@ import json
 import threading
 from collections.abc import Callable, Iterable
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 from typing import Any
 
@@ -235,12 +235,14 @@ def capture_articles(run: Run, urls: list[str], *, every_seconds: int,
         if captured.status != "captured" or job.role == "requisite":
             return []
         jobs = []
-        if job.role == "article":
-            jobs += [Job(url, "requisite", job.depth + 1, captured.capture_id,
-                         article=job.article) for url in captured.requisites]
+        # Citations first: a URL both cited and shown (a linked image) is fetched once, as
+        # the citation, so that it is tracked.
         if job.depth < depth_limit:
             jobs += [Job(c.url, "citation", job.depth + 1, captured.capture_id,
                          article=job.article) for c in captured.citations]
+        if job.role == "article":
+            jobs += [Job(url, "requisite", job.depth + 1, captured.capture_id,
+                         article=job.article) for url in captured.requisites]
         return jobs
 
     recorder = Recorder(run)
@@ -266,6 +268,21 @@ def capture_articles(run: Run, urls: list[str], *, every_seconds: int,
             entry.requisites.append(captured)
         if job.role in ("article", "citation"):
             track_captured(store, captured, every_seconds=every_seconds, now=now)
+    if depth_limit >= 1:
+        # Each URL is fetched once per run: a source that two articles cite was recorded for
+        # the first, and a URL that one article shows, as its requisite. List it under every
+        # article that cites it, and track it as a citation.
+        fetched = {captured.job.url: captured for captured in results}
+        for url, entry in by_article.items():
+            listed = {c.job.url for c in entry.citations}
+            for citation in entry.article.citations if entry.article else ():
+                other = fetched.get(citation.url)
+                if other is None or citation.url in listed:
+                    continue
+                entry.citations.append(other)
+                if other.job.role == "requisite":
+                    cited = replace(other, job=replace(other.job, role="citation", article=url))
+                    track_captured(store, cited, every_seconds=every_seconds, now=now)
     for entry in by_article.values():
         entry.citations.sort(key=lambda c: _position(entry.article, c.job.url))
     return list(by_article.values())
