@@ -9,6 +9,7 @@ import gzip
 import hashlib
 import json
 import os
+import shutil
 import signal
 import socket
 import sqlite3
@@ -182,8 +183,8 @@ def test_layout_datapackage_and_compression(made: Made) -> None:
     assert datapackage["mainPageUrl"] == made.article
     listed = {r["path"]: r for r in datapackage["resources"]}
     assert set(listed) == set(files) - {"datapackage.json", "datapackage-digest.json"}
-    assert {"indexes/index.cdx.gz", "pages/pages.jsonl", "provenance/provenance.json"} <= set(
-        listed)
+    assert {"indexes/index.cdx.gz", "indexes/index.idx", "pages/pages.jsonl",
+            "provenance/provenance.json"} <= set(listed)
     for path, resource in listed.items():
         assert resource["hash"] == "sha256:" + hashlib.sha256(files[path]).hexdigest()
         assert resource["bytes"] == len(files[path])
@@ -271,6 +272,17 @@ def test_index_is_sorted_surt_cdxj_pointing_at_the_records(made: Made) -> None:
         assert "sha256:" + hashlib.sha256(member).hexdigest() == entry["recordDigest"]
         kinds.add(entry["mime"])
     assert "warc/revisit" in kinds and "text/html" in kinds
+    # the IDX names each gzip block of the CDXJ with its first key and sha256 (zipnum, the
+    # layout ReplayWeb.page loads)
+    idx = files["indexes/index.idx"].decode().splitlines()
+    assert json.loads(idx[0].split(" ", 2)[2])["filename"] == "index.cdx.gz"
+    blocks = files["indexes/index.cdx.gz"]
+    for line in idx[1:]:
+        key, entry = line.split(" {", 1)
+        block = json.loads("{" + entry)
+        data = blocks[block["offset"]:block["offset"] + block["length"]]
+        assert "sha256:" + hashlib.sha256(data).hexdigest() == block["digest"]
+        assert gzip.decompress(data).decode().startswith(key)
 
 
 def test_provenance_of_every_capture(made: Made) -> None:
@@ -597,3 +609,18 @@ def test_export_json_and_a_package_without_signature(made: Made) -> None:
     assert "info  signature  the package is not signed" in verdict.output
     # asking for a signer's key makes an unsigned package a failure
     assert verify(out, "--public-key", str(made.public_key)).exit_code == 1
+
+
+def test_a_missing_warc_file_fails_the_export_with_its_name(made: Made, tmp_path: Path) -> None:
+    archive = tmp_path / "archive"
+    shutil.copytree(made.archive, archive)
+    (missing,) = [r["warc"] for r in rows(archive, "SELECT warc FROM captures WHERE url = ?"
+                                          " ORDER BY id LIMIT 1", (made.article,))]
+    (archive / "warcs" / missing).unlink()
+    out = tmp_path / "out.wacz"
+    result = invoke("--archive", str(archive), "export", made.article, "--wacz", str(out))
+    assert result.exit_code == 1
+    assert result.stderr.strip() == (f"Error: cannot read the WARC file {missing} that records "
+                                     "of these captures are in (no such WARC file: "
+                                     f"{archive / 'warcs' / missing}); run `preserve verify`")
+    assert not out.exists()

@@ -73,6 +73,7 @@ WACZ_VERSION = "1.1.1"
 PROVENANCE_FORMAT = "preserve-provenance-1"
 ARCHIVE_DIR = "archive"
 INDEX_PATH = "indexes/index.cdx.gz"
+IDX_PATH = "indexes/index.idx"
 PAGES_PATH = "pages/pages.jsonl"
 PROVENANCE_PATH = "provenance/provenance.json"
 DATAPACKAGE = "datapackage.json"
@@ -183,7 +184,7 @@ def export(
         work = Path(tmp)
         warcs, placed = _write_warcs(store, warc_dir, selection, work)
         files: dict[str, Path] = {w.path: w.file for w in warcs}
-        files[INDEX_PATH] = _write_index(work, warcs)
+        files[INDEX_PATH], files[IDX_PATH] = _write_index(work, warcs)
         pages = _pages(store, selection)
         files[PAGES_PATH] = _write_lines(work / "pages.jsonl", pages)
         provenance = _provenance(store, selection, warcs, placed, created,
@@ -262,7 +263,13 @@ def _write_warcs(store: Store, warc_dir: Path, selection: Selection, work: Path
         name = _package_name(source, used)
         target = _PackageWarc(source, f"{ARCHIVE_DIR}/{name}", work / ARCHIVE_DIR / name)
         path = warc_dir / source
-        with open_warc(path) as src, open(target.file, "wb") as dst:
+        try:
+            src_file = open_warc(path)
+        except OSError as exc:
+            raise IntegrityError(f"cannot read the WARC file {source} that records of these "
+                                 f"captures are in ({exc.strerror or exc}); run `preserve "
+                                 "verify`") from exc
+        with src_file as src, open(target.file, "wb") as dst:
             length = _first_member_length(src, path)
             info = read_record(path, 0, length)
             if info.rec_type != "warcinfo":
@@ -333,19 +340,23 @@ def _package_name(source: str, used: set[str]) -> str:
     return name
 
 
-def _write_index(work: Path, warcs: list[_PackageWarc]) -> Path:
-    """A sorted CDXJ of the package's response, revisit and resource records, gzipped."""
+def _write_index(work: Path, warcs: list[_PackageWarc]) -> tuple[Path, Path]:
+    """The CDXJ of the package's response, revisit and resource records, sorted, as WACZ
+    tools expect it: `index.cdx.gz`, gzip blocks of lines, and `index.idx`, the first key
+    and place of each block (ReplayWeb.page reads only this layout; pywb reads the blocks)."""
     from cdxj_indexer import CDXJIndexer
 
-    text = io.StringIO()
-    # fields="referrer" (as py-wacz passes) makes cdxj-indexer pair records, which it needs
-    # to write recordDigest: the sha256 of each record's gzip member.
-    CDXJIndexer(output=text, inputs=[str(w.file) for w in warcs], sort=True, fields="referrer",
-                records="response,revisit,resource", digest_records=True).process_all()
-    lines = sorted(line for line in text.getvalue().splitlines(keepends=True) if line.strip())
-    path = work / "index.cdx.gz"
-    path.write_bytes(gzip.compress("".join(lines).encode("utf-8"), mtime=0))
-    return path
+    idx = io.StringIO()
+    cdx_path = work / "index.cdx.gz"
+    with open(cdx_path, "wb") as blocks:
+        # fields="referrer" (as py-wacz passes) makes cdxj-indexer pair records, which it
+        # needs to write recordDigest: the sha256 of each record's gzip member.
+        CDXJIndexer(output=idx, inputs=[str(w.file) for w in warcs], sort=True,
+                    compress=blocks, data_out_name="index.cdx.gz", fields="referrer",
+                    records="response,revisit,resource", digest_records=True).process_all()
+    idx_path = work / "index.idx"
+    idx_path.write_text(idx.getvalue(), encoding="utf-8")
+    return cdx_path, idx_path
 
 
 def _pages(store: Store, selection: Selection) -> list[dict[str, Any]]:
@@ -774,8 +785,9 @@ def _check_structure(package: zipfile.ZipFile, names: list[str], datapackage: di
     warcs = [n for n in names if n.startswith("archive/") and n.endswith((".warc", ".warc.gz"))]
     if not warcs:
         problems.append("no WARC file under archive/")
-    if INDEX_PATH not in names and "indexes/index.idx" not in names:
-        problems.append(f"no {INDEX_PATH}")
+    for index in (INDEX_PATH, IDX_PATH):
+        if index not in names:
+            problems.append(f"no {index}")
     for info in package.infolist():
         if info.filename.startswith(_STORED_PREFIXES) and info.compress_type != zipfile.ZIP_STORED:
             problems.append(f"{info.filename} is compressed in the ZIP (must be stored)")
@@ -789,7 +801,7 @@ def _check_structure(package: zipfile.ZipFile, names: list[str], datapackage: di
             report.add("structure", "fail", problem)
     else:
         report.add("structure", "ok", f"WACZ {WACZ_VERSION}: {len(warcs)} WARC file(s) stored "
-                   "uncompressed, CDXJ index, pages.jsonl", PROVES["structure"])
+                   "uncompressed, CDXJ index (blocks and IDX), pages.jsonl", PROVES["structure"])
 
 
 def _pages_problems(data: bytes) -> list[str]:
@@ -870,15 +882,18 @@ def _check_index(package: zipfile.ZipFile, names: list[str], copies: dict[str, P
                  report: PackageReport) -> int | None:
     """Each CDXJ line points at a whole record whose sha256 is its recordDigest; the number
     of lines, or None if any does not."""
-    if INDEX_PATH not in names:
+    if INDEX_PATH not in names or IDX_PATH not in names:
         return None  # the structure check says so
     raw = _read_member(package, INDEX_PATH, report, "records")
+    idx = _read_member(package, IDX_PATH, report, "records")
+    if raw is None or idx is None:
+        return None
+    lines = None
     try:
-        lines = gzip.decompress(raw).decode("utf-8").splitlines() if raw is not None else None
+        lines = gzip.decompress(raw).decode("utf-8").splitlines()
     except (OSError, EOFError, UnicodeDecodeError, zlib.error):
-        lines = None
-    if lines is None:
         report.add("records", "fail", f"{INDEX_PATH} is not gzipped CDXJ")
+    if not _idx_ok(raw, idx, report) or lines is None:
         return None
     ok = True
     for number, line in enumerate(lines, 1):
@@ -904,6 +919,36 @@ def _check_index(package: zipfile.ZipFile, names: list[str], copies: dict[str, P
                        "does not point at the record it names")
             ok = False
     return len(lines) if ok else None
+
+
+def _idx_ok(blocks: bytes, idx: bytes, report: PackageReport) -> bool:
+    """Each IDX line names a whole gzip block of the CDXJ, with its sha256, starting with
+    the line's key; the blocks follow each other and fill the file."""
+    position = 0
+    for number, line in enumerate(idx.decode("utf-8", errors="replace").splitlines(), 1):
+        if line.startswith("!meta"):
+            continue
+        try:
+            key, _, text = line.partition(" {")
+            fields = json.loads("{" + text)
+            offset, length = int(fields["offset"]), int(fields["length"])
+            block = blocks[offset:offset + length]
+            first = gzip.decompress(block).decode("utf-8").split("\n", 1)[0]
+        except (KeyError, ValueError, TypeError, OSError, EOFError, zlib.error):
+            report.add("records", "fail", f"{IDX_PATH} line {number} does not name a gzip block "
+                       f"of {INDEX_PATH}")
+            return False
+        digest = fields.get("digest")
+        if (offset != position or not first.startswith(key) or (
+                digest and digest != "sha256:" + hashlib.sha256(block).hexdigest())):
+            report.add("records", "fail", f"{IDX_PATH} line {number} does not match the block "
+                       f"of {INDEX_PATH} it names")
+            return False
+        position = offset + length
+    if position != len(blocks):
+        report.add("records", "fail", f"{IDX_PATH} does not cover all of {INDEX_PATH}")
+        return False
+    return True
 
 
 def _provenance_records(provenance: Any) -> Iterable[dict[str, Any]]:
