@@ -281,8 +281,9 @@ def format_duration_seconds(seconds: int | None) -> str | None:
 @click.option("--keep/--no-keep", default=True, help="Keep the demo archive afterwards.")
 @click.pass_context
 def demo(ctx: click.Context, keep: bool) -> None:
-    """Serve a built-in sample web on 127.0.0.1, capture its article and sources, and show
-    what was captured. Uses a new temporary archive unless --archive is given.
+    """Serve a built-in sample web on 127.0.0.1, capture its article and sources, change
+    some sources, check them, and write the HTML report (ARCHIVE/report.html). Uses a new
+    temporary archive unless --archive is given.
 
     \b
     Example:

@@ -6,19 +6,23 @@ import tempfile
 from collections.abc import Callable
 from pathlib import Path
 
-from preserve import report
+from preserve import __version__, htmlreport, report
 from preserve.archive import Archive, Run
 from preserve.capture import capture_articles
 from preserve.check import check_targets
 from preserve.config import load_config
+from preserve.dossier import build_report
 from preserve.fetch import utc_now
 from preserve.sample import SampleWeb
+from preserve.store import iso
 
 Echo = Callable[..., None]
+REPORT_NAME = "report.html"
 
 
 def run_demo(archive_path: Path | None, *, echo: Echo, colour: bool) -> Path:
-    """Capture the sample article into `archive_path` (a new temporary folder when None)."""
+    """Capture the sample article into `archive_path` (a new temporary folder when None),
+    change its sources, check, and write the HTML report to `archive_path/report.html`."""
     if archive_path is None:
         archive_path = Path(tempfile.mkdtemp(prefix="preserve-demo-"))
     web = SampleWeb()
@@ -49,11 +53,19 @@ def run_demo(archive_path: Path | None, *, echo: Echo, colour: bool) -> Path:
             finally:
                 run.finish()
             echo(report.check_text(checked, colour))
+            echo("== 4. preserve report: one page to read, print or hand over ==")
+            document = build_report(archive.store, None, archive=str(archive_path.resolve()),
+                                    generated_at=iso(utc_now()), tool_version=__version__)
+            page = archive_path / REPORT_NAME
+            page.write_text(htmlreport.render(document), encoding="utf-8")
+            echo(f"The HTML report is at {page.resolve()}")
+            echo("(one self-contained file: open it in a browser, no network needed)")
         finally:
             archive.close()
     finally:
         web.close()
     echo("\nTry next:")
+    echo(f"  preserve --archive {archive_path} report")
     echo(f"  preserve --archive {archive_path} status")
     echo(f"  preserve --archive {archive_path} history {web.article_url}")
     echo(f"  preserve --archive {archive_path} diff {web.wire.base}/2016/10/intercept-report")

@@ -26,6 +26,7 @@ from __future__ import annotations
 import json
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass, field
+from itertools import groupby
 from typing import Any
 
 from preserve.compare import Hunk, url_key, word_diff
@@ -147,7 +148,7 @@ class Event:
         seen = f", seen {self.times} times" if self.times > 1 else ""
         if self.outcome == "gone":
             state = "confirmed" if self.confirmed else "not yet confirmed"
-            return f"gone: {what}{seen} ({state})"
+            return f"gone: {what} ({state}){seen}"
         if self.outcome == "failed":
             return f"could not be captured: {what or 'error'}{seen}"
         return f"{self.outcome}: {what}{seen}" if what else f"{self.outcome}{seen}"
@@ -576,7 +577,7 @@ def _edits(url: str, label: str, gathered: _Gathered) -> list[Edit]:
         before, after = by_id.get(check["baseline_capture_id"]), by_id.get(check["capture_id"])
         old = gathered.texts.get(before["text_sha256"] or "", "") if before else ""
         new = gathered.texts.get(after["text_sha256"] or "", "") if after else ""
-        every = word_diff(old, new, include_equal=True) if (old or new) else []
+        hunks = word_diff(old, new) if old != new else []
         edits.append(Edit(
             url=url, label=label, checked_at=check["checked_at"], outcome=check["outcome"],
             reason=check["reason"],
@@ -587,9 +588,9 @@ def _edits(url: str, label: str, gathered: _Gathered) -> list[Edit]:
             numbers_changed=tuple(tuple(p) for p in summary.get("numbers_changed") or ()),
             negations_added=tuple(summary.get("negations_added") or ()),
             negations_removed=tuple(summary.get("negations_removed") or ()),
-            hunks=tuple(h for h in every if h.op != "equal"),
+            hunks=tuple(hunks),
             links=_link_changes(detail.get("links") or {}, gathered),
-            paragraphs=tuple(passages(old, new, every)),
+            paragraphs=tuple(passages(old, new, hunks)),
         ))
     return edits
 
@@ -612,32 +613,49 @@ def _link_changes(links: dict[str, Any], gathered: _Gathered) -> tuple[LinkChang
 def passages(old: str, new: str, hunks: Sequence[Hunk],
              context: int = CONTEXT_PARAGRAPHS) -> list[Paragraph]:
     """The changed paragraphs of a diff with `context` paragraphs either side, each as
-    segments to render with <del>/<ins>. `hunks` is `word_diff(old, new, include_equal=True)`.
+    segments to render with <del>/<ins>. `hunks` is `word_diff(old, new)` (the changes, in
+    order); the equal words between them are taken from the texts.
 
     A paragraph of the display starts wherever either text starts one, so a deleted or an
     inserted paragraph stands on its own."""
+    old_words = old.split()
     old_para, new_para = _paragraph_of(old), _paragraph_of(new)
     shown: list[list[tuple[str, str]]] = []
-    last_old = last_new = None
-    for hunk in hunks:
-        tokens: list[tuple[str, str, int | None, int | None]] = []
-        if hunk.op == "equal":
-            tokens += [("equal", w, old_para[hunk.old_at + k], new_para[hunk.new_at + k])
-                       for k, w in enumerate(hunk.old)]
-        else:
-            tokens += [("delete", w, old_para[hunk.old_at + k], None)
-                       for k, w in enumerate(hunk.old)]
-            tokens += [("insert", w, None, new_para[hunk.new_at + k])
-                       for k, w in enumerate(hunk.new)]
-        for op, word, in_old, in_new in tokens:
-            starts = not shown or (in_old is not None and last_old is not None
-                                   and in_old != last_old) or (
-                in_new is not None and last_new is not None and in_new != last_new)
-            if starts:
-                shown.append([])
-            shown[-1].append((op, word))
-            last_old = in_old if in_old is not None else last_old
-            last_new = in_new if in_new is not None else last_new
+    last_old: int | None = None
+    last_new: int | None = None
+
+    def add(op: str, words: Sequence[str], in_old: int | None, in_new: int | None) -> None:
+        """Words that share their paragraphs: a new display paragraph if either changed."""
+        nonlocal last_old, last_new
+        if not shown or (in_old is not None and last_old is not None and in_old != last_old) \
+                or (in_new is not None and last_new is not None and in_new != last_new):
+            shown.append([])
+        shown[-1].extend((op, word) for word in words)
+        last_old = in_old if in_old is not None else last_old
+        last_new = in_new if in_new is not None else last_new
+
+    def run(op: str, paras: Sequence[int | None], others: Sequence[int | None],
+            words: Sequence[str]) -> None:
+        at = 0
+        for (in_old, in_new), group in groupby(zip(paras, others, strict=True)):
+            size = sum(1 for _ in group)
+            add(op, words[at:at + size], in_old, in_new)
+            at += size
+
+    at_old = at_new = 0
+    for hunk in [*hunks, None]:
+        upto = hunk.old_at if hunk is not None else len(old_words)
+        size = upto - at_old  # the equal run before this hunk
+        run("equal", old_para[at_old:upto], new_para[at_new:at_new + size],
+            old_words[at_old:upto])
+        at_old, at_new = upto, at_new + size
+        if hunk is None:
+            break
+        run("delete", old_para[hunk.old_at:hunk.old_at + len(hunk.old)],
+            [None] * len(hunk.old), hunk.old)
+        run("insert", [None] * len(hunk.new),
+            new_para[hunk.new_at:hunk.new_at + len(hunk.new)], hunk.new)
+        at_old, at_new = hunk.old_at + len(hunk.old), hunk.new_at + len(hunk.new)
     changed = [i for i, words in enumerate(shown) if any(op != "equal" for op, _ in words)]
     keep = sorted({j for i in changed for j in range(i - context, i + context + 1)
                    if 0 <= j < len(shown)})

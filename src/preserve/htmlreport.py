@@ -29,7 +29,6 @@ from preserve.dossier import (
     human_time,
     reason_text,
 )
-from preserve.store import parse_iso
 
 # Articles are shown open when the report is this small and they have something to show.
 OPEN_ARTICLES = 25
@@ -366,7 +365,10 @@ def _facts(dossier: Dossier) -> str:
         ("Last checked", escape(human_time(dossier.last_checked_at))),
     ]
     return ("<dl class=\"facts\">" + "".join(f"<dt>{k}</dt><dd>{v}</dd>" for k, v in rows)
-            + "</dl>\n")
+            + "</dl>\n<details class=\"evidence\"><summary>Evidence: the article's first and "
+            "latest capture</summary>\n"
+            + _evidence_table([("first capture", first), ("latest capture", last)])
+            + "</details>\n")
 
 
 def _capture_line(ref: CaptureRef | None) -> str:
@@ -394,7 +396,7 @@ def _citation(dossier: Dossier, citation: Citation) -> str:
             f"<a href=\"#{dossier.slug}-edit-{i}\">see the diff</a>" for i in edits[-3:])
     events = "".join(
         f"<li><time>{escape(human_time(e.at))}</time>{escape(e.describe())}"
-        + (f" <span class=\"note\">(last {escape(human_time(e.last_at))})</span>"
+        + (f" <span class=\"note\">&middot; last {escape(human_time(e.last_at))}</span>"
            if e.last_at else "") + "</li>"
         for e in standing.events)
     return (
@@ -563,7 +565,8 @@ def timeline_svg(lanes: Sequence[Lane]) -> str:
     """One lane per URL, a mark per capture or check, coloured by outcome. Marks that fall on
     the same pixel are merged (the most severe outcome wins), so a lane never holds more
     marks than it is wide."""
-    times = [parse_iso(m.at) for lane in lanes for m in lane.marks]
+    when = {m.at: datetime.fromisoformat(m.at) for lane in lanes for m in lane.marks}
+    times = list(when.values())
     height = AXIS_HEIGHT + LANE_HEIGHT * max(1, len(lanes)) + 6
     out = [f"<svg xmlns=\"http://www.w3.org/2000/svg\" viewBox=\"0 0 {SVG_WIDTH} {height}\" "
            f"role=\"img\" aria-label=\"Timeline of captures and checks\" "
@@ -597,7 +600,7 @@ def timeline_svg(lanes: Sequence[Lane]) -> str:
         label = lane.label if len(lane.label) <= 38 else lane.label[:37] + "…"
         out.append(f"<text x=\"6\" y=\"{y + 4:.1f}\" fill=\"#1f2937\"><title>"
                    f"{escape(lane.label)} — {escape(lane.url)}</title>{escape(label)}</text>")
-        marks = _merge(lane.marks, x_of)
+        marks = _merge(lane.marks, lambda at: x_of(when[at]))
         if len(marks) > 1:
             out.append(f"<line x1=\"{marks[0][0]:.1f}\" y1=\"{y:.1f}\" x2=\"{marks[-1][0]:.1f}\""
                        f" y2=\"{y:.1f}\" stroke=\"#cbd5e1\" stroke-width=\"2\"/>")
@@ -616,12 +619,12 @@ def timeline_svg(lanes: Sequence[Lane]) -> str:
     return "".join(out)
 
 
-def _merge(marks: Sequence[Mark], x_of: Callable[[datetime], float]
+def _merge(marks: Sequence[Mark], x_of: Callable[[str], float]
            ) -> list[tuple[float, Mark, int]]:
     """Marks by pixel: the most severe outcome of those that share one, and how many."""
     merged: dict[int, tuple[float, Mark, int]] = {}
     for mark in marks:
-        x = x_of(parse_iso(mark.at))
+        x = x_of(mark.at)
         key = round(x / 3)
         if key in merged:
             _, kept, count = merged[key]
