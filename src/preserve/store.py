@@ -443,6 +443,23 @@ class Store:
         return sorted(self._in("SELECT * FROM runs WHERE id IN ({})", ids),
                       key=lambda r: r["id"])
 
+    def export_chain(self, rows: dict[str, Sequence[Any]]) -> dict[str, Any] | None:
+        """The hash-chain entries of these rows (table name -> row ids), oldest first, and
+        the chain's latest entry; None if this archive keeps no chain."""
+        if not self.db["chain"].exists():
+            return None
+        entries: list[dict[str, Any]] = []
+        for table, ids in rows.items():
+            unique = list(dict.fromkeys(ids))
+            for start in range(0, len(unique), 500):
+                part = unique[start:start + 500]
+                entries += self.db.query(
+                    "SELECT * FROM chain WHERE table_name = ? AND row_id IN ({})".format(
+                        ", ".join("?" * len(part))), [table, *part])
+        head = list(self.db.query("SELECT * FROM chain ORDER BY seq DESC LIMIT 1"))
+        return {"entries": sorted(entries, key=lambda e: e["seq"]),
+                "head": head[0] if head else None}
+
     def _in(self, sql: str, values: Sequence[Any], chunk: int = 500) -> list[dict[str, Any]]:
         """Run `sql` (with one `IN ({})`) over `values` in chunks: SQLite caps parameters."""
         unique = list(dict.fromkeys(values))

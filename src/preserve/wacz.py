@@ -46,7 +46,7 @@ import textwrap
 import uuid
 import zipfile
 import zlib
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -173,7 +173,6 @@ def export(
     key: ec.EllipticCurvePrivateKey | None = None,
     tsa_urls: Sequence[str] = (),
     title: str | None = None,
-    chain: Callable[[Selection], dict[str, Any] | None] | None = None,
     session: requests.Session | None = None,
 ) -> ExportResult:
     """Write the evidence package for `articles` to `out` (atomically: nothing is left at
@@ -187,8 +186,7 @@ def export(
         files[INDEX_PATH], files[IDX_PATH] = _write_index(work, warcs)
         pages = _pages(store, selection)
         files[PAGES_PATH] = _write_lines(work / "pages.jsonl", pages)
-        provenance = _provenance(store, selection, warcs, placed, created,
-                                 chain(selection) if chain else None)  # fmt: skip
+        provenance = _provenance(store, selection, warcs, placed, created)
         files[PROVENANCE_PATH] = _write_json(work / "provenance.json", provenance)
         main = pages[1] if len(pages) > 1 else None
         datapackage = {
@@ -395,10 +393,15 @@ def _pages(store: Store, selection: Selection) -> list[dict[str, Any]]:
 
 
 def _provenance(store: Store, selection: Selection, warcs: list[_PackageWarc],
-                placed: dict[str, tuple[str, int]], created: str,
-                chain: dict[str, Any] | None) -> dict[str, Any]:
+                placed: dict[str, tuple[str, int]], created: str) -> dict[str, Any]:
     runs = {r["id"]: r for r in store.export_runs(
         sorted({c["run_id"] for c in selection.captures.values()}))}
+    chain = store.export_chain({
+        "runs": list(runs),
+        "captures": list(selection.captures),
+        "checks": [c["id"] for c in selection.checks],
+        "warc_files": [w.source for w in warcs],
+    })
     checks_by_capture = {c["capture_id"]: c for c in selection.checks}
     records_by_capture: dict[int, list[dict[str, Any]]] = {}
     extra = []
