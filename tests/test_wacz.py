@@ -652,3 +652,24 @@ def test_hash_chain_entries_of_the_rows_go_into_the_provenance(made: Made,
         entry = entries[("captures", capture_id)]
         assert entry["entry_hash"] and entry["prev_hash"]
     assert chain["head"]["seq"] == max(e["seq"] for e in chain["entries"]) or has_chain
+
+
+def test_tokens_from_several_authorities(made: Made) -> None:
+    second = LocalTSA(made.root / "second-tsa", name="Second")
+    try:
+        out = made.root / "two-tsas.wacz"
+        result = invoke("--archive", str(made.archive), "export", made.article, "--wacz",
+                        str(out), "--timestamp", made.tsa.url, "--timestamp", second.url)
+        assert result.exit_code == 0, result.output
+    finally:
+        second.close()
+    assert [s["tsa"] for s in digest_doc(out)["timestamps"]] == [made.tsa.url, second.url]
+    both = verify(out, "--tsa-root", str(made.tsa.root), "--tsa-root", str(second.root))
+    assert both.exit_code == 0, both.output
+    assert [ln.split(":")[0] for ln in both.output.splitlines()
+            if ln.startswith("ok    timestamp")] == ["ok    timestamp  token 1 (http",
+                                                     "ok    timestamp  token 2 (http"]
+    one = verify(out, "--tsa-root", str(made.tsa.root))
+    assert one.exit_code == 1
+    (problem,) = failures(one)
+    assert problem.startswith(f"fail  timestamp  token 2 ({second.url}): does not verify")
