@@ -380,7 +380,8 @@ def _pages(store: Store, selection: Selection) -> list[dict[str, Any]]:
         page: dict[str, Any] = {
             "id": uuid.uuid5(uuid.NAMESPACE_URL, url).hex,
             "url": url,
-            "ts": chosen["started_at"],
+            # seconds, as the CDXJ index keys the records (and as every replay tool parses)
+            "ts": chosen["started_at"][:19] + "Z",
             "title": chosen["title"] or url,
             "role": role,
             "captures": len(captures),
