@@ -13,6 +13,7 @@ import shutil
 import signal
 import socket
 import sqlite3
+import struct
 import subprocess
 import sys
 import time
@@ -451,7 +452,9 @@ def test_a_byte_flipped_in_the_zip_itself_is_named(made: Made) -> None:
     data = bytearray(made.package.read_bytes())
     with zipfile.ZipFile(made.package) as z:
         info = next(i for i in z.infolist() if i.filename.startswith("archive/"))
-    data[info.header_offset + 30 + len(info.filename) + info.compress_size // 2] ^= 0x01
+    name_length, extra_length = struct.unpack_from("<HH", data, info.header_offset + 26)
+    start = info.header_offset + 30 + name_length + extra_length  # the stored file's bytes
+    data[start + info.compress_size // 2] ^= 0x01
     damaged = made.root / "damaged.wacz"
     damaged.write_bytes(bytes(data))
     result = verify(damaged)

@@ -572,8 +572,9 @@ def _zip_info(path: str, zip_time: tuple[int, ...]) -> zipfile.ZipInfo:
 
 
 def _add_file(package: zipfile.ZipFile, path: str, file: Path, zip_time: tuple[int, ...]) -> None:
-    with open(file, "rb") as src, package.open(_zip_info(path, zip_time), "w",
-                                               force_zip64=True) as dst:  # fmt: skip
+    info = _zip_info(path, zip_time)
+    info.file_size = file.stat().st_size  # so zipfile uses ZIP64 only for files that need it
+    with open(file, "rb") as src, package.open(info, "w") as dst:
         shutil.copyfileobj(src, dst, _COPY_CHUNK)
 
 
