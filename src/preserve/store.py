@@ -7,6 +7,7 @@ from __future__ import annotations
 import json
 import sqlite3
 from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -146,11 +147,31 @@ class Store:
     def close(self) -> None:
         self.db.close()
 
+    @contextmanager
+    def _write(self) -> Iterator[None]:
+        """One write transaction, nested ones as savepoints. BEGIN IMMEDIATE takes the write
+        lock at once: after a plain (deferred) BEGIN, sqlite-utils reads the schema before
+        its INSERT, and if another process commits in between, SQLite cannot upgrade that
+        read snapshot and fails at once with "database is locked" (SQLITE_BUSY_SNAPSHOT)
+        instead of waiting out the busy timeout."""
+        if self.db.conn.in_transaction:
+            with self.db.atomic():
+                yield
+            return
+        self.db.execute("BEGIN IMMEDIATE")
+        try:
+            yield
+        except BaseException:
+            if self.db.conn.in_transaction:
+                self.db.execute("ROLLBACK")
+            raise
+        self.db.execute("COMMIT")
+
     # runs -------------------------------------------------------------------------------
 
     def start_run(self, command: str, options: dict[str, Any], *, started_at: datetime,
                   tool_version: str, host: str, pid: int) -> int:
-        with self.db.atomic():
+        with self._write():
             table = self.db["runs"].insert(
                 {
                     "command": command,
@@ -164,12 +185,12 @@ class Store:
         return int(table.last_pk)
 
     def end_run(self, run_id: int, ended_at: datetime) -> None:
-        with self.db.atomic():
+        with self._write():
             self.db["runs"].update(run_id, {"ended_at": iso(ended_at)})
 
     def add_warc_file(self, name: str, run_id: int, *, size: int, sha256: str,
                       closed_at: datetime) -> None:
-        with self.db.atomic():
+        with self._write():
             self.db["warc_files"].upsert(
                 {"name": name, "run_id": run_id, "closed_at": iso(closed_at), "size": size,
                  "sha256": sha256},
@@ -181,7 +202,7 @@ class Store:
     def add_capture(self, capture: NewCapture) -> int:
         """Store a capture with its records, citations and text, all or nothing."""
         row = {name: getattr(capture, name) for name in _CAPTURE_COLUMNS}
-        with self.db.atomic():
+        with self._write():
             capture_id = int(self.db["captures"].insert(row).last_pk)
             if capture.text_sha256 and capture.text is not None:
                 self.db.execute(
@@ -251,8 +272,8 @@ class Store:
               cited_by: str | None = None, baseline_capture_id: int | None = None) -> None:
         """Track a URL for checks. An existing target keeps its role ("article" wins over
         "citation") and its schedule unless this call is for an article."""
-        existing = self.target(url)
-        with self.db.atomic():
+        with self._write():
+            existing = self.target(url)  # read under the write lock: two runs may race
             if existing is None:
                 self.db["targets"].insert({
                     "url": url, "role": role, "every_seconds": every_seconds,
@@ -284,7 +305,7 @@ class Store:
                                   "confirmed": int(confirmed), "last_checked_at": iso(now)}
         if changed:
             update["last_change_at"] = iso(now)
-        with self.db.atomic():
+        with self._write():
             self.db["targets"].update(url, update)
 
     def due(self, now: datetime) -> list[dict[str, Any]]:
@@ -311,8 +332,8 @@ class Store:
     def add_check(self, check: NewCheck) -> int:
         """Store a check and move its target on: state, next due time, and the baseline when
         the check produced a good capture (an error never replaces the baseline)."""
-        target = self.target(check.url)
-        with self.db.atomic():
+        with self._write():
+            target = self.target(check.url)
             check_id = int(self.db["checks"].insert(check.row()).last_pk)
             if target is not None:
                 changed = (target["state"], target["reason"]) != (check.outcome, check.reason) \
@@ -333,7 +354,7 @@ class Store:
     def set_schedule(self, url: str, every_seconds: int, *, include_citations: bool) -> int:
         """Set a target's interval (and that of the citations it brought in); returns how
         many targets changed."""
-        with self.db.atomic():
+        with self._write():
             count = self.db.execute(
                 "UPDATE targets SET every_seconds = ? WHERE url = ?", [every_seconds, url]
             ).rowcount
