@@ -379,7 +379,7 @@ def test_report_renders_in_chromium_without_errors(investigation: Investigation,
                     "report is not tested in a browser")
     folder = Path(tempfile.mkdtemp(prefix="preserve-report-"))
     page_file = folder / "report.html"
-    page_file.write_text(htmlreport.render(investigation.report), encoding="utf-8")
+    assert _run(investigation.path, "report", "--html", str(page_file)).exit_code == 0
     page = load(chromium, page_file.as_uri(), folder / "chromium")
     screenshot = folder / "report.png"
     screenshot.write_bytes(page.screenshot)
@@ -558,3 +558,29 @@ def test_the_demo_writes_the_report(tmp_path: Path) -> None:
     for state in ("edited", "gone", "moved"):
         assert f">{state}</span>" in text
     assert "<del>said</del>" in text and "<mark class=\"negation\">not</mark>" in text
+
+
+def test_hostile_strings_cannot_escape_their_element() -> None:
+    from preserve.dossier import CaptureRef, Citation, Dossier, Lane, Mark, Standing
+
+    nasty = "\"><img src=x onerror=alert(1)>\x00\ud800</title><script>x()</script>"
+    ref = CaptureRef(1, iso(T0), "captured", 200, None, "javascript:alert(1)", nasty, None,
+                     "response", nasty, 1, 2, nasty)
+    standing = Standing("moved", nasty, True, iso(T0), "javascript:alert(1)", nasty, ())
+    citation = Citation(1, "javascript:alert(1)", nasty, nasty + " and more", standing, ref, ref,
+                        iso(T0), 1, 1)
+    dossier = Dossier("article-1", "https://example.org/\"onmouseover=alert(1)", nasty, "ok",
+                      Standing("unchanged", None, True, None, None, None, ()), ref, ref, None,
+                      (citation,), (Lane(nasty, nasty, (Mark(iso(T0), nasty, nasty),)),), ())
+    page = htmlreport.render(Report(iso(T0), nasty, nasty, (dossier,), (), ()))
+    assert "<img" not in page and "<script>x()" not in page
+    assert "&lt;/title&gt;&lt;script&gt;" in page
+    assert "href=\"javascript:" not in page
+    assert "\x00" not in page and "\ufffd" in page
+    page.encode("utf-8")  # no lone surrogate left
+    balance = _Balance()
+    balance.feed(page)
+    assert balance.problems == [] and balance.stack == []
+    doc = lxml_html.document_fromstring(page)
+    assert doc.xpath("//@onerror | //@onmouseover") == []
+    assert [s.text for s in doc.xpath("//script")] == [htmlreport.SCRIPT]

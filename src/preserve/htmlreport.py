@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import base64
 import hashlib
+import re
 from collections.abc import Callable, Iterable, Sequence
 from datetime import datetime
 from html import escape
@@ -202,16 +203,26 @@ pre { background: #0f172a; color: #e2e8f0; padding: 10px 14px; border-radius: 6p
 """
 
 
+_UNSAFE = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\ud800-\udfff]")
+
+
+def _esc(text: str) -> str:
+    """Text for HTML: escaped, with the control characters and lone surrogates a hostile
+    page can smuggle into a title or an anchor replaced by U+FFFD (a NUL is a parse error,
+    and a surrogate cannot be written as UTF-8)."""
+    return escape(_UNSAFE.sub("\ufffd", text))
+
+
 def render(report: Report) -> str:
     """The whole report as one HTML document."""
     articles = report.articles
     opened = len(articles) == 1 or len(articles) <= OPEN_ARTICLES
     parts = [
         "<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n",
-        f"<meta http-equiv=\"Content-Security-Policy\" content=\"{escape(CSP)}\">\n",
+        f"<meta http-equiv=\"Content-Security-Policy\" content=\"{_esc(CSP)}\">\n",
         "<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n",
-        f"<meta name=\"generator\" content=\"preserve {escape(report.tool_version)}\">\n",
-        f"<title>{escape(_page_title(report))}</title>\n<style>{CSS}</style>\n</head>\n",
+        f"<meta name=\"generator\" content=\"preserve {_esc(report.tool_version)}\">\n",
+        f"<title>{_esc(_page_title(report))}</title>\n<style>{CSS}</style>\n</head>\n",
         "<body>\n<div class=\"page\">\n",
         _header(report),
         _toc(articles) if len(articles) > 1 else "",
@@ -242,8 +253,8 @@ def _badge(state: str | None, *, quiet: bool = False) -> str:
     word = state or "-"
     colour = COLOURS.get(word, "#475569")
     extra = " quiet" if quiet else ""
-    return (f"<span class=\"badge b-{escape(word)}{extra}\" style=\"background:{colour}\">"
-            f"{escape(word)}</span>")
+    return (f"<span class=\"badge b-{_esc(word)}{extra}\" style=\"background:{colour}\">"
+            f"{_esc(word)}</span>")
 
 
 def _counts(counts: dict[str, int]) -> str:
@@ -264,14 +275,14 @@ def _header(report: Report) -> str:
     else:
         heading = (f"What became of {len(articles)} articles and the "
                    f"{sum(sources.values())} sources they cite")
-    help_items = "".join(f"<dt>{_badge(state)}</dt><dd>{escape(words)}</dd>"
+    help_items = "".join(f"<dt>{_badge(state)}</dt><dd>{_esc(words)}</dd>"
                          for state, words in STATE_WORDS.items())
     return (
         "<header>\n<p class=\"kicker\">preserve &middot; evidence report</p>\n"
-        f"<h1>{escape(heading)}</h1>\n"
-        f"<p class=\"meta\">Generated {escape(human_time(report.generated_at))} from the "
-        f"archive <code>{escape(report.archive)}</code> by preserve "
-        f"{escape(report.tool_version)}. Every state below is from the archive's own "
+        f"<h1>{_esc(heading)}</h1>\n"
+        f"<p class=\"meta\">Generated {_esc(human_time(report.generated_at))} from the "
+        f"archive <code>{_esc(report.archive)}</code> by preserve "
+        f"{_esc(report.tool_version)}. Every state below is from the archive's own "
         "captures and checks; the provenance at the end says how to verify them.</p>\n"
         "<div class=\"summary\">"
         f"<div class=\"card\"><span class=\"big\">{len(articles)}</span>"
@@ -291,9 +302,9 @@ def _header(report: Report) -> str:
 def _toc(articles: Sequence[Dossier]) -> str:
     items = []
     for dossier in articles:
-        note = escape(dossier.summary().split(" · ", 1)[-1])
+        note = _esc(dossier.summary().split(" · ", 1)[-1])
         items.append(f"<li>{_badge(dossier.badge)} <a href=\"#{dossier.slug}\">"
-                     f"{escape(dossier.title or dossier.url)}</a> "
+                     f"{_esc(dossier.title or dossier.url)}</a> "
                      f"<span class=\"note\">&middot; {note}</span></li>")
     return ("<nav class=\"toc\" aria-label=\"Contents\"><h2>Contents</h2><ol>"
             + "\n".join(items) + "</ol></nav>\n")
@@ -304,8 +315,8 @@ def _article(dossier: Dossier, *, open_: bool) -> str:
     parts = [
         f"<article class=\"dossier\" id=\"{dossier.slug}\">\n",
         f"<details{' open' if open_ else ''}><summary>{_badge(dossier.badge)} "
-        f"<h2>{escape(dossier.title or dossier.url)}</h2>"
-        f"<div class=\"summary-line\">{escape(dossier.summary())}"
+        f"<h2>{_esc(dossier.title or dossier.url)}</h2>"
+        f"<div class=\"summary-line\">{_esc(dossier.summary())}"
         f"{' &middot; ' + _counts(counts) if counts else ''}</div></summary>\n",
         "<div class=\"body\">\n",
         _facts(dossier),
@@ -342,14 +353,14 @@ def _findings(dossier: Dossier) -> str:
         target = (f"#{dossier.slug}-s{finding.source}" if finding.source is not None
                   else f"#{dossier.slug}")
         items.append(f"<li>{_badge(finding.state)} <a href=\"{target}\">"
-                     f"{escape(finding.text)}</a></li>")
+                     f"{_esc(finding.text)}</a></li>")
     return ("<div class=\"findings\"><h3>What changed</h3><ul>" + "".join(items)
             + "</ul></div>\n")
 
 
 def _link(url: str) -> str:
     """A URL as text, linked only when it is http(s) (a `javascript:` URL stays text)."""
-    text = escape(url)
+    text = _esc(url)
     if urlsplit(url).scheme.lower() in ("http", "https"):
         return f"<a href=\"{text}\" rel=\"noreferrer noopener nofollow\">{text}</a>"
     return text
@@ -359,10 +370,10 @@ def _facts(dossier: Dossier) -> str:
     first, last = dossier.first_capture, dossier.last_capture
     rows = [
         ("URL", f"<span class=\"mono\">{_link(dossier.url)}</span>"),
-        ("State", f"{_badge(dossier.badge)} {escape(dossier.standing.describe())}"),
+        ("State", f"{_badge(dossier.badge)} {_esc(dossier.standing.describe())}"),
         ("First captured", _capture_line(first)),
         ("Latest capture", _capture_line(last)),
-        ("Last checked", escape(human_time(dossier.last_checked_at))),
+        ("Last checked", _esc(human_time(dossier.last_checked_at))),
     ]
     return ("<dl class=\"facts\">" + "".join(f"<dt>{k}</dt><dd>{v}</dd>" for k, v in rows)
             + "</dl>\n<details class=\"evidence\"><summary>Evidence: the article's first and "
@@ -375,16 +386,16 @@ def _capture_line(ref: CaptureRef | None) -> str:
     if ref is None:
         return "-"
     status = f"HTTP {ref.http_status}" if ref.http_status else (ref.error or ref.status)
-    sha = f" &middot; sha256 <span class=\"mono\">{escape(ref.sha256[:16])}…</span>" \
+    sha = f" &middot; sha256 <span class=\"mono\">{_esc(ref.sha256[:16])}…</span>" \
         if ref.sha256 else ""
-    return f"{escape(human_time(ref.captured_at))} &middot; {escape(status)}{sha}"
+    return f"{_esc(human_time(ref.captured_at))} &middot; {_esc(status)}{sha}"
 
 
 def _citation(dossier: Dossier, citation: Citation) -> str:
     standing = citation.standing
     colour = COLOURS.get(standing.state, "#cbd5e1")
     anchor = citation.anchor_text or citation.url
-    state = escape(standing.describe())
+    state = _esc(standing.describe())
     if standing.state == "moved" and standing.moved_to:
         state = (f"moved to <span class=\"mono\">{_link(standing.moved_to)}</span>"
                  + (f" &middot; the new address is tracked too: "
@@ -395,15 +406,15 @@ def _citation(dossier: Dossier, citation: Citation) -> str:
         state += " &middot; " + ", ".join(
             f"<a href=\"#{dossier.slug}-edit-{i}\">see the diff</a>" for i in edits[-3:])
     events = "".join(
-        f"<li><time>{escape(human_time(e.at))}</time>{escape(e.describe())}"
-        + (f" <span class=\"note\">&middot; last {escape(human_time(e.last_at))}</span>"
+        f"<li><time>{_esc(human_time(e.at))}</time>{_esc(e.describe())}"
+        + (f" <span class=\"note\">&middot; last {_esc(human_time(e.last_at))}</span>"
            if e.last_at else "") + "</li>"
         for e in standing.events)
     return (
-        f"<li class=\"source s-{escape(standing.state)}\" id=\"{dossier.slug}-s{citation.number}\""
+        f"<li class=\"source s-{_esc(standing.state)}\" id=\"{dossier.slug}-s{citation.number}\""
         f" style=\"border-left-color:{colour}\">"
         f"<div class=\"src-head\"><span class=\"num\">{citation.number}</span>"
-        f"{_badge(standing.state)}<span class=\"anchor\">{escape(anchor)}</span></div>\n"
+        f"{_badge(standing.state)}<span class=\"anchor\">{_esc(anchor)}</span></div>\n"
         f"<div class=\"state-line\">{state}</div>\n"
         + (f"<blockquote class=\"context\">{_context(citation)}</blockquote>\n"
            if citation.context else "")
@@ -412,7 +423,7 @@ def _citation(dossier: Dossier, citation: Citation) -> str:
         + "<details class=\"evidence\"><summary>Evidence: "
         f"{citation.captures} capture{'s' if citation.captures != 1 else ''}, "
         f"{citation.checks} check{'s' if citation.checks != 1 else ''}"
-        f"{', last ' + escape(human_time(citation.last_checked_at)) if citation.last_checked_at else ''}"  # noqa: E501
+        f"{', last ' + _esc(human_time(citation.last_checked_at)) if citation.last_checked_at else ''}"  # noqa: E501
         "</summary>\n"
         + _evidence_table([("first capture", citation.first_capture),
                            ("latest capture", citation.last_capture)])
@@ -425,9 +436,9 @@ def _context(citation: Citation) -> str:
     context, anchor = citation.context, citation.anchor_text
     at = context.find(anchor) if anchor else -1
     if at < 0:
-        return escape(context)
-    return (escape(context[:at]) + "<b>" + escape(anchor) + "</b>"
-            + escape(context[at + len(anchor):]))
+        return _esc(context)
+    return (_esc(context[:at]) + "<b>" + _esc(anchor) + "</b>"
+            + _esc(context[at + len(anchor):]))
 
 
 def _evidence_table(rows: Iterable[tuple[str, CaptureRef | None]]) -> str:
@@ -436,13 +447,13 @@ def _evidence_table(rows: Iterable[tuple[str, CaptureRef | None]]) -> str:
         if ref is None:
             continue
         status = str(ref.http_status) if ref.http_status else (ref.error or ref.status)
-        where = (f"{escape(ref.warc)} @ {ref.offset} (+{ref.length})" if ref.warc else "-")
+        where = (f"{_esc(ref.warc)} @ {ref.offset} (+{ref.length})" if ref.warc else "-")
         body.append(
-            f"<tr><th>{escape(label)}</th><td>{escape(human_time(ref.captured_at))}</td>"
-            f"<td>{escape(status)}</td>"
-            f"<td class=\"mono\">sha256:{escape(ref.sha256 or '-')}</td>"
-            f"<td class=\"mono\">{where}<br>{escape(ref.record_type or '')} "
-            f"{escape(ref.record_id or '')}</td></tr>")
+            f"<tr><th>{_esc(label)}</th><td>{_esc(human_time(ref.captured_at))}</td>"
+            f"<td>{_esc(status)}</td>"
+            f"<td class=\"mono\">sha256:{_esc(ref.sha256 or '-')}</td>"
+            f"<td class=\"mono\">{where}<br>{_esc(ref.record_type or '')} "
+            f"{_esc(ref.record_id or '')}</td></tr>")
     if not body:
         return "<p class=\"nochange\">Never captured.</p>"
     return ("<table><thead><tr><th></th><th>time</th><th>HTTP</th><th>payload</th>"
@@ -456,19 +467,19 @@ def _edit(dossier: Dossier, index: int, edit: Edit) -> str:
     if edit.label != "the article":
         number = int(edit.label.split()[-1])
         source = dossier.citations[number - 1]
-        anchor = f" &ldquo;{escape(source.anchor_text)}&rdquo;"
+        anchor = f" &ldquo;{_esc(source.anchor_text)}&rdquo;"
     stats = [f"+{edit.words_added} / &minus;{edit.words_removed} words "
              f"({edit.percent_changed:.1f}% of the text)"]
     if edit.negations_added:
-        stats.append("negation added: " + escape(", ".join(edit.negations_added)))
+        stats.append("negation added: " + _esc(", ".join(edit.negations_added)))
     if edit.negations_removed:
-        stats.append("negation removed: " + escape(", ".join(edit.negations_removed)))
+        stats.append("negation removed: " + _esc(", ".join(edit.negations_removed)))
     for old, new in edit.numbers_changed:
-        stats.append(f"number changed: {escape(old or '(none)')} &rarr; {escape(new or '(none)')}")
+        stats.append(f"number changed: {_esc(old or '(none)')} &rarr; {_esc(new or '(none)')}")
     parts = [
         f"<div class=\"edit\" id=\"{dossier.slug}-edit-{index}\">",
-        f"<h4>{escape(subject)}{anchor} was edited: {escape(what)}</h4>",
-        f"<p class=\"stats\">Found by the check of {escape(human_time(edit.checked_at))} "
+        f"<h4>{_esc(subject)}{anchor} was edited: {_esc(what)}</h4>",
+        f"<p class=\"stats\">Found by the check of {_esc(human_time(edit.checked_at))} "
         f"&middot; {' &middot; '.join(stats)}</p>\n",
         f"<div class=\"url mono\">{_link(edit.url)}</div>\n",
     ]
@@ -477,7 +488,7 @@ def _edit(dossier: Dossier, index: int, edit: Edit) -> str:
                      + "</div>\n")
     else:
         parts.append("<p class=\"nochange\">The main text is the same; "
-                     f"{escape(what)}.</p>\n")
+                     f"{_esc(what)}.</p>\n")
     if edit.links:
         parts.append(_links_table(edit))
     parts.append("<details class=\"evidence\"><summary>Evidence: the two captures compared"
@@ -498,7 +509,7 @@ def _paragraph(paragraph: Paragraph) -> str:
         while j < len(segments) and segments[j].op == op:
             j += 1
         words = " ".join(
-            f"<mark class=\"{s.mark}\">{escape(s.text)}</mark>" if s.mark else escape(s.text)
+            f"<mark class=\"{s.mark}\">{_esc(s.text)}</mark>" if s.mark else _esc(s.text)
             for s in segments[i:j])
         html.append({"equal": words, "delete": f"<del>{words}</del>",
                      "insert": f"<ins>{words}</ins>"}[op])
@@ -516,9 +527,9 @@ def _links_table(edit: Edit) -> str:
         if link.old_url:
             was = f"<br><span class=\"note\">was {_link(link.old_url)}</span>"
         if link.old_anchor is not None:
-            was = f"<br><span class=\"note\">was &ldquo;{escape(link.old_anchor)}&rdquo;</span>"
-        rows.append(f"<tr><td>{words.get(link.change, escape(link.change))}</td>"
-                    f"<td>&ldquo;{escape(link.anchor)}&rdquo;</td>"
+            was = f"<br><span class=\"note\">was &ldquo;{_esc(link.old_anchor)}&rdquo;</span>"
+        rows.append(f"<tr><td>{words.get(link.change, _esc(link.change))}</td>"
+                    f"<td>&ldquo;{_esc(link.anchor)}&rdquo;</td>"
                     f"<td class=\"mono\">{_link(link.url)}{was}</td>"
                     f"<td>{_badge(link.state, quiet=True) if link.state else '-'}</td></tr>")
     return ("<table class=\"links\"><thead><tr><th>cited links</th><th>anchor text</th>"
@@ -528,19 +539,19 @@ def _links_table(edit: Edit) -> str:
 
 def _footer(report: Report) -> str:
     warcs = "".join(
-        f"<tr><td class=\"mono\">{escape(w.name)}</td><td>{w.size if w.size is not None else '-'}"
-        f"</td><td class=\"mono\">{escape(w.sha256 or 'not closed')}</td>"
-        f"<td>{escape(human_time(w.closed_at))}</td></tr>" for w in report.warc_files)
+        f"<tr><td class=\"mono\">{_esc(w.name)}</td><td>{w.size if w.size is not None else '-'}"
+        f"</td><td class=\"mono\">{_esc(w.sha256 or 'not closed')}</td>"
+        f"<td>{_esc(human_time(w.closed_at))}</td></tr>" for w in report.warc_files)
     runs = "".join(
-        f"<tr><td>{r.id}</td><td>{escape(r.command)}</td><td>{escape(human_time(r.started_at))}"
-        f"</td><td>{escape(human_time(r.ended_at))}</td><td>{escape(r.host or '-')}</td>"
-        f"<td>{escape(r.tool_version or '-')}</td></tr>" for r in report.runs)
-    archive = escape(report.archive)
-    first = escape(report.warc_files[0].name) if report.warc_files else "NAME.warc.gz"
+        f"<tr><td>{r.id}</td><td>{_esc(r.command)}</td><td>{_esc(human_time(r.started_at))}"
+        f"</td><td>{_esc(human_time(r.ended_at))}</td><td>{_esc(r.host or '-')}</td>"
+        f"<td>{_esc(r.tool_version or '-')}</td></tr>" for r in report.runs)
+    archive = _esc(report.archive)
+    first = _esc(report.warc_files[0].name) if report.warc_files else "NAME.warc.gz"
     return (
         "<footer class=\"provenance\">\n<h2>Provenance</h2>\n"
-        f"<p>Made by preserve {escape(report.tool_version)} at "
-        f"{escape(human_time(report.generated_at))} from the archive <code>{archive}</code> "
+        f"<p>Made by preserve {_esc(report.tool_version)} at "
+        f"{_esc(human_time(report.generated_at))} from the archive <code>{archive}</code> "
         "(<code>preserve.db</code>, the index and log, and <code>warcs/</code>, the WARC 1.1 "
         "files that hold every byte fetched; closed WARC files are never rewritten). "
         "Payload hashes are sha256 of the HTTP body as received.</p>\n"
@@ -591,7 +602,7 @@ def timeline_svg(lanes: Sequence[Lane]) -> str:
         out.append(f"<line x1=\"{x:.1f}\" y1=\"{AXIS_HEIGHT - 6}\" x2=\"{x:.1f}\" "
                    f"y2=\"{height - 4}\" stroke=\"#e5e7eb\"/>"
                    f"<text x=\"{x:.1f}\" y=\"{AXIS_HEIGHT - 10}\" fill=\"#6b7280\" "
-                   f"text-anchor=\"{anchor}\">{escape(_tick(moment, span))}</text>")
+                   f"text-anchor=\"{anchor}\">{_esc(_tick(moment, span))}</text>")
     for row, lane in enumerate(lanes):
         y = AXIS_HEIGHT + row * LANE_HEIGHT + LANE_HEIGHT / 2
         if row % 2 == 0:
@@ -599,7 +610,7 @@ def timeline_svg(lanes: Sequence[Lane]) -> str:
                        f"height=\"{LANE_HEIGHT}\" fill=\"#f8fafc\"/>")
         label = lane.label if len(lane.label) <= 38 else lane.label[:37] + "…"
         out.append(f"<text x=\"6\" y=\"{y + 4:.1f}\" fill=\"#1f2937\"><title>"
-                   f"{escape(lane.label)} — {escape(lane.url)}</title>{escape(label)}</text>")
+                   f"{_esc(lane.label)} — {_esc(lane.url)}</title>{_esc(label)}</text>")
         marks = _merge(lane.marks, lambda at: x_of(when[at]))
         if len(marks) > 1:
             out.append(f"<line x1=\"{marks[0][0]:.1f}\" y1=\"{y:.1f}\" x2=\"{marks[-1][0]:.1f}\""
@@ -614,7 +625,7 @@ def timeline_svg(lanes: Sequence[Lane]) -> str:
             title = f"{human_time(mark.at)} — {mark.outcome}{': ' + note if note else ''}{more}"
             out.append(f"<circle cx=\"{x:.1f}\" cy=\"{y:.1f}\" r=\"{radius}\" "
                        f"fill=\"{COLOURS.get(mark.outcome, '#475569')}\" stroke=\"#fff\" "
-                       f"stroke-width=\"1.5\"><title>{escape(title)}</title></circle>")
+                       f"stroke-width=\"1.5\"><title>{_esc(title)}</title></circle>")
     out.append("</svg>\n")
     return "".join(out)
 
@@ -655,5 +666,5 @@ def _legend(lanes: Sequence[Lane]) -> str:
     order = [o for o in ("new", "unchanged", "cosmetic", "edited", "moved", "restored", "gone",
                          "restricted", "unreachable", "failed") if o in seen]
     return ("<div class=\"legend\">" + "".join(
-        f"<span><i style=\"background:{COLOURS[o]}\"></i>{escape(o)}</span>" for o in order)
+        f"<span><i style=\"background:{COLOURS[o]}\"></i>{_esc(o)}</span>" for o in order)
         + "<span>&middot; hover a mark for its time and reason</span></div>\n")
