@@ -27,6 +27,7 @@ from preserve.store import iso, parse_iso, pick_diff_pair
 from preserve.urls import canonical
 
 DEFAULT_ARCHIVE = "archive"
+PROGRESS_WIDTH = 30
 
 
 class PreserveGroup(click.Group):
@@ -99,13 +100,15 @@ def _colour() -> bool:
 
 @contextmanager
 def _progress(label: str, enabled: bool) -> Iterator[Callable[[int, int], None] | None]:
-    """A progress line on stderr, only when stderr is a terminal."""
+    """A progress bar on stderr, only when stderr is a terminal (never in logs or pipes)."""
     if not enabled or not sys.stderr.isatty():
         yield None
         return
 
     def show(done: int, total: int) -> None:
-        click.echo(f"\r{label}: {done}/{total}", nl=False, err=True)
+        filled = PROGRESS_WIDTH * done // total if total else PROGRESS_WIDTH
+        bar = "█" * filled + "·" * (PROGRESS_WIDTH - filled)
+        click.echo(f"\r{label} {bar} {done}/{total}", nl=False, err=True)
 
     try:
         yield show
