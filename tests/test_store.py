@@ -359,7 +359,7 @@ def test_history_and_status_from_a_populated_archive(tmp_path: Path) -> None:
     assert result.exit_code == 0, result.output
     captures = json.loads(result.stdout)["captures"]
     assert [(c["outcome"], c["http_status"], c["error"]) for c in captures] == [
-        ("captured", 200, None), ("gone", None, "dns")]
+        ("new", 200, None), ("gone", None, "dns")]
     assert captures[0]["captured_at"] == iso(T0)
     assert (captures[0]["warc"], captures[0]["offset"], captures[0]["length"]) == (
         "preserve-x.warc.gz", 100, 50)

@@ -214,19 +214,33 @@ def history(ctx: click.Context, url: str, as_json: bool) -> None:
         rows = archive.store.history(url)
     finally:
         archive.close()
-    captures = [_history_entry(row) for row in rows]
+    captures = _history_entries(rows)
     if as_json:
         _emit_json({"url": url, "captures": captures})
     else:
         click.echo(report.history_text(url, captures, _colour()), nl=False)
 
 
-def _history_entry(row: dict[str, Any]) -> dict[str, Any]:
+def _history_entries(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """History rows with an outcome each: a check's outcome, or, for a capture made by
+    `capture`, `new` (the first good one), `failed` (no good one yet) or `captured`."""
+    entries = []
+    seen_good = False
+    for row in rows:
+        good = row["status"] == "captured" and 200 <= (row["http_status"] or 0) < 300
+        outcome = row.get("outcome") or (
+            "captured" if seen_good else "new" if good else "failed")
+        seen_good = seen_good or good
+        entries.append(_history_entry(row, outcome))
+    return entries
+
+
+def _history_entry(row: dict[str, Any], outcome: str) -> dict[str, Any]:
     return {
         "captured_at": row["started_at"],
         "http_status": row["http_status"],
-        "outcome": row.get("outcome") or ("captured" if row["status"] == "captured"
-                                          else "failed"),
+        "outcome": outcome,
+        "reason": row.get("reason"),
         "error": row["error"],
         "sha256": row["payload_sha256"],
         "text_sha256": row["text_sha256"],
@@ -641,3 +655,102 @@ def verify_package_command(ctx: click.Context, file: Path, tsa_roots: tuple[Path
 
 
 # --- end of evidence packages ------------------------------------------------------------
+
+
+@cli.command()
+@click.option("--since", help="Only read WARC files closed at or after this time (ISO 8601); "
+              "every file is still looked for, and the chain checked in full.")
+@click.option("--json", "as_json", is_flag=True, help="Print one JSON document.")
+@click.pass_context
+def verify(ctx: click.Context, since: str | None, as_json: bool) -> None:
+    """Check the whole archive: every WARC record (gzip members, lengths, digests), every
+    database row against its record, missing, extra, renamed or unfinished files, and the
+    hash chain of the log. Exits 1 if anything is wrong.
+
+    \b
+    Example:
+      preserve verify
+      preserve verify --since 2026-11-01 --json
+    """
+    from preserve.verify import render
+    from preserve.verify import verify as verify_archive
+
+    archive = _archive(ctx, create=False)
+    try:
+        result = verify_archive(archive, since=_when(since))
+    finally:
+        archive.close()
+    if as_json:
+        _emit_json(result.to_json())
+    else:
+        click.echo(render(result), nl=False)
+    if not result.ok:
+        ctx.exit(1)
+
+
+@cli.command("find-text")
+@click.argument("quote")
+@click.option("--url", help="Only captures of this URL.")
+@click.option("--ignore-case", "-i", is_flag=True, help="Match regardless of case.")
+@click.option("--json", "as_json", is_flag=True, help="Print one JSON document.")
+@click.pass_context
+def find_text_command(ctx: click.Context, quote: str, url: str | None, ignore_case: bool,
+                      as_json: bool) -> None:
+    """Which captures contain this text (exact phrase, after the same normalisation as the
+    stored texts), and whether later captures of the same URL still do.
+
+    \b
+    Example:
+      preserve find-text "the recordings would be shared with international observers"
+    """
+    from preserve.findtext import find_text, render
+
+    archive = _archive(ctx, create=False)
+    try:
+        result = find_text(archive.store, quote, url=canonical(url) if url else None,
+                           ignore_case=ignore_case)
+    finally:
+        archive.close()
+    if as_json:
+        _emit_json(result.to_json())
+    else:
+        click.echo(render(result), nl=False)
+
+
+@cli.command()
+@click.argument("url")
+@click.option("--at", "at_time", help="The latest good capture at or before this time "
+              "(ISO 8601) [default: the latest].")
+@click.option("--text", "mode", flag_value="text", default=True,
+              help="The archived main text (normalised) [default].")
+@click.option("--raw", "mode", flag_value="raw",
+              help="The exact archived entity-body bytes (Content-Encoding kept; a revisit's "
+              "from its original record).")
+@click.pass_context
+def show(ctx: click.Context, url: str, at_time: str | None, mode: str) -> None:
+    """Print what a capture archived: its main text, or its exact bytes (--raw). Which
+    capture is shown goes to stderr.
+
+    \b
+    Example:
+      preserve show https://example.org/2016/10/some-article --at 2026-11-01
+      preserve show https://example.org/docs/annex.pdf --raw > annex.pdf
+    """
+    from preserve import show as shown
+
+    url = canonical(url)
+    archive = _archive(ctx, create=False)
+    try:
+        capture = shown.pick_capture(archive.store, url, _when(at_time))
+        if mode == "raw":
+            body = shown.payload(archive.store, archive.warcs, capture)
+            click.echo(shown.header(capture, body), err=True)
+            stdout = click.get_binary_stream("stdout")
+            stdout.write(body.body)
+            stdout.flush()
+        else:
+            text = shown.main_text(archive.store, capture)
+            click.echo(shown.header(capture), err=True)
+            click.echo(text)
+    finally:
+        archive.close()
