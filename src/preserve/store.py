@@ -471,7 +471,7 @@ class Store:
             return None
         entries: list[dict[str, Any]] = []
         for table, ids in rows.items():
-            unique = list(dict.fromkeys(ids))
+            unique = list(dict.fromkeys(str(i) for i in ids))  # row_id is the key as text
             for start in range(0, len(unique), 500):
                 part = unique[start:start + 500]
                 entries += self.db.query(
