@@ -29,6 +29,7 @@ from preserve.cli import cli
 from preserve.compare import word_diff
 from preserve.config import Config, FetchLimits
 from preserve.dossier import Report, build_report, passages
+from preserve.report import report_text
 from preserve.store import Store, iso
 from tests.browser import find_chromium, load
 from tests.sites import Page, Site, article_html, redirect
@@ -584,3 +585,53 @@ def test_hostile_strings_cannot_escape_their_element() -> None:
     doc = lxml_html.document_fromstring(page)
     assert doc.xpath("//@onerror | //@onmouseover") == []
     assert [s.text for s in doc.xpath("//script")] == [htmlreport.SCRIPT]
+
+
+def test_a_source_keeps_its_history_restored_and_edited(tmp_path: Path) -> None:
+    rows = _Rows()
+    day = timedelta(days=1)
+    article = "https://news.example/story"
+    back, edited = "https://src.example/back", "https://src.example/edited"
+    article_id = rows.capture(article, "article", T0, "Story text.", citations=[back, edited])
+    rows.target(article, "article", article_id, "new", None, None, T0)
+    first = rows.capture(back, "citation", T0, "Original words.")
+    for n, outcome in enumerate(("gone", "gone", "restored", "unchanged"), start=1):
+        at = T0 + n * day
+        capture = rows.capture(back, "citation", at, "" if outcome == "gone" else
+                               "Original words.", status=404 if outcome == "gone" else 200)
+        rows.check(back, at, capture, first, outcome, "http-404" if outcome != "unchanged"
+                   else None, {"text_equal": True} if outcome != "gone" else {})
+    rows.target(back, "citation", first, "unchanged", None, article, T0 + 4 * day)
+    one = rows.capture(edited, "citation", T0, "The minister confirmed it.")
+    two = rows.capture(edited, "citation", T0 + day, "The minister denied it.")
+    rows.check(edited, T0 + day, two, one, "edited", "text", {"edit": {
+        "words_added": 1, "words_removed": 1, "percent_changed": 20.0,
+        "negations_added": ["denied"]}})
+    three = rows.capture(edited, "citation", T0 + 2 * day, "The minister denied it.")
+    rows.check(edited, T0 + 2 * day, three, two, "unchanged", None, {"text_equal": True})
+    rows.target(edited, "citation", three, "unchanged", None, article, T0 + 2 * day)
+    store = Store(tmp_path / "preserve.db")
+    try:
+        with store.db.atomic():
+            store.db["runs"].insert_all([{"id": 1}, {"id": 2}])
+            for table, data in rows.tables.items():
+                store.db[table].insert_all(data, ignore=table == "texts")
+        report = build_report(store, [article], archive=str(tmp_path), generated_at=iso(T0),
+                              tool_version="test")
+    finally:
+        store.close()
+    (dossier,) = report.articles
+    restored, changed = (c.standing for c in dossier.citations)
+    assert restored.state == "restored"
+    assert [e.describe() for e in restored.events] == [
+        "first captured", "gone: HTTP 404 Not Found (not yet confirmed), seen 2 times",
+        "back online (was HTTP 404 Not Found), text as before"]
+    assert changed.state == "edited"  # the last check found it unchanged: since the edit
+    assert [e.outcome for e in changed.events] == ["captured", "edited"]
+    (edit,) = dossier.edits
+    assert [(s.op, s.text, s.mark) for p in edit.paragraphs for s in p.segments] == [
+        ("equal", "The minister", ""), ("delete", "confirmed", ""),
+        ("insert", "denied", "negation"), ("equal", "it.", "")]
+    text = report_text(report, colour=False)
+    assert "Source 2 “anchor 1” edited: text changed" in text
+    assert "The minister [-confirmed-] {+denied+} it." in text
