@@ -630,32 +630,75 @@ def test_a_missing_warc_file_fails_the_export_with_its_name(made: Made, tmp_path
     assert not out.exists()
 
 
-def test_hash_chain_entries_of_the_rows_go_into_the_provenance(made: Made,
-                                                              tmp_path: Path) -> None:
-    archive = tmp_path / "archive"
-    shutil.copytree(made.archive, archive)
-    ids = [r["id"] for r in rows(archive, "SELECT id FROM captures WHERE url = ?",
-                                 (made.article,))]  # fmt: skip
-    with sqlite3.connect(archive / "preserve.db") as db:
-        has_chain = db.execute("SELECT 1 FROM sqlite_master WHERE name = 'chain'").fetchone()
-        if not has_chain:  # an archive from before the chain: make one as it would look
-            db.execute("CREATE TABLE chain (seq INTEGER PRIMARY KEY, table_name TEXT,"
-                       " row_id TEXT, prev_hash TEXT, entry_hash TEXT, created_at TEXT)")
-            previous = "sha256:" + "0" * 64
-            for seq, capture_id in enumerate(ids, 1):
-                entry = "sha256:" + hashlib.sha256(f"{previous}{capture_id}".encode()).hexdigest()
-                db.execute("INSERT INTO chain VALUES (?, 'captures', ?, ?, ?, '2026-01-01')",
-                           (seq, str(capture_id), previous, entry))  # fmt: skip
-                previous = entry
-    out = tmp_path / "chained.wacz"
-    result = invoke("--archive", str(archive), "export", made.article, "--wacz", str(out))
-    assert result.exit_code == 0, result.output
-    chain = json.loads(members(out)["provenance/provenance.json"])["chain"]
+def test_hash_chain_entries_of_the_rows_go_into_the_provenance(made: Made) -> None:
+    chain_log = pytest.importorskip("preserve.chain")
+    provenance = json.loads(members(made.package)["provenance/provenance.json"])
+    chain = provenance["chain"]
     entries = {(e["table_name"], e["row_id"]): e for e in chain["entries"]}
-    for capture_id in ids:
-        entry = entries[("captures", str(capture_id))]
-        assert entry["entry_hash"].startswith("sha256:")
-    assert chain["head"]["seq"] == max(e["seq"] for e in chain["entries"]) or has_chain
+    for capture in provenance["captures"]:
+        entry = entries[("captures", str(capture["id"]))]
+        assert entry["row"]["payload_sha256"] == capture["hashes"]["payload_sha256"]
+        assert chain_log.entry_hash(entry["prev_hash"], "captures", entry["row"]) == (
+            entry["entry_hash"])
+    for check in provenance["check_outcomes"]:
+        assert ("checks", str(check["id"])) in entries
+    for warc in provenance["warc_files"]:
+        assert entries[("warc_files", warc["copied_from"])]["row"]["sha256"] == (
+            warc["source_sha256"])
+    # the head is the archive's head at export time, as `preserve verify` prints it
+    head = rows(made.archive, "SELECT * FROM chain ORDER BY seq DESC LIMIT 1")[0]
+    assert chain["head"]["entry_hash"] == head["entry_hash"]
+    result = verify(made.package)
+    (line,) = [ln for ln in result.output.splitlines() if ln.startswith("ok    chain")]
+    assert f"chain head {head['entry_hash']}" in line
+
+
+def repackage(made: Made, name: str, edit: Callable[[dict[str, Any]], None]) -> Path:
+    """The package with provenance.json edited and every hash after it redone (the
+    datapackage, the digest; the signature and tokens dropped): a forger's copy."""
+    files = members(made.package)
+    provenance = json.loads(files["provenance/provenance.json"])
+    edit(provenance)
+    files["provenance/provenance.json"] = json.dumps(provenance).encode()
+    datapackage = json.loads(files["datapackage.json"])
+    for resource in datapackage["resources"]:
+        data = files[resource["path"]]
+        resource["hash"] = "sha256:" + hashlib.sha256(data).hexdigest()
+        resource["bytes"] = len(data)
+    files["datapackage.json"] = json.dumps(datapackage).encode()
+    files["datapackage-digest.json"] = json.dumps({
+        "path": "datapackage.json",
+        "hash": "sha256:" + hashlib.sha256(files["datapackage.json"]).hexdigest()}).encode()
+    return rewrite(made.package, made.root / name, lambda filename, _: files[filename])
+
+
+def test_a_provenance_rewritten_to_disagree_with_the_chain_is_named(made: Made) -> None:
+    pytest.importorskip("preserve.chain")
+    forged = "0" * 64
+
+    def edit_capture(provenance: dict[str, Any]) -> None:
+        provenance["captures"][0]["hashes"]["payload_sha256"] = forged
+
+    capture_id = json.loads(members(made.package)["provenance/provenance.json"])[
+        "captures"][0]["id"]
+    result = verify(repackage(made, "forged-capture.wacz", edit_capture))
+    assert result.exit_code == 1
+    assert failures(result) == [f"fail  chain      capture {capture_id} in provenance.json "
+                                "differs from its logged row: payload_sha256"]
+
+    def edit_row(provenance: dict[str, Any]) -> None:
+        provenance["captures"][0]["hashes"]["payload_sha256"] = forged
+        entry = next(e for e in provenance["chain"]["entries"]
+                     if e["table_name"] == "captures" and e["row_id"] == str(capture_id))
+        entry["row"]["payload_sha256"] = forged
+        seen.append(entry["seq"])
+
+    seen: list[int] = []
+    result = verify(repackage(made, "forged-row.wacz", edit_row))
+    assert result.exit_code == 1
+    assert failures(result) == [f"fail  chain      chain entry {seen[0]} (captures {capture_id})"
+                                " does not hash to its entry_hash: the row in provenance.json "
+                                "is not the row that was logged"]
 
 
 def test_tokens_from_several_authorities(made: Made) -> None:

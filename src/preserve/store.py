@@ -481,6 +481,15 @@ class Store:
         return {"entries": sorted(entries, key=lambda e: e["seq"]),
                 "head": head[0] if head else None}
 
+    def export_rows(self, table: str, key: str, columns: Sequence[str],
+                    keys: Sequence[str]) -> dict[str, dict[str, Any]]:
+        """Rows of `table` by their key as text, with just these columns (names from
+        `preserve.chain`, never from input)."""
+        names = ", ".join(f"[{c}]" for c in columns)
+        rows = self._in(f"SELECT {names} FROM [{table}] WHERE CAST([{key}] AS TEXT) IN ({{}})",
+                        list(keys))
+        return {str(row[key]): row for row in rows}
+
     def _in(self, sql: str, values: Sequence[Any], chunk: int = 500) -> list[dict[str, Any]]:
         """Run `sql` (with one `IN ({})`) over `values` in chunks: SQLite caps parameters."""
         unique = list(dict.fromkeys(values))

@@ -397,12 +397,7 @@ def _provenance(store: Store, selection: Selection, warcs: list[_PackageWarc],
                 placed: dict[str, tuple[str, int]], created: str) -> dict[str, Any]:
     runs = {r["id"]: r for r in store.export_runs(
         sorted({c["run_id"] for c in selection.captures.values()}))}
-    chain = store.export_chain({
-        "runs": list(runs),
-        "captures": list(selection.captures),
-        "checks": [c["id"] for c in selection.checks],
-        "warc_files": [w.source for w in warcs],
-    })
+    chain = _chain(store, selection, warcs)
     checks_by_capture = {c["capture_id"]: c for c in selection.checks}
     records_by_capture: dict[int, list[dict[str, Any]]] = {}
     extra = []
@@ -494,6 +489,37 @@ def _provenance(store: Store, selection: Selection, warcs: list[_PackageWarc],
                  "`record_sha256` is the sha256 of that member as computed when it was written "
                  "at capture time. Times are UTC. `options` are the settings of the run that "
                  "made the capture.",
+    }
+
+
+def _chain(store: Store, selection: Selection, warcs: list[_PackageWarc]
+           ) -> dict[str, Any] | None:
+    """The archive's hash-chain entries for the exported rows, each with the row exactly as
+    hashed (so that anyone can recompute it), and the chain's head at export time."""
+    found = store.export_chain({
+        "captures": list(selection.captures),
+        "checks": [c["id"] for c in selection.checks],
+        "warc_files": [w.source for w in warcs],
+    })
+    if found is None:
+        return None
+    from preserve import chain as chain_log
+
+    rows: dict[tuple[str, str], dict[str, Any]] = {}
+    for table, columns in chain_log.COLUMNS.items():
+        keys = [e["row_id"] for e in found["entries"] if e["table_name"] == table]
+        for key, row in store.export_rows(table, chain_log.KEYS[table], columns, keys).items():
+            rows[(table, key)] = row
+    entries = []
+    for entry in found["entries"]:
+        row = rows.get((entry["table_name"], entry["row_id"]))
+        entries.append({**entry, "row": row})
+    return {
+        "hash_rule": "entry_hash = 'sha256:' + hex(sha256(JSON of {\"prev\": prev_hash, "
+                     "\"table\": table_name, \"row\": row}, keys sorted, no whitespace, "
+                     "non-ASCII as is, UTF-8)); see preserve.chain",
+        "head": found["head"],
+        "entries": entries,
     }
 
 
@@ -640,6 +666,11 @@ PROVES = {
                "That they are the bytes received then rests on the archive's log (`preserve "
                "verify`) and on this package's signature and time-stamps; nothing proves that "
                "the server sent them (TLS gives no such proof).",
+    "chain": "The captures and WARC files described in provenance.json are the rows that the "
+             "archive's hash chain logged when they were written. That they were not changed "
+             "afterwards shows only against a chain head kept elsewhere: compare the head with "
+             "`preserve verify` on the archive or with an earlier package; this package's "
+             "signature and time-stamps fix the head as of the export.",
     "digest": "datapackage.json is the one named by the package digest, so the digest covers "
               "every listed file.",
     "signature": "Whoever holds the private key of this public key signed this package digest: "
@@ -720,6 +751,7 @@ def _verify(report: PackageReport, roots: Sequence[x509.Certificate],
         _check_files(package, names, listed, report)
         _check_structure(package, names, datapackage, report)
         _check_records(package, names, report)
+        _check_chain(package, names, listed, report)
         digest = "sha256:" + hashlib.sha256(datapackage_bytes).hexdigest()
         report.digest = digest
         digest_doc = _check_digest(package, names, digest, report)
@@ -954,6 +986,69 @@ def _idx_ok(blocks: bytes, idx: bytes, report: PackageReport) -> bool:
         report.add("records", "fail", f"{IDX_PATH} does not cover all of {INDEX_PATH}")
         return False
     return True
+
+
+_CHAINED_CAPTURE_FIELDS = ("url", "started_at", "ended_at", "status", "http_status",
+                           "final_url", "peer_ip", "title", "record_id")
+_CHAINED_HASHES = ("payload_sha256", "decoded_sha256", "text_sha256")
+
+
+def _check_chain(package: zipfile.ZipFile, names: list[str], listed: dict[str, Any],
+                 report: PackageReport) -> None:
+    """Recompute each chain entry in provenance.json from the row it carries, and compare
+    those rows with the captures and WARC files the provenance describes."""
+    if PROVENANCE_PATH not in names:
+        return
+    try:
+        provenance = json.loads(package.read(PROVENANCE_PATH))
+    except (ValueError, KeyError, zipfile.BadZipFile, zlib.error, OSError):
+        return  # the records check has said so
+    found = provenance.get("chain") if isinstance(provenance, dict) else None
+    if not found:
+        report.add("chain", "info", "the archive kept no hash chain for these rows")
+        return
+    from preserve import chain as chain_log
+
+    latest: dict[tuple[str, str], dict[str, Any]] = {}
+    for entry in sorted(found.get("entries") or [], key=lambda e: e.get("seq", 0)):
+        latest[(entry.get("table_name"), entry.get("row_id"))] = entry
+    captures = {str(c.get("id")): c for c in provenance.get("captures") or []}
+    warcs = {w.get("copied_from"): w for w in provenance.get("warc_files") or []}
+    problems = []
+    for (table, row_id), entry in latest.items():
+        row = entry.get("row")
+        where = f"chain entry {entry.get('seq')} ({table} {row_id})"
+        if table not in chain_log.COLUMNS or not isinstance(row, dict):
+            problems.append(f"{where} carries no row to recompute it from")
+            continue
+        if chain_log.entry_hash(entry.get("prev_hash"), table, row) != entry.get("entry_hash"):
+            problems.append(f"{where} does not hash to its entry_hash: the row in "
+                            "provenance.json is not the row that was logged")
+            continue
+        if table == "captures" and row_id in captures:
+            capture = captures[row_id]
+            differ = [f for f in _CHAINED_CAPTURE_FIELDS if capture.get(f) != row.get(f)]
+            differ += [f for f in _CHAINED_HASHES
+                       if (capture.get("hashes") or {}).get(f) != row.get(f)]  # fmt: skip
+            if differ:
+                problems.append(f"capture {row_id} in provenance.json differs from its logged "
+                                f"row: {', '.join(differ)}")
+        elif table == "warc_files" and row_id in warcs:
+            warc = warcs[row_id]
+            if warc.get("source_sha256") != row.get("sha256"):
+                problems.append(f"WARC file {row_id}: provenance.json gives sha256 "
+                                f"{warc.get('source_sha256')}, its logged row {row.get('sha256')}")
+            elif warc.get("identical_to_source") and (listed.get(warc.get("path")) or {}).get(
+                    "hash") != f"sha256:{row.get('sha256')}":
+                problems.append(f"{warc.get('path')} is said to be identical to {row_id}, but "
+                                "its sha256 is not the one the chain logged")
+    for problem in problems:
+        report.add("chain", "fail", problem)
+    if not problems:
+        head = found.get("head") or {}
+        report.add("chain", "ok", f"{len(latest)} chain entries recompute from the rows in "
+                   "provenance.json, which match its captures and WARC files; chain head "
+                   f"{head.get('entry_hash')} (entry {head.get('seq')})", PROVES["chain"])
 
 
 def _provenance_records(provenance: Any) -> Iterable[dict[str, Any]]:
