@@ -373,6 +373,7 @@ def test_report_refuses_what_it_cannot_report(investigation: Investigation,
 
 
 def test_report_renders_in_chromium_without_errors(investigation: Investigation,
+                                                   tmp_path: Path,
                                                    capsys: pytest.CaptureFixture[str]) -> None:
     chromium = find_chromium()
     if chromium is None:
@@ -381,7 +382,7 @@ def test_report_renders_in_chromium_without_errors(investigation: Investigation,
     folder = Path(tempfile.mkdtemp(prefix="preserve-report-"))
     page_file = folder / "report.html"
     assert _run(investigation.path, "report", "--html", str(page_file)).exit_code == 0
-    page = load(chromium, page_file.as_uri(), folder / "chromium")
+    page = load(chromium, page_file.as_uri(), tmp_path / "chromium")  # profile: not kept
     screenshot = folder / "report.png"
     screenshot.write_bytes(page.screenshot)
     with capsys.disabled():
