@@ -745,9 +745,9 @@ def show(ctx: click.Context, url: str, at_time: str | None, mode: str) -> None:
         if mode == "raw":
             body = shown.payload(archive.store, archive.warcs, capture)
             click.echo(shown.header(capture, body), err=True)
-            stdout = click.get_binary_stream("stdout")
-            stdout.write(body.body)
-            stdout.flush()
+            sys.stdout.flush()
+            sys.stdout.buffer.write(body.body)
+            sys.stdout.buffer.flush()
         else:
             text = shown.main_text(archive.store, capture)
             click.echo(shown.header(capture), err=True)

@@ -6,6 +6,8 @@ from __future__ import annotations
 from sqlite_utils import Database
 from sqlite_utils.migrations import Migrations
 
+from preserve import chain
+
 migrations = Migrations("preserve")
 
 
@@ -170,3 +172,34 @@ def m002_checks(db: Database) -> None:
     )
     db["checks"].create_index(["url", "checked_at"])
     db["checks"].create_index(["capture_id"])
+
+
+@migrations()
+def m003_chain_and_text_search(db: Database) -> None:
+    # The provenance log's hash chain (see preserve.chain for exactly what is hashed).
+    db["chain"].create(
+        {
+            "seq": int,
+            "table_name": str,  # captures | checks | warc_files
+            "row_id": str,  # the logged row's key, as text
+            "prev_hash": str,  # the previous entry's entry_hash; NULL for the first
+            "entry_hash": str,  # "sha256:<hex>"
+            "created_at": str,
+        },
+        pk="seq",
+    )
+    db["chain"].create_index(["table_name", "row_id"])
+    # Full-text search over the normalised main texts, for find-text: a contentless FTS5
+    # index (the texts are already stored once, in `texts`) whose rowids are the ids of
+    # `text_search_keys`, which maps them to text hashes. Its own key table rather than the
+    # rowid of `texts`, which VACUUM may renumber.
+    db["text_search_keys"].create({"id": int, "sha256": str}, pk="id")
+    db["text_search_keys"].create_index(["sha256"], unique=True)
+    db.execute(
+        "CREATE VIRTUAL TABLE text_search USING fts5("
+        "text, content='', tokenize='unicode61 remove_diacritics 2')"
+    )
+    for row in db.query("SELECT sha256, text FROM texts WHERE text IS NOT NULL"):
+        key = db["text_search_keys"].insert({"sha256": row["sha256"]}).last_pk
+        db.execute("INSERT INTO text_search (rowid, text) VALUES (?, ?)", [key, row["text"]])
+    chain.backfill(db)

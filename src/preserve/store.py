@@ -15,6 +15,7 @@ from typing import Any
 
 from sqlite_utils import Database
 
+from preserve import chain
 from preserve.errors import ArchiveError, UsageError
 from preserve.migrations import migrations
 
@@ -196,6 +197,7 @@ class Store:
                  "sha256": sha256},
                 pk="name",
             )
+            chain.append(self.db, "warc_files", name)
 
     # captures ---------------------------------------------------------------------------
 
@@ -205,12 +207,17 @@ class Store:
         with self._write():
             capture_id = int(self.db["captures"].insert(row).last_pk)
             if capture.text_sha256 and capture.text is not None:
-                self.db.execute(
+                added = self.db.execute(
                     "INSERT OR IGNORE INTO texts (sha256, norm_version, text, visible_text)"
                     " VALUES (?, ?, ?, ?)",
                     [capture.text_sha256, capture.norm_version, capture.text,
                      capture.visible_text],
-                )
+                ).rowcount
+                if added:  # a new text: index it for find-text (see m003)
+                    key = self.db["text_search_keys"].insert(
+                        {"sha256": capture.text_sha256}).last_pk
+                    self.db.execute("INSERT INTO text_search (rowid, text) VALUES (?, ?)",
+                                    [key, capture.text])
             if capture.records:
                 self.db["records"].insert_all(
                     {"capture_id": capture_id, **asdict(record)} for record in capture.records
@@ -220,6 +227,7 @@ class Store:
                     {"capture_id": capture_id, **asdict(citation)}
                     for citation in capture.citations
                 )
+            chain.append(self.db, "captures", capture_id)
         return capture_id
 
     def capture(self, capture_id: int) -> dict[str, Any] | None:
@@ -335,6 +343,7 @@ class Store:
         with self._write():
             target = self.target(check.url)
             check_id = int(self.db["checks"].insert(check.row()).last_pk)
+            chain.append(self.db, "checks", check_id)
             if target is not None:
                 changed = (target["state"], target["reason"]) != (check.outcome, check.reason) \
                     or check.outcome not in ("unchanged", "cosmetic")

@@ -116,6 +116,8 @@ def scan(path: Path) -> FileScan:
                     length, digest, whole = value
                     if whole:
                         record.finish()
+                    elif record.id:
+                        check.damaged.add(record.id)
                     result.members.append(record.member(length, digest, whole))
                 else:
                     check.add(kind, record.offset, value, record.id)
@@ -125,6 +127,24 @@ def scan(path: Path) -> FileScan:
     result.problems = sorted(check.problems, key=lambda problem: problem.offset)
     result.filename, result.info = check.filename, check.info
     return result
+
+
+def read_warcinfo(path: Path) -> tuple[str | None, dict[str, str]]:
+    """The WARC-Filename and block fields of the warcinfo record that opens a file, read
+    from its first gzip member alone: (None, {}) when that is not a readable warcinfo."""
+    inflater = zlib.decompressobj(16 + zlib.MAX_WBITS)
+    try:
+        with open(path, "rb") as file:
+            raw = inflater.decompress(file.read(_FIRST_STEP * 16), _INFO_LIMIT)
+    except (OSError, zlib.error):
+        return None, {}
+    head, _, block = raw.partition(b"\r\n\r\n")
+    fields = {name.lower(): value for name, value in _info_fields(head).items()}
+    if fields.get("warc-type") != "warcinfo":
+        return None, {}
+    length = fields.get("content-length", "")
+    block = block[: int(length)] if length.isdigit() else block
+    return fields.get("warc-filename"), _info_fields(block)
 
 
 class _HashingReader:
@@ -189,6 +209,8 @@ def _inflate(file: _HashingReader) -> Iterator[_Events]:
                     yield batch
                     batch, batched = [], 0
         except zlib.error as exc:
+            if offset == start:  # nothing of it inflated yet: recover what comes before the break
+                batch.append(("data", _salvage(step)))
             batch.append(("bad-gzip", f"not a gzip member: {exc}"))
             broken = True
         if broken:
@@ -204,6 +226,17 @@ def _inflate(file: _HashingReader) -> Iterator[_Events]:
             yield batch
             batch, batched = [], 0
     yield batch
+
+
+def _salvage(data: memoryview) -> bytes:
+    """What a broken member inflates to before the break (so its record is named)."""
+    inflater, out = zlib.decompressobj(16 + zlib.MAX_WBITS), []
+    for start in range(0, len(data), 256):
+        try:
+            out.append(inflater.decompress(data[start : start + 256], _INFLATE_LIMIT))
+        except zlib.error:
+            break
+    return b"".join(out)
 
 
 def _skip_to_member(file: _HashingReader, buffer: bytes, position: int, offset: int,
@@ -285,6 +318,7 @@ class _FileCheck:
         self.responses: dict[str, tuple[str | None, str]] = {}  # id → (uri, date)
         self.references: list[tuple[int, str, str, str, tuple[str | None, str] | None]] = []
         self.filename: str | None = None  # the first warcinfo's WARC-Filename
+        self.damaged: set[str] = set()  # ids of records whose member is broken: reported once
         self.info: dict[str, str] = {}  # and its block's fields
 
     def add(self, kind: str, offset: int, detail: str, record_id: str | None = None) -> None:
@@ -296,7 +330,7 @@ class _FileCheck:
                 found = target in self.warcinfos
             else:
                 found = self.responses.get(target) == uri_date
-            if not found:
+            if not found and target not in self.damaged:
                 detail = f"{header} {target} names no matching record in this file"
                 self.add("bad-reference", offset, detail, record_id)
 
