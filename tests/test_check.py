@@ -349,11 +349,6 @@ def test_a_real_edit_inside_a_redesign_is_still_an_edit(lab: Lab, site: Site) ->
     assert CLAIM in " ".join(" ".join(h.new) for h in outcome.edit.hunks)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="a hunk that spans the shifted headline and the real edit is reported whole: "
-    "explained paragraph pieces are not trimmed from partly explained hunks (notes §13.17)",
-)
 def test_a_real_edit_inside_a_redesign_reports_only_the_real_span(lab: Lab, site: Site) -> None:
     outcome = redesigned_with_an_edit(lab, site)
     assert outcome.edit is not None

@@ -6,6 +6,7 @@ from __future__ import annotations
 import hashlib
 import json
 import random
+import time
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 
@@ -21,6 +22,7 @@ from preserve.compare import (
     explained_spans,
     link_changes,
     summarise,
+    unexplained_hunks,
     url_key,
     word_diff,
 )
@@ -587,6 +589,116 @@ def test_real_edit_inside_a_boundary_shift_reports_only_the_edit() -> None:
     assert outcome.edit.numbers_changed == (("40 million", "4 million"),)
 
 
+# A real edit and a boundary shift in one hunk (notes §13.17): the headline and byline are
+# pulled into the main text (the old page showed them) and the edit touches the first words
+# after them, so the word diff reports both as one hunk; only the edit may be reported.
+HEAD = f"{TITLE}\nBy Jane Doe"
+CORRECTION = "Correction: an earlier version misstated the date of the interview."
+NO_FORMER = P1.replace("The former", "No former")
+MERGED = "Officials said on Friday that the inquiry would reopen."
+
+# id, old main text, new main text, (outcome, reason), reported hunks as (old, new) strings
+MIXED_CASES = [
+    (
+        "headline-and-negation-in-one-hunk",
+        ARTICLE,
+        "\n".join([HEAD, NO_FORMER, P2, P3, P4, P5, P6]),
+        ("edited", "text"),
+        [("The", "No")],
+    ),
+    ("headline-only", ARTICLE, f"{HEAD}\n{ARTICLE}", ("cosmetic", "boundary-shift"), []),
+    (
+        "headline-and-new-paragraph",
+        ARTICLE,
+        f"{HEAD}\n{CORRECTION}\n{ARTICLE}",
+        ("edited", "text"),
+        [("", CORRECTION)],
+    ),
+    (
+        "new-paragraph-only",
+        ARTICLE,
+        f"{P1}\n{CORRECTION}\n{ARTICLE[len(P1) + 1 :]}",
+        ("edited", "text"),
+        [("", CORRECTION)],
+    ),
+    (
+        # The extractor merged the headline into the paragraph a sentence was added to: the
+        # headline, a whole line of the old page at the start of the paragraph, is shed.
+        "headline-merged-into-an-added-sentence",
+        ARTICLE,
+        f"{TITLE} {MERGED} {ARTICLE}",
+        ("edited", "text"),
+        [("", MERGED)],
+    ),
+    (
+        # A sidebar heading the old extraction took in is dropped (it is still on the page)
+        # in the same hunk as a paragraph really removed.
+        "sidebar-dropped-and-paragraph-removed",
+        f"{ARTICLE}\nMost read",
+        "\n".join([P1, P2, P3, P4, P5]),
+        ("edited", "text"),
+        [(P6, "")],
+    ),
+]
+
+
+@pytest.mark.parametrize(
+    ("old", "new", "expected", "reported"),
+    [case[1:] for case in MIXED_CASES],
+    ids=[case[0] for case in MIXED_CASES],
+)
+def test_mixed_hunk_reports_only_its_unexplained_part(
+    old: str, new: str, expected: tuple[str, str], reported: list[tuple[str, str]]
+) -> None:
+    outcome = classify(page(old), page(new, nonce="redesign"), now=T0)
+    assert (outcome.outcome, outcome.reason) == expected
+    if not reported:
+        assert outcome.edit is None and outcome.text_equal is True
+        return
+    edit = outcome.edit
+    assert edit is not None and outcome.text_equal is False
+    assert [(" ".join(h.old), " ".join(h.new)) for h in edit.hunks] == reported
+    assert edit.words_removed == sum(len(old.split()) for old, _ in reported)
+    assert edit.words_added == sum(len(new.split()) for _, new in reported)
+
+
+def test_headline_and_negation_in_one_hunk_summarise_only_the_negation() -> None:
+    text = "\n".join([HEAD, NO_FORMER, P2, P3, P4, P5, P6])
+    [hunk] = word_diff(ARTICLE, text)
+    assert " ".join(hunk.new) == f"{TITLE} By Jane Doe No"  # one hunk, mostly explained
+    visible = page(text).visible_text
+    assert explained_spans(
+        ARTICLE, text, [hunk], old_visible=BASE.visible_text, new_visible=visible
+    ) == (False,)
+    [only] = unexplained_hunks(
+        ARTICLE, text, [hunk], old_visible=BASE.visible_text, new_visible=visible
+    )
+    assert (only.old, only.new) == (("The",), ("No",))
+    edit = classify(BASE, page(text), now=T0).edit
+    assert edit is not None
+    assert (edit.words_removed, edit.words_added) == (1, 1)
+    assert edit.negations_added == ("no",) and edit.negations_removed == ()
+    assert (edit.first_changed_old, edit.first_changed_new) == (P1, NO_FORMER)
+    assert edit.hunks == (only,)
+    assert only.op == "replace" and only.negations and only.after.startswith("former minister")
+    assert edit.percent_changed < 2
+
+
+def test_a_line_inside_a_paragraph_does_not_explain_an_insertion() -> None:
+    # An author box reads "Jane Doe"; the same two words put into a sentence are an edit.
+    visible = f"Home\nJane Doe\n{ARTICLE}"
+    text = ARTICLE.replace("the minister said", "the minister Jane Doe said")
+    hunks = word_diff(ARTICLE, text)
+    kept = unexplained_hunks(ARTICLE, text, hunks, old_visible=visible, new_visible=text)
+    assert [h.new for h in kept] == [("Jane", "Doe")]
+
+
+def test_unexplained_hunks_keeps_a_wholly_unexplained_hunk_as_it_is() -> None:
+    hunks = word_diff(ARTICLE, NEGATED)
+    visible = BASE.visible_text
+    assert unexplained_hunks(ARTICLE, NEGATED, hunks, old_visible=visible, new_visible="") == hunks
+
+
 def test_links_only_reports_retargeted_removed_and_added() -> None:
     new_links = (
         (
@@ -864,6 +976,23 @@ def test_word_diff_finds_one_negation_in_5000_words() -> None:
     outcome = classify(page(edited, links=()), page(new, links=()), now=T0)
     assert (outcome.outcome, outcome.reason) == ("edited", "text")
     assert outcome.edit is not None and len(outcome.edit.hunks) == 1
+
+
+def test_word_diff_and_boundary_test_are_fast_on_5000_words() -> None:
+    old = long_article()
+    paragraphs = old.split("\n")
+    for i in range(3, len(paragraphs), len(paragraphs) // 4):  # four edits
+        paragraphs[i] = paragraphs[i].replace(" the ", " not the ", 1) + " Added words here."
+    new = "\n".join(["A headline pulled in", *paragraphs])
+    visible = f"Home\nA headline pulled in\n{old}\nFooter"
+    word_diff(old, new)  # warm up
+    started = time.perf_counter()
+    hunks = word_diff(old, new)
+    diffed = time.perf_counter() - started
+    kept = unexplained_hunks(old, new, hunks, old_visible=visible, new_visible=new)
+    total = time.perf_counter() - started
+    assert hunks and kept and "pulled" not in " ".join(w for h in kept for w in h.new)
+    assert diffed < 0.05 and total < 0.1, (diffed, total)
 
 
 WORDS = st.sampled_from(["a", "b", "c", "not", "40", "Мир", "end.", "x,"])

@@ -40,7 +40,8 @@ Decisions where the notes are silent or disagree:
   word diff's spans go through the boundary-shift test; all explained → `cosmetic/
   boundary-shift` (or `cosmetic/reordered`, `text_equal` false, when spans of five words or
   more only moved, with the moves in `edit`). Then title and links: `edited/title-only`,
-  `links-only` or `title-and-links`. Edits report only the unexplained spans.
+  `links-only` or `title-and-links`. Edits report only the unexplained spans, a
+  partly explained hunk cut down to its unexplained runs (notes §13.17).
 - **Replaced** (`gone/replaced`): at least `REPLACED_CHANGED` of the words changed (over the
   unexplained spans) while under half of the smaller text's 3-shingles survive, or, for texts
   of `MIN_SHINGLE_WORDS` words or more, under `REPLACED_OVERLAP` of them survive. The overlap
@@ -95,6 +96,7 @@ from preserve.diff import (
     link_changes,
     overlap3,
     summarise,
+    unexplained_hunks,
     url_key,
     word_diff,
 )
@@ -111,6 +113,7 @@ __all__ = [
     "explained_spans",
     "link_changes",
     "summarise",
+    "unexplained_hunks",
     "url_key",
     "word_diff",
 ]
@@ -425,10 +428,11 @@ def _compare(b: Snapshot, c: Snapshot) -> Outcome:
     if _loose(b) == _loose(c):
         edit = summarise(b.text, c.text, hunks)
         return replace(edited, reason="punctuation-only", rule="text.loose-equal", edit=edit)
-    verdicts = explained_spans(
+    # Only the unexplained parts of the hunks: a shifted headline in the same hunk as a
+    # real edit is trimmed off, so the edit reports (and is measured by) the real span.
+    unexplained = unexplained_hunks(
         b.text, c.text, hunks, old_visible=b.visible_text, new_visible=c.visible_text
     )
-    unexplained = [h for h, ok in zip(hunks, verdicts, strict=True) if not ok]
     if not unexplained:
         moves = [h for h in hunks if h.moved]
         if moves:
