@@ -6,7 +6,6 @@ from __future__ import annotations
 import hashlib
 import json
 import random
-import time
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 
@@ -978,21 +977,19 @@ def test_word_diff_finds_one_negation_in_5000_words() -> None:
     assert outcome.edit is not None and len(outcome.edit.hunks) == 1
 
 
-def test_word_diff_and_boundary_test_are_fast_on_5000_words() -> None:
+def test_word_diff_and_boundary_test_on_5000_words() -> None:
+    # Correctness only: how fast this runs is measured by `make bench`, not asserted here.
     old = long_article()
     paragraphs = old.split("\n")
     for i in range(3, len(paragraphs), len(paragraphs) // 4):  # four edits
         paragraphs[i] = paragraphs[i].replace(" the ", " not the ", 1) + " Added words here."
     new = "\n".join(["A headline pulled in", *paragraphs])
     visible = f"Home\nA headline pulled in\n{old}\nFooter"
-    word_diff(old, new)  # warm up
-    started = time.perf_counter()
     hunks = word_diff(old, new)
-    diffed = time.perf_counter() - started
     kept = unexplained_hunks(old, new, hunks, old_visible=visible, new_visible=new)
-    total = time.perf_counter() - started
-    assert hunks and kept and "pulled" not in " ".join(w for h in kept for w in h.new)
-    assert diffed < 0.05 and total < 0.1, (diffed, total)
+    assert sum("not" in h.new for h in kept) == 4  # the four negations, each reported
+    assert sum("Added" in h.new for h in kept) == 4
+    assert "pulled" not in " ".join(w for h in kept for w in h.new)
 
 
 WORDS = st.sampled_from(["a", "b", "c", "not", "40", "Мир", "end.", "x,"])
