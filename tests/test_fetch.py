@@ -305,7 +305,7 @@ def test_slow_server_times_out(site: Site) -> None:
     began = time.monotonic()
     got = fetch(site.url("/slow"), FetchLimits(allow_private=True, timeout=0.4))
     assert got.error == "timeout"
-    assert time.monotonic() - began < 1.3
+    assert time.monotonic() - began < 1.5  # gave up before the server would have answered
 
 
 @pytest.mark.parametrize("close_delimited", [False, True])
