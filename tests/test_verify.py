@@ -326,6 +326,31 @@ def test_since_reads_only_recent_files(archive: Path) -> None:
     assert kinds(archive, since=new["closed_at"]) == {"file-changed"}
 
 
+PARALLEL = """
+import json, sys
+from pathlib import Path
+from preserve import verify
+from preserve.archive import Archive
+verify.PARALLEL_BYTES = 0
+archive = Archive(Path(sys.argv[1]), create=False)
+print(json.dumps([verify.verify(archive, workers=w).to_json() for w in (1, 2)]))
+"""
+
+
+def test_files_read_on_several_processes_give_the_same_answer(archive: Path) -> None:
+    target = capture_row(archive, "/src/report")
+    path = archive / "warcs" / target["warc"]
+    data = bytearray(path.read_bytes())
+    data[target["offset"] + target["length"] // 2] ^= 0x01
+    path.write_bytes(bytes(data))
+    done = subprocess.run([sys.executable, "-c", PARALLEL, str(archive)], capture_output=True,
+                          text=True, timeout=120)
+    assert done.returncode == 0, done.stderr
+    one, two = json.loads(done.stdout)
+    assert one == two and one["files_checked"] == 2
+    assert {p["kind"] for p in one["problems"]} == {"bad-gzip", "file-changed"}
+
+
 # --- database rows edited by hand ---------------------------------------------------------
 
 

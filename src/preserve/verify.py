@@ -30,10 +30,14 @@ texts are always checked in full (they live in the database and are quick to rea
 from __future__ import annotations
 
 import hashlib
+import multiprocessing
 import os
 import socket
-from collections.abc import Iterable
-from concurrent.futures import ProcessPoolExecutor
+import threading
+from collections import deque
+from collections.abc import Iterable, Iterator
+from concurrent.futures import Future, ProcessPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -43,11 +47,9 @@ from preserve.archive import Archive
 from preserve.warc import OPEN_SUFFIX
 from preserve.warccheck import FileScan, Member, WarcProblem, read_warcinfo, scan
 
-# Reading files on several processes pays once there is this much to read: each worker
-# starts a Python and imports the checker first.
-PARALLEL_BYTES = 64 << 20
-_RECORD_COLUMNS = ("type", "warc", "offset", "length", "record_id", "record_sha256",
-                   "payload_sha256")
+# Reading files on several processes (forked, so they start at once) pays from about this
+# much to read.
+PARALLEL_BYTES = 32 << 20
 
 
 @dataclass(frozen=True)
@@ -262,14 +264,31 @@ def _alive(pid: int) -> bool:
     return True
 
 
-def _scan_all(paths: list[Path], workers: int | None) -> Iterable[FileScan]:
-    """Each file scanned once, in order; on several processes when there is much to read."""
+def _scan_all(paths: list[Path], workers: int | None) -> Iterator[FileScan]:
+    """Each file scanned once, in order: on several processes when there is much to read
+    and this process has no other threads (forking copies locks held by threads), a few
+    files ahead of the caller; one by one otherwise, or once a worker dies."""
     workers = workers if workers is not None else min(os.cpu_count() or 1, 4)
     total = sum(p.stat().st_size for p in paths if p.exists())
-    if workers <= 1 or len(paths) <= 1 or total < PARALLEL_BYTES:
-        return map(_scan, paths)
-    with ProcessPoolExecutor(max_workers=workers) as pool:
-        return list(pool.map(_scan, paths))
+    if (workers <= 1 or len(paths) <= 1 or total < PARALLEL_BYTES
+            or threading.active_count() > 1):
+        yield from map(_scan, paths)
+        return
+    done = 0
+    try:
+        with ProcessPoolExecutor(max_workers=workers,
+                                 mp_context=multiprocessing.get_context("fork")) as pool:
+            ahead: deque[Future[FileScan]] = deque()
+            for path in paths:
+                ahead.append(pool.submit(_scan, path))
+                if len(ahead) > 2 * workers:
+                    yield ahead.popleft().result()
+                    done += 1
+            while ahead:
+                yield ahead.popleft().result()
+                done += 1
+    except BrokenProcessPool:  # a worker was killed (out of memory?): carry on here
+        yield from map(_scan, paths[done:])
 
 
 def _scan(path: Path) -> FileScan:
