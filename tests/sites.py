@@ -129,8 +129,8 @@ def article_html(title: str, paragraphs: list[str], *, nav: str = "", aside: str
 <html lang="en"><head><meta charset="utf-8"><title>{title}</title>{extra_head}
 <link rel="stylesheet" href="/static/site.css"></head>
 <body>
-<nav class="menu"><a href="/">Home</a> <a href="/world/">World</a>
-<a href="/about">About</a>{nav}</nav>
+<nav class="menu"><a href="/">Home</a> <a href="/world/">World</a> <a
+ href="/about">About</a>{nav}</nav>
 <header><h1>{title}</h1><p class="byline">By Staff Writer</p></header>
 <main><article><div class="{wrapper_class}">
 {body}
