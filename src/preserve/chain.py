@@ -140,11 +140,14 @@ def head(db: Database) -> Entry | None:
     return Entry(**rows[0]) if rows else None
 
 
+_ENTRY = "seq, table_name, row_id, prev_hash, entry_hash, created_at"  # Entry's field order
+
+
 def entries(db: Database, table: str | None = None, row_ids: list[Any] | None = None
             ) -> list[Entry]:
     """Entries in order: all, or those of one table (and of some of its rows)."""
     if table is None:
-        return [Entry(**r) for r in db.query("SELECT * FROM chain ORDER BY seq")]
+        return [Entry(*r) for r in db.execute(f"SELECT {_ENTRY} FROM chain ORDER BY seq")]
     if row_ids is None:
         return [Entry(**r) for r in db.query(
             "SELECT * FROM chain WHERE table_name = ? ORDER BY seq", [table])]
@@ -203,7 +206,9 @@ def check(db: Database) -> tuple[list[ChainProblem], int]:
         columns = ", ".join(f"[{c}]" for c in COLUMNS[table])
         mismatched: dict[str, dict[str, Any]] = {}
         seen: set[str] = set()
-        for row in db.query(f"SELECT {columns} FROM [{table}] ORDER BY [{key}]"):
+        names = COLUMNS[table]
+        for values in db.execute(f"SELECT {columns} FROM [{table}] ORDER BY [{key}]"):
+            row = dict(zip(names, values, strict=True))
             row_id = str(row[key])
             seen.add(row_id)
             entry = latest.get((table, row_id))

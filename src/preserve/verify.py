@@ -95,7 +95,7 @@ class Verification:
                 "problems": [p.to_json() for p in self.problems]}
 
 
-@dataclass
+@dataclass(slots=True)
 class _Row:
     """A `records` or `captures` row pointing at a record, with the capture it belongs to."""
 
@@ -303,26 +303,20 @@ def _scan(path: Path) -> FileScan:
 # --- rows against records -----------------------------------------------------------------
 
 
+# Rows are read as plain tuples, in _Row's field order: there may be millions.
 def _capture_rows(db: Any) -> list[_Row]:
-    return [
-        _Row("captures", r["record_type"], r["warc"], r["offset"], r["length"], r["record_id"],
-             r["record_sha256"], r["payload_sha256"], r["url"], r["id"], r["started_at"])
-        for r in db.query(
-            "SELECT id, url, started_at, record_type, warc, offset, length, record_id,"
-            " record_sha256, payload_sha256 FROM captures WHERE warc IS NOT NULL")
-    ]
+    return [_Row("captures", *r) for r in db.execute(
+        "SELECT record_type, warc, offset, length, record_id, record_sha256, payload_sha256,"
+        " url, id, started_at FROM captures WHERE warc IS NOT NULL")]
 
 
 def _record_rows(db: Any, warc: str) -> list[_Row]:
-    return [
-        _Row("records", r["type"], r["warc"], r["offset"], r["length"], r["record_id"],
-             r["record_sha256"], r["payload_sha256"], r["capture_url"] or r["url"],
-             r["capture_id"], r["started_at"])
-        for r in db.query(
-            "SELECT records.*, captures.url AS capture_url, captures.started_at AS started_at"
-            " FROM records LEFT JOIN captures ON captures.id = records.capture_id"
-            " WHERE records.warc = ? ORDER BY records.offset", [warc])
-    ]
+    return [_Row("records", *r) for r in db.execute(
+        "SELECT records.type, records.warc, records.offset, records.length, records.record_id,"
+        " records.record_sha256, records.payload_sha256, coalesce(captures.url, records.url),"
+        " records.capture_id, captures.started_at"
+        " FROM records LEFT JOIN captures ON captures.id = records.capture_id"
+        " WHERE records.warc = ? ORDER BY records.offset", [warc])]
 
 
 def _check_file(f: _File, result: FileScan, rows: list[_Row]) -> list[Problem]:
