@@ -281,9 +281,12 @@ def test_open_file_left_by_a_crashed_run(archive: Path, module_site: Site) -> No
         capture_articles(run, [{module_site.url("/late")!r}], every_seconds=86400)
         os._exit(0)  # crash: the WARC file is never closed, the run never ended
     """)
-    done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True,
-                          cwd=Path(__file__).parent.parent, timeout=60)
-    assert done.returncode == 0, done.stderr
+    # Output to a file, not a pipe: helper processes the crashed one started may outlive it.
+    log = archive.parent / "crash.log"
+    with log.open("w") as out:
+        done = subprocess.run([sys.executable, "-c", script], stdout=out, stderr=out,
+                              cwd=Path(__file__).parent.parent, timeout=60)
+    assert done.returncode == 0, log.read_text()
     (left,) = (archive / "warcs").glob("*.open")
     problems = run_verify(archive)
     assert problems == [("file-unfinished", left.name.removesuffix(".open"), None)]
@@ -405,6 +408,8 @@ def test_edited_warc_files_row_and_text(archive: Path) -> None:
     assert kinds(archive) == {"row-edited", "file-changed"}
     sql(archive, "UPDATE texts SET text = replace(text, 'confirmed', 'denied')")
     assert "text-sha256" in kinds(archive)
+    sql(archive, "DELETE FROM text_search_keys")
+    assert "text-unindexed" in kinds(archive)
 
 
 def test_rows_written_outside_preserve_are_unlogged(archive: Path) -> None:
@@ -565,6 +570,17 @@ def test_show_text_raw_and_at(archive: Path, module_site: Site) -> None:
     assert hashlib.sha256(raw.stdout_bytes).hexdigest() == old["payload_sha256"]
     assert raw.stdout_bytes == story(OLD).encode()
     assert invoke(archive, "show", url, "--at", "2020-01-01").exit_code == 2
+    assert "got a different text" in earlier.stderr  # an old text is never taken for today's
+
+
+def test_show_text_of_a_capture_without_text(archive: Path, module_site: Site) -> None:
+    module_site.pages["/blob"] = Page(b"\x89PNG\r\n\x1a\n" + bytes(64), content_type="image/png")
+    assert invoke(archive, "capture", module_site.url("/blob"), "--allow-private").exit_code == 0
+    result = invoke(archive, "show", module_site.url("/blob"))
+    assert result.exit_code == 2 and "use --raw" in result.stderr
+    raw = invoke(archive, "show", module_site.url("/blob"), "--raw")
+    assert raw.stdout_bytes == b"\x89PNG\r\n\x1a\n" + bytes(64)
+    assert kinds(archive) == set()
 
 
 def test_show_raw_of_a_revisit_gives_the_original_bytes(archive: Path, module_site: Site) -> None:

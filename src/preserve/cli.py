@@ -752,5 +752,7 @@ def show(ctx: click.Context, url: str, at_time: str | None, mode: str) -> None:
             text = shown.main_text(archive.store, capture)
             click.echo(shown.header(capture), err=True)
             click.echo(text)
+        if note := shown.later_note(archive.store, capture):
+            click.echo(note, err=True)
     finally:
         archive.close()

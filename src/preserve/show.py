@@ -111,3 +111,22 @@ def header(capture: dict[str, Any], shown: Payload | None = None) -> str:
     if shown is not None and shown.offset != capture["offset"]:
         line += f"; a revisit of {shown.warc} @ {shown.offset}"
     return line + ")"
+
+
+def later_note(store: Store, capture: dict[str, Any]) -> str | None:
+    """A line for stderr when the URL was captured again after the capture shown: how many
+    times, and what the latest one got (so an old text is never taken for the current one)."""
+    key = (capture["started_at"], capture["id"])
+    later = [r for r in store.history(capture["url"]) if (r["started_at"], r["id"]) > key]
+    if not later:
+        return None
+    last = later[-1]
+    if last["status"] != "captured":
+        got = f"failed ({last['error']})"
+    elif 200 <= (last["http_status"] or 0) < 300:
+        got = ("got the same text" if last["text_sha256"] == capture["text_sha256"]
+               else "got a different text")
+    else:
+        got = f"answered HTTP {last['http_status']}"
+    return (f"note: captured {len(later)} more time(s) since; the latest, "
+            f"{last['started_at']}, {got}")

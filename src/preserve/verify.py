@@ -20,7 +20,7 @@ Problem kinds:
   is missing), `record-length`, `record-sha256`, `record-id`, `record-type`, `payload-sha256`;
 - the log: `chain-broken`, `chain-reordered`, `row-edited`, `row-deleted`, `row-reordered`,
   `row-unlogged` (see `preserve.chain`); `text-sha256` (a stored text that no longer hashes
-  to its key).
+  to its key), `text-unindexed` (a text find-text cannot find).
 
 `since` limits the reading to files closed at or after that time (and to files not closed
 yet); every file is still looked for on disk and its size compared, and the chain and the
@@ -417,6 +417,12 @@ def _text_problems(db: Any) -> list[Problem]:
                 "text-sha256", None, None, user["url"],
                 f"the text stored as {row['sha256']} hashes to {digest}: edited (find-text "
                 "and show read this text)", user["id"], user["started_at"]))
+    for (sha256,) in db.execute(
+            "SELECT sha256 FROM texts WHERE text IS NOT NULL AND text != '' AND sha256 NOT IN"
+            " (SELECT sha256 FROM text_search_keys)"):
+        problems.append(Problem("text-unindexed", None, None, None,
+                                f"the text {sha256} is not in the search index: find-text "
+                                "cannot find it"))
     return problems
 
 
