@@ -535,6 +535,7 @@ def test_find_text_typography_and_bad_input(archive: Path) -> None:
         found = json.loads(invoke(archive, "find-text", typed, "--json").stdout)
         assert len(found["matches"]) == 2, typed
     assert invoke(archive, "find-text", "...").exit_code == 2
+    assert invoke(archive, "find-text", "___").exit_code == 2
     assert invoke(archive, "find-text", "").exit_code == 2
     result = invoke(archive, "find-text", "no such words anywhere in this archive")
     assert result.exit_code == 0 and result.stdout.startswith("Not found")

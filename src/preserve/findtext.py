@@ -21,7 +21,7 @@ from preserve.store import Store
 from preserve.text import normalise
 
 CONTEXT_CHARS = 60
-_WORD = re.compile(r"\w")
+_WORD = re.compile(r"[^\W_]")  # a letter or digit: what the FTS5 tokenizer indexes
 # An answer from these is no evidence about the text: the page may still say it.
 _INCONCLUSIVE = (401, 403, 407, 429)
 
