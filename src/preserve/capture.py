@@ -4,10 +4,12 @@ requisites. `check` records its recaptures through the same `Recorder`."""
 
 from __future__ import annotations
 
+import ctypes
 import json
 import threading
 from collections.abc import Callable, Iterable
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
+from contextlib import nullcontext
 from dataclasses import dataclass, field, replace
 from datetime import datetime
 from typing import Any
@@ -17,9 +19,23 @@ from preserve.extract import NORMALISATION_VERSION, Citation, Extracted, extract
 from preserve.fetch import Fetched, Fetcher
 from preserve.store import CitationRow, NewCapture, RecordRow, Store, iso, parse_iso
 from preserve.urls import canonical, host_key
-from preserve.warc import OriginalRef, RecordLocation
+from preserve.warc import OPEN_SUFFIX, OriginalRef, RecordLocation
 
 Progress = Callable[[int, int], None]
+# Bodies bigger than this (or compressed, so of unknown size) are extracted one at a time.
+HEAVY_BODY = 1 << 20
+
+try:  # glibc: freed memory otherwise stays with the thread that used it
+    _malloc_trim: Callable[[int], int] | None = ctypes.CDLL(None).malloc_trim
+except (OSError, AttributeError):
+    _malloc_trim = None
+
+
+def _release_memory() -> None:
+    """Hand freed heap memory back to the system after a heavy page, so that heavy pages
+    extracted on different threads do not add up."""
+    if _malloc_trim is not None:
+        _malloc_trim(0)
 
 
 @dataclass(frozen=True)
@@ -100,6 +116,7 @@ class Recorder:
                                        thread_name_prefix="preserve-fetch")
         self._hosts: dict[str, threading.BoundedSemaphore] = {}
         self._hosts_lock = threading.Lock()
+        self._heavy = threading.Lock()
 
     def close(self) -> None:
         self.pool.shutdown(wait=True, cancel_futures=True)
@@ -122,11 +139,21 @@ class Recorder:
         extracted = None
         if final is not None:
             limit = self.run.config.max_inflated
-            extracted = extract(final.body.read(limit), url=final.url,
-                                content_type=final.header("Content-Type"),
-                                content_encoding=final.header("Content-Encoding"),
-                                max_inflated=limit)
+            # Big or compressed bodies are extracted one at a time: one can take a few hundred
+            # MB while parsed, and a hostile site can serve many at once.
+            heavy = final.body.length > HEAVY_BODY or final.header("Content-Encoding")
+            with self._heavy if heavy else nullcontext():
+                extracted = extract(final.body.read(limit), url=final.url,
+                                    content_type=final.header("Content-Type"),
+                                    content_encoding=final.header("Content-Encoding"),
+                                    max_inflated=limit)
+                if heavy:
+                    _release_memory()
         return job, fetched, extracted
+
+    def _on_disk(self, warc: str) -> bool:
+        path = self.run.archive.warc_path(warc)
+        return path.exists() or path.with_name(path.name + OPEN_SUFFIX).exists()
 
     def record(self, job: Job, fetched: Fetched, extracted: Extracted | None) -> Captured:
         """Write a fetch to WARC and store it; closes the fetched bodies."""
@@ -145,6 +172,8 @@ class Recorder:
             original = None
             if exchange is final and exchange.truncated is None:
                 original = self.store.original_for(exchange.url, exchange.body.sha256)
+            if original is not None and not self._on_disk(original["warc"]):
+                original = None  # its WARC file is lost: store the payload again
             if original is not None:
                 response, request = writer.write_revisit(exchange, OriginalRef(
                     record_id=original["record_id"], target_uri=original["url"],

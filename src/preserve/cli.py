@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import signal
+import sqlite3
 import sys
 import threading
 from collections.abc import Callable, Iterator
@@ -21,7 +22,7 @@ from preserve.capture import capture_articles
 from preserve.check import CHANGE_OUTCOMES, CheckResult, check_targets, select_targets
 from preserve.compare import word_diff
 from preserve.config import Config, format_duration, load_config, parse_duration
-from preserve.errors import PreserveError, UsageError
+from preserve.errors import ArchiveError, PreserveError, UsageError
 from preserve.fetch import utc_now
 from preserve.store import iso, parse_iso, pick_diff_pair
 from preserve.urls import canonical
@@ -37,9 +38,30 @@ class PreserveGroup(click.Group):
         except PreserveError as exc:
             click.echo(f"Error: {exc}", err=True)
             ctx.exit(exc.exit_code)
+        except (OSError, sqlite3.Error) as exc:
+            click.echo(f"Error: {_storage_error(exc)}", err=True)
+            ctx.exit(ArchiveError.exit_code)
         except KeyboardInterrupt:
             click.echo("Interrupted.", err=True)
             ctx.exit(130)
+
+
+def _storage_error(exc: OSError | sqlite3.Error) -> str:
+    """One line for a failure of the storage under the archive: a full disk, a file-size
+    limit, a read-only or vanished folder. Rows are committed only after the WARC records
+    they point at are synced, so what was stored before it stays consistent."""
+    if isinstance(exc, OSError):
+        what = exc.strerror or str(exc)
+        where = f" ({exc.filename})" if exc.filename else ""
+    else:
+        what, where = str(exc), " (the database)"
+    return (f"storage failed: {what}{where}; what was stored before is intact "
+            "(`preserve verify` checks it)")
+
+
+def _note_recoveries(run: Run) -> None:
+    for recovery in run.recovered:
+        click.echo(f"Recovered: {recovery.detail}", err=True)
 
 
 @click.group(cls=PreserveGroup, context_settings={"help_option_names": ["-h", "--help"]})
@@ -87,7 +109,11 @@ def _config(archive: Path, **overrides: Any) -> Config:
 
 
 def _archive(ctx: click.Context, *, create: bool = True) -> Archive:
-    return Archive(ctx.obj["archive"], create=create)
+    return Archive(ctx.obj["archive"], create=create, on_wait=_waiting)
+
+
+def _waiting() -> None:
+    click.echo("Waiting: another preserve process is writing to this archive…", err=True)
 
 
 def _emit_json(document: Any) -> None:
@@ -151,6 +177,7 @@ def capture(ctx: click.Context, urls: tuple[str, ...], from_file: Any, every: st
     archive = _archive(ctx)
     try:
         run = Run(archive, "capture", config, utc_now, {"urls": articles})
+        _note_recoveries(run)
         try:
             with _progress("Capturing", not (as_json or quiet)) as progress:
                 results = capture_articles(
@@ -361,6 +388,7 @@ def _run_check(archive: Archive, config: Config, urls: list[str], *, due: bool, 
     if not targets:
         return None, []
     run = Run(archive, "check", config, utc_now, {"urls": urls, "due": due})
+    _note_recoveries(run)
     try:
         with _progress("Checking", not (as_json or quiet)) as progress:
             results = check_targets(run, targets, progress, stop=stop)

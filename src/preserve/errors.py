@@ -5,7 +5,8 @@ these are for bad input and for failures of the archive itself.
     ├── UsageError                bad input from the user (exit 2): nothing is written
     │   └── BadURL                a URL that is not absolute http(s), or cannot be encoded
     ├── ArchiveError              the archive folder cannot be used (exit 2)
-    │   └── ArchiveBusy           another process holds the lock and we were told not to wait
+    │   ├── ArchiveBusy           another process holds the lock and we were told not to wait
+    │   └── StorageError          a write to local disk failed (full, a file-size limit)
     └── IntegrityError            a WARC record does not match what the database says
 """
 
@@ -34,6 +35,10 @@ class ArchiveError(PreserveError):
 
 class ArchiveBusy(ArchiveError):
     """Raised when another run holds the archive's lock."""
+
+
+class StorageError(ArchiveError):
+    """Raised when data cannot be written to local disk: full, or over a file-size limit."""
 
 
 class IntegrityError(PreserveError):

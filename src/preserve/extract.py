@@ -56,6 +56,9 @@ MAX_TEXT_BYTES = 8 * 1024 * 1024
 # Pages with more elements skip trafilatura (about 3 s per MB of dense text) for the lxml
 # fallback, which is linear and fast. Real articles have a few thousand.
 MAX_EXTRACTOR_ELEMENTS = 50_000
+# Likewise for pages with more visible text than this (characters): trafilatura takes some
+# 20 times a page's size in memory, and no article is a million characters long.
+MAX_EXTRACTOR_TEXT = 1_000_000
 # Links past this count are ignored: no article cites ten thousand sources.
 MAX_LINKS = 10_000
 
@@ -240,7 +243,8 @@ def _from_html(body: bytes, url: str, declared: str | None, decoded: str) -> Ext
     visible = normalise(page.walk_text(page.body_of(root), page.is_invisible))
     modified = page.modified(root)
     size = sum(1 for _ in islice(root.iter(), MAX_EXTRACTOR_ELEMENTS + 1))
-    hrefs = _mark_links(root) if size <= MAX_EXTRACTOR_ELEMENTS else None
+    small = size <= MAX_EXTRACTOR_ELEMENTS and len(visible) <= MAX_EXTRACTOR_TEXT
+    hrefs = _mark_links(root) if small else None
     doc = _trafilatura(root, url) if hrefs is not None else None
     if doc is not None and doc.body is not None:
         text, items = _from_trafilatura(doc.body, hrefs)

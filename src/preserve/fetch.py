@@ -27,7 +27,7 @@ from urllib3.connection import HTTPConnection, HTTPSConnection
 from urllib3.connectionpool import HTTPConnectionPool, HTTPSConnectionPool
 
 from preserve.config import FetchLimits
-from preserve.errors import BadURL
+from preserve.errors import BadURL, StorageError
 from preserve.urls import SCHEMES, canonical, resolve
 
 # Spool bodies to disk past this size so that many concurrent fetches stay small in memory.
@@ -56,7 +56,11 @@ class Body:
         self.length = 0
 
     def write(self, data: bytes) -> None:
-        self._file.write(data)
+        try:
+            self._file.write(data)
+        except OSError as exc:  # the local disk, not the network: must not pass for either
+            raise StorageError(
+                f"cannot keep a response body in a temporary file: {exc.strerror}") from exc
         self._hash.update(data)
         self.length += len(data)
 
@@ -179,6 +183,10 @@ class Fetcher:
         exchanges: list[Exchange] = []
         try:
             target, error, detail = self._fetch(url, typed, exchanges)
+        except StorageError:
+            for exchange in exchanges:
+                exchange.body.close()
+            raise
         except Exception as exc:  # a bug here must cost one URL, not the whole run
             target, error, detail = url, "internal", _one_line(_describe_exc(exc))
         return Fetched(

@@ -203,3 +203,27 @@ def m003_chain_and_text_search(db: Database) -> None:
         key = db["text_search_keys"].insert({"sha256": row["sha256"]}).last_pk
         db.execute("INSERT INTO text_search (rowid, text) VALUES (?, ?)", [key, row["text"]])
     chain.backfill(db)
+
+
+@migrations()
+def m004_recoveries(db: Database) -> None:
+    # What a run found left behind by runs that died (kill -9, a crash, power loss): `.open`
+    # WARC files it sealed or dropped, closed files it entered in warc_files, runs it ended.
+    # See archive.seal_orphans.
+    db["recoveries"].create(
+        {
+            "id": int,
+            "recovered_at": str,
+            "by_run_id": int,  # the run that found it
+            "run_id": int,  # the run that died (NULL when not known)
+            # sealed-warc | dropped-warc | registered-warc | unsealable-warc | dead-run
+            "kind": str,
+            "warc": str,
+            "kept_bytes": int,
+            "cut_bytes": int,  # the torn tail cut off
+            "records": int,  # whole records kept
+            "detail": str,
+        },
+        pk="id",
+        foreign_keys=[("by_run_id", "runs", "id"), ("run_id", "runs", "id")],
+    )

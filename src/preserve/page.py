@@ -18,6 +18,9 @@ from preserve.text import normalise
 from preserve.urls import resolve
 
 MAX_REQUISITES = 10_000
+# A parsed tree takes about 600 bytes per element: a page that is nothing but tags (50 MB of
+# links) is parsed only up to this many of them, which keeps it to some 60 MB.
+MAX_TAGS = 200_000
 MAX_CONTEXT = 300
 
 _CODE = frozenset("script style noscript template".split())
@@ -59,6 +62,8 @@ def parse(html: str) -> lxml.html.HtmlElement | None:
     html = _CONTROLS.sub("", re.sub(r"^\s*<\?xml[^>]*>", "", html, count=1))
     if not html.strip():
         return None
+    if html.count("<") > MAX_TAGS:
+        html = html[: _nth(html, "<", MAX_TAGS)]
     # A parser per call: lxml parsers must not be shared between threads. libxml2 caps the tree
     # depth (at 256), so a page nested 100,000 deep parses into a shallow tree.
     parser = lxml.html.HTMLParser(remove_comments=True, remove_pis=True)
@@ -66,6 +71,14 @@ def parse(html: str) -> lxml.html.HtmlElement | None:
         return lxml.html.document_fromstring(html, parser=parser)
     except (etree.LxmlError, ValueError):
         return None
+
+
+def _nth(text: str, sub: str, n: int) -> int:
+    """The index of the n-th occurrence (counting from 1) of `sub` in `text`."""
+    at = -1
+    for _ in range(n):
+        at = text.find(sub, at + 1)
+    return at
 
 
 def body_of(root: etree._Element) -> etree._Element:

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import json
 import sqlite3
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime, timedelta
@@ -16,10 +16,11 @@ from typing import Any
 from sqlite_utils import Database
 
 from preserve import chain
-from preserve.errors import ArchiveError, UsageError
+from preserve.errors import ArchiveBusy, ArchiveError, UsageError
 from preserve.migrations import migrations
 
 BUSY_TIMEOUT_MS = 60_000
+WAIT_NOTICE_MS = 2_000  # a write that waits longer for another process says so
 
 
 def iso(moment: datetime) -> str:
@@ -132,7 +133,9 @@ class NewCheck:
 class Store:
     """The archive's SQLite database."""
 
-    def __init__(self, path: Path) -> None:
+    def __init__(self, path: Path, *, on_wait: Callable[[], None] | None = None) -> None:
+        self.path = path
+        self.on_wait = on_wait  # told once per transaction that must wait for another process
         try:
             conn = sqlite3.connect(path, timeout=BUSY_TIMEOUT_MS / 1000, isolation_level=None)
             self.db = Database(conn)
@@ -140,10 +143,13 @@ class Store:
             self.db.enable_wal()
             self.db.execute("PRAGMA foreign_keys = ON")
             self.db.execute("PRAGMA synchronous = NORMAL")
-            migrations.apply(self.db)
+            if migrations.pending(self.db):
+                # Under the write lock: two processes opening a new archive at once would
+                # otherwise both create its tables, and one fail.
+                with self._write():
+                    migrations.apply(self.db)
         except sqlite3.DatabaseError as exc:
             raise ArchiveError(f"cannot open the database {path}: {exc}") from exc
-        self.path = path
 
     def close(self) -> None:
         self.db.close()
@@ -159,7 +165,7 @@ class Store:
             with self.db.atomic():
                 yield
             return
-        self.db.execute("BEGIN IMMEDIATE")
+        self._begin()
         try:
             yield
         except BaseException:
@@ -167,6 +173,29 @@ class Store:
                 self.db.execute("ROLLBACK")
             raise
         self.db.execute("COMMIT")
+
+    def _begin(self) -> None:
+        """BEGIN IMMEDIATE, waiting up to BUSY_TIMEOUT_MS for another process's write, and
+        saying so (`on_wait`) when the wait is longer than WAIT_NOTICE_MS."""
+        self.db.execute(f"PRAGMA busy_timeout = {WAIT_NOTICE_MS}")
+        try:
+            self.db.execute("BEGIN IMMEDIATE")
+            return
+        except sqlite3.OperationalError as exc:
+            if "locked" not in str(exc) and "busy" not in str(exc):
+                raise
+        finally:
+            self.db.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
+        if self.on_wait is not None:
+            self.on_wait()
+        try:
+            self.db.execute("BEGIN IMMEDIATE")
+        except sqlite3.OperationalError as exc:
+            if "locked" not in str(exc) and "busy" not in str(exc):
+                raise
+            raise ArchiveBusy(
+                f"another process has been writing to {self.path} for over "
+                f"{(BUSY_TIMEOUT_MS + WAIT_NOTICE_MS) // 1000} s; try again later") from exc
 
     # runs -------------------------------------------------------------------------------
 
@@ -188,6 +217,44 @@ class Store:
     def end_run(self, run_id: int, ended_at: datetime) -> None:
         with self._write():
             self.db["runs"].update(run_id, {"ended_at": iso(ended_at)})
+
+    def open_runs(self) -> list[dict[str, Any]]:
+        """Runs that started and have not ended: still going, or dead."""
+        return list(self.db.query(
+            "SELECT id, host, pid, started_at FROM runs WHERE ended_at IS NULL ORDER BY id"))
+
+    def run_exists(self, run_id: int) -> bool:
+        return bool(list(self.db.query("SELECT 1 FROM runs WHERE id = ?", [run_id])))
+
+    def end_dead_run(self, run_id: int, *, by_run_id: int, now: datetime, detail: str) -> bool:
+        """End a run whose process died, at the end of its last stored capture (or at its
+        start), and say so in `recoveries`. False if it had been ended already."""
+        with self._write():
+            ended = self.db.execute(
+                "UPDATE runs SET ended_at = coalesce((SELECT max(ended_at) FROM captures"
+                " WHERE run_id = runs.id), started_at) WHERE id = ? AND ended_at IS NULL",
+                [run_id]).rowcount
+            if ended:
+                self.add_recovery(now, by_run_id, "dead-run", run_id, detail=detail)
+        return bool(ended)
+
+    def add_recovery(self, recovered_at: datetime, by_run_id: int, kind: str,
+                     run_id: int | None, *, warc: str | None = None, kept_bytes: int = 0,
+                     cut_bytes: int = 0, records: int = 0, detail: str = "") -> None:
+        """Log what a run repaired of what a dead run left behind (see m004_recoveries)."""
+        with self._write():
+            self.db["recoveries"].insert({
+                "recovered_at": iso(recovered_at), "by_run_id": by_run_id, "run_id": run_id,
+                "kind": kind, "warc": warc, "kept_bytes": kept_bytes, "cut_bytes": cut_bytes,
+                "records": records, "detail": detail})
+
+    def rows_end(self, warc: str) -> int:
+        """Where the last record that any row points at in file `warc` ends (0: none)."""
+        rows = list(self.db.query(
+            "SELECT max(e) AS e FROM (SELECT max(offset + length) AS e FROM records"
+            " WHERE warc = ? UNION ALL SELECT max(offset + length) FROM captures"
+            " WHERE warc = ?)", [warc, warc]))
+        return int(rows[0]["e"] or 0)
 
     def add_warc_file(self, name: str, run_id: int, *, size: int, sha256: str,
                       closed_at: datetime) -> None:

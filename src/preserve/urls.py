@@ -72,14 +72,15 @@ def _remove_dot_segments(path: str) -> str:
 
 def _ascii_host(host: str, url: str) -> str:
     host = host.rstrip(".").lower()
-    if host.isascii():
-        if not host or any(c in host for c in " <>\\^`{|}\"%"):
-            raise BadURL(f"URL has an invalid host: {url[:200]!r}")
-        return host
-    try:
-        return host.encode("idna").decode("ascii")
-    except UnicodeError as exc:
-        raise BadURL(f"URL host cannot be encoded: {url[:200]!r}") from exc
+    if not host.isascii():
+        try:
+            host = host.encode("idna").decode("ascii")
+        except UnicodeError as exc:
+            raise BadURL(f"URL host cannot be encoded: {url[:200]!r}") from exc
+    # Checked after IDNA too, which passes ASCII through: "\\é" became "xn--\\-9fa".
+    if not host or any(c in host for c in " <>\\^`{|}\"%"):
+        raise BadURL(f"URL has an invalid host: {url[:200]!r}")
+    return host
 
 
 def resolve(base: str, href: str) -> str | None:

@@ -10,6 +10,7 @@ length is always checked against the bytes that follow it.
 
 from __future__ import annotations
 
+import fcntl
 import hashlib
 import json
 import os
@@ -293,6 +294,7 @@ class WarcWriter:
         self._lock = threading.Lock()
         self._serial = 0
         self._file: BinaryIO | None = None
+        self._pending = bytearray()  # emitted, not yet written (see _drain)
         self._name = ""
         self._warcinfo_id = ""
         self._file_sha256 = hashlib.sha256()
@@ -455,12 +457,15 @@ class WarcWriter:
             else:
                 for record in records:
                     self._records.write_record(record)
+            self._drain()  # so that every location handed out can be read at once
         except BaseException:
+            # Nothing of the group stays: not in our buffer, not on disk (the writes that
+            # reached the disk are cut off), so a full disk never leaves a torn record.
+            self._pending.clear()
+            os.ftruncate(self._file.fileno(), start)
             self._file.seek(start)
-            self._file.truncate()
             self._records.position, self._file_sha256 = start, file_hash
             raise
-        self._file.flush()  # so that every location handed out can be read at once
         return [self._location(record, member) for record, member in self._records.written]
 
     def _location(self, record: ArcWarcRecord, member: _Member) -> RecordLocation:
@@ -477,9 +482,19 @@ class WarcWriter:
         )
 
     def _emit(self, data: bytes) -> None:
-        assert self._file is not None
-        self._file.write(data)
+        self._pending += data
         self._file_sha256.update(data)
+        if len(self._pending) >= _READ_SIZE:
+            self._drain()
+
+    def _drain(self) -> None:
+        # Our own buffer rather than the file object's: after a failed write, what a
+        # BufferedWriter still holds would be written at its next flush, behind our back.
+        assert self._file is not None
+        written = 0
+        while written < len(self._pending):
+            written += os.write(self._file.fileno(), self._pending[written:])
+        self._pending.clear()
 
     def _open_file(self) -> None:
         self.directory.mkdir(parents=True, exist_ok=True)
@@ -498,8 +513,10 @@ class WarcWriter:
                 )
             except FileExistsError:
                 continue
-            break
-        self._file = os.fdopen(fd, "wb", buffering=_READ_SIZE)
+            if lock_open_file(fd, self.directory / (name + OPEN_SUFFIX)):
+                break
+            os.close(fd)  # a sealer took it for an orphan in the instant before the lock
+        self._file = os.fdopen(fd, "wb", buffering=0)
         self._name, self._file_sha256 = name, hashlib.sha256()
         self._records.emit, self._records.position = self._emit, 0
         fields = {
@@ -518,16 +535,24 @@ class WarcWriter:
             warc_headers_dict=self._warc_fields("warcinfo", None, now, {"WARC-Filename": name}),
         )
         self._warcinfo_id = warcinfo.rec_headers.get_header("WARC-Record-ID")
-        self._write_group([warcinfo], pair=False)
+        try:
+            self._write_group([warcinfo], pair=False)
+        except BaseException:  # a file without its warcinfo is no WARC file
+            self._file.close()
+            self._file = None
+            os.unlink(self.directory / (name + OPEN_SUFFIX))
+            raise
 
     def _finish_file(self) -> None:
         assert self._file is not None
         self._file.flush()
         os.fsync(self._file.fileno())
-        self._file.close()
-        self._file = None
+        # Renamed before closing, while still locked: a sealer never sees a finished file
+        # as an orphan.
         os.rename(self.directory / (self._name + OPEN_SUFFIX), self.directory / self._name)
         _fsync_dir(self.directory)
+        self._file.close()
+        self._file = None
         self._closed.append(
             ClosedWarc(self._name, self._records.position, self._file_sha256.hexdigest())
         )
@@ -541,6 +566,18 @@ class WarcWriter:
                 return
             if self._on_closed is not None:
                 self._on_closed(closed)
+
+
+def lock_open_file(fd: int, path: Path) -> bool:
+    """Take the lock that marks the `.open` file `path` (open as `fd`) as being written; the
+    system drops it when its writer closes the file or dies, which is how `archive.seal_orphans`
+    tells an orphan from a file in use. False if another process holds it, or if `path` is
+    no longer this file (a sealer got to it first)."""
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        return os.stat(path).st_ino == os.fstat(fd).st_ino
+    except (BlockingIOError, FileNotFoundError):
+        return False
 
 
 def _fsync_dir(directory: Path) -> None:
