@@ -29,6 +29,7 @@ texts are always checked in full (they live in the database and are quick to rea
 
 from __future__ import annotations
 
+import fcntl
 import hashlib
 import multiprocessing
 import os
@@ -199,7 +200,7 @@ def _locate(archive: Archive, known: set[str], closed: dict[str, dict[str, Any]]
         f.path = disk[on_disk]
         f.read = since is None or f.closed is None or (f.closed["closed_at"] or "") >= since
         if on_disk == name + OPEN_SUFFIX and f.closed is None:
-            if infos[on_disk].get("preserve-run") in live:
+            if _being_written(f.path, infos[on_disk], live):
                 in_progress.append(on_disk)
                 f.read = False
             else:
@@ -222,7 +223,7 @@ def _locate(archive: Archive, known: set[str], closed: dict[str, dict[str, Any]]
                 f"{f.closed['size']}"))
     extra: list[Problem] = []
     for name in sorted(set(disk) - used):
-        if name.endswith(OPEN_SUFFIX) and infos[name].get("preserve-run") in live:
+        if name.endswith(OPEN_SUFFIX) and _being_written(disk[name], infos[name], live):
             in_progress.append(name)
         elif name.endswith(OPEN_SUFFIX) and infos[name].get("preserve-run"):
             f = _File(name, path=disk[name])
@@ -239,6 +240,25 @@ def _locate(archive: Archive, known: set[str], closed: dict[str, dict[str, Any]]
 
 def _claimed_elsewhere(name: str, claims: dict[str, list[str]]) -> bool:
     return any(name in names for written_as, names in claims.items() if written_as != name)
+
+
+def _being_written(path: Path, info: dict[str, str], live: set[str]) -> bool:
+    """Is this `.open` file still being written: its writer holds its lock (see
+    `warc.lock_open_file`; the system drops it when the writer dies), or its run is alive
+    (covering the instant between creating the file and locking it)."""
+    if info.get("preserve-run") in live:
+        return True
+    try:
+        fd = os.open(path, os.O_RDONLY)
+    except OSError:
+        return False
+    try:
+        fcntl.flock(fd, fcntl.LOCK_SH | fcntl.LOCK_NB)
+        return False
+    except BlockingIOError:
+        return True
+    finally:
+        os.close(fd)  # and with it our lock, if we took one
 
 
 def _live_runs(archive: Archive) -> set[str]:
