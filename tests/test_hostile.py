@@ -546,13 +546,17 @@ def test_typed_urls_that_are_not_urls_are_refused(tmp_path: Path, url: str) -> N
 # --- crash safety: kill -9 at random moments -------------------------------------------------
 
 
+WORDS = " ".join(random.Random(0).choices(
+    ("harbour", "ferry", "quay", "council", "storm", "mooring"), k=100_000))
+
+
 def many_pages(site: Site, generation: int, articles: int = 3, sources: int = 30) -> list[str]:
     """Articles citing `sources` sources each; bodies change with `generation` so that every
     run writes full records, and some answer slowly so that runs last a few seconds."""
     rng = random.Random(generation)
     for n in range(sources * articles):
-        words = " ".join(rng.choice(("harbour", "ferry", "quay", "council", "storm", "mooring"))
-                         for _ in range(rng.randint(2_000, 30_000)))
+        start = rng.randrange(len(WORDS) // 2)
+        words = WORDS[start:start + rng.randint(15_000, 200_000)]
         site.pages[f"/src/{n}"] = Page(article_html(f"Source {n}", [f"Generation {generation}.",
                                                                     words]),
                                        delay=rng.choice((0, 0, 0.05, 0.2)))
@@ -568,6 +572,12 @@ def many_pages(site: Site, generation: int, articles: int = 3, sources: int = 30
 
 
 KILLS = 12
+
+
+def wait_for(condition: Callable[[], bool], seconds: float) -> None:
+    ends = time.monotonic() + seconds
+    while not condition() and time.monotonic() < ends:
+        time.sleep(0.02)
 
 
 def has_tables(archive: Path) -> bool:
@@ -587,8 +597,14 @@ def killed(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Path, lis
     try:
         for generation in range(KILLS):
             urls = many_pages(site, generation)
+            left = set(archive.glob("warcs/*" + OPEN_SUFFIX))  # by the run killed before
             proc = Proc(archive, "capture", *urls, "--allow-private", "-q", "--workers", "4")
-            time.sleep(rng.uniform(0.3, 2.5))
+            if generation % 4 == 0:  # early: opening the archive, starting the run
+                time.sleep(rng.uniform(0.1, 1.0))
+            else:  # while it writes: once its own WARC file is there, at a random moment
+                wait_for(lambda left=left: bool(set(archive.glob("warcs/*" + OPEN_SUFFIX))
+                                                - left), 30)
+                time.sleep(rng.uniform(0, 1.5))
             proc.kill()
             proc.wait()
             if has_tables(archive):
@@ -604,7 +620,7 @@ def test_killed_runs_leave_no_row_pointing_at_missing_bytes(
         killed: tuple[Path, list[int]]) -> None:
     archive, checked = killed
     assert len(checked) >= KILLS // 2
-    assert any(checked), "no kill landed after a capture was stored"
+    assert sum(1 for n in checked if n) >= KILLS // 3, checked  # kills after captures
     assert assert_rows_point_at_bytes(archive) > max(checked)
 
 
