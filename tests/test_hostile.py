@@ -656,20 +656,30 @@ exchange = Exchange(url="http://example.org/", started_at=datetime.now(UTC), met
                     body=Body.of(b"a record that is whole"))
 run.writer.write_exchange(exchange)
 run.writer.sync()
-with open(run.writer.current_path, "ab") as file:  # half of the next record, then death
-    file.write(bytes.fromhex(sys.argv[2]))
-    file.flush()
-    os.fsync(file.fileno())
+path = run.writer.current_path
+if sys.argv[2] == "renamed":  # died between renaming the file and entering it
+    os.rename(path, str(path).removesuffix(".open"))
+elif sys.argv[2] == "emptied":  # died before even its warcinfo was whole
+    os.truncate(path, 10)
+else:  # half of the next record, then death
+    with open(path, "ab") as file:
+        file.write(bytes.fromhex(sys.argv[2]))
+        file.flush()
+        os.fsync(file.fileno())
 os.kill(os.getpid(), signal.SIGKILL)
 """
 
 
-def test_a_torn_record_is_cut_off_and_the_crash_logged(tmp_path: Path, site: Site) -> None:
-    archive = tmp_path / "archive"
-    torn = gzip.compress(b"WARC/1.1\r\n" + os.urandom(5000))[:1500]
-    crashed = subprocess.run([sys.executable, "-c", CRASHER, str(archive), torn.hex()],
+def crash(archive: Path, how: str) -> None:
+    """A run that wrote one exchange to its WARC file and was killed, having done `how`."""
+    crashed = subprocess.run([sys.executable, "-c", CRASHER, str(archive), how],
                              env=clean_environment(), capture_output=True)
     assert crashed.returncode == -signal.SIGKILL, crashed.stderr
+
+
+def test_a_torn_record_is_cut_off_and_the_crash_logged(tmp_path: Path, site: Site) -> None:
+    archive = tmp_path / "archive"
+    crash(archive, gzip.compress(b"WARC/1.1\r\n" + os.urandom(5000))[:1500].hex())
     (left,) = (archive / "warcs").glob("*" + OPEN_SUFFIX)
     size = left.stat().st_size
 
@@ -690,6 +700,24 @@ def test_a_torn_record_is_cut_off_and_the_crash_logged(tmp_path: Path, site: Sit
     assert (recovery["records"], recovery["cut_bytes"], recovery["run_id"]) == (3, 1500, 1)
     (dead,) = rows(archive, "SELECT * FROM runs WHERE id = 1")
     assert dead["ended_at"] == dead["started_at"]  # it stored no capture
+    assert_verify_clean(archive)
+
+
+@pytest.mark.parametrize("how, kind, said, run_id", [
+    ("renamed", "registered-warc", "Recovered: entered preserve-", 1),
+    ("emptied", "dropped-warc", "its writer died before a whole record was in it", None),
+])
+def test_other_leftovers_of_a_crash(tmp_path: Path, site: Site, how: str, kind: str,
+                                    said: str, run_id: int | None) -> None:
+    archive = tmp_path / "archive"
+    crash(archive, how)
+    site.pages["/a"] = Page(cite("/b"))
+    ran = preserve(archive, "capture", site.url("/a"), "--allow-private", "-q")
+    assert ran.code == 0 and said in ran.stderr, ran.stderr
+    (recovery,) = rows(archive, "SELECT * FROM recoveries WHERE kind = ?", (kind,))
+    assert recovery["run_id"] == run_id  # as its warcinfo says, when there is one
+    assert rows(archive, "SELECT run_id FROM recoveries WHERE kind = 'dead-run'") == [
+        {"run_id": 1}]
     assert_verify_clean(archive)
 
 
