@@ -6,24 +6,33 @@ from __future__ import annotations
 
 import ctypes
 import json
+import queue
 import threading
+import time
 from collections.abc import Callable, Iterable
-from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
-from contextlib import nullcontext
+from concurrent.futures import Future, ThreadPoolExecutor
+from contextlib import ExitStack
 from dataclasses import dataclass, field, replace
 from datetime import datetime
 from typing import Any
 
+from preserve import extractpool
 from preserve.archive import Run
+from preserve.decode import decode_content
 from preserve.extract import NORMALISATION_VERSION, Citation, Extracted, extract
 from preserve.fetch import Fetched, Fetcher
+from preserve.schedule import HostQueue
 from preserve.store import CitationRow, NewCapture, RecordRow, Store, iso, parse_iso
 from preserve.urls import canonical, host_key
 from preserve.warc import OPEN_SUFFIX, OriginalRef, RecordLocation
 
 Progress = Callable[[int, int], None]
-# Bodies bigger than this (or compressed, so of unknown size) are extracted one at a time.
+# Bodies bigger than this (once inflated) are extracted one at a time.
 HEAVY_BODY = 1 << 20
+# Rows are committed, after one fsync of the WARC records they point at, at most this long
+# after the first of them was written, or once this many are waiting.
+COMMIT_SECONDS = 0.25
+COMMIT_CAPTURES = 500
 
 try:  # glibc: freed memory otherwise stays with the thread that used it
     _malloc_trim: Callable[[int], int] | None = ctypes.CDLL(None).malloc_trim
@@ -102,67 +111,130 @@ class Captured:
 
 
 class Recorder:
-    """Fetches jobs on a thread pool and records each result, in the calling thread, as WARC
-    records and one capture row. WARC records are synced to disk before their row commits,
-    so no row ever points at bytes that are not there."""
+    """Fetches jobs on a thread pool, has each page extracted in a worker process
+    (`extractpool`), and records each result, in the calling thread, as WARC records and
+    one capture row.
 
-    def __init__(self, run: Run, stop: threading.Event | None = None) -> None:
+    At most `workers` fetches run at once, and at most `per_host` of them to one host: the
+    calling thread starts each fetch when a slot is free (`schedule.HostQueue`), so no
+    thread ever waits for a busy host while others have work, and a fetch thread hands its
+    page to extraction without waiting for it. Rows are written into a transaction that
+    stays open while results keep coming, for up to COMMIT_SECONDS; then the WARC records
+    are synced to disk, once, and the rows committed. So no row ever points at bytes that
+    are not on disk, and one fsync serves many captures."""
+
+    def __init__(self, run: Run, stop: threading.Event | None = None, *,
+                 reuse_articles: bool = False) -> None:
+        """`reuse_articles`: an article whose bytes are unchanged may reuse its earlier
+        extraction too, which has no requisites (for checks, which do not follow them)."""
         self.run = run
         self.stop = stop or threading.Event()
         self.store = run.archive.store
+        self.reuse_articles = reuse_articles
         config = run.config
         self.fetcher = Fetcher(config.fetch, clock=run.clock)
         self.pool = ThreadPoolExecutor(max_workers=config.workers,
                                        thread_name_prefix="preserve-fetch")
-        self._hosts: dict[str, threading.BoundedSemaphore] = {}
-        self._hosts_lock = threading.Lock()
-        self._heavy = threading.Lock()
+        # Big pages are extracted one at a time, on this thread, rather than in a worker.
+        self._heavy = ThreadPoolExecutor(max_workers=1, thread_name_prefix="preserve-heavy")
+        extractpool.start()
+        self._transaction: ExitStack | None = None
+        self._opened_at = 0.0
+        self._uncommitted = 0
 
     def close(self) -> None:
         self.pool.shutdown(wait=True, cancel_futures=True)
+        self._heavy.shutdown(wait=True, cancel_futures=True)
         self.fetcher.close()
 
-    def submit(self, job: Job) -> Future[tuple[Job, Fetched, Extracted | None]]:
-        return self.pool.submit(self._fetch, job)
-
-    def _host_slot(self, url: str) -> threading.BoundedSemaphore:
-        key = host_key(url)
-        with self._hosts_lock:
-            if key not in self._hosts:
-                self._hosts[key] = threading.BoundedSemaphore(self.run.config.per_host)
-            return self._hosts[key]
-
-    def _fetch(self, job: Job) -> tuple[Job, Fetched, Extracted | None]:
-        with self._host_slot(job.url):
+    def _fetch(self, job: Job, host: str, events: _Events) -> None:
+        """Fetch (on a fetch thread), give the slot back, and read the body for extraction;
+        the calling thread hears of each step through `events`."""
+        try:
             fetched = self.fetcher.fetch(job.url, typed=job.typed)
+        finally:
+            events.put(("slot", host))
+        try:
+            body = None
+            if (final := fetched.final) is not None:
+                limit = self.run.config.max_inflated
+                raw = final.body.read(limit)
+                options: dict[str, Any] = dict(
+                    url=final.url, content_type=final.header("Content-Type"),
+                    content_encoding=final.header("Content-Encoding"), max_inflated=limit)
+                body = (raw, options, _heavy(raw, options["content_encoding"]))
+        except BaseException:
+            fetched.close()
+            raise
+        events.put(("fetched", (job, fetched, body)))
+
+    def _extract(self, job: Job, fetched: Fetched, body: _Body | None
+                 ) -> Future[Extracted | None] | None:
+        """The extraction of a fetched page: None if there is no final response; done at
+        once if these bytes were extracted before (see `Store.extraction`); else under way,
+        in a worker process."""
         final = fetched.final
-        extracted = None
-        if final is not None:
-            limit = self.run.config.max_inflated
-            # Big or compressed bodies are extracted one at a time: one can take a few hundred
-            # MB while parsed, and a hostile site can serve many at once.
-            heavy = final.body.length > HEAVY_BODY or final.header("Content-Encoding")
-            with self._heavy if heavy else nullcontext():
-                extracted = extract(final.body.read(limit), url=final.url,
-                                    content_type=final.header("Content-Type"),
-                                    content_encoding=final.header("Content-Encoding"),
-                                    max_inflated=limit)
-                if heavy:
-                    _release_memory()
-        return job, fetched, extracted
+        if final is None or body is None:
+            return None
+        if job.role != "article" or self.reuse_articles:
+            earlier = self.store.extraction(final.url, final.body.sha256,
+                                            NORMALISATION_VERSION)
+            if earlier is not None:
+                reused: Future[Extracted | None] = Future()
+                reused.set_result(_reused(earlier))
+                return reused
+        raw, options, heavy = body
+        # Big bodies (once inflated) are extracted one at a time: one can take a few hundred
+        # MB while parsed, and a hostile site can serve many at once.
+        if heavy:
+            return self._heavy.submit(_extract_heavy, raw, options)
+        return extractpool.submit(raw, **options)
 
     def _on_disk(self, warc: str) -> bool:
         path = self.run.archive.warc_path(warc)
         return path.exists() or path.with_name(path.name + OPEN_SUFFIX).exists()
 
     def record(self, job: Job, fetched: Fetched, extracted: Extracted | None) -> Captured:
-        """Write a fetch to WARC and store it; closes the fetched bodies."""
+        """Write a fetch to WARC and store it, durably; closes the fetched bodies."""
         try:
-            return self._record(job, fetched, extracted)
+            captured = self._record(job, fetched, extracted)
+        except BaseException:
+            self._rollback()
+            raise
+        self._commit()
+        return captured
+
+    def _begin(self) -> None:
+        if self._transaction is None:
+            transaction = ExitStack()
+            transaction.enter_context(self.store.transaction())
+            self._transaction, self._opened_at, self._uncommitted = (
+                transaction, time.monotonic(), 0)
+
+    def _commit(self) -> None:
+        """Sync the WARC records written so far, then commit the rows that point at them."""
+        if self._transaction is not None:
+            self.run.writer.sync()
+            transaction, self._transaction = self._transaction, None
+            transaction.close()
+
+    def _rollback(self) -> None:
+        if self._transaction is not None:
+            transaction, self._transaction = self._transaction, None
+            error = RuntimeError("capture failed")
+            transaction.__exit__(type(error), error, None)
+
+    def _record(self, job: Job, fetched: Fetched, extracted: Extracted | None) -> Captured:
+        """Write the WARC records and insert the rows, in the open transaction (begun if
+        none is): not durable until `_commit`. Closes the fetched bodies."""
+        try:
+            self._begin()
+            self._uncommitted += 1
+            return self._write(job, fetched, extracted)
         finally:
             fetched.close()
 
-    def _record(self, job: Job, fetched: Fetched, extracted: Extracted | None) -> Captured:
+    def _write(self, job: Job, fetched: Fetched, extracted: Extracted | None) -> Captured:
         writer = self.run.writer
         records: list[RecordRow] = []
         final_location: RecordLocation | None = None
@@ -204,10 +276,11 @@ class Recorder:
             metadata_id = metadata.record_id
             records.append(_record_row(len(fetched.exchanges), "metadata", job.url, None,
                                        None, metadata, None))
-        writer.sync()
         capture = _new_capture(self.run.id, job, fetched, extracted, final_location,
                                record_type, metadata_id, tuple(records))
         capture_id = self.store.add_capture(capture)
+        # The texts are in the database now; results keep only what callers read, so that
+        # a run's memory does not grow with its pages.
         return Captured(
             job=job, capture_id=capture_id, status=capture.status, error=capture.error,
             error_detail=capture.error_detail, http_status=capture.http_status,
@@ -215,41 +288,144 @@ class Recorder:
             text_sha256=capture.text_sha256, title=capture.title, record_type=record_type,
             warc=capture.warc, offset=capture.offset, length=capture.length,
             truncated=capture.truncated, citations=citations,
-            requisites=extracted.requisites if extracted else (), extracted=extracted)
+            requisites=extracted.requisites if extracted else ())
 
     def run_jobs(self, jobs: Iterable[Job], follow: Callable[[Captured], Iterable[Job]],
                  progress: Progress | None = None) -> list[Captured]:
         """Fetch jobs concurrently, record each as it completes, and queue what `follow`
-        returns for it. Each URL is fetched once per call; results come in completion order."""
+        returns for it. Each URL is fetched once per call; results come in completion order.
+        Everything recorded is committed when this returns, or rolled back if it raises."""
+        config = self.run.config
+        queue_: HostQueue[Job] = HostQueue(total=config.workers, per_host=config.per_host)
         seen: set[str] = set()
-        pending: set[Future[tuple[Job, Fetched, Extracted | None]]] = set()
+        events: _Events = queue.SimpleQueue()
+        unrecorded = 0  # started, not yet recorded
         results: list[Captured] = []
 
         def enqueue(job: Job) -> None:
             if job.url not in seen:
                 seen.add(job.url)
-                pending.add(self.submit(job))
+                queue_.add(host_key(job.url), job)
+
+        def start() -> None:
+            nonlocal unrecorded
+            while not self.stop.is_set() and (item := queue_.next()) is not None:
+                host, job = item
+                future = self.pool.submit(self._fetch, job, host, events)
+                future.add_done_callback(lambda f: _report_failure(f, events))
+                unrecorded += 1
 
         for job in jobs:
             enqueue(job)
-        while pending:
-            if self.stop.is_set():
-                # Asked to stop: what has not started is dropped, what is in flight is
-                # still recorded so that nothing fetched is lost.
-                pending = {f for f in pending if not f.cancel()}
-                if not pending:
-                    break
-            done, _ = wait(pending, return_when=FIRST_COMPLETED, timeout=1.0)
-            for future in done:
-                pending.discard(future)
-                captured = self.record(*future.result())
-                results.append(captured)
-                for job in follow(captured):
-                    if not self.stop.is_set():
-                        enqueue(job)
-                if progress:
-                    progress(len(results), len(results) + len(pending))
+        try:
+            start()
+            while unrecorded:
+                if self.stop.is_set():
+                    # Asked to stop: what has not started is dropped, what is in flight is
+                    # still recorded so that nothing fetched is lost.
+                    queue_.clear()
+                arrived = self._wait(events)
+                ready: list[tuple[Job, Fetched, Future[Extracted | None] | None]] = []
+                for kind, value in arrived:
+                    if kind == "slot":
+                        queue_.done(value)
+                    elif kind == "fetched":
+                        job, fetched, body = value
+                        try:
+                            extraction = self._extract(job, fetched, body)
+                        except BaseException:
+                            fetched.close()
+                            raise
+                        if extraction is None or extraction.done():
+                            ready.append((job, fetched, extraction))
+                        else:
+                            extraction.add_done_callback(
+                                lambda f, job=job, fetched=fetched: events.put(
+                                    ("ready", (job, fetched, f))))
+                    elif kind == "ready":
+                        ready.append(value)
+                    else:
+                        raise value  # a bug in a fetch thread
+                start()
+                for job, fetched, extraction in ready:
+                    unrecorded -= 1
+                    try:
+                        extracted = extraction.result() if extraction is not None else None
+                    except BaseException:
+                        fetched.close()
+                        raise
+                    captured = self._record(job, fetched, extracted)
+                    results.append(captured)
+                    for job in follow(captured):
+                        if not self.stop.is_set():
+                            enqueue(job)
+                    if progress:
+                        progress(len(results), len(results) + unrecorded + queue_.waiting)
+                start()
+                if self._transaction is not None and (
+                        not unrecorded or self._uncommitted >= COMMIT_CAPTURES
+                        or time.monotonic() - self._opened_at >= COMMIT_SECONDS):
+                    self._commit()
+        except BaseException:
+            self._rollback()
+            raise
+        self._commit()
         return results
+
+    def _wait(self, events: _Events) -> list[tuple[str, Any]]:
+        """What happened since the last look: at least one event, unless it is time to
+        commit (or a second passed, to look at `stop`)."""
+        timeout = 1.0
+        if self._transaction is not None:
+            timeout = max(0.0, self._opened_at + COMMIT_SECONDS - time.monotonic())
+        try:
+            arrived = [events.get(timeout=timeout)]
+        except queue.Empty:
+            return []
+        while True:
+            try:
+                arrived.append(events.get_nowait())
+            except queue.Empty:
+                return arrived
+
+
+_Events = queue.SimpleQueue[tuple[str, Any]]
+_Body = tuple[bytes, dict[str, Any], bool]  # raw body, extraction options, heavy
+
+
+def _reused(earlier: dict[str, Any]) -> Extracted:
+    """An extraction read back from the database (`Store.extraction`)."""
+    return Extracted(
+        kind=earlier["kind"], charset=None, title=earlier["title"], text=earlier["text"],
+        visible_text=earlier["visible_text"],
+        citations=tuple(Citation(c["url"], c["anchor_text"] or "", c["context"] or "",
+                                 c["position"]) for c in earlier["citations"]),
+        requisites=(), text_sha256=earlier["text_sha256"],
+        links_sha256=earlier["links_sha256"], loose_sha256=earlier["loose_sha256"],
+        decoded_sha256=earlier["decoded_sha256"], extractor="reused")
+
+
+def _report_failure(future: Future[None], events: _Events) -> None:
+    """A fetch thread that raised (a bug: fetching never raises for what a server does)
+    must stop the run, not leave it waiting for the page forever."""
+    if not future.cancelled() and future.exception() is not None:
+        events.put(("error", future.exception()))
+
+
+def _extract_heavy(raw: bytes, options: dict[str, Any]) -> Extracted:
+    try:
+        return extract(raw, **options)
+    finally:
+        _release_memory()
+
+
+def _heavy(raw: bytes, content_encoding: str | None) -> bool:
+    """More than HEAVY_BODY bytes once inflated (a compressed body is inflated that far to
+    know: a few KB of gzip can hold many MB)."""
+    if len(raw) > HEAVY_BODY:
+        return True
+    return bool(content_encoding) and len(
+        decode_content(raw, content_encoding, HEAVY_BODY + 1)) > HEAVY_BODY
 
 
 def capture_articles(run: Run, urls: list[str], *, every_seconds: int,
@@ -283,35 +459,36 @@ def capture_articles(run: Run, urls: list[str], *, every_seconds: int,
         recorder.close()
 
     now = run.clock()
-    by_article: dict[str, ArticleCapture] = {}
-    for job in jobs:
-        by_article[job.url] = ArticleCapture(run.id, None, [], [])
-    for captured in results:
-        job = captured.job
-        entry = by_article[job.article or job.url]
-        if job.role == "article":
-            entry.article = captured
-        elif job.role == "citation":
-            entry.citations.append(captured)
-        else:
-            entry.requisites.append(captured)
-        if job.role in ("article", "citation"):
-            track_captured(store, captured, every_seconds=every_seconds, now=now)
-    if depth_limit >= 1:
-        # Each URL is fetched once per run: a source that two articles cite was recorded for
-        # the first, and a URL that one article shows, as its requisite. List it under every
-        # article that cites it, and track it as a citation.
-        fetched = {captured.job.url: captured for captured in results}
-        for url, entry in by_article.items():
-            listed = {c.job.url for c in entry.citations}
-            for citation in entry.article.citations if entry.article else ():
-                other = fetched.get(citation.url)
-                if other is None or citation.url in listed:
-                    continue
-                entry.citations.append(other)
-                if other.job.role == "requisite":
-                    cited = replace(other, job=replace(other.job, role="citation", article=url))
-                    track_captured(store, cited, every_seconds=every_seconds, now=now)
+    with store.transaction():  # one commit for the tracking of the whole run
+        by_article: dict[str, ArticleCapture] = {}
+        for job in jobs:
+            by_article[job.url] = ArticleCapture(run.id, None, [], [])
+        for captured in results:
+            job = captured.job
+            entry = by_article[job.article or job.url]
+            if job.role == "article":
+                entry.article = captured
+            elif job.role == "citation":
+                entry.citations.append(captured)
+            else:
+                entry.requisites.append(captured)
+            if job.role in ("article", "citation"):
+                track_captured(store, captured, every_seconds=every_seconds, now=now)
+        if depth_limit >= 1:
+            # Each URL is fetched once per run: a source that two articles cite was recorded for
+            # the first, and a URL that one article shows, as its requisite. List it under every
+            # article that cites it, and track it as a citation.
+            fetched = {captured.job.url: captured for captured in results}
+            for url, entry in by_article.items():
+                listed = {c.job.url for c in entry.citations}
+                for citation in entry.article.citations if entry.article else ():
+                    other = fetched.get(citation.url)
+                    if other is None or citation.url in listed:
+                        continue
+                    entry.citations.append(other)
+                    if other.job.role == "requisite":
+                        cited = replace(other, job=replace(other.job, role="citation", article=url))
+                        track_captured(store, cited, every_seconds=every_seconds, now=now)
     for entry in by_article.values():
         entry.citations.sort(key=lambda c: _position(entry.article, c.job.url))
     return list(by_article.values())

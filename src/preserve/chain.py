@@ -130,7 +130,9 @@ def append(db: Database, table: str, row_id: Any) -> Entry:
         "entry_hash": entry_hash(prev, table, rows[0]),
         "created_at": datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ"),
     }
-    seq = db["chain"].insert(entry).last_pk
+    # A plain INSERT: sqlite-utils' insert reads the table's schema first, on every call.
+    seq = db.execute(f"INSERT INTO chain ({', '.join(entry)}) VALUES (?, ?, ?, ?, ?)",
+                     list(entry.values())).lastrowid
     return Entry(seq=int(seq), **entry)
 
 

@@ -93,7 +93,7 @@ def check_targets(run: Run, targets: Sequence[dict[str, Any]],
     """Recapture and classify each target; see the module docstring."""
     store = run.archive.store
     by_url = {t["url"]: t for t in targets}
-    recorder = Recorder(run, stop)
+    recorder = Recorder(run, stop, reuse_articles=True)
     try:
         jobs = [Job(t["url"], t["role"], 0, None, typed=t["role"] == "article",
                     article=t["cited_by"] or t["url"]) for t in targets]

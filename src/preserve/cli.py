@@ -94,7 +94,7 @@ def fetch_options(func: Callable[..., Any]) -> Callable[..., Any]:
         click.option("--allow-private", is_flag=True, default=None,
                      help="Fetch loopback and private addresses for links and redirects "
                      "(env PRESERVE_ALLOW_PRIVATE=1)."),
-        click.option("--workers", type=int, help="Concurrent fetches [default: 8]."),
+        click.option("--workers", type=int, help="Concurrent fetches [default: 16]."),
         click.option("--per-host", type=int, help="Concurrent fetches per host [default: 2]."),
         click.option("--json", "as_json", is_flag=True, help="Print one JSON document."),
         click.option("--quiet", "-q", is_flag=True, help="No progress output."),

@@ -18,7 +18,8 @@ DEFAULT_TIMEOUT = 10.0
 DEADLINE_FACTOR = 6
 DEFAULT_MAX_BYTES = 64 * 1024 * 1024
 DEFAULT_MAX_REDIRECTS = 10
-DEFAULT_WORKERS = 8
+# Fetch threads: enough that the per-host limit, not this, caps a run over many hosts.
+DEFAULT_WORKERS = 16
 DEFAULT_PER_HOST = 2
 DEFAULT_EVERY = timedelta(days=1)
 WARC_ROTATE_BYTES = 1024 * 1024 * 1024

@@ -7,9 +7,10 @@ from __future__ import annotations
 import json
 import sqlite3
 from collections.abc import Callable, Iterator, Sequence
-from contextlib import contextmanager
+from contextlib import AbstractContextManager, contextmanager
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime, timedelta
+from operator import attrgetter
 from pathlib import Path
 from typing import Any
 
@@ -106,6 +107,20 @@ _CAPTURE_COLUMNS = tuple(
 )
 
 
+def _insert_sql(table: str, columns: Sequence[str]) -> str:
+    """A plain INSERT: sqlite-utils' insert reads the table's schema on every call, which was
+    half of the time a capture spent in the database."""
+    names = ", ".join(f"[{c}]" for c in columns)
+    return f"INSERT INTO [{table}] ({names}) VALUES ({', '.join('?' * len(columns))})"
+
+
+_INSERT_CAPTURE = _insert_sql("captures", _CAPTURE_COLUMNS)
+_INSERT_RECORD = _insert_sql("records", ("capture_id", *RecordRow.__dataclass_fields__))
+_INSERT_CITATION = _insert_sql("citations", ("capture_id", *CitationRow.__dataclass_fields__))
+_record_values = attrgetter(*RecordRow.__dataclass_fields__)
+_citation_values = attrgetter(*CitationRow.__dataclass_fields__)
+
+
 @dataclass(frozen=True)
 class NewCheck:
     """One check of one URL, as stored."""
@@ -173,6 +188,11 @@ class Store:
                 self.db.execute("ROLLBACK")
             raise
         self.db.execute("COMMIT")
+
+    def transaction(self) -> AbstractContextManager[None]:
+        """One write transaction around many writes (each of them a savepoint in it):
+        one commit for a batch of captures instead of one per capture."""
+        return self._write()
 
     def _begin(self) -> None:
         """BEGIN IMMEDIATE, waiting up to BUSY_TIMEOUT_MS for another process's write, and
@@ -270,9 +290,9 @@ class Store:
 
     def add_capture(self, capture: NewCapture) -> int:
         """Store a capture with its records, citations and text, all or nothing."""
-        row = {name: getattr(capture, name) for name in _CAPTURE_COLUMNS}
+        row = [getattr(capture, name) for name in _CAPTURE_COLUMNS]
         with self._write():
-            capture_id = int(self.db["captures"].insert(row).last_pk)
+            capture_id = int(self.db.execute(_INSERT_CAPTURE, row).lastrowid)
             if capture.text_sha256 and capture.text is not None:
                 added = self.db.execute(
                     "INSERT OR IGNORE INTO texts (sha256, norm_version, text, visible_text)"
@@ -281,19 +301,16 @@ class Store:
                      capture.visible_text],
                 ).rowcount
                 if added:  # a new text: index it for find-text (see m003)
-                    key = self.db["text_search_keys"].insert(
-                        {"sha256": capture.text_sha256}).last_pk
+                    key = self._insert("text_search_keys", {"sha256": capture.text_sha256})
                     self.db.execute("INSERT INTO text_search (rowid, text) VALUES (?, ?)",
                                     [key, capture.text])
             if capture.records:
-                self.db["records"].insert_all(
-                    {"capture_id": capture_id, **asdict(record)} for record in capture.records
-                )
+                self.db.conn.executemany(_INSERT_RECORD, [
+                    (capture_id, *_record_values(record)) for record in capture.records])
             if capture.citations:
-                self.db["citations"].insert_all(
-                    {"capture_id": capture_id, **asdict(citation)}
-                    for citation in capture.citations
-                )
+                self.db.conn.executemany(_INSERT_CITATION, [
+                    (capture_id, *_citation_values(citation))
+                    for citation in capture.citations])
             chain.append(self.db, "captures", capture_id)
         return capture_id
 
@@ -313,6 +330,26 @@ class Store:
         return list(self.db.query(
             "SELECT position, url, anchor_text, context FROM citations"
             " WHERE capture_id = ? ORDER BY position", [capture_id]))
+
+    def extraction(self, final_url: str, payload_sha256: str, norm_version: int
+                   ) -> dict[str, Any] | None:
+        """What was extracted before from these exact bytes at this URL, under this
+        normalisation: the capture's extraction columns, its `text` and `visible_text` and
+        its `citations`. Extraction depends on nothing else, so a recapture of unchanged
+        bytes can reuse it instead of parsing the page again."""
+        rows = list(self.db.query(
+            "SELECT id, kind, title, decoded_sha256, text_sha256, loose_sha256, links_sha256"
+            " FROM captures WHERE payload_sha256 = ? AND final_url = ? AND norm_version = ?"
+            " AND status = 'captured' AND kind IS NOT NULL ORDER BY id DESC LIMIT 1",
+            [payload_sha256, final_url, norm_version]))
+        if not rows:
+            return None
+        row = rows[0]
+        texts = self.text(row["text_sha256"]) if row["text_sha256"] else ("", "")
+        if texts is None:
+            return None
+        return {**row, "text": texts[0], "visible_text": texts[1],
+                "citations": self.citations(row["id"])}
 
     def original_for(self, url: str, payload_sha256: str) -> dict[str, Any] | None:
         """The earliest full response record of this URL with this payload: what a revisit
@@ -350,7 +387,7 @@ class Store:
         with self._write():
             existing = self.target(url)  # read under the write lock: two runs may race
             if existing is None:
-                self.db["targets"].insert({
+                self._insert("targets", {
                     "url": url, "role": role, "every_seconds": every_seconds,
                     "added_at": iso(now), "next_due": iso(now), "cited_by": cited_by,
                     "baseline_capture_id": baseline_capture_id,
@@ -362,7 +399,7 @@ class Store:
             if baseline_capture_id is not None:
                 update["baseline_capture_id"] = baseline_capture_id
             if update:
-                self.db["targets"].update(url, update)
+                self._update_target(url, update)
 
     def target(self, url: str) -> dict[str, Any] | None:
         rows = list(self.db.query("SELECT * FROM targets WHERE url = ?", [url]))
@@ -381,7 +418,16 @@ class Store:
         if changed:
             update["last_change_at"] = iso(now)
         with self._write():
-            self.db["targets"].update(url, update)
+            self._update_target(url, update)
+
+    def _insert(self, table: str, values: dict[str, Any]) -> int:
+        """A plain INSERT (sqlite-utils reads the schema first, on every call)."""
+        return int(self.db.execute(_insert_sql(table, list(values)), list(values.values()))
+                   .lastrowid)
+
+    def _update_target(self, url: str, values: dict[str, Any]) -> None:
+        sets = ", ".join(f"[{name}] = ?" for name in values)
+        self.db.execute(f"UPDATE targets SET {sets} WHERE url = ?", [*values.values(), url])
 
     def due(self, now: datetime) -> list[dict[str, Any]]:
         return list(self.db.query(
@@ -409,7 +455,7 @@ class Store:
         the check produced a good capture (an error never replaces the baseline)."""
         with self._write():
             target = self.target(check.url)
-            check_id = int(self.db["checks"].insert(check.row()).last_pk)
+            check_id = self._insert("checks", check.row())
             chain.append(self.db, "checks", check_id)
             if target is not None:
                 changed = (target["state"], target["reason"]) != (check.outcome, check.reason) \
@@ -424,7 +470,7 @@ class Store:
                     update["last_change_at"] = check.checked_at
                 if check.new_baseline:
                     update["baseline_capture_id"] = check.capture_id
-                self.db["targets"].update(check.url, update)
+                self._update_target(check.url, update)
         return check_id
 
     def set_schedule(self, url: str, every_seconds: int, *, include_citations: bool) -> int:

@@ -1,0 +1,129 @@
+"""Extraction in worker processes, one per CPU: parsing a page and finding its main text is
+pure CPU work in Python (about 14 ms for a 20 KB page), so on threads the GIL runs one page
+at a time however many cores there are, and the fetching, WARC writing and database work of
+the capture wait behind it.
+
+The workers are forked from this process when it has no other thread yet (the command
+line, as a run starts: they are up at once and share its memory), else from a fork server
+that imported `preserve.extract` once (forking a process that runs threads is unsafe). They
+are shared by every capture and check in the process. On a single CPU, pages are extracted
+in the calling thread instead.
+"""
+
+from __future__ import annotations
+
+import multiprocessing
+import os
+import threading
+from concurrent.futures import Future, ProcessPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
+from typing import Any
+
+from preserve.extract import Extracted, extract
+
+_lock = threading.Lock()
+_pool: ProcessPoolExecutor | None = None
+
+
+def cpus() -> int:
+    """CPUs this process may run on."""
+    if hasattr(os, "sched_getaffinity"):
+        return len(os.sched_getaffinity(0))
+    return os.cpu_count() or 1
+
+
+def _ping() -> bool:
+    return True
+
+
+def start() -> None:
+    """Start the workers now, so that they are up by the time pages arrive."""
+    _get_pool()
+
+
+def _get_pool() -> ProcessPoolExecutor | None:
+    global _pool
+    if cpus() < 2:
+        return None
+    with _lock:
+        if _pool is None:
+            if threading.active_count() == 1 and "fork" in multiprocessing.get_all_start_methods():
+                context = multiprocessing.get_context("fork")
+            else:
+                context = multiprocessing.get_context("forkserver")
+                context.set_forkserver_preload(["preserve.extract", "preserve.extractwarm"])
+            _pool = ProcessPoolExecutor(cpus(), mp_context=context, initializer=_warm)
+            # With fork, the first submit forks every worker, here and now.
+            _pool.submit(_ping)
+        return _pool
+
+
+def _warm() -> None:
+    import preserve.extractwarm  # noqa: F401  (its import is the warming)
+
+
+def _discard(pool: ProcessPoolExecutor) -> None:
+    global _pool
+    with _lock:
+        if _pool is pool:
+            _pool = None
+    pool.shutdown(wait=False, cancel_futures=True)
+
+
+def submit(body: bytes, **options: Any) -> Future[Extracted | None]:
+    """`extract(body, **options)`, in a worker process (here and now on one CPU).
+
+    Its result is None if the page killed two workers in a row (a parser crash, or the
+    kernel's out-of-memory killer): the capture is then stored without text, rather than
+    the run failing."""
+    outer: Future[Extracted | None] = Future()
+    pool = _get_pool()
+    if pool is None:
+        _run_here(outer, body, options)
+        return outer
+    _submit(outer, pool, body, options, retries=1)
+    return outer
+
+
+def _run_here(outer: Future[Extracted | None], body: bytes, options: dict[str, Any]) -> None:
+    try:
+        outer.set_result(extract(body, **options))
+    except BaseException as exc:
+        outer.set_exception(exc)
+
+
+def _submit(outer: Future[Extracted | None], pool: ProcessPoolExecutor, body: bytes,
+            options: dict[str, Any], retries: int) -> None:
+    try:
+        inner = pool.submit(extract, body, **options)
+    except BrokenProcessPool:
+        _discard(pool)
+        _retry(outer, body, options, retries)
+        return
+    except RuntimeError:  # shut down: the interpreter is exiting
+        _run_here(outer, body, options)
+        return
+
+    def done(inner: Future[Extracted]) -> None:
+        if inner.cancelled():  # its pool was discarded after another worker died
+            _retry(outer, body, options, retries)
+            return
+        error = inner.exception()
+        if isinstance(error, BrokenProcessPool):
+            _discard(pool)
+            _retry(outer, body, options, retries)
+        elif error is not None:
+            outer.set_exception(error)
+        else:
+            outer.set_result(inner.result())
+
+    inner.add_done_callback(done)
+
+
+def _retry(outer: Future[Extracted | None], body: bytes, options: dict[str, Any],
+           retries: int) -> None:
+    pool = _get_pool() if retries else None
+    if pool is None:
+        outer.set_result(None)
+    else:
+        _submit(outer, pool, body, options, retries - 1)
