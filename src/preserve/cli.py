@@ -3,6 +3,8 @@ place where a PreserveError becomes `Error: …` on stderr and an exit code."""
 
 from __future__ import annotations
 
+import functools
+import itertools
 import json
 import signal
 import sqlite3
@@ -293,28 +295,46 @@ def status(ctx: click.Context, as_json: bool) -> None:
     """
     archive = _archive(ctx, create=False)
     try:
-        targets = archive.store.targets()
+        # Streamed, a thousand lines at a time: an archive may track a million URLs.
+        if as_json:
+            every = functools.cache(format_duration_seconds)  # a few intervals, many rows
+            entries = ({"url": url, "role": role, "state": state, "reason": reason,
+                        "confirmed": bool(confirmed), "every": every(seconds),
+                        "next_due": due, "last_checked_at": checked,
+                        "last_change_at": changed, "cited_by": cited_by}
+                       for url, role, state, reason, confirmed, seconds, due, checked, changed,
+                       cited_by in archive.store.iter_targets(_TARGET_COLUMNS))
+            _emit_json_list("targets", entries)
+            return
+        rows = archive.store.iter_targets(report.STATUS_COLUMNS)
+        colour = _colour()
+        first = list(itertools.islice(rows, 1000))
+        if not first:
+            click.echo(report.status_text([], colour), nl=False)
+            return
+        click.echo(report.STATUS_HEADER, nl=False)
+        while first:
+            click.echo("".join(report.status_lines(first, colour)), nl=False)
+            first = list(itertools.islice(rows, 1000))
     finally:
         archive.close()
-    if as_json:
-        _emit_json({"targets": [_target_entry(t) for t in targets]})
-    else:
-        click.echo(report.status_text(targets, _colour()), nl=False)
 
 
-def _target_entry(target: dict[str, Any]) -> dict[str, Any]:
-    return {
-        "url": target["url"],
-        "role": target["role"],
-        "state": target["state"],
-        "reason": target["reason"],
-        "confirmed": bool(target["confirmed"]),
-        "every": format_duration_seconds(target["every_seconds"]),
-        "next_due": target["next_due"],
-        "last_checked_at": target["last_checked_at"],
-        "last_change_at": target["last_change_at"],
-        "cited_by": target["cited_by"],
-    }
+_TARGET_COLUMNS = ("url", "role", "state", "reason", "confirmed", "every_seconds", "next_due",
+                   "last_checked_at", "last_change_at", "cited_by")
+
+
+def _emit_json_list(key: str, items: Iterator[dict[str, Any]]) -> None:
+    """`{key: [items…]}` as one JSON document, written as the items come."""
+    click.echo(f'{{\n  "{key}": [', nl=False)
+    separator = "\n    "
+    while chunk := list(itertools.islice(items, 1000)):
+        # One C-speed dumps per thousand items, then a line per item: "}, {" occurs only
+        # between items, since no value (codes, times, canonical URLs) holds a space.
+        text = json.dumps(chunk, ensure_ascii=False, default=str)[1:-1]
+        click.echo(separator + text.replace("}, {", "},\n    {"), nl=False)
+        separator = ",\n    "
+    click.echo("\n  ]\n}")
 
 
 def format_duration_seconds(seconds: int | None) -> str | None:

@@ -16,12 +16,12 @@ import json
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass
+from importlib.metadata import version as _installed_version
 from itertools import islice
+from typing import TYPE_CHECKING
 
 import lxml.html
-import trafilatura
 from lxml import etree
-from trafilatura.xml import xmltotxt
 
 from preserve import page
 from preserve.config import DEFAULT_MAX_INFLATED
@@ -35,6 +35,9 @@ from preserve.text import (
     sha256_hex,
 )
 from preserve.urls import resolve
+
+if TYPE_CHECKING:
+    import trafilatura
 
 __all__ = [
     "EXTRACTOR_VERSION",
@@ -50,7 +53,9 @@ __all__ = [
 ]
 
 # Stored with every hash: when it changes, baselines are re-extracted from their WARCs.
-EXTRACTOR_VERSION = f"preserve-extract/1 trafilatura/{trafilatura.__version__}"
+# trafilatura itself is imported on first use, not with this module: that takes a fifth of
+# a second, and most commands (and a capture's main process) never extract a page.
+EXTRACTOR_VERSION = f"preserve-extract/1 trafilatura/{_installed_version('trafilatura')}"
 # Only this much of a decoded body is read; the rest of a bigger page is ignored.
 MAX_TEXT_BYTES = 8 * 1024 * 1024
 # Pages with more elements skip trafilatura (about 3 s per MB of dense text) for the lxml
@@ -287,6 +292,8 @@ def _raw_href(target: str | None, hrefs: list[str] | None) -> str | None:
 
 
 def _trafilatura(root: lxml.html.HtmlElement, url: str) -> trafilatura.settings.Document | None:
+    import trafilatura
+
     try:
         doc = trafilatura.bare_extraction(
             root,
@@ -306,6 +313,8 @@ def _trafilatura(root: lxml.html.HtmlElement, url: str) -> trafilatura.settings.
 
 def _metadata(root: lxml.html.HtmlElement, url: str) -> tuple[str | None, str | None]:
     """Title and byline by trafilatura's rules, for pages it found no text in."""
+    import trafilatura
+
     try:
         meta = trafilatura.extract_metadata(root, default_url=url, extensive=False)
     except Exception:  # as above: metadata is a bonus, never a reason to fail
@@ -314,6 +323,8 @@ def _metadata(root: lxml.html.HtmlElement, url: str) -> tuple[str | None, str | 
 
 
 def _from_trafilatura(body: etree._Element, hrefs: list[str] | None) -> tuple[str, list[Item]]:
+    from trafilatura.xml import xmltotxt
+
     refs = list(islice(body.iter("ref"), MAX_LINKS))
     contexts = page.link_contexts(refs)
     items = [

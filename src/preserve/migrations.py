@@ -227,3 +227,10 @@ def m004_recoveries(db: Database) -> None:
         pk="id",
         foreign_keys=[("by_run_id", "runs", "id"), ("run_id", "runs", "id")],
     )
+
+
+@migrations()
+def m005_targets_in_status_order(db: Database) -> None:
+    # `status` lists targets oldest first: walked in this index's order, a million of them
+    # stream out without being sorted first.
+    db["targets"].create_index(["added_at", "url"])

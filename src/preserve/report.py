@@ -3,7 +3,7 @@ HTML report is `htmlreport`. Returns strings; never opens the database or the ne
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from typing import Any
 
 import click
@@ -87,14 +87,22 @@ def history_text(url: str, captures: Sequence[dict[str, Any]], colour: bool) -> 
 def status_text(targets: Sequence[dict[str, Any]], colour: bool) -> str:
     if not targets:
         return "Nothing is tracked yet: `preserve capture URL` starts.\n"
-    lines = [f"{'state':<12} {'reason':<16} {'last check':<20} {'role':<8}  url"]
-    for target in targets:
-        state = target["state"] or "-"
+    rows = ((t["state"], t["reason"], t["last_checked_at"], t["role"], t["url"])
+            for t in targets)
+    return STATUS_HEADER + "".join(status_lines(rows, colour))
+
+
+STATUS_COLUMNS = ("state", "reason", "last_checked_at", "role", "url")
+STATUS_HEADER = f"{'state':<12} {'reason':<16} {'last check':<20} {'role':<8}  url\n"
+
+
+def status_lines(rows: Iterable[tuple[Any, ...]], colour: bool) -> Iterator[str]:
+    """One line per target, from (state, reason, last_checked_at, role, url) tuples."""
+    for state, reason, checked, role, url in rows:
+        state = state or "-"
         pad = " " * max(0, 12 - len(state))
-        checked = (target["last_checked_at"] or "-")[:19]
-        lines.append(f"{badge(state, colour)}{pad} {target['reason'] or '':<16} {checked:<20} "
-                     f"{target['role']:<8}  {target['url']}")
-    return "\n".join(lines) + "\n"
+        yield (f"{badge(state, colour)}{pad} {reason or '':<16} {(checked or '-')[:19]:<20} "
+               f"{role:<8}  {url}\n")
 
 
 def check_text(results: Sequence[CheckResult], colour: bool) -> str:

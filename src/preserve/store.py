@@ -405,6 +405,12 @@ class Store:
         rows = list(self.db.query("SELECT * FROM targets WHERE url = ?", [url]))
         return rows[0] if rows else None
 
+    def iter_targets(self, columns: Sequence[str]) -> Iterator[tuple[Any, ...]]:
+        """These columns of every target, oldest first, as tuples, read as they are used:
+        `status` lists a million targets without holding them (or a dict each) at once."""
+        names = ", ".join(f"[{c}]" for c in columns)
+        yield from self.db.conn.execute(f"SELECT {names} FROM targets ORDER BY added_at, url")
+
     def targets(self, urls: Sequence[str] | None = None) -> list[dict[str, Any]]:
         if urls is None:
             return list(self.db.query("SELECT * FROM targets ORDER BY added_at, url"))
