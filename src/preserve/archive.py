@@ -10,15 +10,17 @@ from collections.abc import Callable
 from dataclasses import asdict, dataclass
 from datetime import datetime
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from preserve import __version__
 from preserve.config import Config
 from preserve.errors import ArchiveError
-from preserve.fetch import Clock
 from preserve.store import Store
 from preserve.warc import OPEN_SUFFIX, ClosedWarc, WarcWriter, lock_open_file
 from preserve.warccheck import read_warcinfo, scan
+
+if TYPE_CHECKING:
+    from preserve.fetch import Clock
 
 DB_NAME = "preserve.db"
 WARC_DIR = "warcs"

@@ -14,23 +14,31 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
 
 from preserve import __version__, report
 from preserve.archive import Archive, Run
-from preserve.capture import capture_articles
-from preserve.check import CHANGE_OUTCOMES, CheckResult, check_targets, select_targets
 from preserve.compare import word_diff
 from preserve.config import Config, format_duration, load_config, parse_duration
 from preserve.errors import ArchiveError, PreserveError, UsageError
-from preserve.fetch import utc_now
 from preserve.store import iso, parse_iso, pick_diff_pair
 from preserve.urls import canonical
 
+if TYPE_CHECKING:
+    from preserve.check import CheckResult
+
+# The capture engine (and the network code, and extraction) is imported by the commands
+# that fetch: the others start in half the time without it.
+
 DEFAULT_ARCHIVE = "archive"
 PROGRESS_WIDTH = 30
+
+
+def utc_now() -> datetime:
+    """The clock (`fetch.utc_now`, without importing the network code)."""
+    return datetime.now(UTC)
 
 
 class PreserveGroup(click.Group):
@@ -178,6 +186,8 @@ def capture(ctx: click.Context, urls: tuple[str, ...], from_file: Any, every: st
                      depth=depth, every=interval)
     archive = _archive(ctx)
     try:
+        from preserve.capture import capture_articles
+
         run = Run(archive, "capture", config, utc_now, {"urls": articles})
         _note_recoveries(run)
         try:
@@ -397,6 +407,8 @@ def check(ctx: click.Context, urls: tuple[str, ...], due: bool, exit_code: bool,
                     "results": [r.to_json() for r in results[1]]})
     elif not quiet:
         click.echo(report.check_text(results[1], _colour()), nl=False)
+    from preserve.check import CHANGE_OUTCOMES
+
     if exit_code and any(r.outcome.outcome in CHANGE_OUTCOMES for r in results[1]):
         ctx.exit(1)
 
@@ -404,6 +416,8 @@ def check(ctx: click.Context, urls: tuple[str, ...], due: bool, exit_code: bool,
 def _run_check(archive: Archive, config: Config, urls: list[str], *, due: bool, as_json: bool,
                quiet: bool, stop: threading.Event | None = None
                ) -> tuple[int | None, list[CheckResult]]:
+    from preserve.check import check_targets, select_targets
+
     targets = select_targets(archive.store, urls or None, due=due, now=utc_now())
     if not targets:
         return None, []

@@ -4,14 +4,16 @@ HTML report is `htmlreport`. Returns strings; never opens the database or the ne
 from __future__ import annotations
 
 from collections.abc import Iterable, Iterator, Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
 
-from preserve.capture import ArticleCapture, Captured
-from preserve.check import CheckResult
-from preserve.compare import Hunk
 from preserve.dossier import CaptureRef, Paragraph, Report, human_time, reason_text
+
+if TYPE_CHECKING:  # for annotations only: `status` and the like need no capture engine
+    from preserve.capture import ArticleCapture, Captured
+    from preserve.check import CheckResult
+    from preserve.compare import Hunk
 
 OUTCOME_COLOURS = {
     "new": "green", "captured": "green", "ok": "green", "unchanged": "green", "cosmetic": "green",

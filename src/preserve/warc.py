@@ -23,7 +23,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from io import BytesIO
 from pathlib import Path
-from typing import Any, BinaryIO
+from typing import TYPE_CHECKING, Any, BinaryIO
 
 from warcio.recordloader import ArcWarcRecord
 from warcio.statusandheaders import StatusAndHeaders
@@ -33,7 +33,9 @@ from warcio.warcwriter import WARCWriter
 from preserve import USER_AGENT
 from preserve.config import WARC_ROTATE_BYTES
 from preserve.errors import IntegrityError
-from preserve.fetch import Body, Exchange
+
+if TYPE_CHECKING:  # annotations only: reading and checking WARC files needs no network code
+    from preserve.fetch import Body, Exchange
 
 WARC_VERSION = "WARC/1.1"
 CONFORMS_TO = "http://iipc.github.io/warc-specifications/specifications/warc-format/warc-1.1/"
