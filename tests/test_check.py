@@ -1011,30 +1011,28 @@ def test_due_selects_only_targets_whose_interval_has_passed(lab: Lab, site: Site
     weekly, daily = site.url("/weekly"), site.url("/daily")
     lab.capture(weekly)
     lab.capture(daily)
-    # Freshly captured targets are due at once.
-    assert {t["url"] for t in select_targets(lab.store, None, due=True, now=lab.clock.now)} == {
-        weekly,
-        daily,
-    }
+    # Freshly captured targets are due one interval (1 day by default) after their capture.
+    def due_at(moment: datetime) -> set[str]:
+        return {t["url"] for t in select_targets(lab.store, None, due=True, now=moment)}
+
+    captured_at = lab.clock.now
+    assert due_at(captured_at) == set()
+    assert due_at(captured_at + DAY + HOUR) == {weekly, daily}
+    # A new interval moves the next due time too: one week after the capture.
     result = invoke(lab.path, "track", weekly, "--every", "1w")
     assert result.exit_code == 0, result.output
     assert lab.store.target(weekly)["every_seconds"] == 7 * 86400  # type: ignore[index]
-    lab.clock.advance(HOUR)
-    assert set(lab.check(due=True)) == {weekly, daily}
-    checked_at = lab.clock.now
-
-    def due_at(delta: timedelta) -> set[str]:
-        return {t["url"] for t in select_targets(lab.store, None, due=True, now=checked_at + delta)}
-
-    assert due_at(HOUR) == set()
-    assert due_at(2 * DAY) == {daily}
-    assert due_at(8 * DAY) == {weekly, daily}
-    assert {t["url"] for t in lab.store.due(checked_at + 2 * DAY)} == {daily}
+    assert due_at(captured_at + DAY + HOUR) == {daily}
+    assert due_at(captured_at + 7 * DAY + HOUR) == {weekly, daily}
     # A check with the clock before anything is due selects nothing and records nothing.
     lab.clock.advance(HOUR)
     assert lab.check(due=True) == {}
-    lab.clock.advance(2 * DAY)
+    lab.clock.advance(DAY)
     assert set(lab.check(due=True)) == {daily}
+    checked_at = lab.clock.now
+    assert {t["url"] for t in lab.store.due(checked_at + DAY + HOUR)} == {daily}
+    lab.clock.advance(7 * DAY)
+    assert set(lab.check(due=True)) == {weekly, daily}
     assert lab.store.target(weekly)["next_due"] == iso(  # type: ignore[index]
         datetime.fromisoformat(lab.store.target(weekly)["last_checked_at"])  # type: ignore[index]
         + timedelta(weeks=1)
@@ -1179,10 +1177,11 @@ def test_cli_diff_history_and_status(tmp_path: Path, cli_site: Site) -> None:
 def test_cli_check_due_on_a_fresh_archive(tmp_path: Path, cli_site: Site) -> None:
     archive = tmp_path / "archive"
     url = cli_capture(archive, cli_site)
+    # just captured: nothing is due for a day
     first = cli_json(archive, "check", "--due", "--allow-private", "--timeout", "2")
-    assert {r["url"] for r in first["results"]} == {url, cli_site.url("/src/one")}
-    again = cli_json(archive, "check", "--due", "--allow-private", "--timeout", "2")
-    assert again["results"] == []
+    assert first["results"] == []
+    everything = cli_json(archive, "check", "--allow-private", "--timeout", "2")
+    assert {r["url"] for r in everything["results"]} == {url, cli_site.url("/src/one")}
     track = invoke(archive, "track", url, "--every", "1w")
     assert track.exit_code == 0 and "2 tracked URL(s)" in track.stdout
     status = cli_json(archive, "status")

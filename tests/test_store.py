@@ -240,7 +240,7 @@ def test_tracking_keeps_roles_schedules_and_baselines(store: Store) -> None:
     assert (target["role"], target["every_seconds"], target["cited_by"]) == (
         "citation", 3600, URL)  # a second article citing it changes nothing
     assert target["baseline_capture_id"] == good
-    assert (target["added_at"], target["next_due"]) == (iso(T0), iso(T0))
+    assert (target["added_at"], target["next_due"]) == (iso(T0), iso(T0 + timedelta(hours=1)))
 
     store.track(SOURCE, role="article", every_seconds=600, now=T0 + timedelta(hours=2))
     target = store.target(SOURCE)
@@ -259,9 +259,11 @@ def test_state_due_and_schedule(store: Store) -> None:
     assert [t["url"] for t in store.targets()] == [URL, SOURCE, "https://elsewhere.example/"]
     assert [t["url"] for t in store.targets([SOURCE, "https://nope.example/", URL])] == [
         SOURCE, URL]
-    assert [t["url"] for t in store.due(T0)] == [URL]
-    assert len(store.due(T0 + timedelta(hours=1))) == 3
-    assert store.next_due() == iso(T0)
+    # just captured: each is due one interval after it was tracked
+    assert store.due(T0) == []
+    assert [t["url"] for t in store.due(T0 + timedelta(days=1))] == [URL]
+    assert len(store.due(T0 + timedelta(days=1, hours=1))) == 3
+    assert store.next_due() == iso(T0 + timedelta(days=1))
 
     store.set_state(SOURCE, "failed", "dns", T0, confirmed=False)
     target = store.target(SOURCE)
@@ -271,6 +273,9 @@ def test_state_due_and_schedule(store: Store) -> None:
     assert store.set_schedule(URL, 3600, include_citations=True) == 2
     assert {t["url"]: t["every_seconds"] for t in store.targets()} == {
         URL: 3600, SOURCE: 3600, "https://elsewhere.example/": 86400}
+    # the next due time follows the new interval, from the last check or the tracking
+    assert store.target(URL)["next_due"] == iso(T0 + timedelta(hours=1))
+    assert store.target(SOURCE)["next_due"] == iso(T0 + timedelta(hours=1))
     assert store.set_schedule(URL, 60, include_citations=False) == 1
 
 

@@ -382,14 +382,17 @@ class Store:
 
     def track(self, url: str, *, role: str, every_seconds: int, now: datetime,
               cited_by: str | None = None, baseline_capture_id: int | None = None) -> None:
-        """Track a URL for checks. An existing target keeps its role ("article" wins over
-        "citation") and its schedule unless this call is for an article."""
+        """Track a URL for checks, first due one interval after now (it was just captured).
+        An existing target keeps its role ("article" wins over "citation") and its schedule
+        unless this call is for an article."""
         with self._write():
             existing = self.target(url)  # read under the write lock: two runs may race
             if existing is None:
                 self._insert("targets", {
                     "url": url, "role": role, "every_seconds": every_seconds,
-                    "added_at": iso(now), "next_due": iso(now), "cited_by": cited_by,
+                    "added_at": iso(now),
+                    "next_due": iso(now + timedelta(seconds=every_seconds)),
+                    "cited_by": cited_by,
                     "baseline_capture_id": baseline_capture_id,
                 })
                 return
@@ -480,18 +483,22 @@ class Store:
         return check_id
 
     def set_schedule(self, url: str, every_seconds: int, *, include_citations: bool) -> int:
-        """Set a target's interval (and that of the citations it brought in); returns how
-        many targets changed."""
+        """Set a target's interval (and that of the citations it brought in), and move each
+        one's next due time to its last check (or its tracking) plus the new interval;
+        returns how many targets changed."""
+        where = "url = ?" + (" OR (cited_by = ? AND role != 'article')"
+                             if include_citations else "")
+        params = [url, url] if include_citations else [url]
         with self._write():
-            count = self.db.execute(
-                "UPDATE targets SET every_seconds = ? WHERE url = ?", [every_seconds, url]
-            ).rowcount
-            if include_citations:
-                count += self.db.execute(
-                    "UPDATE targets SET every_seconds = ? WHERE cited_by = ? AND role != 'article'",
-                    [every_seconds, url],
-                ).rowcount
-        return count
+            rows = self.db.execute(
+                f"SELECT url, coalesce(last_checked_at, added_at) FROM targets WHERE {where}",
+                params).fetchall()
+            for target_url, since in rows:
+                due = parse_iso(since) + timedelta(seconds=every_seconds)
+                self.db.execute(
+                    "UPDATE targets SET every_seconds = ?, next_due = ? WHERE url = ?",
+                    [every_seconds, iso(due), target_url])
+        return len(rows)
 
     # reports: bulk reads for `preserve report` (one query per table, not one per URL) -----
 
