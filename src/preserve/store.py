@@ -416,7 +416,8 @@ class Store:
 
     def targets(self, urls: Sequence[str] | None = None) -> list[dict[str, Any]]:
         if urls is None:
-            return list(self.db.query("SELECT * FROM targets ORDER BY added_at, url"))
+            return list(self.db.query(
+                "SELECT * FROM targets ORDER BY added_at, role != 'article', url"))
         return [t for url in urls if (t := self.target(url)) is not None]
 
     def set_state(self, url: str, state: str, reason: str | None, now: datetime, *,
