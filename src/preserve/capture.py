@@ -126,7 +126,9 @@ class Recorder:
     def __init__(self, run: Run, stop: threading.Event | None = None, *,
                  reuse_articles: bool = False) -> None:
         """`reuse_articles`: an article whose bytes are unchanged may reuse its earlier
-        extraction too, which has no requisites (for checks, which do not follow them)."""
+        extraction too, which has no requisites (for checks, which do not follow them). The
+        extraction workers are then started only once a page needs them: a check mostly
+        finds the same bytes again."""
         self.run = run
         self.stop = stop or threading.Event()
         self.store = run.archive.store
@@ -137,7 +139,8 @@ class Recorder:
                                        thread_name_prefix="preserve-fetch")
         # Big pages are extracted one at a time, on this thread, rather than in a worker.
         self._heavy = ThreadPoolExecutor(max_workers=1, thread_name_prefix="preserve-heavy")
-        extractpool.start()
+        if not reuse_articles:
+            extractpool.start()  # now, so that they are up when the first page arrives
         self._transaction: ExitStack | None = None
         self._opened_at = 0.0
         self._uncommitted = 0
@@ -217,6 +220,9 @@ class Recorder:
             self.run.writer.sync()
             transaction, self._transaction = self._transaction, None
             transaction.close()
+            # What the pages of this group took is free now; give it back (sixteen fetch
+            # threads each keep an allocator arena, which otherwise only ever grows).
+            _release_memory()
 
     def _rollback(self) -> None:
         if self._transaction is not None:
@@ -355,10 +361,10 @@ class Recorder:
                         fetched.close()
                         raise
                     captured = self._record(job, fetched, extracted)
-                    results.append(captured)
                     for job in follow(captured):
                         if not self.stop.is_set():
                             enqueue(job)
+                    results.append(_kept(captured))
                     if progress:
                         progress(len(results), len(results) + unrecorded + queue_.waiting)
                 start()
@@ -410,6 +416,16 @@ def _report_failure(future: Future[None], events: _Events) -> None:
     must stop the run, not leave it waiting for the page forever."""
     if not future.cancelled() and future.exception() is not None:
         events.put(("error", future.exception()))
+
+
+def _kept(captured: Captured) -> Captured:
+    """What a run keeps of a capture until it ends: all of it for an article (its citations
+    are listed and tracked with it), and for the rest their citations' URLs only (the text
+    around them is in the database), so that a run's memory stays flat in its pages."""
+    if captured.job.role == "article" or not captured.citations:
+        return captured
+    return replace(captured, citations=tuple(
+        Citation(c.url, "", "", c.position) for c in captured.citations))
 
 
 def _extract_heavy(raw: bytes, options: dict[str, Any]) -> Extracted:
