@@ -412,7 +412,8 @@ class Store:
         """These columns of every target, oldest first, as tuples, read as they are used:
         `status` lists a million targets without holding them (or a dict each) at once."""
         names = ", ".join(f"[{c}]" for c in columns)
-        yield from self.db.conn.execute(f"SELECT {names} FROM targets ORDER BY added_at, url")
+        yield from self.db.conn.execute(  # the order of `targets`, which an index has (m006)
+            f"SELECT {names} FROM targets ORDER BY added_at, role != 'article', url")
 
     def targets(self, urls: Sequence[str] | None = None) -> list[dict[str, Any]]:
         if urls is None:
