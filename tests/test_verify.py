@@ -354,7 +354,9 @@ def test_files_read_on_several_processes_give_the_same_answer(archive: Path) -> 
     assert done.returncode == 0, done.stderr
     one, two = json.loads(done.stdout)
     assert one == two and one["files_checked"] == 2
-    assert {p["kind"] for p in one["problems"]} == {"bad-gzip", "file-changed"}
+    kinds = {p["kind"] for p in one["problems"]}
+    # the broken member may also be the one a request's WARC-Concurrent-To names
+    assert {"bad-gzip", "file-changed"} <= kinds <= {"bad-gzip", "file-changed", "bad-reference"}
 
 
 # --- database rows edited by hand ---------------------------------------------------------
