@@ -9,7 +9,7 @@ import json
 import random
 import string
 import threading
-from collections.abc import Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from typing import Any
 from urllib.parse import urlsplit, urlunsplit
@@ -87,29 +87,73 @@ def select_targets(store: Store, urls: Sequence[str] | None, *, due: bool, now: 
     return store.due(now) if due else store.targets()
 
 
+def select_target_urls(store: Store, urls: Sequence[str] | None, *, due: bool, now: Any
+                       ) -> list[str]:
+    """`select_targets`, as URLs only: what a check of a million targets holds at once."""
+    if urls:
+        return [t["url"] for t in store.targets(urls)]
+    return store.due_urls(now) if due else store.target_urls()
+
+
+# Targets recaptured and classified together: what a check holds in memory at once.
+CHECK_CHUNK = 1000
+
+
 def check_targets(run: Run, targets: Sequence[dict[str, Any]],
                   progress: Progress | None = None,
                   stop: threading.Event | None = None) -> list[CheckResult]:
     """Recapture and classify each target; see the module docstring."""
+    return [result for chunk in iter_checks(run, targets, progress, stop) for result in chunk]
+
+
+def iter_checks(run: Run, targets: Sequence[dict[str, Any]] | Sequence[str],
+                progress: Progress | None = None,
+                stop: threading.Event | None = None) -> Iterator[list[CheckResult]]:
+    """`check_targets`, CHECK_CHUNK targets at a time: each chunk is recaptured, classified,
+    committed and handed over (in the order of `targets`) before the next one starts, so a
+    check of a million URLs holds a thousand of them at once. Targets given as URLs are
+    read from the database a chunk at a time."""
     store = run.archive.store
-    by_url = {t["url"]: t for t in targets}
     recorder = Recorder(run, stop, reuse_articles=True)
+    probes: dict[str, Captured] = {}  # one random sibling per site directory, for the run
+    total = len(targets)
     try:
-        jobs = [Job(t["url"], t["role"], 0, None, typed=t["role"] == "article",
-                    article=t["cited_by"] or t["url"]) for t in targets]
-        captured = recorder.run_jobs(jobs, lambda _c: (), progress)
-        probes = _probe(recorder, store, by_url, captured)
-        results = [_classify(run, by_url[c.job.url], c, probes) for c in captured]
-        added = _capture_added_citations(run, recorder, results)
+        for start in range(0, total, CHECK_CHUNK):
+            if recorder.stop.is_set():
+                break
+            chunk = targets[start:start + CHECK_CHUNK]
+            rows = [t for t in chunk if isinstance(t, dict)] or _target_rows(
+                store, [t for t in chunk if isinstance(t, str)])
+            shown = None if progress is None else (
+                lambda done, _total, start=start: progress(start + done, total))
+            yield _check_chunk(run, recorder, rows, probes, shown)
     finally:
         recorder.close()
+
+
+def _target_rows(store: Store, urls: Sequence[str]) -> list[dict[str, Any]]:
+    found = store.targets_of(urls)
+    return [found[url] for url in urls if url in found]
+
+
+def _check_chunk(run: Run, recorder: Recorder, targets: Sequence[dict[str, Any]],
+                 probes: dict[str, Captured], progress: Progress | None) -> list[CheckResult]:
+    store = run.archive.store
+    by_url = {t["url"]: t for t in targets}
+    jobs = [Job(t["url"], t["role"], 0, None, typed=t["role"] == "article",
+                article=t["cited_by"] or t["url"]) for t in targets]
+    captured = recorder.run_jobs(jobs, lambda _c: (), progress)
+    probes.update(_probe(recorder, store, by_url, captured, probes))
+    with store.transaction():  # one commit for the chunk's checks
+        results = [_classify(run, by_url[c.job.url], c, probes) for c in captured]
+    added = _capture_added_citations(run, recorder, results)
     order = {t["url"]: i for i, t in enumerate(targets)}
-    results = [
-        CheckResult(r.url, r.role, r.outcome, r.captured, r.baseline_capture_id, r.check_id,
-                    tuple(added.get(r.url, ())))
+    # What a result keeps of its capture: no citations (they are in the database).
+    return [
+        CheckResult(r.url, r.role, r.outcome, replace(r.captured, citations=()),
+                    r.baseline_capture_id, r.check_id, tuple(added.get(r.url, ())))
         for r in sorted(results, key=lambda r: order[r.url])
     ]
-    return results
 
 
 def _needs_probe(store: Store, target: dict[str, Any], captured: Captured) -> bool:
@@ -137,14 +181,16 @@ def _probe_key(url: str) -> str:
 
 
 def _probe(recorder: Recorder, store: Store, targets: dict[str, dict[str, Any]],
-           captured: Sequence[Captured]) -> dict[str, Captured]:
-    """Fetch one random sibling per host and directory (cached for the run)."""
+           captured: Sequence[Captured], known: Mapping[str, Captured] | None = None
+           ) -> dict[str, Captured]:
+    """Fetch one random sibling per host and directory (cached for the run: none for a
+    directory in `known`)."""
     wanted: dict[str, Job] = {}
     for item in captured:
         if item.job.url not in targets or not _needs_probe(store, targets[item.job.url], item):
             continue
         key = _probe_key(item.job.url)
-        if key not in wanted:
+        if key not in wanted and key not in (known or {}):
             wanted[key] = Job(probe_url(item.job.url), "probe", 0, item.capture_id,
                               typed=item.job.typed, article=item.job.article)
     if not wanted:

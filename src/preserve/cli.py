@@ -395,40 +395,80 @@ def check(ctx: click.Context, urls: tuple[str, ...], due: bool, exit_code: bool,
     config = _config(archive_path, timeout=timeout, deadline=deadline, max_bytes=max_bytes,
                      allow_private=allow_private, workers=workers, per_host=per_host)
     archive = _archive(ctx, create=False)
+    output = _CheckOutput("json" if as_json else "quiet" if quiet else "text", _colour())
     try:
         for url in wanted:
             if archive.store.target(url) is None:
                 raise UsageError(f"not tracked: {url} (capture it first)")
-        results = _run_check(archive, config, wanted, due=due, as_json=as_json, quiet=quiet)
+        run_id = _run_check(archive, config, wanted, due=due, show_progress=not (
+            as_json or quiet), each=output.chunk)
     finally:
         archive.close()
-    if as_json:
-        _emit_json({"run": results[0] if results else None,
-                    "results": [r.to_json() for r in results[1]]})
-    elif not quiet:
-        click.echo(report.check_text(results[1], _colour()), nl=False)
-    from preserve.check import CHANGE_OUTCOMES
-
-    if exit_code and any(r.outcome.outcome in CHANGE_OUTCOMES for r in results[1]):
+    output.finish(run_id)
+    if exit_code and output.changed:
         ctx.exit(1)
 
 
-def _run_check(archive: Archive, config: Config, urls: list[str], *, due: bool, as_json: bool,
-               quiet: bool, stop: threading.Event | None = None
-               ) -> tuple[int | None, list[CheckResult]]:
-    from preserve.check import check_targets, select_targets
+class _CheckOutput:
+    """A check's report, printed a chunk of results at a time (`check.iter_checks`): a
+    check of a million URLs never holds them all. `mode` is text, json or quiet."""
 
-    targets = select_targets(archive.store, urls or None, due=due, now=utc_now())
+    def __init__(self, mode: str, colour: bool) -> None:
+        self.mode = mode
+        self.colour = colour
+        self.counts: dict[str, int] = {}
+        self.changed = False
+        self._opened = False
+
+    def chunk(self, run_id: int, results: list[CheckResult]) -> None:
+        from preserve.check import CHANGE_OUTCOMES
+
+        for result in results:
+            word = result.outcome.outcome
+            self.counts[word] = self.counts.get(word, 0) + 1
+            self.changed = self.changed or word in CHANGE_OUTCOMES
+        if self.mode == "json":
+            entries = ",\n    ".join(json.dumps(r.to_json(), ensure_ascii=False, default=str)
+                                      for r in results)
+            if entries:
+                click.echo((f'{{\n  "run": {run_id},\n  "results": [\n    ' if not self._opened
+                            else ",\n    ") + entries, nl=False)
+                self._opened = True
+        elif self.mode == "text" and results:
+            if sys.stderr.isatty():
+                click.echo("\r\033[K", nl=False, err=True)  # the progress bar's line
+            click.echo(report.check_lines(results, self.colour), nl=False)
+
+    def finish(self, run_id: int | None) -> None:
+        if self.mode == "json":
+            if self._opened:
+                click.echo("\n  ]\n}")
+            else:
+                _emit_json({"run": run_id, "results": []})
+        elif self.mode == "text":
+            click.echo(report.check_summary(self.counts) if self.counts
+                       else report.check_text([], self.colour), nl=False)
+
+
+def _run_check(archive: Archive, config: Config, urls: list[str], *, due: bool,
+               show_progress: bool, each: Callable[[int, list[CheckResult]], None],
+               stop: threading.Event | None = None) -> int | None:
+    """Check the selected targets, handing each chunk of results to `each` as it is done;
+    the run's id, or None when nothing was selected."""
+    from preserve.check import iter_checks, select_target_urls
+
+    targets = select_target_urls(archive.store, urls or None, due=due, now=utc_now())
     if not targets:
-        return None, []
+        return None
     run = Run(archive, "check", config, utc_now, {"urls": urls, "due": due})
     _note_recoveries(run)
     try:
-        with _progress("Checking", not (as_json or quiet)) as progress:
-            results = check_targets(run, targets, progress, stop=stop)
+        with _progress("Checking", show_progress) as progress:
+            for chunk in iter_checks(run, targets, progress, stop=stop):
+                each(run.id, chunk)
     finally:
         run.finish()
-    return run.id, results
+    return run.id
 
 
 @cli.command()
@@ -455,8 +495,10 @@ def watch(ctx: click.Context, interval: float, timeout: float | None, deadline: 
     archive = _archive(ctx, create=False)
     try:
         while not stop.is_set():
-            run_id, results = _run_check(archive, config, [], due=True, as_json=as_json,
-                                         quiet=True, stop=stop)
+            results: list[CheckResult] = []
+            run_id = _run_check(archive, config, [], due=True, show_progress=False,
+                                each=lambda _run, chunk, into=results: into.extend(chunk),
+                                stop=stop)
             if results and as_json:
                 click.echo(json.dumps({"run": run_id, "results": [r.to_json() for r in results]},
                                       ensure_ascii=False, default=str))

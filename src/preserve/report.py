@@ -110,6 +110,19 @@ def status_lines(rows: Iterable[tuple[Any, ...]], colour: bool) -> Iterator[str]
 def check_text(results: Sequence[CheckResult], colour: bool) -> str:
     if not results:
         return "Nothing to check.\n"
+    counts: dict[str, int] = {}
+    for result in results:
+        counts[result.outcome.outcome] = counts.get(result.outcome.outcome, 0) + 1
+    return check_lines(results, colour) + check_summary(counts)
+
+
+def check_summary(counts: dict[str, int]) -> str:
+    """The last line of a check's report: how many of each outcome."""
+    return "\n" + ", ".join(f"{n} {word}" for word, n in sorted(counts.items())) + "\n"
+
+
+def check_lines(results: Sequence[CheckResult], colour: bool) -> str:
+    """The report's lines for these results (a check prints them a chunk at a time)."""
     lines: list[str] = []
     for result in results:
         outcome = result.outcome
@@ -135,12 +148,7 @@ def check_text(results: Sequence[CheckResult], colour: bool) -> str:
                 lines.append(f"{'':18}{line}")
         for added in result.added_citations:
             lines.append(f"{'':18}new source captured: {added.job.url} ({added.status})")
-    counts: dict[str, int] = {}
-    for result in results:
-        counts[result.outcome.outcome] = counts.get(result.outcome.outcome, 0) + 1
-    lines.append("")
-    lines.append(", ".join(f"{n} {word}" for word, n in sorted(counts.items())))
-    return "\n".join(lines) + "\n"
+    return "".join(line + "\n" for line in lines)
 
 
 def diff_text(url: str, old: dict[str, Any], new: dict[str, Any], hunks: Sequence[Hunk],

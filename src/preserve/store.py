@@ -440,6 +440,16 @@ class Store:
         sets = ", ".join(f"[{name}] = ?" for name in values)
         self.db.execute(f"UPDATE targets SET {sets} WHERE url = ?", [*values.values(), url])
 
+    def due_urls(self, now: datetime) -> list[str]:
+        """The URLs `due` gives, in its order."""
+        return [url for (url,) in self.db.conn.execute(
+            "SELECT url FROM targets WHERE next_due <= ? ORDER BY next_due, url", [iso(now)])]
+
+    def target_urls(self) -> list[str]:
+        """The URLs `targets()` gives, in its order."""
+        return [url for (url,) in self.db.conn.execute(
+            "SELECT url FROM targets ORDER BY added_at, role != 'article', url")]
+
     def due(self, now: datetime) -> list[dict[str, Any]]:
         return list(self.db.query(
             "SELECT * FROM targets WHERE next_due <= ? ORDER BY next_due, url", [iso(now)]))
