@@ -24,7 +24,7 @@ lint: $(STAMP)
 	$(BIN)/ruff format --check src tests
 
 bench: $(STAMP)
-	$(BIN)/python benchmarks/run.py $(if $(WRITE),--write,)
+	$(BIN)/python benchmarks/run.py $(if $(WRITE),--write,) $(if $(BIG),--big,)
 
 clean:
 	rm -rf $(VENV) build src/*.egg-info .pytest_cache
