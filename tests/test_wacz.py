@@ -8,15 +8,12 @@ import base64
 import gzip
 import hashlib
 import json
-import os
 import shutil
-import signal
 import socket
 import sqlite3
 import struct
 import subprocess
 import sys
-import time
 import zipfile
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
@@ -38,6 +35,8 @@ from preserve.config import load_config
 from preserve.fetch import utc_now
 from preserve.sample import SampleWeb
 from preserve.warc import read_record, strict_check
+from tests.replay import AVAILABLE as replay_available
+from tests.replay import pywb
 from tests.tsa import OPENSSL, LocalTSA
 
 BIN = Path(sys.executable).parent
@@ -324,33 +323,10 @@ def test_provenance_of_every_capture(made: Made) -> None:
     assert all(w["identical_to_source"] for w in provenance["warc_files"])
 
 
-@pytest.mark.skipif(not (BIN / "wayback").exists(), reason="pywb is not installed")
+@pytest.mark.skipif(not replay_available, reason="pywb is not installed")
 def test_pywb_replays_the_article_and_sources_from_the_package(made: Made,
                                                                tmp_path: Path) -> None:
-    root = tmp_path / "pywb"
-    root.mkdir()
-    manager = [str(BIN / "wb-manager")]
-    subprocess.run([*manager, "init", "evidence"], cwd=root, check=True, capture_output=True)
-    subprocess.run([*manager, "add", "--unpack-wacz", "evidence", str(made.package)], cwd=root,
-                   check=True, capture_output=True)  # fmt: skip
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port = probe.getsockname()[1]
-    server = subprocess.Popen(
-        [str(BIN / "wayback"), "-b", "127.0.0.1", "-p", str(port)], cwd=root,
-        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True,
-    )  # fmt: skip
-    try:
-        base = f"http://127.0.0.1:{port}/evidence"
-        deadline = time.monotonic() + 60
-        while True:
-            try:
-                requests.get(base + "/", timeout=2)
-                break
-            except requests.ConnectionError:
-                assert time.monotonic() < deadline and server.poll() is None, (
-                    "wayback did not start")
-                time.sleep(0.2)
+    with pywb(tmp_path / "pywb", made.package, unpack_wacz=True) as base:
 
         def replay(capture: dict[str, Any]) -> requests.Response:
             ts = capture["started_at"].replace("-", "").replace("T", "").replace(":", "")[:14]
@@ -381,9 +357,6 @@ def test_pywb_replays_the_article_and_sources_from_the_package(made: Made,
         assert bodies == [archived(c) for c in edited]
         assert bodies[0] != bodies[1]  # each version at its own time
         assert b"did not say" in bodies[1] and b"did not say" not in bodies[0]
-    finally:
-        os.killpg(server.pid, signal.SIGTERM)
-        server.wait(timeout=10)
 
 
 def test_verify_package_with_the_tsa_root(made: Made) -> None:

@@ -10,12 +10,10 @@ import hashlib
 import io
 import json
 import os
-import signal
 import socket
 import subprocess
 import sys
 import threading
-import time
 import zlib
 from collections.abc import Callable, Iterator
 from datetime import UTC, datetime, timedelta
@@ -41,6 +39,7 @@ from preserve.warc import (
     strict_check,
     warc_date,
 )
+from tests.replay import pywb
 from tests.sites import Page, Site
 
 BIN = Path(sys.executable).parent
@@ -575,31 +574,7 @@ def test_pywb_replays_responses_and_revisits(tmp_path: Path, warcs: Path) -> Non
         writer.write_revisit(later, original)
         # a metadata record must never be served in place of the page (R9)
         writer.write_metadata(original_at.record_id, {"title": "not the page"})
-    root = tmp_path / "pywb"
-    root.mkdir()
-    manager = [str(BIN / "wb-manager")]
-    subprocess.run([*manager, "init", "evidence"], cwd=root, check=True, capture_output=True)
-    subprocess.run([*manager, "add", "evidence", str(all_files(warcs)[0])], cwd=root, check=True,
-                   capture_output=True)  # fmt: skip
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port = probe.getsockname()[1]
-    server = subprocess.Popen(
-        [str(BIN / "wayback"), "-b", "127.0.0.1", "-p", str(port)], cwd=root,
-        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True,
-    )  # fmt: skip
-    try:
-        base = f"http://127.0.0.1:{port}/evidence"
-        deadline = time.monotonic() + 30
-        while True:
-            try:
-                requests.get(base + "/", timeout=2)
-                break
-            except requests.ConnectionError:
-                assert time.monotonic() < deadline and server.poll() is None, (
-                    "wayback did not start"
-                )
-                time.sleep(0.2)
+    with pywb(tmp_path / "pywb", all_files(warcs)[0]) as base:
         for day in ("20240101120000", "20240102120000"):
             reply = requests.get(f"{base}/{day}id_/{url}", headers={"Accept-Encoding": "identity"},
                                  timeout=10)  # fmt: skip
@@ -608,9 +583,6 @@ def test_pywb_replays_responses_and_revisits(tmp_path: Path, warcs: Path) -> Non
             assert reply.headers["Content-Type"] == "text/html; charset=utf-8"
         # the revisit, not the original, answered for the second day
         assert reply.headers["Memento-Datetime"] == "Tue, 02 Jan 2024 12:00:00 GMT"
-    finally:
-        os.killpg(server.pid, signal.SIGTERM)
-        server.wait(timeout=10)
 
 
 # --- strict_check: what warcio check lets through ------------------------------------------
