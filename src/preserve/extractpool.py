@@ -12,8 +12,10 @@ in the calling thread instead.
 
 from __future__ import annotations
 
+import ctypes
 import multiprocessing
 import os
+import signal
 import threading
 from concurrent.futures import Future, ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
@@ -21,6 +23,7 @@ from typing import Any
 
 from preserve.extract import Extracted, extract
 
+_PR_SET_PDEATHSIG = 1
 _lock = threading.Lock()
 _pool: ProcessPoolExecutor | None = None
 
@@ -47,19 +50,37 @@ def _get_pool() -> ProcessPoolExecutor | None:
         return None
     with _lock:
         if _pool is None:
+            parent: int | None = os.getpid()
             if threading.active_count() == 1 and "fork" in multiprocessing.get_all_start_methods():
                 context = multiprocessing.get_context("fork")
             else:
                 context = multiprocessing.get_context("forkserver")
                 context.set_forkserver_preload(["preserve.extract", "preserve.extractwarm"])
-            _pool = ProcessPoolExecutor(cpus(), mp_context=context, initializer=_warm)
+                parent = None  # the fork server is the parent; it exits when this one does
+            _pool = ProcessPoolExecutor(cpus(), mp_context=context, initializer=_warm,
+                                        initargs=(parent,))
             # With fork, the first submit forks every worker, here and now.
             _pool.submit(_ping)
         return _pool
 
 
-def _warm() -> None:
+def _warm(parent: int | None) -> None:
+    """Start a worker: die with the process that made it, then warm up."""
+    _die_with_parent(parent)
     import preserve.extractwarm  # noqa: F401  (its import is the warming)
+
+
+def _die_with_parent(parent: int | None) -> None:
+    """A worker waits for pages on a pipe that its sibling workers also hold open, so it
+    would never see the end of it when the capture is killed (kill -9, out of memory): ask
+    the kernel to kill it with its parent instead (Linux)."""
+    try:
+        libc = ctypes.CDLL(None, use_errno=True)
+        libc.prctl(_PR_SET_PDEATHSIG, signal.SIGKILL)
+    except (OSError, AttributeError):
+        return
+    if parent is not None and os.getppid() != parent:  # it died before the prctl
+        os._exit(1)
 
 
 def _discard(pool: ProcessPoolExecutor) -> None:
