@@ -313,9 +313,14 @@ class Recorder:
                 seen.add(job.url)
                 queue_.add(host_key(job.url), job)
 
+        # Pages fetched and not yet recorded, at most: when extraction falls behind the
+        # network, fetching waits for it instead of piling bodies up in memory.
+        most = 2 * config.workers
+
         def start() -> None:
             nonlocal unrecorded
-            while not self.stop.is_set() and (item := queue_.next()) is not None:
+            while (not self.stop.is_set() and unrecorded < most
+                   and (item := queue_.next()) is not None):
                 host, job = item
                 future = self.pool.submit(self._fetch, job, host, events)
                 future.add_done_callback(lambda f: _report_failure(f, events))
