@@ -1,5 +1,5 @@
 """Extraction in worker processes, one per CPU: parsing a page and finding its main text is
-pure CPU work in Python (about 14 ms for a 20 KB page), so on threads the GIL runs one page
+pure CPU work in Python (about 10 ms for a 20 KB page), so on threads the GIL runs one page
 at a time however many cores there are, and the fetching, WARC writing and database work of
 the capture wait behind it.
 
