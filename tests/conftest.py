@@ -27,3 +27,11 @@ def other_site() -> Iterator[Site]:
     server = Site()
     yield server
     server.close()
+
+
+@pytest.fixture(scope="module")
+def shared_site() -> Iterator[Site]:
+    """One server for a whole module; a module opts in by defining `site` over it."""
+    server = Site()
+    yield server
+    server.close()

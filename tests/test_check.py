@@ -103,20 +103,10 @@ class Lab:
         return list(self.store.db.query(sql, params or []))
 
 
-@pytest.fixture(scope="module")
-def shared_site() -> Iterator[Site]:
-    server = Site()
-    yield server
-    server.close()
-
-
 @pytest.fixture
 def site(shared_site: Site) -> Site:
     """One server for the module (stopping one takes half a second), emptied for each test."""
-    shared_site.pages.clear()
-    shared_site.hits.clear()
-    shared_site.requests.clear()
-    shared_site.not_found = Page("<html><body><h1>Not Found</h1></body></html>", status=404)
+    shared_site.reset()
     return shared_site
 
 

@@ -23,19 +23,10 @@ LOOPBACK = FetchLimits(allow_private=True, timeout=2)
 HTML = "<html><head><title>T</title></head><body>" + "<p>words and more words</p>" * 60
 
 
-@pytest.fixture(scope="module")
-def shared_site() -> Iterator[Site]:
-    server = Site()
-    yield server
-    server.close()
-
-
 @pytest.fixture
 def site(shared_site: Site) -> Site:
     """One server for the module, emptied for each test: stopping a server takes 0.5 s."""
-    shared_site.pages.clear()
-    shared_site.hits.clear()
-    shared_site.requests.clear()
+    shared_site.reset()
     return shared_site
 
 
