@@ -227,6 +227,35 @@ def test_flipped_byte_in_the_middle_of_a_record(archive: Path) -> None:
     assert ("bad-gzip", target["warc"], target["url"]) in problems
 
 
+def test_any_flipped_byte_is_named_at_its_record(archive: Path, tmp_path: Path) -> None:
+    """Wherever the flip lands, the damage is one record's: its gzip data (or, in the gzip
+    header's spare bytes, its digests), never a ripple of made-up length or header problems
+    from what broken deflate data inflated to, and never the records after it."""
+    target = capture_row(archive, "/2016/10/story")
+    original = (archive / "warcs" / target["warc"]).read_bytes()
+    damaged = tmp_path / "damaged.warc.gz"
+    start, length = target["offset"], target["length"]
+    for position in range(start + 10, start + length - 8, max(1, (length - 18) // 40)):
+        data = bytearray(original)
+        data[position] ^= 0x01
+        damaged.write_bytes(bytes(data))
+        result = scan(damaged)
+        found = {problem.kind for problem in result.problems}
+        assert found, position
+        assert found <= {"bad-gzip", "block-digest", "payload-digest", "bad-reference"}, (
+            position, result.problems)
+        assert {problem.offset for problem in result.problems
+                if problem.kind != "bad-reference"} == {start}, position
+        assert len(result.members) == len(scan_members(original, tmp_path)), position
+
+
+def scan_members(data: bytes, folder: Path) -> list[Any]:
+    pristine_copy = folder / "pristine.warc.gz"
+    if not pristine_copy.exists():
+        pristine_copy.write_bytes(data)
+    return scan(pristine_copy).members
+
+
 def test_changed_record_in_a_valid_gzip_member(archive: Path) -> None:
     """Decompress a record, change a byte of its block, recompress it: the gzip is sound,
     so only the digests and hashes tell."""

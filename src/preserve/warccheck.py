@@ -114,10 +114,7 @@ def scan(path: Path) -> FileScan:
                     record = _RecordCheck(check, value)
                 elif kind == "end":
                     length, digest, whole = value
-                    if whole:
-                        record.finish()
-                    elif record.id:
-                        check.damaged.add(record.id)
+                    record.close(whole)
                     result.members.append(record.member(length, digest, whole))
                 else:
                     check.add(kind, record.offset, value, record.id)
@@ -340,7 +337,8 @@ class _RecordCheck:
     CRLF CRLF that must end it; then the checks that need the whole record."""
 
     __slots__ = ("file", "offset", "id", "state", "buffer", "fields", "remaining", "block",
-                 "payload", "payload_length", "http", "http_head", "tail", "info")  # fmt: skip
+                 "payload", "payload_length", "http", "http_head", "tail", "info",
+                 "pending")  # fmt: skip
 
     def __init__(self, file: _FileCheck, offset: int) -> None:
         self.file = file
@@ -357,6 +355,9 @@ class _RecordCheck:
         self.http_head = b""
         self.tail = b""
         self.info: bytearray | None = None  # the block of the file's first warcinfo
+        # Held until the member's gzip trailer is checked: bytes inflated from broken deflate
+        # data can say anything (a wrong length, a bad header), and the break is the news.
+        self.pending: list[tuple[str, str]] = []
 
     def member(self, length: int, sha256: str, whole: bool) -> Member:
         """This record's gzip member, as `FileScan.members` lists it."""
@@ -365,7 +366,17 @@ class _RecordCheck:
                       get("warc-target-uri"), get("warc-date"), get("warc-payload-digest"))
 
     def add(self, kind: str, detail: str) -> None:
-        self.file.add(kind, self.offset, detail, self.id)
+        self.pending.append((kind, detail))
+
+    def close(self, whole: bool) -> None:
+        """The member ended: report what was found in it if its gzip data was sound."""
+        if whole:
+            self.finish()
+            for kind, detail in self.pending:
+                self.file.add(kind, self.offset, detail, self.id)
+        elif self.id:
+            self.file.damaged.add(self.id)
+        self.pending = []
 
     def fail(self, kind: str, detail: str) -> None:
         self.add(kind, detail)
