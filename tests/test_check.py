@@ -26,6 +26,7 @@ from preserve.check import CheckResult, check_targets, select_targets
 from preserve.cli import cli
 from preserve.config import Config, FetchLimits
 from preserve.store import iso
+from preserve.text import NORMALISATION_VERSION
 from preserve.warc import read_record, strict_check
 from tests.sites import Page, Site, article_html, redirect
 
@@ -715,6 +716,40 @@ def test_replaced_pdf_is_edited_by_payload(lab: Lab, site: Site) -> None:
     assert (edited.outcome, edited.reason, edited.rule) == ("edited", "payload", "payload.differs")
     assert results[same].outcome.outcome == "unchanged"
     assert lab.baseline(url) == results[url].captured.capture_id
+
+
+def test_a_baseline_from_an_older_extractor_is_re_derived_not_reported_as_an_edit(
+    lab: Lab, site: Site
+) -> None:
+    """An archive made by an older version (another main-text extractor): its stored text
+    differs from what today's finds in the same bytes. A cosmetic change must not show up as
+    an edit for that; the baseline is extracted again from its WARC record."""
+    path = "/2016/10/older-extractor"
+    site.pages[path] = Page(article_html("Wiretap inquiry", long_paragraphs(count=6)))
+    url = site.url(path)
+    (captured,) = lab.capture(url)
+    old_text = "Navigation Home World\n" + lab.store.text(captured.article.text_sha256)[0]  # type: ignore[index, union-attr]
+    old_sha = hashlib.sha256(old_text.encode()).hexdigest()
+    with lab.store.db.conn:
+        lab.store.db.execute(
+            "INSERT INTO texts (sha256, norm_version, text, visible_text) VALUES (?, 1, ?, ?)",
+            [old_sha, old_text, old_text],
+        )
+        lab.store.db.execute(
+            "UPDATE captures SET norm_version = 1, text_sha256 = ? WHERE id = ?",
+            [old_sha, captured.article.capture_id],  # type: ignore[union-attr]
+        )
+    site.pages[path] = Page(
+        article_html("Wiretap inquiry", long_paragraphs(count=6)).replace(
+            "</body>", "<!-- served 2026-10-02 by cache-7 --></body>"
+        )
+    )
+    lab.clock.advance(HOUR)
+    outcome = lab.check_one(url).outcome
+    assert (outcome.outcome, outcome.edit) == ("cosmetic", None), outcome
+    # The new baseline carries today's version: the next comparison needs no re-derivation.
+    (row,) = lab.rows("SELECT norm_version FROM captures WHERE id = ?", [lab.baseline(url)])
+    assert row["norm_version"] == NORMALISATION_VERSION
 
 
 # --- storage ------------------------------------------------------------------------------
