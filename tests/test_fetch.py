@@ -6,6 +6,7 @@ from __future__ import annotations
 import gzip
 import hashlib
 import socket
+import threading
 import time
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
@@ -481,3 +482,13 @@ def test_non_public_addresses(address: str) -> None:
 @pytest.mark.parametrize("address", ["8.8.8.8", "93.184.215.14", "2606:4700:4700::1111"])
 def test_public_addresses(address: str) -> None:
     assert is_public_address(address)
+
+
+def test_deadlines_share_one_thread(site: Site, fetcher: Fetcher) -> None:
+    """Every fetch has a deadline, watched by one thread for all of them (a thread per
+    fetch cost more CPU than a fetch on a fast network), which still cuts a slow one."""
+    site.pages["/p"] = Page(HTML)
+    for _ in range(20):
+        assert fetcher.fetch(site.url("/p")).error is None
+    names = [t.name for t in threading.enumerate()]
+    assert names.count("preserve-deadlines") == 1

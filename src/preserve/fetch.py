@@ -5,8 +5,10 @@ a server or the network does."""
 from __future__ import annotations
 
 import hashlib
+import heapq
 import http.client
 import ipaddress
+import itertools
 import re
 import socket
 import ssl
@@ -16,15 +18,13 @@ import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from http.cookiejar import DefaultCookiePolicy
 from typing import Any
-from urllib.parse import urljoin, urlsplit
+from urllib.parse import SplitResult, urljoin, urlsplit
 
-import requests
 import urllib3
-from requests.adapters import HTTPAdapter
+from requests.certs import where as ca_bundle
+from requests.utils import requote_uri
 from urllib3.connection import HTTPConnection, HTTPSConnection
-from urllib3.connectionpool import HTTPConnectionPool, HTTPSConnectionPool
 
 from preserve.config import FetchLimits
 from preserve.errors import BadURL, StorageError
@@ -162,15 +162,18 @@ class Fetched:
 
 
 class Fetcher:
-    """Fetches URLs under `limits`. One instance may be shared by a pool of threads: each
-    thread gets its own `requests.Session`. Close it when done."""
+    """Fetches URLs under `limits`. One instance may be shared by a pool of threads.
+
+    Each hop is one urllib3 connection, opened for it and closed after it: a kept-alive
+    connection that the server closed while idle fails the next request as a reset, which
+    would be reported as the site being unreachable. urllib3's connection classes directly,
+    without requests' sessions and pools on top: nothing of those (cookies, proxies,
+    redirects, retries) is wanted here, and they cost three times the CPU of the fetch
+    itself on a fast network."""
 
     def __init__(self, limits: FetchLimits, clock: Clock = utc_now) -> None:
         self.limits = limits
         self._clock = clock
-        self._local = threading.local()
-        self._sessions: list[requests.Session] = []
-        self._lock = threading.Lock()
 
     def fetch(self, url: str, *, typed: bool = False) -> Fetched:
         """GET `url`, following redirects by hand; every hop received is kept.
@@ -208,14 +211,11 @@ class Fetcher:
             return start, failure.code, failure.detail
         finally:
             watchdog.cancel()
-            self._forget_connections()
         return start, None, None
 
     def close(self) -> None:
-        """Close every thread's connections. Idempotent; a later fetch opens new ones."""
-        with self._lock:
-            for session in self._sessions:
-                session.close()
+        """Nothing stays open between fetches; kept so that a Fetcher is a context manager
+        like any other holder of connections."""
 
     def __enter__(self) -> Fetcher:
         return self
@@ -255,39 +255,40 @@ class Fetcher:
             "Accept-Language": "en",
             "Accept-Encoding": ACCEPT_ENCODING,
         }
+        target = _request_target(parts)
         hop = _Hop(guarded=guarded, watchdog=watchdog)
         started_at = self._clock()
         wait = max(0.001, min(self.limits.timeout, watchdog.remaining()))
-        _current.hop = hop
+        conn = _connection(parts, wait, hop)
         try:
-            response = self._session().get(
-                url, headers=headers, stream=True, allow_redirects=False, timeout=(wait, wait)
-            )
+            conn.request("GET", target, headers=headers, preload_content=False,
+                         decode_content=False)
+            response = conn.getresponse()
         except _Blocked as blocked:
+            conn.close()
             raise _Failure("blocked-private-address", blocked.detail(parts.hostname)) from None
         except _NETWORK_ERRORS as exc:
+            conn.close()
             raise _Failure(*_classify(exc, url, watchdog, self.limits, first)) from None
-        finally:
-            _current.hop = None
-        if watchdog.expired:
-            # The watchdog cut the headers short: http.client takes a cut header block for
-            # a whole one, so what arrived cannot be trusted as a response.
-            response.close()
-            raise _Failure("timeout", watchdog.detail())
         try:
-            raw = response.raw
-            status_line = (_http_version(raw.version), raw.status, raw.reason or "")
-            response_headers = tuple(raw.headers.items())
-            body, truncated = self._read_body(raw, watchdog)
+            if watchdog.expired:
+                # The watchdog cut the headers short: http.client takes a cut header block
+                # for a whole one, so what arrived cannot be trusted as a response.
+                raise _Failure("timeout", watchdog.detail())
+            status_line = (_http_version(response.version), response.status,
+                           response.reason or "")
+            response_headers = tuple(response.headers.items())
+            body, truncated = self._read_body(response, watchdog)
         finally:
-            response.close()  # a cut body is not drained: closing drops the connection
+            response.close()  # a cut body is not drained: the connection is dropped
+            conn.close()
             watchdog.release()
         return Exchange(
             url=url,
             started_at=started_at,
             method="GET",
-            request_target=response.request.path_url,
-            request_headers=tuple(response.request.headers.items()),
+            request_target=target,
+            request_headers=tuple(headers.items()),
             http_version=status_line[0],
             status=status_line[1],
             reason=status_line[2],
@@ -323,44 +324,25 @@ class Fetcher:
             truncated = "time"
         return body, truncated
 
-    def _session(self) -> requests.Session:
-        session: requests.Session | None = getattr(self._local, "session", None)
-        if session is None:
-            session = _new_session()
-            self._local.session = session
-            with self._lock:
-                self._sessions.append(session)
-        return session
 
-    def _forget_connections(self) -> None:
-        # Connections are reused between the hops of one fetch, never between fetches: a
-        # kept-alive connection that the server closed while idle fails the next request as
-        # a reset, which would be reported as the site being unreachable.
-        session: requests.Session | None = getattr(self._local, "session", None)
-        if session is not None:
-            try:
-                session.close()
-            except OSError:
-                pass
+def _request_target(parts: SplitResult) -> str:
+    """Path and query as requests sent them, which is what servers have long seen from
+    preserve: escapes in capitals, unreserved characters unescaped (%0d as %0D, %7e as ~)."""
+    target = (parts.path or "/") + (f"?{parts.query}" if parts.query else "")
+    return requote_uri(_ESCAPE.sub(lambda m: m.group().upper(), target))
 
 
-class _Session(requests.Session):
-    def get_redirect_target(self, resp: requests.Response) -> None:
-        # Even with allow_redirects=False, requests parses Location to prepare a next
-        # request, and raises on a garbage one. Redirects are Fetcher's job.
-        return None
+_ESCAPE = re.compile(r"%[0-9a-fA-F]{2}")
 
 
-def _new_session() -> requests.Session:
-    session = _Session()
-    session.trust_env = False  # no proxies or .netrc from the environment: we see the peer
-    session.headers.clear()  # every header sent is set, and recorded, by `_exchange`
-    # Cookies off: one fetch must not change what the next one sees.
-    session.cookies.set_policy(DefaultCookiePolicy(allowed_domains=[]))
-    adapter = _Adapter(max_retries=0)
-    session.mount("http://", adapter)
-    session.mount("https://", adapter)
-    return session
+def _connection(parts: SplitResult, timeout: float, hop: _Hop) -> HTTPConnection:
+    """A connection (not yet opened) for one hop, with the same TLS checks requests makes:
+    certificates against certifi's bundle, and the host name."""
+    host, port = parts.hostname or "", parts.port  # a canonical URL's port is valid
+    if parts.scheme == "https":
+        return _AdmittingTLSConnection(hop, host, port, timeout=timeout,
+                                       cert_reqs="CERT_REQUIRED", ca_certs=ca_bundle())
+    return _AdmittingConnection(hop, host, port, timeout=timeout)
 
 
 # --- the private-address guard --------------------------------------------------------------
@@ -416,13 +398,9 @@ class _Hop:
     peer_ip: str | None = None
 
 
-# The hop in progress on each thread: requests gives no way to pass it to the connection.
-_current = threading.local()
-
-
 class _Blocked(Exception):
     """Raised inside urllib3 when a connection reaches a non-public address. Deliberately
-    not an OSError, so that urllib3 and requests let it through unwrapped."""
+    not an OSError, so that urllib3 lets it through unwrapped."""
 
     def __init__(self, address: str | None) -> None:
         super().__init__(address)
@@ -459,17 +437,14 @@ def _literal_address(host: str) -> str | None:
 
 def _admit(conn: _Admitting, sock: socket.socket) -> None:
     """Let a request go out on `sock` only if the hop allows the address it reached."""
-    hop: _Hop | None = getattr(_current, "hop", None)
     try:
         peer: str | None = sock.getpeername()[0]
     except (OSError, IndexError, TypeError):
         peer = None
-    guarded = hop.guarded if hop is not None else True  # unknown context: fail closed
-    if guarded and (peer is None or not is_public_address(peer)):
+    if conn.hop.guarded and (peer is None or not is_public_address(peer)):
         raise _Blocked(peer)
-    if hop is not None:
-        hop.peer_ip = peer
-        hop.watchdog.watch(conn, sock)
+    conn.hop.peer_ip = peer
+    conn.hop.watchdog.watch(conn, sock)
 
 
 class _Admitting:
@@ -478,6 +453,10 @@ class _Admitting:
     127.0.0.1. Mixed into urllib3's connection classes."""
 
     sock: socket.socket | None
+
+    def __init__(self, hop: _Hop, *args: Any, **kwargs: Any) -> None:
+        self.hop = hop
+        super().__init__(*args, **kwargs)  # type: ignore[call-arg]
 
     def _new_conn(self) -> socket.socket:
         sock: socket.socket = super()._new_conn()  # type: ignore[misc]
@@ -488,12 +467,6 @@ class _Admitting:
             raise
         return sock
 
-    def request(self, *args: Any, **kwargs: Any) -> None:
-        # A connection kept alive from an earlier hop was admitted under that hop's rule.
-        if self.sock is not None:
-            _admit(self, self.sock)
-        super().request(*args, **kwargs)  # type: ignore[misc]
-
 
 class _AdmittingConnection(_Admitting, HTTPConnection):
     pass
@@ -501,20 +474,6 @@ class _AdmittingConnection(_Admitting, HTTPConnection):
 
 class _AdmittingTLSConnection(_Admitting, HTTPSConnection):
     pass
-
-
-class _Pool(HTTPConnectionPool):
-    ConnectionCls = _AdmittingConnection
-
-
-class _TLSPool(HTTPSConnectionPool):
-    ConnectionCls = _AdmittingTLSConnection
-
-
-class _Adapter(HTTPAdapter):
-    def init_poolmanager(self, *args: Any, **kwargs: Any) -> None:
-        super().init_poolmanager(*args, **kwargs)
-        self.poolmanager.pool_classes_by_scheme = {"http": _Pool, "https": _TLSPool}
 
 
 # --- the deadline ---------------------------------------------------------------------------
@@ -528,13 +487,12 @@ class _Watchdog:
     def __init__(self, seconds: float) -> None:
         self.seconds = seconds
         self.expired = False
+        self.cancelled = False
         self._ends = time.monotonic() + seconds
         self._lock = threading.Lock()
         self._conn: _Admitting | None = None
         self._sock: socket.socket | None = None
-        self._timer = threading.Timer(seconds, self._expire)
-        self._timer.daemon = True
-        self._timer.start()
+        _DEADLINES.add(self._ends, self)
 
     def remaining(self) -> float:
         return max(0.0, self._ends - time.monotonic())
@@ -553,10 +511,10 @@ class _Watchdog:
             self._conn = self._sock = None
 
     def cancel(self) -> None:
-        self._timer.cancel()
+        self.cancelled = True
         self.release()
 
-    def _expire(self) -> None:
+    def expire(self) -> None:
         with self._lock:
             self.expired = True
             self._shut()
@@ -572,6 +530,41 @@ class _Watchdog:
             socket.socket.shutdown(sock, socket.SHUT_RDWR)
         except OSError:
             pass
+
+
+class _Deadlines:
+    """One thread that expires every fetch's watchdog at its deadline, rather than a timer
+    thread per fetch: starting a thread costs more CPU than a fetch on a fast network."""
+
+    def __init__(self) -> None:
+        self._heap: list[tuple[float, int, _Watchdog]] = []
+        self._order = itertools.count()
+        self._ready = threading.Condition()
+        self._thread: threading.Thread | None = None
+
+    def add(self, ends: float, watchdog: _Watchdog) -> None:
+        with self._ready:
+            heapq.heappush(self._heap, (ends, next(self._order), watchdog))
+            # Started on first use, and again in a process forked from one that had it.
+            if self._thread is None or not self._thread.is_alive():
+                self._thread = threading.Thread(target=self._run, name="preserve-deadlines",
+                                                daemon=True)
+                self._thread.start()
+            if self._heap[0][2] is watchdog:
+                self._ready.notify()
+
+    def _run(self) -> None:
+        with self._ready:
+            while True:
+                now = time.monotonic()
+                while self._heap and (self._heap[0][0] <= now or self._heap[0][2].cancelled):
+                    _, _, watchdog = heapq.heappop(self._heap)
+                    if not watchdog.cancelled:
+                        watchdog.expire()
+                self._ready.wait(self._heap[0][0] - now if self._heap else None)
+
+
+_DEADLINES = _Deadlines()
 
 
 # --- redirects and errors -------------------------------------------------------------------
@@ -612,10 +605,10 @@ def _redirect_target(exchange: Exchange) -> str:
 
 
 _NETWORK_ERRORS = (
-    requests.exceptions.RequestException,
     urllib3.exceptions.HTTPError,
     http.client.HTTPException,
     OSError,
+    ValueError,  # http.client's own checks of the request line and headers
 )
 # Only these mean the name does not exist; every other resolver failure may pass.
 _NO_SUCH_NAME = {socket.EAI_NONAME, getattr(socket, "EAI_NODATA", socket.EAI_NONAME)}
@@ -624,7 +617,7 @@ _NO_SUCH_NAME = {socket.EAI_NONAME, getattr(socket, "EAI_NODATA", socket.EAI_NON
 def _classify(
     exc: BaseException, url: str, watchdog: _Watchdog, limits: FetchLimits, first: bool
 ) -> tuple[str, str]:
-    """A reason code and a one-line detail for an exception raised by requests."""
+    """A reason code and a one-line detail for an exception raised by urllib3."""
     parts = urlsplit(url)
     where = parts.netloc
     causes = list(_causes(exc))
@@ -634,7 +627,7 @@ def _classify(
 
     if watchdog.expired:
         return "timeout", watchdog.detail()
-    if find(requests.exceptions.InvalidURL, urllib3.exceptions.LocationValueError):
+    if isinstance(exc, ValueError) or find(urllib3.exceptions.LocationValueError):
         return ("bad-url" if first else "bad-redirect"), f"cannot request {url}: {causes[-1]}"
     gai = find(socket.gaierror)
     if isinstance(gai, socket.gaierror):
@@ -643,7 +636,7 @@ def _classify(
         return "dns-temporary", f"could not look up {parts.hostname} ({gai.strerror})"
     if find(ConnectionRefusedError):
         return "refused", f"{where} refused the connection"
-    if find(TimeoutError, requests.exceptions.Timeout, urllib3.exceptions.TimeoutError):
+    if find(TimeoutError, urllib3.exceptions.TimeoutError):
         return "timeout", f"no answer from {where} within {limits.timeout:g}s"
     tls = find(ssl.SSLError, urllib3.exceptions.SSLError)
     if tls is not None:
@@ -654,8 +647,8 @@ def _classify(
 
 
 def _causes(exc: BaseException) -> Iterator[BaseException]:
-    """`exc` and everything it wraps, outermost first: requests and urllib3 wrap the
-    socket's own error two or three levels deep, in causes, `reason` and `args`."""
+    """`exc` and everything it wraps, outermost first: urllib3 wraps the socket's own error
+    two or three levels deep, in causes, `reason` and `args`."""
     seen: set[int] = set()
     todo = [exc]
     while todo:
