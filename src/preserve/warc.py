@@ -17,18 +17,13 @@ import os
 import re
 import socket
 import threading
+import uuid
 import zlib
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from io import BytesIO
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, BinaryIO
-
-from warcio.recordloader import ArcWarcRecord
-from warcio.statusandheaders import StatusAndHeaders
-from warcio.utils import Digester
-from warcio.warcwriter import WARCWriter
 
 from preserve import USER_AGENT
 from preserve.config import WARC_ROTATE_BYTES
@@ -48,6 +43,7 @@ OPEN_SUFFIX = ".open"
 # faster at the same size. (On synthetic random-word HTML, 9 and 6 were equal.)
 GZIP_LEVEL = 6
 _READ_SIZE = 1 << 20
+_HTTP_RESPONSE = "application/http; msgtype=response"
 
 
 @dataclass(frozen=True)
@@ -111,28 +107,48 @@ def warc_date(moment: datetime) -> str:
 # --- writing ----------------------------------------------------------------------------
 
 
-class _HexDigester(Digester):
-    """sha256 as lowercase hex: warcio writes base32, whose `=` padding the WARC grammar
-    forbids, and pywb matches revisits by the digest string, so one spelling everywhere."""
+@dataclass
+class _Record:
+    """A record ready to be written: its WARC fields in order (those that depend on the file
+    it lands in, and Content-Type and Content-Length, are added when it is written) and its
+    block: `head`, then the `body` if any.
 
-    def __str__(self) -> str:
-        return f"{self.type_}:{self.digester.hexdigest()}"
+    Serialised here rather than by warcio's writer, which would cost more CPU than fetching
+    the page on a fast network: the bytes are the same (field order included), and what is
+    written is read back by warcio and checked by `warccheck` in the tests."""
+
+    rec_type: str
+    fields: list[tuple[str, str]]
+    content_type: str
+    head: bytes
+    body: Body | None = None
+    extra: list[tuple[str, str]] = field(default_factory=list)  # added at write time
+
+    def get(self, name: str) -> str | None:
+        return next((v for k, v in (*self.fields, *self.extra) if k == name), None)
+
+    @property
+    def length(self) -> int:
+        return len(self.head) + (self.body.length if self.body is not None else 0)
+
+    def header_bytes(self) -> bytes:
+        fields = [*self.fields, *self.extra]
+        if self.get("WARC-Block-Digest") is None:
+            fields.append(("WARC-Block-Digest", _block_digest(self.head)))
+        fields += [("Content-Type", self.content_type), ("Content-Length", str(self.length))]
+        lines = [WARC_VERSION, *(f"{name}: {value}" for name, value in fields)]
+        text = "\r\n".join(lines) + "\r\n\r\n"
+        if "\n" in text.replace("\r\n", ""):
+            raise ValueError("a WARC field value holds a line break")
+        return text.encode("utf-8")
 
 
-class _HttpHead(StatusAndHeaders):  # type: ignore[misc]
-    """HTTP headers whose bytes we serialise ourselves: warcio's serialiser normalises
-    whitespace and percent-encodes non-ASCII values, which would alter the evidence."""
-
-    def __init__(self, head: bytes, headers: list[tuple[str, str]]) -> None:
-        super().__init__("", headers)
-        self.headers_buff = head
-
-    def compute_headers_buffer(self, header_filter: object = None) -> None:
-        pass
+def _block_digest(block: bytes) -> str:
+    return f"sha256:{hashlib.sha256(block).hexdigest()}"
 
 
 class _Member:
-    """One gzip member: compresses what warcio writes and counts and hashes the output."""
+    """One gzip member: compresses a record and counts and hashes the output."""
 
     def __init__(self, emit: Callable[[bytes], None], offset: int, level: int) -> None:
         self._emit = emit
@@ -144,7 +160,7 @@ class _Member:
     def write(self, data: bytes) -> None:
         self._out(self._zlib.compress(data))
 
-    def flush(self) -> None:  # warcio calls this once, at the end of each record
+    def finish(self) -> None:
         self._out(self._zlib.flush())
 
     def _out(self, data: bytes) -> None:
@@ -154,49 +170,21 @@ class _Member:
             self.sha256.update(data)
 
 
-class _RecordWriter(WARCWriter):  # type: ignore[misc]
-    """warcio's writer with sha256-hex digests, our gzip members, and no payload digest where
-    the spec has none (requests carry no entity here: every fetch is a GET)."""
-
-    NO_PAYLOAD_DIGEST_TYPES = ("warcinfo", "revisit", "metadata", "request")
-
-    def __init__(self, level: int) -> None:
-        super().__init__(None, gzip=False, warc_version=WARC_VERSION)
-        self.level = level
-        self.emit: Callable[[bytes], None] = lambda data: None
-        self.position = 0
-        self.written: list[tuple[ArcWarcRecord, _Member]] = []
-
-    @staticmethod
-    def _create_digester() -> _HexDigester:
-        return _HexDigester("sha256")
-
-    def _write_warc_record(self, out: object, record: ArcWarcRecord) -> None:
-        member = _Member(self.emit, self.position, self.level)
-        super()._write_warc_record(member, record)
-        self.position += member.length
-        self.written.append((record, member))
-
-
-class _BodyStream:
-    """A file-like view of `Body.chunks()` that refuses to yield other than `length` bytes,
-    so a Content-Length written before the body can never be wrong."""
-
-    def __init__(self, body: Body) -> None:
-        self._chunks = body.chunks()
-        self._expected = body.length
-        self._seen = 0
-        self._pending = b""
-
-    def read(self, size: int = -1) -> bytes:
-        if not self._pending:
-            self._pending = next(self._chunks, b"")
-            self._seen += len(self._pending)
-            if self._seen > self._expected or (not self._pending and self._seen != self._expected):
-                raise IntegrityError(f"body gave {self._seen} bytes, expected {self._expected}")
-        size = len(self._pending) if size is None or size < 0 else size
-        data, self._pending = self._pending[:size], self._pending[size:]
-        return data
+def _write_member(record: _Record, member: _Member) -> None:
+    """The record as one gzip member; a body that does not give exactly its length is an
+    error, so a Content-Length written before the body can never be wrong."""
+    member.write(record.header_bytes() + record.head)
+    if record.body is not None:
+        seen = 0
+        for chunk in record.body.chunks():
+            seen += len(chunk)
+            if seen > record.body.length:
+                break
+            member.write(chunk)
+        if seen != record.body.length:
+            raise IntegrityError(f"body gave {seen} bytes, expected {record.body.length}")
+    member.write(b"\r\n\r\n")
+    member.finish()
 
 
 def _value_bytes(text: str) -> bytes:
@@ -254,7 +242,7 @@ def _digests(head: bytes, body: Body) -> tuple[str, str]:
 
 
 def _new_id() -> str:
-    return str(_RecordWriter._make_warc_id())
+    return f"<urn:uuid:{uuid.uuid4()}>"
 
 
 def _hostname() -> str:
@@ -292,7 +280,8 @@ class WarcWriter:
         self._clock = clock
         self._on_closed = on_closed
         self._host = _hostname()
-        self._records = _RecordWriter(gzip_level)
+        self._level = gzip_level
+        self._position = 0  # bytes in the current file
         self._lock = threading.Lock()
         self._serial = 0
         self._file: BinaryIO | None = None
@@ -323,24 +312,17 @@ class WarcWriter:
             raise ValueError("a revisit's payload must be identical to its original's")
         headers = _response_headers(exchange)
         head = _head(f"{exchange.http_version} {exchange.status} {exchange.reason}", headers)
-        revisit = self._records.create_revisit_record(
-            exchange.url,
-            original.payload_digest,
-            original.target_uri,
-            warc_date(original.date),
-            http_headers=_HttpHead(head, headers),
-            warc_headers_dict=self._warc_fields(
-                "revisit",
-                exchange.url,
-                exchange.started_at,
-                {
-                    "WARC-IP-Address": exchange.peer_ip,
-                    "WARC-Refers-To": original.record_id,
-                    # The profile requires it when the block keeps the HTTP headers.
-                    "WARC-Truncated": "length",
-                },
-            ),
-        )
+        fields = self._warc_fields("revisit", exchange.url, exchange.started_at, {
+            "WARC-IP-Address": exchange.peer_ip,
+            "WARC-Refers-To": original.record_id,
+            # The profile requires it when the block keeps the HTTP headers.
+            "WARC-Truncated": "length",
+            "WARC-Profile": REVISIT_PROFILE,
+            "WARC-Refers-To-Target-URI": original.target_uri,
+            "WARC-Refers-To-Date": warc_date(original.date),
+            "WARC-Payload-Digest": original.payload_digest,
+        })
+        revisit = _Record("revisit", fields, _HTTP_RESPONSE, head)
         request = self._request(exchange)
         revisit_at, request_at = self._write([revisit, request], pair=True)
         return revisit_at, request_at
@@ -351,19 +333,9 @@ class WarcWriter:
         """Write a JSON metadata record about record `refers_to`. It has no Target-URI, so
         replay tools never serve it in place of the page it describes."""
         block = json.dumps(data, ensure_ascii=False, sort_keys=True, default=str).encode()
-        record = self._records.create_warc_record(
-            "",
-            "metadata",
-            payload=BytesIO(block),
-            length=len(block),
-            warc_content_type="application/json",
-            warc_headers_dict=self._warc_fields(
-                "metadata",
-                None,
-                self._clock(),
-                {"WARC-Refers-To": refers_to, "WARC-Concurrent-To": concurrent_to},
-            ),
-        )
+        fields = self._warc_fields("metadata", None, self._clock(), {
+            "WARC-Refers-To": refers_to, "WARC-Concurrent-To": concurrent_to})
+        record = _Record("metadata", fields, "application/json", block)
         (location,) = self._write([record])
         return location
 
@@ -393,14 +365,14 @@ class WarcWriter:
 
     def _warc_fields(
         self, rec_type: str, uri: str | None, date: datetime, extra: Mapping[str, str | None]
-    ) -> dict[str, str]:
-        fields = {"WARC-Type": rec_type, "WARC-Record-ID": _new_id(), "WARC-Date": warc_date(date)}
+    ) -> list[tuple[str, str]]:
+        fields = [("WARC-Type", rec_type), ("WARC-Record-ID", _new_id()),
+                  ("WARC-Date", warc_date(date))]
         if uri is not None:
-            fields["WARC-Target-URI"] = uri
-        fields.update({k: v for k, v in extra.items() if v is not None})
-        return fields
+            fields.append(("WARC-Target-URI", uri))
+        return fields + [(k, v) for k, v in extra.items() if v is not None]
 
-    def _response(self, exchange: Exchange) -> ArcWarcRecord:
+    def _response(self, exchange: Exchange) -> _Record:
         headers = _response_headers(exchange)
         head = _head(f"{exchange.http_version} {exchange.status} {exchange.reason}", headers)
         block_digest, payload_digest = _digests(head, exchange.body)
@@ -415,50 +387,41 @@ class WarcWriter:
                 "WARC-Block-Digest": block_digest,
             },
         )
-        return self._records.create_warc_record(
-            exchange.url,
-            "response",
-            payload=_BodyStream(exchange.body),
-            length=exchange.body.length,
-            http_headers=_HttpHead(head, headers),
-            warc_headers_dict=fields,
-        )
+        return _Record("response", fields, _HTTP_RESPONSE, head, exchange.body)
 
-    def _request(self, exchange: Exchange) -> ArcWarcRecord:
+    def _request(self, exchange: Exchange) -> _Record:
         headers = list(exchange.request_headers)
         # http.client always speaks HTTP/1.1, whatever version the server answers in.
         head = _head(f"{exchange.method} {exchange.request_target} HTTP/1.1", headers)
-        return self._records.create_warc_record(
-            exchange.url,
-            "request",
-            http_headers=_HttpHead(head, headers),
-            warc_headers_dict=self._warc_fields("request", exchange.url, exchange.started_at, {}),
-        )
+        fields = self._warc_fields("request", exchange.url, exchange.started_at, {})
+        return _Record("request", fields, "application/http; msgtype=request", head)
 
-    def _write(self, records: list[ArcWarcRecord], *, pair: bool = False) -> list[RecordLocation]:
+    def _write(self, records: list[_Record], *, pair: bool = False) -> list[RecordLocation]:
         with self._lock:
             if self._file is None:
                 self._open_file()
             for record in records:
-                record.rec_headers.add_header("WARC-Warcinfo-ID", self._warcinfo_id)
-            locations = self._write_group(records, pair)
-            if self._records.position >= self._rotate_bytes:
+                record.extra = [("WARC-Warcinfo-ID", self._warcinfo_id)]
+            if pair:  # response (or revisit) first; the request names it
+                records[1].extra.append(("WARC-Concurrent-To", records[0].get("WARC-Record-ID")))
+            locations = self._write_group(records)
+            if self._position >= self._rotate_bytes:
                 self._finish_file()
         self._report_closed()
         return locations
 
-    def _write_group(self, records: list[ArcWarcRecord], pair: bool) -> list[RecordLocation]:
+    def _write_group(self, records: list[_Record]) -> list[RecordLocation]:
         """Write records back to back; on any failure cut the file back to where it was, so
         a half-written member never stays in it."""
         assert self._file is not None
-        start, file_hash = self._records.position, self._file_sha256.copy()
-        self._records.written.clear()
+        start, file_hash = self._position, self._file_sha256.copy()
+        locations = []
         try:
-            if pair:  # response first; the request gets WARC-Concurrent-To
-                self._records.write_request_response_pair(records[1], records[0])
-            else:
-                for record in records:
-                    self._records.write_record(record)
+            for record in records:
+                member = _Member(self._emit, self._position, self._level)
+                _write_member(record, member)
+                self._position += member.length
+                locations.append(self._location(record, member))
             self._drain()  # so that every location handed out can be read at once
         except BaseException:
             # Nothing of the group stays: not in our buffer, not on disk (the writes that
@@ -466,19 +429,21 @@ class WarcWriter:
             self._pending.clear()
             os.ftruncate(self._file.fileno(), start)
             self._file.seek(start)
-            self._records.position, self._file_sha256 = start, file_hash
+            self._position, self._file_sha256 = start, file_hash
             raise
-        return [self._location(record, member) for record, member in self._records.written]
+        return locations
 
-    def _location(self, record: ArcWarcRecord, member: _Member) -> RecordLocation:
+    def _location(self, record: _Record, member: _Member) -> RecordLocation:
         digest = None
         if record.rec_type in ("response", "revisit"):
-            digest = record.rec_headers.get_header("WARC-Payload-Digest")
+            digest = record.get("WARC-Payload-Digest")
+        record_id = record.get("WARC-Record-ID")
+        assert record_id is not None
         return RecordLocation(
             warc=self._name,
             offset=member.offset,
             length=member.length,
-            record_id=record.rec_headers.get_header("WARC-Record-ID"),
+            record_id=record_id,
             payload_digest=digest,
             record_sha256=member.sha256.hexdigest(),
         )
@@ -520,7 +485,7 @@ class WarcWriter:
             os.close(fd)  # a sealer took it for an orphan in the instant before the lock
         self._file = os.fdopen(fd, "wb", buffering=0)
         self._name, self._file_sha256 = name, hashlib.sha256()
-        self._records.emit, self._records.position = self._emit, 0
+        self._position = 0
         fields = {
             "software": USER_AGENT,
             "format": "WARC File Format 1.1",
@@ -529,16 +494,12 @@ class WarcWriter:
             "http-header-user-agent": USER_AGENT,
         } | self._info
         block = "".join(f"{k}: {v}\r\n" for k, v in fields.items()).encode()
-        warcinfo = self._records.create_warc_record(
-            "",
-            "warcinfo",
-            payload=BytesIO(block),
-            length=len(block),
-            warc_headers_dict=self._warc_fields("warcinfo", None, now, {"WARC-Filename": name}),
-        )
-        self._warcinfo_id = warcinfo.rec_headers.get_header("WARC-Record-ID")
+        warcinfo = _Record("warcinfo", self._warc_fields("warcinfo", None, now,
+                                                          {"WARC-Filename": name}),
+                           "application/warc-fields", block)
+        self._warcinfo_id = warcinfo.get("WARC-Record-ID") or ""
         try:
-            self._write_group([warcinfo], pair=False)
+            self._write_group([warcinfo])
         except BaseException:  # a file without its warcinfo is no WARC file
             self._file.close()
             self._file = None
@@ -556,7 +517,7 @@ class WarcWriter:
         self._file.close()
         self._file = None
         self._closed.append(
-            ClosedWarc(self._name, self._records.position, self._file_sha256.hexdigest())
+            ClosedWarc(self._name, self._position, self._file_sha256.hexdigest())
         )
 
     def _report_closed(self) -> None:
