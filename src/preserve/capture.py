@@ -14,6 +14,7 @@ from concurrent.futures import Future, ThreadPoolExecutor
 from contextlib import ExitStack
 from dataclasses import dataclass, field, replace
 from datetime import datetime
+from functools import partial
 from typing import Any
 
 from preserve import extractpool
@@ -150,13 +151,14 @@ class Recorder:
         self._heavy.shutdown(wait=True, cancel_futures=True)
         self.fetcher.close()
 
-    def _fetch(self, job: Job, host: str, events: _Events) -> None:
-        """Fetch (on a fetch thread), give the slot back, and read the body for extraction;
-        the calling thread hears of each step through `events`."""
+    def _fetch(self, job: Job, free_slot: Callable[[], None], events: _Events) -> None:
+        """Fetch (on a fetch thread), give the slot back (which starts the next fetch at
+        once, from this thread), and read the body for extraction; the recording thread
+        hears of the page through `events`."""
         try:
             fetched = self.fetcher.fetch(job.url, typed=job.typed)
         finally:
-            events.put(("slot", host))
+            free_slot()
         try:
             body = None
             if (final := fetched.final) is not None:
@@ -300,11 +302,16 @@ class Recorder:
                  progress: Progress | None = None) -> list[Captured]:
         """Fetch jobs concurrently, record each as it completes, and queue what `follow`
         returns for it. Each URL is fetched once per call; results come in completion order.
-        Everything recorded is committed when this returns, or rolled back if it raises."""
+        Everything recorded is committed when this returns, or rolled back if it raises.
+
+        A fetch thread that finishes starts the next fetch itself, rather than waiting for
+        this thread to notice, which may be busy recording (or syncing to disk): the slots
+        of a slow web stay full."""
         config = self.run.config
         queue_: HostQueue[Job] = HostQueue(total=config.workers, per_host=config.per_host)
         seen: set[str] = set()
         events: _Events = queue.SimpleQueue()
+        lock = threading.Lock()  # guards queue_, seen and unrecorded
         unrecorded = 0  # started, not yet recorded
         results: list[Captured] = []
 
@@ -314,33 +321,42 @@ class Recorder:
                 queue_.add(host_key(job.url), job)
 
         # Pages fetched and not yet recorded, at most: when extraction falls behind the
-        # network, fetching waits for it instead of piling bodies up in memory.
-        most = 2 * config.workers
+        # network, fetching waits for it instead of piling bodies up in memory. Room for
+        # several rounds of fetches, so that on a slow web a busy moment of the recording
+        # thread (a commit's fsync, a big page) never leaves a fetch slot idle.
+        most = 8 * config.workers
 
-        def start() -> None:
+        def start() -> None:  # with the lock held
             nonlocal unrecorded
             while (not self.stop.is_set() and unrecorded < most
                    and (item := queue_.next()) is not None):
                 host, job = item
-                future = self.pool.submit(self._fetch, job, host, events)
+                future = self.pool.submit(self._fetch, job, partial(free_slot, host), events)
                 future.add_done_callback(lambda f: _report_failure(f, events))
                 unrecorded += 1
 
-        for job in jobs:
-            enqueue(job)
-        try:
+        def free_slot(host: str) -> None:
+            with lock:
+                queue_.done(host)
+                start()
+
+        with lock:
+            for job in jobs:
+                enqueue(job)
             start()
-            while unrecorded:
-                if self.stop.is_set():
-                    # Asked to stop: what has not started is dropped, what is in flight is
-                    # still recorded so that nothing fetched is lost.
-                    queue_.clear()
+        try:
+            while True:
+                with lock:
+                    if not unrecorded:
+                        break
+                    if self.stop.is_set():
+                        # Asked to stop: what has not started is dropped, what is in flight
+                        # is still recorded so that nothing fetched is lost.
+                        queue_.clear()
                 arrived = self._wait(events)
                 ready: list[tuple[Job, Fetched, Future[Extracted | None] | None]] = []
                 for kind, value in arrived:
-                    if kind == "slot":
-                        queue_.done(value)
-                    elif kind == "fetched":
+                    if kind == "fetched":
                         job, fetched, body = value
                         try:
                             extraction = self._extract(job, fetched, body)
@@ -357,27 +373,30 @@ class Recorder:
                         ready.append(value)
                     else:
                         raise value  # a bug in a fetch thread
-                start()
                 for job, fetched, extraction in ready:
-                    unrecorded -= 1
                     try:
                         extracted = extraction.result() if extraction is not None else None
                     except BaseException:
                         fetched.close()
                         raise
                     captured = self._record(job, fetched, extracted)
-                    for job in follow(captured):
-                        if not self.stop.is_set():
+                    followed = [] if self.stop.is_set() else list(follow(captured))
+                    with lock:
+                        unrecorded -= 1
+                        for job in followed:
                             enqueue(job)
+                        start()
+                        left = unrecorded + queue_.waiting
                     results.append(_kept(captured))
                     if progress:
-                        progress(len(results), len(results) + unrecorded + queue_.waiting)
-                start()
+                        progress(len(results), len(results) + left)
                 if self._transaction is not None and (
                         not unrecorded or self._uncommitted >= COMMIT_CAPTURES
                         or time.monotonic() - self._opened_at >= COMMIT_SECONDS):
                     self._commit()
         except BaseException:
+            with lock:  # the fetches under way finish; none starts after them
+                queue_.clear()
             self._rollback()
             raise
         self._commit()
