@@ -42,6 +42,8 @@ from typing import Any
 
 from sqlite_utils import Database
 
+from preserve.sql import select
+
 TAG = "sha256:"
 
 COLUMNS: dict[str, tuple[str, ...]] = {
@@ -117,8 +119,7 @@ def append(db: Database, table: str, row_id: Any) -> Entry:
     what keeps the head read here the head when the entry is written, however many
     processes append at once, so the chain stays one line."""
     columns = ", ".join(f"[{c}]" for c in COLUMNS[table])
-    rows = list(db.query(f"SELECT {columns} FROM [{table}] WHERE [{KEYS[table]}] = ?",
-                         [row_id]))
+    rows = select(db, f"SELECT {columns} FROM [{table}] WHERE [{KEYS[table]}] = ?", [row_id])
     if not rows:
         raise LookupError(f"no {table} row {row_id!r} to log")
     last = head(db)
@@ -138,7 +139,7 @@ def append(db: Database, table: str, row_id: Any) -> Entry:
 
 def head(db: Database) -> Entry | None:
     """The latest entry, whose hash stands for the whole log up to it."""
-    rows = list(db.query("SELECT * FROM chain ORDER BY seq DESC LIMIT 1"))
+    rows = select(db, "SELECT * FROM chain ORDER BY seq DESC LIMIT 1")
     return Entry(**rows[0]) if rows else None
 
 

@@ -19,6 +19,7 @@ from sqlite_utils import Database
 from preserve import chain
 from preserve.errors import ArchiveBusy, ArchiveError, UsageError
 from preserve.migrations import migrations
+from preserve.sql import select
 
 BUSY_TIMEOUT_MS = 60_000
 WAIT_NOTICE_MS = 2_000  # a write that waits longer for another process says so
@@ -240,11 +241,11 @@ class Store:
 
     def open_runs(self) -> list[dict[str, Any]]:
         """Runs that started and have not ended: still going, or dead."""
-        return list(self.db.query(
-            "SELECT id, host, pid, started_at FROM runs WHERE ended_at IS NULL ORDER BY id"))
+        return select(self.db,
+            "SELECT id, host, pid, started_at FROM runs WHERE ended_at IS NULL ORDER BY id")
 
     def run_exists(self, run_id: int) -> bool:
-        return bool(list(self.db.query("SELECT 1 FROM runs WHERE id = ?", [run_id])))
+        return bool(select(self.db, "SELECT 1 FROM runs WHERE id = ?", [run_id]))
 
     def end_dead_run(self, run_id: int, *, by_run_id: int, now: datetime, detail: str) -> bool:
         """End a run whose process died, at the end of its last stored capture (or at its
@@ -270,10 +271,10 @@ class Store:
 
     def rows_end(self, warc: str) -> int:
         """Where the last record that any row points at in file `warc` ends (0: none)."""
-        rows = list(self.db.query(
+        rows = select(self.db,
             "SELECT max(e) AS e FROM (SELECT max(offset + length) AS e FROM records"
             " WHERE warc = ? UNION ALL SELECT max(offset + length) FROM captures"
-            " WHERE warc = ?)", [warc, warc]))
+            " WHERE warc = ?)", [warc, warc])
         return int(rows[0]["e"] or 0)
 
     def add_warc_file(self, name: str, run_id: int, *, size: int, sha256: str,
@@ -315,21 +316,21 @@ class Store:
         return capture_id
 
     def capture(self, capture_id: int) -> dict[str, Any] | None:
-        rows = list(self.db.query("SELECT * FROM captures WHERE id = ?", [capture_id]))
+        rows = select(self.db, "SELECT * FROM captures WHERE id = ?", [capture_id])
         return rows[0] if rows else None
 
     def text(self, text_sha256: str | None) -> tuple[str, str] | None:
         """(text, visible_text) stored under a text hash."""
         if not text_sha256:
             return None
-        rows = list(self.db.query(
-            "SELECT text, visible_text FROM texts WHERE sha256 = ?", [text_sha256]))
+        rows = select(self.db,
+            "SELECT text, visible_text FROM texts WHERE sha256 = ?", [text_sha256])
         return (rows[0]["text"] or "", rows[0]["visible_text"] or "") if rows else None
 
     def citations(self, capture_id: int) -> list[dict[str, Any]]:
-        return list(self.db.query(
+        return select(self.db,
             "SELECT position, url, anchor_text, context FROM citations"
-            " WHERE capture_id = ? ORDER BY position", [capture_id]))
+            " WHERE capture_id = ? ORDER BY position", [capture_id])
 
     def extraction(self, final_url: str, payload_sha256: str, norm_version: int
                    ) -> dict[str, Any] | None:
@@ -337,11 +338,11 @@ class Store:
         normalisation: the capture's extraction columns, its `text` and `visible_text` and
         its `citations`. Extraction depends on nothing else, so a recapture of unchanged
         bytes can reuse it instead of parsing the page again."""
-        rows = list(self.db.query(
+        rows = select(self.db,
             "SELECT id, kind, title, decoded_sha256, text_sha256, loose_sha256, links_sha256"
             " FROM captures WHERE payload_sha256 = ? AND final_url = ? AND norm_version = ?"
             " AND status = 'captured' AND kind IS NOT NULL ORDER BY id DESC LIMIT 1",
-            [payload_sha256, final_url, norm_version]))
+            [payload_sha256, final_url, norm_version])
         if not rows:
             return None
         row = rows[0]
@@ -355,25 +356,25 @@ class Store:
         """The earliest full response record of this URL with this payload: what a revisit
         record refers to (record_id, url, date, warc, offset, length). Same URL only, since
         replay tools resolve revisits by URL."""
-        rows = list(self.db.query(
+        rows = select(self.db,
             "SELECT record_id, url, date, warc, offset, length FROM records"
             " WHERE url = ? AND payload_sha256 = ? AND type = 'response'"
-            " ORDER BY id LIMIT 1", [url, payload_sha256]))
+            " ORDER BY id LIMIT 1", [url, payload_sha256])
         return rows[0] if rows else None
 
     def history(self, url: str) -> list[dict[str, Any]]:
         """Every capture of a URL, oldest first, with the outcome of the check it was for
         (or `new`/`failed` for captures made by `capture`)."""
-        return list(self.db.query(
+        return select(self.db,
             "SELECT captures.*, checks.outcome AS outcome, checks.reason AS reason,"
             " checks.confirmed AS confirmed FROM captures"
             " LEFT JOIN checks ON checks.capture_id = captures.id"
             " WHERE captures.url = ? AND captures.role != 'probe'"
-            " ORDER BY captures.started_at, captures.id", [url]))
+            " ORDER BY captures.started_at, captures.id", [url])
 
     def captures_of_run(self, run_id: int) -> list[dict[str, Any]]:
-        return list(self.db.query(
-            "SELECT * FROM captures WHERE run_id = ? ORDER BY id", [run_id]))
+        return select(self.db,
+            "SELECT * FROM captures WHERE run_id = ? ORDER BY id", [run_id])
 
     def records(self) -> Iterator[dict[str, Any]]:
         yield from self.db.query("SELECT * FROM records ORDER BY warc, offset")
@@ -405,7 +406,7 @@ class Store:
                 self._update_target(url, update)
 
     def target(self, url: str) -> dict[str, Any] | None:
-        rows = list(self.db.query("SELECT * FROM targets WHERE url = ?", [url]))
+        rows = select(self.db, "SELECT * FROM targets WHERE url = ?", [url])
         return rows[0] if rows else None
 
     def iter_targets(self, columns: Sequence[str]) -> Iterator[tuple[Any, ...]]:
@@ -417,8 +418,8 @@ class Store:
 
     def targets(self, urls: Sequence[str] | None = None) -> list[dict[str, Any]]:
         if urls is None:
-            return list(self.db.query(
-                "SELECT * FROM targets ORDER BY added_at, role != 'article', url"))
+            return select(self.db,
+                "SELECT * FROM targets ORDER BY added_at, role != 'article', url")
         return [t for url in urls if (t := self.target(url)) is not None]
 
     def set_state(self, url: str, state: str, reason: str | None, now: datetime, *,
@@ -451,25 +452,25 @@ class Store:
             "SELECT url FROM targets ORDER BY added_at, role != 'article', url")]
 
     def due(self, now: datetime) -> list[dict[str, Any]]:
-        return list(self.db.query(
-            "SELECT * FROM targets WHERE next_due <= ? ORDER BY next_due, url", [iso(now)]))
+        return select(self.db,
+            "SELECT * FROM targets WHERE next_due <= ? ORDER BY next_due, url", [iso(now)])
 
     def next_due(self) -> str | None:
-        rows = list(self.db.query("SELECT min(next_due) AS due FROM targets"))
+        rows = select(self.db, "SELECT min(next_due) AS due FROM targets")
         return rows[0]["due"] if rows else None
 
     def good_captures(self, url: str) -> list[dict[str, Any]]:
         """Captures of a URL with a 2xx answer and a text, oldest first."""
-        return list(self.db.query(
+        return select(self.db,
             "SELECT * FROM captures WHERE url = ? AND status = 'captured'"
             " AND http_status BETWEEN 200 AND 299 AND role != 'probe'"
-            " ORDER BY started_at, id", [url]))
+            " ORDER BY started_at, id", [url])
 
     def past_checks(self, url: str) -> list[dict[str, Any]]:
         """Earlier checks of a URL, oldest first (what confirmation rules look at)."""
-        return list(self.db.query(
+        return select(self.db,
             "SELECT checked_at, outcome, reason FROM checks WHERE url = ? ORDER BY checked_at, id",
-            [url]))
+            [url])
 
     def add_check(self, check: NewCheck) -> int:
         """Store a check and move its target on: state, next due time, and the baseline when
@@ -517,8 +518,8 @@ class Store:
     def articles(self, urls: Sequence[str] | None = None) -> list[dict[str, Any]]:
         """Tracked articles, oldest first (all, or those among `urls`, in their order)."""
         if urls is None:
-            return list(self.db.query(
-                "SELECT * FROM targets WHERE role = 'article' ORDER BY added_at, url"))
+            return select(self.db,
+                "SELECT * FROM targets WHERE role = 'article' ORDER BY added_at, url")
         found = {t["url"]: t for t in self._in(
             "SELECT * FROM targets WHERE role = 'article' AND url IN ({})", urls)}
         return [found[url] for url in urls if url in found]
@@ -568,12 +569,12 @@ class Store:
             "SELECT sha256, text FROM texts WHERE sha256 IN ({})", hashes)}
 
     def warc_files(self) -> list[dict[str, Any]]:
-        return list(self.db.query("SELECT * FROM warc_files ORDER BY name"))
+        return select(self.db, "SELECT * FROM warc_files ORDER BY name")
 
     def runs(self) -> list[dict[str, Any]]:
-        return list(self.db.query(
+        return select(self.db,
             "SELECT id, command, started_at, ended_at, tool_version, host, pid FROM runs"
-            " ORDER BY id"))
+            " ORDER BY id")
 
     # evidence packages: what `export` selects (wacz.select) -------------------------------
 
@@ -598,8 +599,8 @@ class Store:
         return self._in("SELECT * FROM records WHERE capture_id IN ({})", capture_ids)
 
     def export_record_by_id(self, record_id: str) -> dict[str, Any] | None:
-        rows = list(self.db.query("SELECT * FROM records WHERE record_id = ? LIMIT 1",
-                                  [record_id]))
+        rows = select(self.db, "SELECT * FROM records WHERE record_id = ? LIMIT 1",
+                                  [record_id])
         return rows[0] if rows else None
 
     def export_checks_of(self, capture_ids: Sequence[int]) -> list[dict[str, Any]]:
@@ -624,7 +625,7 @@ class Store:
                 entries += self.db.query(
                     "SELECT * FROM chain WHERE table_name = ? AND row_id IN ({})".format(
                         ", ".join("?" * len(part))), [table, *part])
-        head = list(self.db.query("SELECT * FROM chain ORDER BY seq DESC LIMIT 1"))
+        head = select(self.db, "SELECT * FROM chain ORDER BY seq DESC LIMIT 1")
         return {"entries": sorted(entries, key=lambda e: e["seq"]),
                 "head": head[0] if head else None}
 
