@@ -6,18 +6,25 @@ from __future__ import annotations
 import gzip
 import hashlib
 import socket
+import string
 import threading
 import time
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime
 from http.server import BaseHTTPRequestHandler
+from urllib.parse import urlsplit
 
 import pytest
+import requests
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from preserve import fetch as fetch_module
 from preserve.config import FetchLimits
-from preserve.fetch import Exchange, Fetched, Fetcher, is_public_address
+from preserve.errors import BadURL
+from preserve.fetch import Exchange, Fetched, Fetcher, _request_target, is_public_address
+from preserve.urls import canonical
 from tests.sites import Page, Site, redirect
 
 LOOPBACK = FetchLimits(allow_private=True, timeout=2)
@@ -492,3 +499,17 @@ def test_deadlines_share_one_thread(site: Site, fetcher: Fetcher) -> None:
         assert fetcher.fetch(site.url("/p")).error is None
     names = [t.name for t in threading.enumerate()]
     assert names.count("preserve-deadlines") == 1
+
+
+@settings(max_examples=400, deadline=None)
+@given(st.text(alphabet=string.ascii_letters + string.digits + "%-._~!$&'()*+,;=:@/?[]|^{}`\"<> üä"
+               + "\\", max_size=40))
+def test_request_line_is_what_requests_sent(path: str) -> None:
+    """preserve sends each URL as it did when it fetched through requests: servers (and
+    the recorded request records) see the same request line as before."""
+    try:
+        url = canonical("http://example.org/" + path)
+    except BadURL:
+        return
+    expected = requests.Request("GET", url).prepare().path_url
+    assert _request_target(urlsplit(url)) == expected

@@ -20,7 +20,6 @@ import click
 
 from preserve import __version__, report
 from preserve.archive import Archive, Run
-from preserve.compare import word_diff
 from preserve.config import Config, format_duration, load_config, parse_duration
 from preserve.errors import ArchiveError, PreserveError, UsageError
 from preserve.store import iso, parse_iso, pick_diff_pair
@@ -540,6 +539,8 @@ def diff(ctx: click.Context, url: str, from_time: str | None, to_time: str | Non
         new_text = (archive.store.text(new["text_sha256"]) or ("", ""))[0]
     finally:
         archive.close()
+    from preserve.compare import word_diff
+
     hunks = word_diff(old_text, new_text)
     if as_json:
         _emit_json({"url": url, "from": _capture_ref(old), "to": _capture_ref(new),

@@ -16,7 +16,6 @@ import json
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass
-from importlib.metadata import version as _installed_version
 from itertools import islice
 
 import lxml.html
@@ -36,7 +35,6 @@ from preserve.text import (
 from preserve.urls import resolve
 
 __all__ = [
-    "EXTRACTOR_VERSION",
     "NORMALISATION_VERSION",
     "Citation",
     "Extracted",
@@ -48,10 +46,9 @@ __all__ = [
     "sha256_hex",
 ]
 
-# Stored with every hash: when it changes, baselines are re-extracted from their WARCs.
 # trafilatura itself is imported on first use, not with this module: that takes a fifth of
 # a second, and most commands (and a capture's main process) never extract a page.
-EXTRACTOR_VERSION = f"preserve-extract/1 trafilatura/{_installed_version('trafilatura')}"
+
 # Only this much of a decoded body is read; the rest of a bigger page is ignored.
 MAX_TEXT_BYTES = 8 * 1024 * 1024
 # Pages with more elements skip trafilatura (about 3 s per MB of dense text) for the lxml

@@ -19,11 +19,10 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
-from urllib.parse import SplitResult, urljoin, urlsplit
+from urllib.parse import SplitResult, quote, urljoin, urlsplit
 
 import urllib3
-from requests.certs import where as ca_bundle
-from requests.utils import requote_uri
+from certifi import where as ca_bundle
 from urllib3.connection import HTTPConnection, HTTPSConnection
 
 from preserve.config import FetchLimits
@@ -327,12 +326,29 @@ class Fetcher:
 
 def _request_target(parts: SplitResult) -> str:
     """Path and query as requests sent them, which is what servers have long seen from
-    preserve: escapes in capitals, unreserved characters unescaped (%0d as %0D, %7e as ~)."""
-    target = (parts.path or "/") + (f"?{parts.query}" if parts.query else "")
-    return requote_uri(_ESCAPE.sub(lambda m: m.group().upper(), target))
+    preserve (urllib3's `parse_url`, then requests' `requote_uri`, without importing
+    requests for it): escapes in capitals, unreserved characters unescaped (%0d as %0D, %7e
+    as ~), anything else quoted; and in a part with a % that starts no escape, every %."""
+    target = _requoted(parts.path or "/")
+    return f"{target}?{_requoted(parts.query)}" if parts.query else target
+
+
+def _requoted(part: str) -> str:
+    part = _ESCAPE.sub(lambda escape: escape.group().upper(), part)
+    if _STRAY_PERCENT.search(part):
+        return quote(part, safe=_SAFE.replace("%", ""))
+    return quote(_ESCAPE.sub(_unreserved, part), safe=_SAFE)
+
+
+def _unreserved(escape: re.Match[str]) -> str:
+    char = chr(int(escape.group()[1:], 16))
+    return char if char in _UNRESERVED else escape.group()
 
 
 _ESCAPE = re.compile(r"%[0-9a-fA-F]{2}")
+_STRAY_PERCENT = re.compile(r"%(?![0-9a-fA-F]{2})")
+_SAFE = "!#$%&'()*+,/:;=?@[]~"
+_UNRESERVED = frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-._~")
 
 
 def _connection(parts: SplitResult, timeout: float, hop: _Hop) -> HTTPConnection:

@@ -8,12 +8,11 @@ from typing import TYPE_CHECKING, Any
 
 import click
 
-from preserve.dossier import CaptureRef, Paragraph, Report, human_time, reason_text
-
 if TYPE_CHECKING:  # for annotations only: `status` and the like need no capture engine
     from preserve.capture import ArticleCapture, Captured
     from preserve.check import CheckResult
     from preserve.compare import Hunk
+    from preserve.dossier import CaptureRef, Paragraph, Report
 
 OUTCOME_COLOURS = {
     "new": "green", "captured": "green", "ok": "green", "unchanged": "green", "cosmetic": "green",
@@ -184,6 +183,10 @@ def render_hunk(hunk: Hunk, colour: bool) -> str:
 def report_text(document: Report, colour: bool) -> str:
     """`preserve report` for a terminal: per article its state, what changed, every source
     in article order with its first and latest capture, and the word diff of every edit."""
+    # The dossier (with the diff code) loads only for reports: a capture need not wait
+    # for it when it starts.
+    from preserve.dossier import human_time, reason_text
+
     if not document.articles:
         return "No article is tracked in this archive yet: `preserve capture URL` starts.\n"
     lines: list[str] = []
@@ -236,6 +239,8 @@ def _padded(state: str, colour: bool) -> str:
 
 
 def _capture_ref(ref: CaptureRef) -> str:
+    from preserve.dossier import human_time
+
     status = ref.http_status or ref.error or ref.status
     where = f"  {ref.warc} @ {ref.offset}" if ref.warc else ""
     return f"{human_time(ref.captured_at)}  {status}  sha256:{short(ref.sha256)}{where}"
