@@ -1008,3 +1008,17 @@ def test_the_archive_check_catches_damage(site: Site, archive: Path) -> None:
     path.write_bytes(path.read_bytes()[:-10])
     with pytest.raises(AssertionError):
         assert_archive_sound(archive)
+
+
+def test_a_run_keeps_only_the_count_of_a_sources_citations(site: Site, archive: Path) -> None:
+    """A source's own citations are in the database, and its summary in the run's output
+    counts them; the run does not hold them in memory until it ends."""
+    site.pages["/src/inquiry"] = Page(story(("/src/a", "a letter"), ("/src/b", "the minutes"),
+                                            title="Inquiry report"))
+    site.pages["/a"] = Page(story(("/src/inquiry", "the inquiry report")))
+    document = capture(archive, site.url("/a"))
+    (cited,) = document["citations"]
+    assert cited["url"] == site.url("/src/inquiry") and cited["citations"] == 2
+    stored = rows(archive, "SELECT url FROM citations WHERE capture_id = ? ORDER BY position",
+                  (cited["capture_id"],))
+    assert [row["url"] for row in stored] == [site.url("/src/a"), site.url("/src/b")]

@@ -82,6 +82,7 @@ class Captured:
     citations: tuple[Citation, ...] = ()
     requisites: tuple[str, ...] = ()
     extracted: Extracted | None = field(default=None, repr=False, compare=False)
+    citation_count: int | None = None  # set when `citations` were let go (see _kept)
 
     @property
     def ok(self) -> bool:
@@ -107,7 +108,8 @@ class Captured:
             "length": self.length,
             "truncated": self.truncated,
             "capture_id": self.capture_id,
-            "citations": len(self.citations),
+            "citations": len(self.citations) if self.citation_count is None
+            else self.citation_count,
         }
 
 
@@ -443,13 +445,14 @@ def _report_failure(future: Future[None], events: _Events) -> None:
 
 
 def _kept(captured: Captured) -> Captured:
-    """What a run keeps of a capture until it ends: all of it for an article (its citations
-    are listed and tracked with it), and for the rest their citations' URLs only (the text
-    around them is in the database), so that a run's memory stays flat in its pages."""
-    if captured.job.role == "article" or not captured.citations:
+    """What a run keeps of a capture until it ends, once what it cites has been queued: all
+    of it for an article (its citations are listed and tracked with it), and for the rest
+    only how many citations it had (they are in the database), so that a run's memory stays
+    flat in its pages."""
+    if captured.job.role == "article":
         return captured
-    return replace(captured, citations=tuple(
-        Citation(c.url, "", "", c.position) for c in captured.citations))
+    return replace(captured, citations=(), requisites=(),
+                   citation_count=len(captured.citations))
 
 
 def _extract_heavy(raw: bytes, options: dict[str, Any]) -> Extracted:
