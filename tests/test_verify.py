@@ -368,9 +368,25 @@ from pathlib import Path
 from preserve import verify
 from preserve.archive import Archive
 verify.PARALLEL_BYTES = 0
+verify._MIN_PART = 0  # every file read in parts, however small
 archive = Archive(Path(sys.argv[1]), create=False)
-print(json.dumps([verify.verify(archive, workers=w).to_json() for w in (1, 2)]))
+name = sys.argv[2]
+known = verify._known_offsets(archive.store.db, verify._File(name, archive.warcs / name))
+print(json.dumps({"parts": len(verify._cuts(known, 0)),
+                  "answers": [verify.verify(archive, workers=w).to_json() for w in (1, 2)]}))
 """
+
+
+def one_and_several_processes(archive: Path, warc: str) -> tuple[dict[str, Any], int]:
+    """verify's answer read here in one pass, which must be the same read on two workers
+    with `warc` in parts; and how many parts that was."""
+    done = subprocess.run([sys.executable, "-c", PARALLEL, str(archive), warc],
+                          capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stderr
+    out = json.loads(done.stdout)
+    one, two = out["answers"]
+    assert one == two and one["files_checked"] == 2
+    return one, out["parts"]
 
 
 def test_files_read_on_several_processes_give_the_same_answer(archive: Path) -> None:
@@ -379,14 +395,47 @@ def test_files_read_on_several_processes_give_the_same_answer(archive: Path) -> 
     data = bytearray(path.read_bytes())
     data[target["offset"] + target["length"] // 2] ^= 0x01
     path.write_bytes(bytes(data))
-    done = subprocess.run([sys.executable, "-c", PARALLEL, str(archive)], capture_output=True,
-                          text=True, timeout=120)
-    assert done.returncode == 0, done.stderr
-    one, two = json.loads(done.stdout)
-    assert one == two and one["files_checked"] == 2
-    kinds = {p["kind"] for p in one["problems"]}
+    answer, parts = one_and_several_processes(archive, target["warc"])
+    assert parts >= 3
+    kinds = {p["kind"] for p in answer["problems"]}
     # the broken member may also be the one a request's WARC-Concurrent-To names
     assert {"bad-gzip", "file-changed"} <= kinds <= {"bad-gzip", "file-changed", "bad-reference"}
+
+
+def test_damage_in_the_last_part_of_a_file_read_in_parts(archive: Path) -> None:
+    """The file's last response is read in the last of its parts: its damage, and a row
+    edited to point past it, are found there and named as one pass names them."""
+    (last,) = sql(archive, "SELECT * FROM captures WHERE record_type = 'response'"
+                  " AND warc = (SELECT warc FROM captures WHERE id = 1) ORDER BY offset DESC"
+                  " LIMIT 1")
+    path = archive / "warcs" / last["warc"]
+    data = bytearray(path.read_bytes())
+    data[last["offset"] + last["length"] // 2] ^= 0x01
+    path.write_bytes(bytes(data))
+    sql(archive, "UPDATE records SET offset = offset + 3 WHERE warc = ? AND offset = ?"
+        " AND type = 'request'", (last["warc"], last["offset"] + last["length"]))
+    answer, parts = one_and_several_processes(archive, last["warc"])
+    assert parts >= 3
+    found = {(p["kind"], p["offset"]) for p in answer["problems"]}
+    assert ("bad-gzip", last["offset"]) in found
+    assert ("record-missing", last["offset"] + last["length"] + 3) in found
+
+
+def test_damage_across_the_parts_of_a_file(archive: Path) -> None:
+    """Bytes let into a record of the first part move every record after it: the parts,
+    cut where the database says records start, no longer meet, so the file is read again
+    in one pass."""
+    (target,) = sql(archive, "SELECT * FROM records WHERE type = 'response' AND warc ="
+                    " (SELECT warc FROM records WHERE type = 'response' GROUP BY warc"
+                    "  ORDER BY count(*) DESC LIMIT 1) ORDER BY offset LIMIT 1")
+    path = archive / "warcs" / target["warc"]
+    data = path.read_bytes()
+    middle = target["offset"] + target["length"] // 2
+    path.write_bytes(data[:middle] + b"let in" + data[middle:])
+    answer, parts = one_and_several_processes(archive, target["warc"])
+    assert parts >= 3
+    found = {p["kind"] for p in answer["problems"]}
+    assert {"bad-gzip", "file-changed", "record-missing"} <= found
 
 
 # --- database rows edited by hand ---------------------------------------------------------

@@ -182,59 +182,79 @@ def backfill(db: Database) -> int:
     return len(pending)
 
 
+# canonical_json's encoder, made once: checking hashes every logged row, and json.dumps
+# would build an encoder for each.
+_ENCODER = json.JSONEncoder(sort_keys=True, separators=(",", ":"), ensure_ascii=False,
+                            allow_nan=False, default=_plain)
+
+
 def check(db: Database) -> tuple[list[ChainProblem], int]:
     """Recompute the chain; returns (problems, entries checked). Reads each table once."""
-    problems: list[ChainProblem] = []
-    chain = entries(db)
-    by_hash = {e.entry_hash: e for e in chain}
-    prev: str | None = None
-    for entry in chain:
-        if entry.prev_hash != prev:
-            earlier = by_hash.get(entry.prev_hash or "")
-            if entry.prev_hash is not None and earlier is not None:
-                problems.append(ChainProblem(
-                    "chain-reordered", entry.table_name, entry.row_id, entry.seq,
-                    f"chain entry {entry.seq} follows entry {earlier.seq} in the log's hashes "
-                    "but not in its order: entries were reordered or renumbered"))
-            else:
-                problems.append(ChainProblem(
-                    "chain-broken", entry.table_name, entry.row_id, entry.seq,
-                    f"chain entry {entry.seq} does not follow the entry before it: an entry "
-                    "before it was deleted or altered"))
-        prev = entry.entry_hash
-    latest: dict[tuple[str, str], Entry] = {}
-    for entry in chain:
-        latest[(entry.table_name, entry.row_id)] = entry
+    # Entries as plain tuples in Entry's field order: there may be millions.
+    chain = db.execute(f"SELECT {_ENTRY} FROM chain ORDER BY seq").fetchall()
+    problems = _links(chain)
+    latest: dict[tuple[str, str], tuple[Any, ...]] = {(e[1], e[2]): e for e in chain}
     for table, key in KEYS.items():
-        columns = ", ".join(f"[{c}]" for c in COLUMNS[table])
+        # Read in sorted column order, so the encoder's sort has nothing to do.
+        names = sorted(COLUMNS[table])
+        at = names.index(key)
+        columns = ", ".join(f"[{c}]" for c in names)
         mismatched: dict[str, dict[str, Any]] = {}
         seen: set[str] = set()
-        names = COLUMNS[table]
+        encode = _ENCODER.encode
         for values in db.execute(f"SELECT {columns} FROM [{table}] ORDER BY [{key}]"):
-            row = dict(zip(names, values, strict=True))
-            row_id = str(row[key])
+            row_id = str(values[at])
             seen.add(row_id)
             entry = latest.get((table, row_id))
+            row = dict(zip(names, values, strict=True))
             if entry is None:
                 problems.append(ChainProblem(
                     "row-unlogged", table, row_id, None,
                     f"{table} row {row_id} has no chain entry: written outside preserve, or "
                     "its entry was deleted"))
-            elif entry_hash(entry.prev_hash, table, row) != entry.entry_hash:
+            elif TAG + hashlib.sha256(encode({"prev": entry[3], "row": row, "table": table})
+                                      .encode("utf-8", "surrogatepass")).hexdigest() != entry[4]:
                 mismatched[row_id] = row
-        problems += _edited(table, mismatched, latest)
+        logged = {k: Entry(*e) for k, e in latest.items() if k[0] == table and k[1] in mismatched}
+        problems += _edited(table, mismatched, logged)
         for (entry_table, row_id), entry in latest.items():
             if entry_table == table and row_id not in seen:
                 problems.append(ChainProblem(
-                    "row-deleted", table, row_id, entry.seq,
-                    f"{table} row {row_id} (chain entry {entry.seq}) was deleted"))
+                    "row-deleted", table, row_id, entry[0],
+                    f"{table} row {row_id} (chain entry {entry[0]}) was deleted"))
     return problems, len(chain)
+
+
+def _links(chain: list[tuple[Any, ...]]) -> list[ChainProblem]:
+    """Entries that do not follow the one before them (`chain`: tuples in Entry's field
+    order, in seq order)."""
+    problems: list[ChainProblem] = []
+    by_hash: dict[str, tuple[Any, ...]] | None = None  # made at the first break
+    prev: str | None = None
+    for seq, table_name, row_id, prev_hash, hashed, _ in chain:
+        if prev_hash != prev:
+            if by_hash is None:
+                by_hash = {e[4]: e for e in chain}
+            earlier = by_hash.get(prev_hash or "")
+            if prev_hash is not None and earlier is not None:
+                problems.append(ChainProblem(
+                    "chain-reordered", table_name, row_id, seq,
+                    f"chain entry {seq} follows entry {earlier[0]} in the log's hashes "
+                    "but not in its order: entries were reordered or renumbered"))
+            else:
+                problems.append(ChainProblem(
+                    "chain-broken", table_name, row_id, seq,
+                    f"chain entry {seq} does not follow the entry before it: an entry "
+                    "before it was deleted or altered"))
+        prev = hashed
+    return problems
 
 
 def _edited(table: str, mismatched: dict[str, dict[str, Any]],
             latest: dict[tuple[str, str], Entry]) -> list[ChainProblem]:
     """Rows that no longer match their entries: each is either edited, or holds what another
-    row held when it was logged (rows swapped or renumbered: reordered)."""
+    row held when it was logged (rows swapped or renumbered: reordered). `latest` holds at
+    least the entries of the mismatched rows."""
     problems = []
     key = KEYS[table]
     candidates = [latest[(table, r)] for r in mismatched] if len(mismatched) <= 1000 else []

@@ -25,32 +25,52 @@ Problem kinds:
 `since` limits the reading to files closed at or after that time (and to files not closed
 yet); every file is still looked for on disk and its size compared, and the chain and the
 texts are always checked in full (they live in the database and are quick to read).
+
+When there is much to read, the files are read on worker processes (`verifypool`), cut into
+parts at records the database knows of, each part scanned (`warccheck.scan_range`) and held
+against its rows there; this process checks the chain and the texts meanwhile, then joins
+the parts (`warccheck.join`). Parts that do not join (damage across their bounds) are read
+again here, in one pass, so the answer is always the one a single pass gives.
 """
 
 from __future__ import annotations
 
+import bisect
 import fcntl
 import hashlib
-import multiprocessing
 import os
 import socket
+import sqlite3
 import threading
-from collections import deque
 from collections.abc import Iterable, Iterator
-from concurrent.futures import Future, ProcessPoolExecutor
-from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from preserve import chain
 from preserve.archive import Archive
+from preserve.verifypool import Pool, cpus
 from preserve.warc import OPEN_SUFFIX
-from preserve.warccheck import FileScan, Member, WarcProblem, read_warcinfo, scan
+from preserve.warccheck import (
+    FileScan,
+    Member,
+    RangeScan,
+    WarcProblem,
+    join,
+    read_warcinfo,
+    scan,
+    scan_range,
+)
 
 # Reading files on several processes (forked, so they start at once) pays from about this
 # much to read.
 PARALLEL_BYTES = 32 << 20
+# A record costs about as much to check as this many more bytes of file (its header, its
+# digests, its rows): parts are cut to cost the same, not to hold as many bytes.
+_RECORD_COST = 1300
+_PARTS_PER_WORKER = 6  # small enough parts that the workers finish together
+_MIN_PART = 4 << 20
+_READ_SIZE = 1 << 20
 
 
 @dataclass(frozen=True)
@@ -132,31 +152,33 @@ def verify(archive: Archive, *, since: str | None = None, workers: int | None = 
     closed = {row["name"]: row for row in db.query("SELECT * FROM warc_files")}
     captures = _capture_rows(db)
     known = set(closed) | {r["warc"] for r in db.query("SELECT DISTINCT warc FROM records")} \
-        | {row.warc for row in captures}
+        | set(captures)
     known.discard(None)
     files, extra, in_progress = _locate(archive, known, closed, since)
     problems = [p for f in files for p in f.problems] + extra
 
     to_read = [f for f in files if f.read and f.path is not None]
-    rows_by_file: dict[str, list[_Row]] = {}
-    for row in captures:
-        rows_by_file.setdefault(row.warc, []).append(row)
     for f in files:
         if f.path is None:  # missing: each capture in it is affected
-            problems += [_row_problem("record-missing", row, f"its WARC file {f.name} is missing")
-                         for row in rows_by_file.get(f.name, [])]
+            problems += [_row_problem("record-missing", _Row("captures", *row),
+                                      f"its WARC file {f.name} is missing")
+                         for row in captures.get(f.name, [])]
     records_checked = bytes_read = 0
-    for f, result in zip(to_read, _scan_all([f.path for f in to_read if f.path], workers),
-                         strict=True):
-        records_checked += len(result.members)
-        bytes_read += result.size
-        rows = _record_rows(db, f.name) + rows_by_file.get(f.name, [])
-        problems += _check_file(f, result, rows)
+    pool = _pool(to_read, workers)
+    try:
+        checked = _checked_files(db, store.path, to_read, captures, pool)
+        # The log and the texts, while the workers (if any) read the files.
+        chain_problems, entries = chain.check(db)
+        logged = _chain_problems(db, chain_problems) + _text_problems(db)
+        for file_problems, records, size in checked:
+            records_checked += records
+            bytes_read += size
+            problems += file_problems
+    finally:
+        if pool is not None:
+            pool.close()
     problems.sort(key=lambda p: (p.warc or "", p.offset if p.offset is not None else -1))
-
-    chain_problems, entries = chain.check(db)
-    problems += _chain_problems(db, chain_problems)
-    problems += _text_problems(db)
+    problems += logged
     head = chain.head(db)
     return Verification(tuple(problems), records_checked, len(to_read), bytes_read, entries,
                         head.entry_hash if head else None, tuple(in_progress))
@@ -284,31 +306,193 @@ def _alive(pid: int) -> bool:
     return True
 
 
-def _scan_all(paths: list[Path], workers: int | None) -> Iterator[FileScan]:
-    """Each file scanned once, in order: on several processes when there is much to read
-    and this process has no other threads (forking copies locks held by threads), a few
-    files ahead of the caller; one by one otherwise, or once a worker dies."""
-    workers = workers if workers is not None else min(os.cpu_count() or 1, 4)
-    total = sum(p.stat().st_size for p in paths if p.exists())
-    if (workers <= 1 or len(paths) <= 1 or total < PARALLEL_BYTES
-            or threading.active_count() > 1):
-        yield from map(_scan, paths)
-        return
-    done = 0
+# --- reading the files ----------------------------------------------------------------------
+
+_Checked = tuple[list[Problem], int, int]  # a file's problems, records read, bytes read
+
+
+def _pool(files: list[_File], workers: int | None) -> Pool | None:
+    """Worker processes, when there is much to read and this process has no other threads
+    (forking copies locks held by threads); None: read here, one file after another."""
+    workers = workers if workers is not None else min(cpus(), 4)
+    total = sum(_size(f.path) for f in files if f.path)
+    if workers <= 1 or total < PARALLEL_BYTES or threading.active_count() > 1:
+        return None
+    return Pool(workers)
+
+
+def _size(path: Path) -> int:
     try:
-        with ProcessPoolExecutor(max_workers=workers,
-                                 mp_context=multiprocessing.get_context("fork")) as pool:
-            ahead: deque[Future[FileScan]] = deque()
-            for path in paths:
-                ahead.append(pool.submit(_scan, path))
-                if len(ahead) > 2 * workers:
-                    yield ahead.popleft().result()
-                    done += 1
-            while ahead:
-                yield ahead.popleft().result()
-                done += 1
-    except BrokenProcessPool:  # a worker was killed (out of memory?): carry on here
-        yield from map(_scan, paths[done:])
+        return path.stat().st_size
+    except OSError:
+        return 0
+
+
+def _checked_files(db: Any, db_path: Path, files: list[_File],
+                   captures: dict[str, list[tuple[Any, ...]]], pool: Pool | None
+                   ) -> Iterator[_Checked]:
+    """Each file read once and held against its rows, in order. With a pool, the reading
+    starts before this returns: the caller can do other work meanwhile."""
+    if pool is None:
+        return (_check_here(db, f, captures) for f in files)
+    known = {f.name: _known_offsets(db, f) for f in files}
+    target = _target(files, known, pool.count)
+    plans = [(f, _cuts(known[f.name], target)) for f in files]
+    jobs: list[Path | _Part] = []
+    for f, cuts in plans:
+        assert f.path is not None
+        jobs.append(f.path)  # its size and sha256, in a job of its own
+        jobs += [_Part(f.name, f.path, db_path, start, stop,
+                       _between(captures.get(f.name, []), start, stop))
+                 for start, stop in zip(cuts, [*cuts[1:], None], strict=True)]
+    # All at once: results are small (problems, not members), and the workers must not
+    # wait for this process, busy with the chain meanwhile, to take results.
+    results = pool.map(_run, jobs, ahead=len(jobs))
+    return (_check_joined(db, f, len(cuts), results, captures) for f, cuts in plans)
+
+
+def _check_here(db: Any, f: _File, captures: dict[str, list[tuple[Any, ...]]]) -> _Checked:
+    """A file read in one pass in this process."""
+    assert f.path is not None
+    result = _scan(f.path)
+    rows = _record_rows(db, f.name) + [_Row("captures", *r) for r in captures.get(f.name, [])]
+    return _check_file(f, result, rows), len(result.members), result.size
+
+
+def _check_joined(db: Any, f: _File, parts: int, results: Iterator[Any],
+                  captures: dict[str, list[tuple[Any, ...]]]) -> _Checked:
+    """A file read in parts on the workers: its hash, then its parts, from `results`."""
+    digest: tuple[int, str] | None = next(results)
+    checked: list[_PartResult] = [next(results) for _ in range(parts)]
+    scans = [part.scan for part in checked if part.scan is not None]
+    joined = None
+    if digest is not None and len(scans) == parts:
+        assert f.path is not None
+        joined = join(f.path, scans, *digest)
+    if joined is None:  # damage across the parts' bounds, or a part unreadable
+        return _check_here(db, f, captures)
+    by_offset = _rows_by_offset(_record_rows(db, f.name) + [
+        _Row("captures", *r) for r in captures.get(f.name, [])]) if joined.problems else {}
+    problems = _scan_problems(f, joined, by_offset)
+    problems += [problem for part in checked for problem in part.row_problems]
+    return problems, sum(part.records for part in checked), joined.size
+
+
+def _known_offsets(db: Any, f: _File) -> list[tuple[int, str]]:
+    """Where the database says the records of a file start, and their types, in order
+    (only offsets inside the file)."""
+    assert f.path is not None
+    size = _size(f.path)
+    return [(offset, rec_type) for offset, rec_type in db.execute(
+        "SELECT offset, type FROM records WHERE warc = ? ORDER BY offset", [f.name])
+        if isinstance(offset, int) and 0 < offset < size]
+
+
+def _target(files: list[_File], known: dict[str, list[tuple[int, str]]], workers: int
+            ) -> int:
+    """How much reading (in bytes, a record counting as `_RECORD_COST` more) a part holds."""
+    total = sum(_size(f.path) + len(known[f.name]) * _RECORD_COST for f in files if f.path)
+    return max(total // (workers * _PARTS_PER_WORKER), _MIN_PART)
+
+
+def _cuts(known: list[tuple[int, str]], target: int) -> list[int]:
+    """Where the parts of a file start: 0, then the first response or revisit at least
+    `target` further on (a request names the response before it: they stay together),
+    from where the database says its records are. If it is wrong about the file, the
+    parts do not join, and the file is read again in one pass."""
+    cuts, cost, before = [0], 0, 0
+    for offset, rec_type in known:
+        cost += offset - before + _RECORD_COST
+        before = offset
+        if cost >= target and rec_type in ("response", "revisit") and offset > cuts[-1]:
+            cuts.append(offset)
+            cost = 0
+    return cuts
+
+
+def _between(rows: list[tuple[Any, ...]], start: int, stop: int | None
+             ) -> list[tuple[Any, ...]]:
+    """The rows (sorted by offset, the third field) whose offset is in [start, stop); the
+    first part also takes those before 0, the last those past the end."""
+    offsets = [row[2] if isinstance(row[2], int) else -1 for row in rows]
+    low = bisect.bisect_left(offsets, start) if start else 0
+    high = bisect.bisect_left(offsets, stop) if stop is not None else len(rows)
+    return rows[low:high]
+
+
+@dataclass(frozen=True)
+class _Part:
+    """A job: the members of a file from `start` until `stop`, with its `captures` rows."""
+
+    name: str
+    path: Path
+    db_path: Path
+    start: int
+    stop: int | None
+    captures: list[tuple[Any, ...]]
+
+
+@dataclass(frozen=True)
+class _PartResult:
+    scan: RangeScan | None  # None: unreadable; its members are left out (only counted)
+    records: int
+    row_problems: list[Problem]
+
+
+def _run(job: Path | _Part) -> tuple[int, str] | None | _PartResult:
+    """A job on a worker: a file's size and sha256 (None if unreadable), or a part."""
+    if isinstance(job, _Part):
+        return _check_part(job)
+    return _digest(job)
+
+
+def _digest(path: Path) -> tuple[int, str] | None:
+    sha256, size = hashlib.sha256(), 0
+    try:
+        with open(path, "rb") as file:
+            while data := file.read(_READ_SIZE):
+                sha256.update(data)
+                size += len(data)
+    except OSError:
+        return None
+    return size, sha256.hexdigest()
+
+
+def _check_part(part: _Part) -> _PartResult:
+    """A part scanned and held against its rows; the members are counted and dropped,
+    so that only problems go back to verify."""
+    try:
+        scanned = scan_range(part.path, part.start, part.stop)
+        size = part.path.stat().st_size
+        rows = _part_rows(part) + [_Row("captures", *r) for r in part.captures]
+    except (OSError, sqlite3.Error):  # read again in verify's own process, which says why
+        return _PartResult(None, 0, [])
+    members = {m.offset: m for m in scanned.members}
+    problems = _row_problems(rows, members, size)
+    records = len(scanned.members)
+    scanned.members = []
+    return _PartResult(scanned, records, problems)
+
+
+_worker_db: dict[Path, sqlite3.Connection] = {}  # a worker's own connection, once opened
+
+
+def _part_rows(part: _Part) -> list[_Row]:
+    """The `records` rows of a part, read on the worker (its own connection: one opened
+    before the fork must not be used after it)."""
+    db = _worker_db.get(part.db_path)
+    if db is None:
+        db = _worker_db[part.db_path] = sqlite3.connect(part.db_path, timeout=30)
+    where = ["records.warc = ?"]
+    params: list[Any] = [part.name]
+    if part.start:
+        where.append("records.offset >= ?")
+        params.append(part.start)
+    if part.stop is not None:
+        where.append("records.offset < ?")
+        params.append(part.stop)
+    return [_Row("records", *r) for r in db.execute(
+        f"{_RECORD_ROWS} WHERE {' AND '.join(where)} ORDER BY records.offset", params)]
 
 
 def _scan(path: Path) -> FileScan:
@@ -324,27 +508,51 @@ def _scan(path: Path) -> FileScan:
 
 
 # Rows are read as plain tuples, in _Row's field order: there may be millions.
-def _capture_rows(db: Any) -> list[_Row]:
-    return [_Row("captures", *r) for r in db.execute(
-        "SELECT record_type, warc, offset, length, record_id, record_sha256, payload_sha256,"
-        " url, id, started_at FROM captures WHERE warc IS NOT NULL")]
+def _capture_rows(db: Any) -> dict[str, list[tuple[Any, ...]]]:
+    """`captures` rows that point at a record, by file, sorted by offset (stably: rows at
+    one offset keep the table's order)."""
+    by_file: dict[str, list[tuple[Any, ...]]] = {}
+    for row in db.execute(
+            "SELECT record_type, warc, offset, length, record_id, record_sha256, payload_sha256,"
+            " url, id, started_at FROM captures WHERE warc IS NOT NULL"):
+        by_file.setdefault(row[1], []).append(row)
+    for rows in by_file.values():
+        if any(not isinstance(row[2], int) for row in rows):
+            rows.sort(key=lambda row: row[2] if isinstance(row[2], int) else -1)
+        else:
+            rows.sort(key=lambda row: row[2])
+    return by_file
+
+
+_RECORD_ROWS = (
+    "SELECT records.type, records.warc, records.offset, records.length, records.record_id,"
+    " records.record_sha256, records.payload_sha256, coalesce(captures.url, records.url),"
+    " records.capture_id, captures.started_at"
+    " FROM records LEFT JOIN captures ON captures.id = records.capture_id")
 
 
 def _record_rows(db: Any, warc: str) -> list[_Row]:
     return [_Row("records", *r) for r in db.execute(
-        "SELECT records.type, records.warc, records.offset, records.length, records.record_id,"
-        " records.record_sha256, records.payload_sha256, coalesce(captures.url, records.url),"
-        " records.capture_id, captures.started_at"
-        " FROM records LEFT JOIN captures ON captures.id = records.capture_id"
-        " WHERE records.warc = ? ORDER BY records.offset", [warc])]
+        f"{_RECORD_ROWS} WHERE records.warc = ? ORDER BY records.offset", [warc])]
+
+
+def _rows_by_offset(rows: list[_Row]) -> dict[int, _Row]:
+    by_offset: dict[int, _Row] = {}
+    for row in rows:  # captures rows last: a capture names the URL better than its hop
+        by_offset[row.offset] = row
+    return by_offset
 
 
 def _check_file(f: _File, result: FileScan, rows: list[_Row]) -> list[Problem]:
     """Problems of one file read once: its own, its records', and its rows'."""
+    members = {m.offset: m for m in result.members}
+    return (_scan_problems(f, result, _rows_by_offset(rows))
+            + _row_problems(rows, members, result.size))
+
+
+def _scan_problems(f: _File, result: FileScan, by_offset: dict[int, _Row]) -> list[Problem]:
+    """The file's own problems and its records', named by the rows at their offsets."""
     problems: list[Problem] = []
-    by_offset: dict[int, _Row] = {}
-    for row in rows:  # captures rows last: a capture names the URL better than its hop
-        by_offset[row.offset] = row
     if f.closed is not None:
         if (result.size, result.sha256) != (f.closed["size"], f.closed["sha256"]):
             problems.append(Problem(
@@ -357,10 +565,15 @@ def _check_file(f: _File, result: FileScan, rows: list[_Row]) -> list[Problem]:
             warc_problem.kind, f.name, warc_problem.offset, row.url if row else None,
             warc_problem.detail, row.capture_id if row else None,
             row.captured_at if row else None))
-    members = {m.offset: m for m in result.members}
+    return problems
+
+
+def _row_problems(rows: list[_Row], members: dict[int, Member], size: int) -> list[Problem]:
+    """Each row held against the member at its offset (`size`: the file's)."""
+    problems: list[Problem] = []
     seen: set[tuple[str, int]] = set()
     for row in rows:
-        for kind, detail in _row_mismatches(row, members.get(row.offset), result.size):
+        for kind, detail in _row_mismatches(row, members.get(row.offset), size):
             if (kind, row.offset) not in seen:
                 seen.add((kind, row.offset))
                 problems.append(_row_problem(kind, row, detail))

@@ -16,8 +16,9 @@ import threading
 import zlib
 from collections.abc import Iterator
 from dataclasses import dataclass, field
+from itertools import pairwise
 from pathlib import Path
-from typing import Any, BinaryIO
+from typing import Any, BinaryIO, NamedTuple
 
 from preserve.warc import NOT_MODIFIED_PROFILE, REVISIT_PROFILE, WARC_VERSION
 
@@ -34,6 +35,7 @@ _DIGEST = re.compile(r"sha256:[0-9a-f]{64}\Z")
 _URI = re.compile(r"[A-Za-z][A-Za-z0-9+.-]*:[!#$%&'()*+,\-./0-9:;=?@A-Z\[\]_a-z~]+\Z")
 _RECORD_ID = re.compile(r"<[A-Za-z][A-Za-z0-9+.-]*:[^\s<>]+>\Z")
 _REQUIRED = ("warc-record-id", "warc-date", "warc-type", "content-length")
+_REQUIRED_SET = frozenset(_REQUIRED)
 _NEEDS_TARGET = ("response", "request", "revisit", "resource")
 _HTTP_FRAMING = re.compile(rb"\r\n(transfer-encoding|content-length)[ \t]*:([^\r\n]*)", re.I)
 _GZIP_MAGIC = b"\x1f\x8b\x08"  # ID1, ID2 and CM=deflate: where a gzip member can begin
@@ -50,12 +52,12 @@ class WarcProblem:
     record_id: str | None = None
 
 
-@dataclass(frozen=True)
-class Member:
+class Member(NamedTuple):
     """One gzip member as read: `[offset, offset + length)` of the file, the sha256 hex of
     those compressed bytes, and the record it holds (None where its header was unreadable).
     `whole` is False for a member cut off by the end of the file or by broken deflate data;
-    its length and hash then run to the end of the file or to the next gzip header."""
+    its length and hash then run to the end of the file or to the next gzip header.
+    (A named tuple: a big file has hundreds of thousands, made and pickled cheaply.)"""
 
     offset: int
     length: int
@@ -82,6 +84,32 @@ class FileScan:
     info: dict[str, str] = field(default_factory=dict)
 
 
+# (offset, record id, header, target id, (uri, date) a response must have, or None for a
+# warcinfo)
+_Reference = tuple[int, str, str, str, "tuple[str | None, str] | None"]
+
+
+@dataclass
+class RangeScan:
+    """One pass over the members that start in `[start, end)` of a file (`scan_range`): what
+    `FileScan` says of them, and what `join` needs to hold them against the other parts."""
+
+    start: int
+    end: int  # where the pass stopped: where the next member starts, or the end of the file
+    members: list[Member]
+    problems: list[WarcProblem]  # all but bad references, which need the whole file
+    records: int  # records read whole and checked
+    ids: set[str]
+    warcinfos: set[str]
+    references: list[_Reference]  # those that name no record of this part
+    damaged: set[str]  # ids of records whose member is broken
+    filename: str | None  # the first warcinfo's WARC-Filename (first part only)
+    info: dict[str, str]
+    # The id of the warcinfo that opens the file, when references to it were taken as
+    # answered (a part after the first: most of its records name that warcinfo).
+    assumed: str | None = None
+
+
 def strict_check(path: Path) -> list[WarcProblem]:
     """Every problem found in a `.warc.gz` file, in file order; an empty list means it is
     sound. Damage is reported, never raised (an unreadable path still raises OSError).
@@ -101,47 +129,125 @@ def scan(path: Path) -> FileScan:
     After broken deflate data the scan carries on at the next gzip header in the file, so
     one damaged record hides none of those after it.
     """
-    result = FileScan(Path(path))
-    check = _FileCheck()
-    record = _RecordCheck(check, 0)
     with open(path, "rb") as raw:
         file = _HashingReader(raw)
-        for events in _batches(file):
-            for kind, value in events:
-                if kind == "data":
-                    record.feed(value)
-                elif kind == "start":
-                    record = _RecordCheck(check, value)
-                elif kind == "end":
-                    length, digest, whole = value
-                    record.close(whole)
-                    result.members.append(record.member(length, digest, whole))
-                else:
-                    check.add(kind, record.offset, value, record.id)
+        part = _scan_part(file.read, 0, None)
         file.drain()
-    check.finish()
-    result.size, result.sha256 = file.size, file.sha256.hexdigest()
-    result.problems = sorted(check.problems, key=lambda problem: problem.offset)
-    result.filename, result.info = check.filename, check.info
-    return result
+    joined = join(Path(path), [part], file.size, file.sha256.hexdigest())
+    assert joined is not None  # one part always joins
+    return joined
+
+
+def scan_range(path: Path, start: int, stop: int | None) -> RangeScan:
+    """The members of a file from the one at `start` on, until one starts at or after
+    `stop` (None: to the end of the file), checked as `scan` checks them; for reading one
+    big file on several processes. `start` must be where a member starts (or the pass will
+    not `join`); a member that runs past `stop` is read to its end."""
+    opening = _opening_record(path)[0].get("warc-record-id") if start else None
+    with open(path, "rb") as raw:
+        raw.seek(start)
+        return _scan_part(raw.read, start, stop, opening)
+
+
+def join(path: Path, parts: list[RangeScan], size: int, sha256: str) -> FileScan | None:
+    """The `FileScan` of the whole file from passes over consecutive parts of it, the first
+    at offset 0; `size` and `sha256` are the whole file's. None when the parts do not fit
+    together exactly as one pass would have read them (a part ran past the start of the
+    next, or what a record is checked against lies in another part: no warcinfo checked in
+    the first part, a record id in two parts, a request naming a response of another
+    part): then scan the file in one pass."""
+    if parts[0].start != 0 or any(a.end != b.start for a, b in pairwise(parts)):
+        return None
+    first = parts[0]
+    # No warcinfo named the file in the first part (so none was checked there either: the
+    # first record checked, and the warcinfo that names the file, may lie further on).
+    if len(parts) > 1 and (first.filename is None or _shared(parts)):
+        return None
+    warcinfos = set().union(*(part.warcinfos for part in parts))
+    damaged = set().union(*(part.damaged for part in parts))
+    if any(part.assumed is not None and part.assumed not in warcinfos for part in parts):
+        return None
+    problems = [problem for part in parts for problem in part.problems]
+    for part in parts:
+        for offset, record_id, header, target, uri_date in part.references:
+            if target in damaged or (uri_date is None and target in warcinfos):
+                continue  # a broken record is reported once, as broken
+            if uri_date is not None and len(parts) > 1:
+                return None  # the response it names may be in another part
+            detail = f"{header} {target} names no matching record in this file"
+            problems.append(WarcProblem("bad-reference", offset, detail, record_id))
+    problems.sort(key=lambda problem: problem.offset)
+    members = first.members if len(parts) == 1 else [m for part in parts for m in part.members]
+    return FileScan(Path(path), size, sha256, members, problems, first.filename, first.info)
+
+
+def _shared(parts: list[RangeScan]) -> bool:
+    """Does a record id occur in two parts (one pass would call the second a duplicate)?"""
+    seen: set[str] = set()
+    for part in parts:
+        if not seen.isdisjoint(part.ids):
+            return True
+        seen |= part.ids
+    return False
+
+
+def _scan_part(read: Any, start: int, stop: int | None, opening: str | None = None
+               ) -> RangeScan:
+    """One pass from `start` (where `read` is) until a member starts at or after `stop`;
+    references to `opening` (the file's first warcinfo) are taken as answered."""
+    check = _FileCheck(first=start == 0)
+    members: list[Member] = []
+    record = _RecordCheck(check, start)
+    end = start
+    for events in _batches(read, start, stop):
+        for kind, value in events:
+            if kind == "member":
+                offset, data, length, digest = value
+                record = _RecordCheck(check, offset)
+                record.feed(data)
+                record.close(True)
+                members.append(record.member(length, digest, True))
+                end = offset + length
+            elif kind == "data":
+                record.feed(value)
+            elif kind == "start":
+                record = _RecordCheck(check, value)
+            elif kind == "end":
+                length, digest, whole = value
+                record.close(whole)
+                members.append(record.member(length, digest, whole))
+                end = record.offset + length
+            else:
+                check.add(kind, record.offset, value, record.id)
+    assumed = check.resolve(opening)
+    return RangeScan(start, end, members, check.problems, check.records, check.ids,
+                     check.warcinfos, check.references, check.damaged, check.filename,
+                     check.info, assumed)
 
 
 def read_warcinfo(path: Path) -> tuple[str | None, dict[str, str]]:
     """The WARC-Filename and block fields of the warcinfo record that opens a file, read
     from its first gzip member alone: (None, {}) when that is not a readable warcinfo."""
+    fields, block = _opening_record(path)
+    length = fields.get("content-length", "")
+    block = block[: int(length)] if length.isdigit() else block
+    return fields.get("warc-filename"), _info_fields(block)
+
+
+def _opening_record(path: Path) -> tuple[dict[str, str], bytes]:
+    """The header fields (names in lower case) and the start of the block of the warcinfo
+    record that opens a file: ({}, b"") when that is not a readable warcinfo."""
     inflater = zlib.decompressobj(16 + zlib.MAX_WBITS)
     try:
         with open(path, "rb") as file:
             raw = inflater.decompress(file.read(_FIRST_STEP * 16), _INFO_LIMIT)
     except (OSError, zlib.error):
-        return None, {}
+        return {}, b""
     head, _, block = raw.partition(b"\r\n\r\n")
     fields = {name.lower(): value for name, value in _info_fields(head).items()}
     if fields.get("warc-type") != "warcinfo":
-        return None, {}
-    length = fields.get("content-length", "")
-    block = block[: int(length)] if length.isdigit() else block
-    return fields.get("warc-filename"), _info_fields(block)
+        return {}, b""
+    return fields, block
 
 
 class _HashingReader:
@@ -168,18 +274,21 @@ class _HashingReader:
 _Events = list[tuple[str, Any]]
 
 
-def _inflate(file: _HashingReader) -> Iterator[_Events]:
-    """The file's gzip members inflated one by one (a fresh decompressor each, so member
-    boundaries are exact), as batches of events: ("start", offset), ("data", bytes),
-    ("end", (length, sha256 hex, whole)), or a problem ("truncated" / "bad-gzip" /
-    "no-warcinfo", detail)."""
-    buffer, position, offset = file.read(_READ_SIZE), 0, 0
-    batch: _Events = [] if buffer else [("no-warcinfo", "empty file")]
+def _inflate(read: Any, begin: int, stop: int | None) -> Iterator[_Events]:
+    """The file's gzip members from `begin` (where `read` reads next) until one starts at
+    or after `stop`, inflated one by one (a fresh decompressor each, so member boundaries
+    are exact), as batches of events: ("start", offset), ("data", bytes), ("end", (length,
+    sha256 hex, whole)), or a problem ("truncated" / "bad-gzip" / "no-warcinfo", detail); a
+    member inflated whole in its first step (most are) is one event, ("member", (offset,
+    bytes, length, sha256 hex))."""
+    buffer, position, offset = read(_READ_SIZE), 0, begin
+    view = memoryview(buffer)
+    batch: _Events = [] if buffer or begin else [("no-warcinfo", "empty file")]
     batched = 0
-    while buffer:
-        inflater = zlib.decompressobj(16 + zlib.MAX_WBITS)
-        batch.append(("start", offset))
-        start, member = offset, hashlib.sha256()
+    decompressobj, sha256 = zlib.decompressobj, hashlib.sha256
+    while buffer and (stop is None or offset < stop):
+        inflater = decompressobj(16 + zlib.MAX_WBITS)
+        start, member = offset, None  # its hash, once it takes more than one step
         # Start with small steps, because zlib copies whatever follows a member's end into
         # unused_data and most records are small; grow them for the big ones.
         step_size = _FIRST_STEP
@@ -187,14 +296,22 @@ def _inflate(file: _HashingReader) -> Iterator[_Events]:
         try:
             while True:
                 if position == len(buffer):
-                    buffer, position = file.read(_READ_SIZE), 0
-                step = memoryview(buffer)[position : position + step_size]
+                    buffer, position = read(_READ_SIZE), 0
+                    view = memoryview(buffer)
+                step = view[position : position + step_size]
                 out = inflater.decompress(step, _INFLATE_LIMIT)
-                batch.append(("data", out))
-                batched += len(out) + 256
                 used = len(step) - len(inflater.unconsumed_tail) - len(inflater.unused_data)
-                member.update(step[:used])
                 position, offset = position + used, offset + used
+                batched += len(out) + 256
+                if member is None:
+                    if inflater.eof:
+                        digest = sha256(step[:used]).hexdigest()
+                        batch.append(("member", (start, out, used, digest)))
+                        break
+                    member = sha256()
+                    batch.append(("start", start))
+                batch.append(("data", out))
+                member.update(step[:used])
                 if inflater.eof:
                     break
                 if not step and len(out) < _INFLATE_LIMIT:
@@ -206,19 +323,25 @@ def _inflate(file: _HashingReader) -> Iterator[_Events]:
                     yield batch
                     batch, batched = [], 0
         except zlib.error as exc:
+            if member is None:
+                member = sha256()
+                batch.append(("start", start))
             if offset == start:  # nothing of it inflated yet: recover what comes before the break
                 batch.append(("data", _salvage(step)))
             batch.append(("bad-gzip", f"not a gzip member: {exc}"))
             broken = True
         if broken:
             # Carry on at the next gzip header: the member ends where the next one begins.
-            buffer, position, offset = _skip_to_member(file, buffer, position, offset,
+            buffer, position, offset = _skip_to_member(read, buffer, position, offset,
                                                        member, first=offset == start)
-        batch.append(("end", (offset - start, member.hexdigest(), inflater.eof)))
-        if not inflater.eof and not broken:
-            break  # the file ended inside the member
+            view = memoryview(buffer)
+        if member is not None:
+            batch.append(("end", (offset - start, member.hexdigest(), inflater.eof)))
+            if not inflater.eof and not broken:
+                break  # the file ended inside the member
         if position == len(buffer):
-            buffer, position = file.read(_READ_SIZE), 0
+            buffer, position = read(_READ_SIZE), 0
+            view = memoryview(buffer)
         if batched > _BATCH_BYTES:
             yield batch
             batch, batched = [], 0
@@ -236,7 +359,7 @@ def _salvage(data: memoryview) -> bytes:
     return b"".join(out)
 
 
-def _skip_to_member(file: _HashingReader, buffer: bytes, position: int, offset: int,
+def _skip_to_member(read: Any, buffer: bytes, position: int, offset: int,
                     member: Any, *, first: bool) -> tuple[bytes, int, int]:
     """Move to the next gzip header (not the one at `position` when `first`), hashing the
     bytes passed over into `member`; returns (buffer, position, offset) there, or an empty
@@ -251,7 +374,7 @@ def _skip_to_member(file: _HashingReader, buffer: bytes, position: int, offset: 
         keep = max(position, len(buffer) - len(_GZIP_MAGIC) + 1, search)
         member.update(memoryview(buffer)[position:keep])
         offset += keep - position
-        more = file.read(_READ_SIZE)
+        more = read(_READ_SIZE)
         if not more:
             member.update(memoryview(buffer)[keep:])
             return b"", 0, offset + len(buffer) - keep
@@ -259,15 +382,17 @@ def _skip_to_member(file: _HashingReader, buffer: bytes, position: int, offset: 
         search = 0
 
 
-def _batches(file: _HashingReader) -> Iterator[_Events]:
-    """`_inflate(file)`, on a helper thread if the records are big. Measured: with big
+def _batches(read: Any, start: int, stop: int | None) -> Iterator[_Events]:
+    """`_inflate(...)`, on a helper thread if the records are big. Measured: with big
     records the two threads overlap inflating with hashing (zlib and hashlib release the
     GIL) and check 1.5x faster; with small ones they fight over the GIL and run slower."""
-    batches = _inflate(file)
+    batches = _inflate(read, start, stop)
     first = next(batches)
-    members = sum(1 for kind, _ in first if kind == "start")
+    members = sum(1 for kind, _ in first if kind in ("start", "member"))
+    inflated = sum(len(value) for kind, value in first if kind == "data") + sum(
+        len(value[1]) for kind, value in first if kind == "member")
     yield first
-    if sum(len(value) for kind, value in first if kind == "data") > _BIG_RECORD * members:
+    if inflated > _BIG_RECORD * members:
         yield from _in_background(batches)
     else:
         yield from batches
@@ -305,15 +430,17 @@ def _in_background(batches: Iterator[_Events]) -> Iterator[_Events]:
 
 
 class _FileCheck:
-    """What a file's records must agree on between them."""
+    """What a file's records must agree on between them, as far as one part of it shows
+    (`first`: the part at the start of the file)."""
 
-    def __init__(self) -> None:
+    def __init__(self, first: bool = True) -> None:
+        self.first = first
         self.problems: list[WarcProblem] = []
         self.records = 0
         self.ids: set[str] = set()
         self.warcinfos: set[str] = set()
         self.responses: dict[str, tuple[str | None, str]] = {}  # id → (uri, date)
-        self.references: list[tuple[int, str, str, str, tuple[str | None, str] | None]] = []
+        self.references: list[_Reference] = []
         self.filename: str | None = None  # the first warcinfo's WARC-Filename
         self.damaged: set[str] = set()  # ids of records whose member is broken: reported once
         self.info: dict[str, str] = {}  # and its block's fields
@@ -321,15 +448,17 @@ class _FileCheck:
     def add(self, kind: str, offset: int, detail: str, record_id: str | None = None) -> None:
         self.problems.append(WarcProblem(kind, offset, detail, record_id))
 
-    def finish(self) -> None:
-        for offset, record_id, header, target, uri_date in self.references:
-            if uri_date is None:
-                found = target in self.warcinfos
-            else:
-                found = self.responses.get(target) == uri_date
-            if not found and target not in self.damaged:
-                detail = f"{header} {target} names no matching record in this file"
-                self.add("bad-reference", offset, detail, record_id)
+    def resolve(self, opening: str | None) -> str | None:
+        """Keep only the references no record of this part answers (`join` looks for
+        them in the others), taking those to `opening` as answered; returns `opening` if
+        any were."""
+        warcinfos, responses = self.warcinfos, self.responses
+        left = [
+            ref for ref in self.references
+            if not (ref[3] in warcinfos if ref[4] is None else responses.get(ref[3]) == ref[4])
+        ]  # fmt: skip
+        self.references = [ref for ref in left if ref[4] is not None or ref[3] != opening]
+        return opening if len(self.references) < len(left) else None
 
 
 class _RecordCheck:
@@ -448,17 +577,19 @@ class _RecordCheck:
         if version != WARC_VERSION:
             self.add("bad-version", f"record starts with {version[:40]!r}, not {WARC_VERSION}")
         lines = text.split("\r\n")
-        try:  # the common case, at C speed; anything odd takes the careful path below
-            fields = {name.lower(): value.strip() for name, value in
-                      [line.split(":", 1) for line in lines]}  # fmt: skip
-        except ValueError:
-            fields = {}
-        if len(fields) != len(lines) or "\r\n " in text or "\r\n\t" in text:
+        fields: dict[str, str] = {}
+        colon = ""
+        for line in lines:  # the common case; anything odd takes the careful path below
+            name, colon, value = line.partition(":")
+            if not colon:
+                break
+            fields[name.lower()] = value.strip()
+        if not colon or len(fields) != len(lines) or "\r\n " in text or "\r\n\t" in text:
             fields = self.careful_fields(lines)
         self.fields = fields
         self.id = fields.get("warc-record-id")
-        missing = [name for name in _REQUIRED if name not in fields]
-        if missing:
+        if not fields.keys() >= _REQUIRED_SET:
+            missing = [name for name in _REQUIRED if name not in fields]
             self.fail("missing-header", f"missing {', '.join(missing)}")
             return False
         if not fields["content-length"].isdigit():
@@ -466,7 +597,7 @@ class _RecordCheck:
             return False
         self.remaining = int(fields["content-length"])
         rec_type = fields["warc-type"]
-        if rec_type == "warcinfo" and self.file.filename is None:
+        if rec_type == "warcinfo" and self.file.first and self.file.filename is None:
             self.info = bytearray()
         if "warc-payload-digest" in fields and rec_type != "revisit":
             self.payload = hashlib.sha256()
@@ -507,7 +638,7 @@ class _RecordCheck:
         rec_type, record_id = fields["warc-type"], fields["warc-record-id"]
         date = fields["warc-date"]
         uri = fields.get("warc-target-uri")
-        if file.records == 0 and rec_type != "warcinfo":
+        if file.records == 0 and file.first and rec_type != "warcinfo":
             self.add("no-warcinfo", f"first record is {rec_type}, not warcinfo")
         file.records += 1
         if not _RECORD_ID.match(record_id):
