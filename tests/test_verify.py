@@ -421,6 +421,30 @@ def test_damage_in_the_last_part_of_a_file_read_in_parts(archive: Path) -> None:
     assert ("record-missing", last["offset"] + last["length"] + 3) in found
 
 
+def test_rows_edited_in_every_part_of_a_file_read_in_parts(archive: Path) -> None:
+    """Rows that no longer hold what their records do are found by the worker that reads
+    their part, and named (URL, capture) as one pass names them."""
+    (warc,) = sql(archive, "SELECT warc FROM records WHERE type = 'response' GROUP BY warc"
+                  " ORDER BY count(*) DESC LIMIT 1")
+    records = sql(archive, "SELECT id, offset FROM records WHERE warc = ? ORDER BY offset",
+                  (warc["warc"],))
+    edits = ["record_sha256 = '0'", "record_id = '<urn:x>'", "length = length + 1",
+             "type = 'resource'", "payload_sha256 = 'ab'"]
+    for edit, record in zip(edits, records[1:], strict=False):
+        sql(archive, f"UPDATE records SET {edit} WHERE id = ?", (record["id"],))
+    (last,) = sql(archive, "SELECT * FROM captures WHERE warc = ? ORDER BY offset DESC"
+                  " LIMIT 1", (warc["warc"],))
+    sql(archive, "UPDATE captures SET record_sha256 = '1' WHERE id = ?", (last["id"],))
+    answer, parts = one_and_several_processes(archive, warc["warc"])
+    assert parts >= 3
+    found = {p["kind"] for p in answer["problems"]}
+    assert {"record-sha256", "record-id", "record-length", "record-type"} <= found, found
+    assert ("record-sha256", last["offset"], last["url"], last["id"]) in {
+        (p["kind"], p["offset"], p["url"], p["capture_id"]) for p in answer["problems"]}
+    assert all(p["url"] and p["capture_id"] for p in answer["problems"]
+               if p["kind"].startswith("record-")), answer["problems"]
+
+
 def test_damage_across_the_parts_of_a_file(archive: Path) -> None:
     """Bytes let into a record of the first part move every record after it: the parts,
     cut where the database says records start, no longer meet, so the file is read again

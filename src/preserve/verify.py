@@ -43,6 +43,7 @@ import socket
 import sqlite3
 import threading
 from collections.abc import Iterable, Iterator
+from contextlib import AbstractContextManager, nullcontext
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -164,8 +165,7 @@ def verify(archive: Archive, *, since: str | None = None, workers: int | None = 
                                       f"its WARC file {f.name} is missing")
                          for row in captures.get(f.name, [])]
     records_checked = bytes_read = 0
-    pool = _pool(to_read, workers)
-    try:
+    with _pool(to_read, workers) as pool:  # None: read here, one file after another
         checked = _checked_files(db, store.path, to_read, captures, pool)
         # The log and the texts, while the workers (if any) read the files.
         chain_problems, entries = chain.check(db)
@@ -174,9 +174,6 @@ def verify(archive: Archive, *, since: str | None = None, workers: int | None = 
             records_checked += records
             bytes_read += size
             problems += file_problems
-    finally:
-        if pool is not None:
-            pool.close()
     problems.sort(key=lambda p: (p.warc or "", p.offset if p.offset is not None else -1))
     problems += logged
     head = chain.head(db)
@@ -311,13 +308,14 @@ def _alive(pid: int) -> bool:
 _Checked = tuple[list[Problem], int, int]  # a file's problems, records read, bytes read
 
 
-def _pool(files: list[_File], workers: int | None) -> Pool | None:
+def _pool(files: list[_File], workers: int | None
+          ) -> AbstractContextManager[Pool | None]:
     """Worker processes, when there is much to read and this process has no other threads
-    (forking copies locks held by threads); None: read here, one file after another."""
+    (forking copies locks held by threads); else None."""
     workers = workers if workers is not None else min(cpus(), 4)
     total = sum(_size(f.path) for f in files if f.path)
     if workers <= 1 or total < PARALLEL_BYTES or threading.active_count() > 1:
-        return None
+        return nullcontext()
     return Pool(workers)
 
 
@@ -464,10 +462,10 @@ def _check_part(part: _Part) -> _PartResult:
     try:
         scanned = scan_range(part.path, part.start, part.stop)
         size = part.path.stat().st_size
-        rows = _part_rows(part) + [_Row("captures", *r) for r in part.captures]
+        members = {m.offset: m for m in scanned.members}
+        rows = _suspect_rows(part, members)
     except (OSError, sqlite3.Error):  # read again in verify's own process, which says why
         return _PartResult(None, 0, [])
-    members = {m.offset: m for m in scanned.members}
     problems = _row_problems(rows, members, size)
     records = len(scanned.members)
     scanned.members = []
@@ -477,22 +475,46 @@ def _check_part(part: _Part) -> _PartResult:
 _worker_db: dict[Path, sqlite3.Connection] = {}  # a worker's own connection, once opened
 
 
-def _part_rows(part: _Part) -> list[_Row]:
-    """The `records` rows of a part, read on the worker (its own connection: one opened
-    before the fork must not be used after it)."""
+def _suspect_rows(part: _Part, members: dict[int, Member]) -> list[_Row]:
+    """The rows of a part that do not hold what their records do, in `_check_file`'s
+    order (records rows, then captures rows); the others, nearly all, are told apart as
+    plain tuples. Read on the worker, on its own connection (one opened before the fork
+    must not be used after it)."""
     db = _worker_db.get(part.db_path)
     if db is None:
         db = _worker_db[part.db_path] = sqlite3.connect(part.db_path, timeout=30)
-    where = ["records.warc = ?"]
+    where = ["warc = ?"]
     params: list[Any] = [part.name]
     if part.start:
-        where.append("records.offset >= ?")
+        where.append("offset >= ?")
         params.append(part.start)
     if part.stop is not None:
-        where.append("records.offset < ?")
+        where.append("offset < ?")
         params.append(part.stop)
-    return [_Row("records", *r) for r in db.execute(
-        f"{_RECORD_ROWS} WHERE {' AND '.join(where)} ORDER BY records.offset", params)]
+    suspects = [row for row in db.execute(
+        "SELECT type, warc, offset, length, record_id, record_sha256, payload_sha256, id"
+        f" FROM records WHERE {' AND '.join(where)} ORDER BY offset", params)
+        if not _fits(row, members.get(row[2]))]
+    # Named (with their capture's URL and time) only now: a join for every row costs more
+    # than reading the rows.
+    rows = [_Row("records", *named) for row in suspects for named in db.execute(
+        f"{_RECORD_ROWS} WHERE records.id = ?", [row[7]])]
+    return rows + [_Row("captures", *row) for row in part.captures
+                   if not _fits(row, members.get(row[2]))]
+
+
+def _fits(row: tuple[Any, ...], member: Member | None) -> bool:
+    """Would `_row_mismatches` find nothing wrong with this row (a tuple in `_Row`'s field
+    order, from `type`)?"""
+    if member is None:
+        return False
+    if not member.whole:
+        return True
+    rec_type, _, _, length, record_id, record_sha256, payload_sha256 = row[:7]
+    return (length == member.length and record_sha256 == member.sha256
+            and record_id == member.record_id and rec_type == member.rec_type
+            and not (payload_sha256 and member.rec_type in ("response", "revisit")
+                     and member.payload_digest != f"sha256:{payload_sha256}"))
 
 
 def _scan(path: Path) -> FileScan:
@@ -637,26 +659,40 @@ def _logged_row(db: Any, table: str | None, row_id: str | None) -> dict[str, Any
 
 
 def _text_problems(db: Any) -> list[Problem]:
-    """Texts are stored once under their sha256 (of the UTF-8 normalised text)."""
+    """Texts are stored once under their sha256 (of the UTF-8 normalised text). Read once,
+    as the bytes stored (in a UTF-8 database, the text's UTF-8: nothing to decode and
+    encode again), with whether each is one find-text must find."""
+    (encoding,), = db.execute("PRAGMA encoding").fetchall()
+    stored = "CAST(text AS BLOB)" if encoding == "UTF-8" else "text"
     problems = []
-    for row in db.query("SELECT sha256, text FROM texts"):
-        text = row["text"] or ""
-        digest = hashlib.sha256(text.encode("utf-8", "surrogatepass")).hexdigest()
-        if digest != row["sha256"]:
-            users = list(db.query("SELECT id, url, started_at FROM captures"
-                                  " WHERE text_sha256 = ? ORDER BY id LIMIT 1", [row["sha256"]]))
-            user = users[0] if users else {"id": None, "url": None, "started_at": None}
-            problems.append(Problem(
-                "text-sha256", None, None, user["url"],
-                f"the text stored as {row['sha256']} hashes to {digest}: edited (find-text "
-                "and show read this text)", user["id"], user["started_at"]))
-    for (sha256,) in db.execute(
-            "SELECT sha256 FROM texts WHERE text IS NOT NULL AND text != '' AND sha256 NOT IN"
-            " (SELECT sha256 FROM text_search_keys)"):
-        problems.append(Problem("text-unindexed", None, None, None,
-                                f"the text {sha256} is not in the search index: find-text "
-                                "cannot find it"))
+    searchable = []
+    for sha256, text, nonempty in db.execute(
+            f"SELECT sha256, {stored}, text IS NOT NULL AND text != '' FROM texts"):
+        if isinstance(text, str):
+            text = text.encode("utf-8", "surrogatepass")
+        digest = hashlib.sha256(text or b"").hexdigest()
+        if digest != sha256:
+            problems.append(_edited_text(db, sha256, digest))
+        if nonempty and sha256 is not None:
+            searchable.append(sha256)
+    indexed = {key for (key,) in db.execute("SELECT sha256 FROM text_search_keys")}
+    if None in indexed:  # as SQL's NOT IN has it: nothing is "not in" a set holding NULL
+        return problems
+    for sha256 in searchable:
+        if sha256 not in indexed:
+            problems.append(Problem("text-unindexed", None, None, None,
+                                    f"the text {sha256} is not in the search index: "
+                                    "find-text cannot find it"))
     return problems
+
+
+def _edited_text(db: Any, sha256: str, digest: str) -> Problem:
+    users = list(db.query("SELECT id, url, started_at FROM captures"
+                          " WHERE text_sha256 = ? ORDER BY id LIMIT 1", [sha256]))
+    user = users[0] if users else {"id": None, "url": None, "started_at": None}
+    return Problem("text-sha256", None, None, user["url"],
+                   f"the text stored as {sha256} hashes to {digest}: edited (find-text "
+                   "and show read this text)", user["id"], user["started_at"])
 
 
 
