@@ -195,7 +195,7 @@ def _scan_part(read: Any, start: int, stop: int | None, opening: str | None = No
                ) -> RangeScan:
     """One pass from `start` (where `read` is) until a member starts at or after `stop`;
     references to `opening` (the file's first warcinfo) are taken as answered."""
-    check = _FileCheck(first=start == 0)
+    check = _FileCheck(first=start == 0, opening=opening)
     members: list[Member] = []
     record = _RecordCheck(check, start)
     end = start
@@ -219,10 +219,10 @@ def _scan_part(read: Any, start: int, stop: int | None, opening: str | None = No
                 end = record.offset + length
             else:
                 check.add(kind, record.offset, value, record.id)
-    assumed = check.resolve(opening)
+    check.resolve()
     return RangeScan(start, end, members, check.problems, check.records, check.ids,
                      check.warcinfos, check.references, check.damaged, check.filename,
-                     check.info, assumed)
+                     check.info, opening if check.assumed else None)
 
 
 def read_warcinfo(path: Path) -> tuple[str | None, dict[str, str]]:
@@ -433,8 +433,10 @@ class _FileCheck:
     """What a file's records must agree on between them, as far as one part of it shows
     (`first`: the part at the start of the file)."""
 
-    def __init__(self, first: bool = True) -> None:
+    def __init__(self, first: bool = True, opening: str | None = None) -> None:
         self.first = first
+        self.opening = opening  # a warcinfo in another part, taken as there (`join` checks)
+        self.assumed = False  # and a record named it
         self.problems: list[WarcProblem] = []
         self.records = 0
         self.ids: set[str] = set()
@@ -448,17 +450,24 @@ class _FileCheck:
     def add(self, kind: str, offset: int, detail: str, record_id: str | None = None) -> None:
         self.problems.append(WarcProblem(kind, offset, detail, record_id))
 
-    def resolve(self, opening: str | None) -> str | None:
+    def refer(self, offset: int, record_id: str, target: str) -> None:
+        """A record names the warcinfo `target`: answered now if that was seen before it
+        (warcinfos are only ever added), else looked for at the end."""
+        if target in self.warcinfos:
+            return
+        if target == self.opening:
+            self.assumed = True
+        else:
+            self.references.append((offset, record_id, "WARC-Warcinfo-ID", target, None))
+
+    def resolve(self) -> None:
         """Keep only the references no record of this part answers (`join` looks for
-        them in the others), taking those to `opening` as answered; returns `opening` if
-        any were."""
+        them in the others)."""
         warcinfos, responses = self.warcinfos, self.responses
-        left = [
+        self.references = [
             ref for ref in self.references
             if not (ref[3] in warcinfos if ref[4] is None else responses.get(ref[3]) == ref[4])
         ]  # fmt: skip
-        self.references = [ref for ref in left if ref[4] is not None or ref[3] != opening]
-        return opening if len(self.references) < len(left) else None
 
 
 class _RecordCheck:
@@ -676,8 +685,7 @@ class _RecordCheck:
         elif "warc-warcinfo-id" not in fields:
             self.add("missing-header", "no WARC-Warcinfo-ID")
         else:
-            file.references.append((self.offset, record_id, "WARC-Warcinfo-ID",
-                                    fields["warc-warcinfo-id"], None))  # fmt: skip
+            file.refer(self.offset, record_id, fields["warc-warcinfo-id"])
         if rec_type in ("warcinfo", "metadata"):
             if uri is not None:
                 self.add("unexpected-header", f"a {rec_type} record has a WARC-Target-URI")
