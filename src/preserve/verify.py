@@ -151,22 +151,25 @@ def verify(archive: Archive, *, since: str | None = None, workers: int | None = 
     store = archive.store
     db = store.db
     closed = {row["name"]: row for row in db.query("SELECT * FROM warc_files")}
-    captures = _capture_rows(db)
-    known = set(closed) | {r["warc"] for r in db.query("SELECT DISTINCT warc FROM records")} \
-        | set(captures)
+    known = set(closed) | {r for (r,) in db.execute("SELECT DISTINCT warc FROM records")} \
+        | {r for (r,) in db.execute("SELECT DISTINCT warc FROM captures")}
     known.discard(None)
     files, extra, in_progress = _locate(archive, known, closed, since)
     problems = [p for f in files for p in f.problems] + extra
 
     to_read = [f for f in files if f.read and f.path is not None]
-    for f in files:
-        if f.path is None:  # missing: each capture in it is affected
-            problems += [_row_problem("record-missing", _Row("captures", *row),
-                                      f"its WARC file {f.name} is missing")
-                         for row in captures.get(f.name, [])]
     records_checked = bytes_read = 0
     with _pool(to_read, workers) as pool:  # None: read here, one file after another
-        checked = _checked_files(db, store.path, to_read, captures, pool)
+        # The files' hashes first: the workers start on them while the rows are read here.
+        digests = pool.map(_digest, [f.path for f in to_read if f.path],
+                           ahead=len(to_read)) if pool else None
+        captures = _capture_rows(db)
+        for f in files:
+            if f.path is None:  # missing: each capture in it is affected
+                problems += [_row_problem("record-missing", _Row("captures", *row),
+                                          f"its WARC file {f.name} is missing")
+                             for row in captures.get(f.name, [])]
+        checked = _checked_files(db, store.path, to_read, captures, pool, digests)
         # The log and the texts, while the workers (if any) read the files.
         chain_problems, entries = chain.check(db)
         logged = _chain_problems(db, chain_problems) + _text_problems(db)
@@ -327,26 +330,25 @@ def _size(path: Path) -> int:
 
 
 def _checked_files(db: Any, db_path: Path, files: list[_File],
-                   captures: dict[str, list[tuple[Any, ...]]], pool: Pool | None
-                   ) -> Iterator[_Checked]:
-    """Each file read once and held against its rows, in order. With a pool, the reading
-    starts before this returns: the caller can do other work meanwhile."""
-    if pool is None:
+                   captures: dict[str, list[tuple[Any, ...]]], pool: Pool | None,
+                   digests: Iterator[tuple[int, str] | None] | None) -> Iterator[_Checked]:
+    """Each file read once and held against its rows, in order. With a pool (and the
+    files' `digests` coming from it), the reading starts before this returns: the caller
+    can do other work meanwhile."""
+    if pool is None or digests is None:
         return (_check_here(db, f, captures) for f in files)
     known = {f.name: _known_offsets(db, f) for f in files}
     target = _target(files, known, pool.count)
     plans = [(f, _cuts(known[f.name], target)) for f in files]
-    jobs: list[Path | _Part] = []
-    for f, cuts in plans:
-        assert f.path is not None
-        jobs.append(f.path)  # its size and sha256, in a job of its own
-        jobs += [_Part(f.name, f.path, db_path, start, stop,
-                       _between(captures.get(f.name, []), start, stop))
-                 for start, stop in zip(cuts, [*cuts[1:], None], strict=True)]
+    parts = [_Part(f.name, f.path, db_path, start, stop,
+                   _between(captures.get(f.name, []), start, stop))
+             for f, cuts in plans if f.path
+             for start, stop in zip(cuts, [*cuts[1:], None], strict=True)]
     # All at once: results are small (problems, not members), and the workers must not
     # wait for this process, busy with the chain meanwhile, to take results.
-    results = pool.map(_run, jobs, ahead=len(jobs))
-    return (_check_joined(db, f, len(cuts), results, captures) for f, cuts in plans)
+    results = pool.map(_check_part, parts, ahead=len(parts))
+    return (_check_joined(db, f, next(digests), [next(results) for _ in cuts], captures)
+            for f, cuts in plans)
 
 
 def _check_here(db: Any, f: _File, captures: dict[str, list[tuple[Any, ...]]]) -> _Checked:
@@ -357,14 +359,13 @@ def _check_here(db: Any, f: _File, captures: dict[str, list[tuple[Any, ...]]]) -
     return _check_file(f, result, rows), len(result.members), result.size
 
 
-def _check_joined(db: Any, f: _File, parts: int, results: Iterator[Any],
-                  captures: dict[str, list[tuple[Any, ...]]]) -> _Checked:
-    """A file read in parts on the workers: its hash, then its parts, from `results`."""
-    digest: tuple[int, str] | None = next(results)
-    checked: list[_PartResult] = [next(results) for _ in range(parts)]
+def _check_joined(db: Any, f: _File, digest: tuple[int, str] | None,
+                  checked: list[_PartResult], captures: dict[str, list[tuple[Any, ...]]]
+                  ) -> _Checked:
+    """A file read in parts on the workers, with its size and sha256 (None: unreadable)."""
     scans = [part.scan for part in checked if part.scan is not None]
     joined = None
-    if digest is not None and len(scans) == parts:
+    if digest is not None and len(scans) == len(checked):
         assert f.path is not None
         joined = join(f.path, scans, *digest)
     if joined is None:  # damage across the parts' bounds, or a part unreadable
@@ -437,14 +438,8 @@ class _PartResult:
     row_problems: list[Problem]
 
 
-def _run(job: Path | _Part) -> tuple[int, str] | None | _PartResult:
-    """A job on a worker: a file's size and sha256 (None if unreadable), or a part."""
-    if isinstance(job, _Part):
-        return _check_part(job)
-    return _digest(job)
-
-
 def _digest(path: Path) -> tuple[int, str] | None:
+    """A file's size and sha256, on a worker (None if unreadable)."""
     sha256, size = hashlib.sha256(), 0
     try:
         with open(path, "rb") as file:
