@@ -65,7 +65,7 @@ from preserve.warccheck import (
 
 # Reading files on several processes (forked, so they start at once) pays from about this
 # much to read.
-PARALLEL_BYTES = 32 << 20
+PARALLEL_BYTES = 8 << 20
 # A record costs about as much to check as this many more bytes of file (its header, its
 # digests, its rows): parts are cut to cost the same, not to hold as many bytes.
 _RECORD_COST = 1300
