@@ -413,7 +413,7 @@ def _between(rows: list[tuple[Any, ...]], start: int, stop: int | None
              ) -> list[tuple[Any, ...]]:
     """The rows (sorted by offset, the third field) whose offset is in [start, stop); the
     first part also takes those before 0, the last those past the end."""
-    offsets = [row[2] if isinstance(row[2], int) else -1 for row in rows]
+    offsets = [_offset(row) for row in rows]
     low = bisect.bisect_left(offsets, start) if start else 0
     high = bisect.bisect_left(offsets, stop) if stop is not None else len(rows)
     return rows[low:high]
@@ -433,6 +433,8 @@ class _Part:
 
 @dataclass(frozen=True)
 class _PartResult:
+    """What a worker sends back for a part: no members, and only the rows that do not fit."""
+
     scan: RangeScan | None  # None: unreadable; its members are left out (only counted)
     records: int
     row_problems: list[Problem]
@@ -534,11 +536,13 @@ def _capture_rows(db: Any) -> dict[str, list[tuple[Any, ...]]]:
             " url, id, started_at FROM captures WHERE warc IS NOT NULL"):
         by_file.setdefault(row[1], []).append(row)
     for rows in by_file.values():
-        if any(not isinstance(row[2], int) for row in rows):
-            rows.sort(key=lambda row: row[2] if isinstance(row[2], int) else -1)
-        else:
-            rows.sort(key=lambda row: row[2])
+        rows.sort(key=_offset)
     return by_file
+
+
+def _offset(row: tuple[Any, ...]) -> int:
+    """A row's offset (its third field), or -1 where a hand edit left none."""
+    return row[2] if isinstance(row[2], int) else -1
 
 
 _RECORD_ROWS = (
