@@ -14,7 +14,8 @@ import queue
 import re
 import threading
 import zlib
-from collections.abc import Iterator
+from array import array
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from itertools import pairwise
 from pathlib import Path
@@ -99,7 +100,9 @@ class RangeScan:
     members: list[Member]
     problems: list[WarcProblem]  # all but bad references, which need the whole file
     records: int  # records read whole and checked
-    ids: set[str]
+    # Its record ids, each as 8 bytes of its hash: compared with the other parts' only,
+    # and small to hold and send (two ids with one hash just mean a pass over the whole).
+    ids: array[int]
     warcinfos: set[str]
     references: list[_Reference]  # those that name no record of this part
     damaged: set[str]  # ids of records whose member is broken
@@ -131,7 +134,7 @@ def scan(path: Path) -> FileScan:
     """
     with open(path, "rb") as raw:
         file = _HashingReader(raw)
-        part = _scan_part(file.read, 0, None)
+        part = _scan_part(file.read, 0, None, keys=False)
         file.drain()
     joined = join(Path(path), [part], file.size, file.sha256.hexdigest())
     assert joined is not None  # one part always joins
@@ -183,18 +186,26 @@ def join(path: Path, parts: list[RangeScan], size: int, sha256: str) -> FileScan
 
 def _shared(parts: list[RangeScan]) -> bool:
     """Does a record id occur in two parts (one pass would call the second a duplicate)?"""
-    seen: set[str] = set()
+    seen: set[int] = set()
     for part in parts:
-        if not seen.isdisjoint(part.ids):
+        keys = set(part.ids)
+        if not seen.isdisjoint(keys):
             return True
-        seen |= part.ids
+        seen |= keys
     return False
 
 
-def _scan_part(read: Any, start: int, stop: int | None, opening: str | None = None
-               ) -> RangeScan:
+def _keys(ids: Iterable[str]) -> array[int]:
+    return array("Q", [int.from_bytes(hashlib.blake2b(
+        record_id.encode("utf-8", "surrogatepass"), digest_size=8).digest(), "big")
+        for record_id in ids])
+
+
+def _scan_part(read: Any, start: int, stop: int | None, opening: str | None = None, *,
+               keys: bool = True) -> RangeScan:
     """One pass from `start` (where `read` is) until a member starts at or after `stop`;
-    references to `opening` (the file's first warcinfo) are taken as answered."""
+    references to `opening` (the file's first warcinfo) are taken as answered. Without
+    `keys`, the ids are left out (a single pass needs no others')."""
     check = _FileCheck(first=start == 0, opening=opening)
     members: list[Member] = []
     record = _RecordCheck(check, start)
@@ -220,9 +231,10 @@ def _scan_part(read: Any, start: int, stop: int | None, opening: str | None = No
             else:
                 check.add(kind, record.offset, value, record.id)
     check.resolve()
-    return RangeScan(start, end, members, check.problems, check.records, check.ids,
-                     check.warcinfos, check.references, check.damaged, check.filename,
-                     check.info, opening if check.assumed else None)
+    return RangeScan(start, end, members, check.problems, check.records,
+                     _keys(check.ids if keys else ()), check.warcinfos, check.references,
+                     check.damaged, check.filename, check.info,
+                     opening if check.assumed else None)
 
 
 def read_warcinfo(path: Path) -> tuple[str | None, dict[str, str]]:
