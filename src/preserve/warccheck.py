@@ -1,7 +1,10 @@
 """Strict checking of `.warc.gz` files: one pass over a file that inflates each gzip member
 on its own, checks the record it holds (exact lengths, sha256 block and payload digests,
 preserve's header rules) and says where every member is and what it hashes to, so that
-`verify` can hold the database's rows against it without reading the file again.
+`verify` can hold the database's rows against it without reading the file again. A big
+file can be read in parts instead, on several processes (`scan_range`), and the parts
+joined into exactly what one pass says (`join`), or found not to fit together (damage
+across their bounds), and then read in one pass.
 
 Stricter than `warcio check`, which passes a file cut off mid-record, a Content-Length
 longer than its gzip member, and skips revisits (see the WARC notes, section 11).
