@@ -381,10 +381,9 @@ def _known_offsets(db: Any, f: _File) -> list[tuple[int, str]]:
     """Where the database says the records of a file start, and their types, in order
     (only offsets inside the file)."""
     assert f.path is not None
-    size = _size(f.path)
-    return [(offset, rec_type) for offset, rec_type in db.execute(
-        "SELECT offset, type FROM records WHERE warc = ? ORDER BY offset", [f.name])
-        if isinstance(offset, int) and 0 < offset < size]
+    return db.execute(
+        "SELECT offset, type FROM records WHERE warc = ? AND typeof(offset) = 'integer'"
+        " AND offset > 0 AND offset < ? ORDER BY offset", [f.name, _size(f.path)]).fetchall()
 
 
 def _target(files: list[_File], known: dict[str, list[tuple[int, str]]], workers: int
