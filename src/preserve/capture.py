@@ -48,7 +48,7 @@ def _release_memory() -> None:
         _malloc_trim(0)
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)  # slots: a run holds one of these for every URL
 class Job:
     """One URL to fetch, and why."""
 
@@ -60,7 +60,7 @@ class Job:
     article: str | None = None  # the article whose capture brought this URL in
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)  # slots: a run holds one of these for every URL
 class Captured:
     """What happened to one URL: the stored capture, summarised."""
 
