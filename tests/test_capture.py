@@ -6,6 +6,7 @@ from __future__ import annotations
 import gzip
 import hashlib
 import json
+import multiprocessing
 import os
 import socket
 import sqlite3
@@ -1022,3 +1023,20 @@ def test_a_run_keeps_only_the_count_of_a_sources_citations(site: Site, archive: 
     stored = rows(archive, "SELECT url FROM citations WHERE capture_id = ? ORDER BY position",
                   (cited["capture_id"],))
     assert [row["url"] for row in stored] == [site.url("/src/a"), site.url("/src/b")]
+
+
+def test_a_command_ends_its_extraction_workers(site: Site, archive: Path) -> None:
+    """The workers hold nothing once a command is done: they are ended with it, not left
+    to wind down in the interpreter's exit."""
+    from preserve import extractpool
+
+    site.pages["/a"] = Page(story(("/src/inquiry", "the inquiry report")))
+    site.pages["/src/inquiry"] = Page(story(title="Inquiry report"))
+    extractpool.start()
+    workers = [p for p in multiprocessing.active_children() if p.is_alive()]
+    assert workers
+    capture(archive, site.url("/a"))
+    for worker in workers:
+        worker.join(timeout=10)  # reaped: killed, not waiting for more pages
+    assert all(worker.exitcode is not None for worker in workers)
+    assert extractpool._pool is None

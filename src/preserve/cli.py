@@ -53,6 +53,10 @@ class PreserveGroup(click.Group):
         except KeyboardInterrupt:
             click.echo("Interrupted.", err=True)
             ctx.exit(130)
+        finally:
+            # The command is done with its extraction workers (if it started any).
+            if (pool := sys.modules.get("preserve.extractpool")) is not None:
+                pool.stop()
 
 
 def _storage_error(exc: OSError | sqlite3.Error) -> str:

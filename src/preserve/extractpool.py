@@ -64,6 +64,21 @@ def _get_pool() -> ProcessPoolExecutor | None:
         return _pool
 
 
+def stop() -> None:
+    """End the workers now, for a command that has no more pages for them. They hold
+    nothing but pages being extracted, so they are killed rather than asked to wind down:
+    their interpreters' exit would otherwise add a tenth of a second to every command."""
+    global _pool
+    with _lock:
+        pool, _pool = _pool, None
+    if pool is None:
+        return
+    processes = list((getattr(pool, "_processes", None) or {}).values())
+    pool.shutdown(wait=False, cancel_futures=True)
+    for process in processes:
+        process.kill()
+
+
 def _warm(parent: int | None) -> None:
     """Start a worker: die with the process that made it, then warm up."""
     _die_with_parent(parent)
