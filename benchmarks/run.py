@@ -599,6 +599,14 @@ def markdown(rows: list[Figure], results: dict[str, Any]) -> str:
         f"{machine['preserve']} ({machine['commit']}), {machine['date']}. Load average "
         f"{machine['load_start']} at the start, {machine['load_end']} at the end.",
         "",
+    ]
+    if results.get("carried_over"):
+        earlier = [f"{key} ({results[key]['measured']['commit']}, "
+                   f"{results[key]['measured']['date']})" if "measured" in results[key]
+                   else f"{key} (an earlier run)" for key in results["carried_over"]]
+        out += [f"Carried over from earlier runs, not measured this time: {', '.join(earlier)}.",
+                ""]
+    out += [
         "| figure | preserve | peer | ratio | target | |",
         "|---|---|---|---|---|---|",
     ]
@@ -754,6 +762,8 @@ def main(argv: list[str] | None = None) -> int:
         for section in ("bulk", "latency", "big", "database"):
             if section in sections:
                 getattr(bench, section)()
+                bench.results[section]["measured"] = {
+                    k: results["machine"][k] for k in ("commit", "date")}
                 results.update(bench.results)
     finally:
         if args.work is None:
