@@ -798,3 +798,17 @@ def test_store_rejects_nothing_new(tmp_path: Path) -> None:
         assert chain.check(store.db) == ([], 1)
     finally:
         store.close()
+
+
+@pytest.mark.parametrize("edit", ["offset = NULL", "offset = 'abc'", "length = NULL",
+                                  "length = -5", "record_sha256 = NULL"])
+def test_a_hand_edited_capture_row_is_a_problem_not_a_traceback(archive: Path,
+                                                                 edit: str) -> None:
+    target = capture_row(archive, "/2016/10/story")
+    with sqlite3.connect(archive / "preserve.db") as db:
+        db.execute(f"UPDATE captures SET {edit} WHERE id = ?", (target["id"],))
+    result = invoke(archive, "verify")
+    assert result.exit_code == 1, result.output
+    assert result.exception is None or isinstance(result.exception, SystemExit)
+    assert f"capture {target['id']}" in result.stdout
+    assert "row-edited" in result.stdout or "edited after it was logged" in result.stdout

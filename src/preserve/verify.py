@@ -605,7 +605,8 @@ def _row_mismatches(row: _Row, member: Member | None, size: int
     where = f"{row.table} row of capture {row.capture_id}"
     if member is None:
         yield "record-missing", (f"{where}: no record starts at offset {row.offset}"
-                                 + (f" (the file has {size} bytes)" if row.offset >= size
+                                 + (f" (the file has {size} bytes)"
+                                    if isinstance(row.offset, int) and row.offset >= size
                                     else ""))
         return
     if not member.whole:
