@@ -11,8 +11,18 @@ from pathlib import Path
 
 from preserve.store import Store, iso
 
-OUTCOMES = ("unchanged", "unchanged", "unchanged", "unchanged", "cosmetic", "edited", "gone",
-            "unreachable", "restricted", "moved")
+OUTCOMES = (
+    "unchanged",
+    "unchanged",
+    "unchanged",
+    "unchanged",
+    "cosmetic",
+    "edited",
+    "gone",
+    "unreachable",
+    "restricted",
+    "moved",
+)
 
 
 def _iso(seconds: str) -> str:
@@ -20,8 +30,9 @@ def _iso(seconds: str) -> str:
     return f"strftime('%Y-%m-%dT%H:%M:%S', {seconds}, 'unixepoch') || '.000000Z'"
 
 
-def generate(archive: Path, *, captures: int = 1_000_000, per_target: int = 10,
-             now: datetime | None = None) -> dict[str, int | float]:
+def generate(
+    archive: Path, *, captures: int = 1_000_000, per_target: int = 10, now: datetime | None = None
+) -> dict[str, int | float]:
     """Create `archive/preserve.db` with `captures` capture rows (and two record rows and
     one check row each) over `captures // per_target` targets, whose next check falls
     between 1 and 25 hours after `now`. Returns row counts and the seconds it took."""
@@ -36,9 +47,11 @@ def generate(archive: Path, *, captures: int = 1_000_000, per_target: int = 10,
     db.execute("PRAGMA synchronous = OFF")
     db.execute("PRAGMA cache_size = -1000000")  # 1 GB: the indexes are built in memory
     db.execute("BEGIN")
-    db.execute("INSERT INTO runs (id, command, started_at, ended_at, tool_version, host, pid,"
-               " options) VALUES (1, 'capture', ?, ?, 'bench', 'bench', 1, '{}')",
-               [iso(now), iso(now)])
+    db.execute(
+        "INSERT INTO runs (id, command, started_at, ended_at, tool_version, host, pid,"
+        " options) VALUES (1, 'capture', ?, ?, 'bench', 'bench', 1, '{}')",
+        [iso(now), iso(now)],
+    )
     base = int((now - timedelta(days=per_target)).timestamp())
     due_base = int(now.timestamp()) + 3600
     # Captures: target t has captures t, t + T, t + 2T, … one day apart, the last one its
@@ -67,23 +80,27 @@ def generate(archive: Path, *, captures: int = 1_000_000, per_target: int = 10,
             'A page', CASE WHEN i >= {targets} THEN 'revisit' ELSE 'response' END,
             'preserve-' || (i / 5000) || '.warc.gz', (i % 5000) * 2000, 1900,
             '<urn:uuid:' || printf('%032x', i) || '>', printf('%064x', i)
-        FROM n""")
+        FROM n"""
+    )
     db.execute(
         """INSERT INTO records (capture_id, hop, type, url, date, http_status, warc, offset,
             length, record_id, record_sha256, payload_sha256)
         SELECT id, 0, record_type, url, started_at, 200, warc, offset, length, record_id,
-            record_sha256, payload_sha256 FROM captures""")
+            record_sha256, payload_sha256 FROM captures"""
+    )
     db.execute(
         """INSERT INTO records (capture_id, hop, type, url, date, warc, offset, length,
             record_id, record_sha256)
         SELECT id, 0, 'request', url, started_at, warc, offset + 1900, 100,
-            '<urn:uuid:r' || id || '>', record_sha256 FROM captures""")
+            '<urn:uuid:r' || id || '>', record_sha256 FROM captures"""
+    )
     db.execute(
         f"""INSERT INTO checks (run_id, url, role, checked_at, capture_id, baseline_capture_id,
             outcome, reason, confirmed, rule, http_status, detail)
         SELECT 1, url, role, ended_at, id, id - {targets},
             (SELECT outcome FROM outcomes WHERE i = id % 10), NULL, 0, 'bench', 200,
-            '{{}}' FROM captures WHERE id > {targets}""")
+            '{{}}' FROM captures WHERE id > {targets}"""
+    )
     db.execute(
         f"""INSERT INTO targets (url, role, every_seconds, added_at, next_due, cited_by,
             baseline_capture_id, state, reason, confirmed, last_checked_at, last_change_at)
@@ -93,10 +110,13 @@ def generate(archive: Path, *, captures: int = 1_000_000, per_target: int = 10,
                  ELSE 'https://site0.example/p-' || (id - id % 11) END,
             id + {targets} * {per_target - 1}, (SELECT outcome FROM outcomes WHERE i = id % 10),
             NULL, 0, started_at, started_at
-        FROM captures WHERE id <= {targets}""")
+        FROM captures WHERE id <= {targets}"""
+    )
     db.execute("COMMIT")
     db.execute("PRAGMA journal_mode = WAL")
-    counts = {table: db.execute(f"SELECT count(*) FROM {table}").fetchone()[0]
-              for table in ("captures", "records", "checks", "targets")}
+    counts = {
+        table: db.execute(f"SELECT count(*) FROM {table}").fetchone()[0]
+        for table in ("captures", "records", "checks", "targets")
+    }
     db.close()
     return {**counts, "seconds": round(time.perf_counter() - clock, 1)}

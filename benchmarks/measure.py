@@ -127,13 +127,24 @@ def _pss(pid: int) -> int:
         return 0
 
 
-def run(command: list[str], *, cwd: Path | None = None, env: dict[str, str] | None = None,
-        interval: float = 0.05, capture: bool = True) -> Measured:
+def run(
+    command: list[str],
+    *,
+    cwd: Path | None = None,
+    env: dict[str, str] | None = None,
+    interval: float = 0.05,
+    capture: bool = True,
+) -> Measured:
     """Run `command` to its end, sampling its process tree every `interval` seconds."""
     started = time.perf_counter()
     process = subprocess.Popen(
-        command, cwd=cwd, env=env, stdout=subprocess.PIPE if capture else subprocess.DEVNULL,
-        stderr=subprocess.PIPE, text=True)
+        command,
+        cwd=cwd,
+        env=env,
+        stdout=subprocess.PIPE if capture else subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
     cpu_seen: dict[int, float] = {}
     names: dict[int, str] = {}
     peak = 0
@@ -173,8 +184,10 @@ def run(command: list[str], *, cwd: Path | None = None, env: dict[str, str] | No
     def drain(name: str, stream: Any) -> None:
         outputs[name] = stream.read() if stream is not None else ""
 
-    readers = [threading.Thread(target=drain, args=("stdout", process.stdout)),
-               threading.Thread(target=drain, args=("stderr", process.stderr))]
+    readers = [
+        threading.Thread(target=drain, args=("stdout", process.stdout)),
+        threading.Thread(target=drain, args=("stderr", process.stderr)),
+    ]
     for reader in readers:
         reader.start()
     _, status, usage = os.wait4(process.pid, 0)
@@ -190,7 +203,14 @@ def run(command: list[str], *, cwd: Path | None = None, env: dict[str, str] | No
     own = usage.ru_utime + usage.ru_stime
     cpu = max(own, sum(cpu_seen.values()))
     return Measured(
-        command=" ".join(command), wall=wall, cpu=cpu, peak_mb=peak / 1e6,
-        peak_rss_mb=main_peak / 1e6, processes=most,
-        cpu_by_process=_by_name(cpu_seen, names), returncode=process.returncode,
-        stdout=outputs.get("stdout", ""), stderr=outputs.get("stderr", ""))
+        command=" ".join(command),
+        wall=wall,
+        cpu=cpu,
+        peak_mb=peak / 1e6,
+        peak_rss_mb=main_peak / 1e6,
+        processes=most,
+        cpu_by_process=_by_name(cpu_seen, names),
+        returncode=process.returncode,
+        stdout=outputs.get("stdout", ""),
+        stderr=outputs.get("stderr", ""),
+    )

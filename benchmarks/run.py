@@ -61,8 +61,9 @@ class Server:
         if kind == "latency":
             command.append(str(delay))
         self.web = web
-        self.process = subprocess.Popen(command, stdout=subprocess.PIPE, text=True,
-                                        start_new_session=True)
+        self.process = subprocess.Popen(
+            command, stdout=subprocess.PIPE, text=True, start_new_session=True
+        )
         assert self.process.stdout is not None
         line = self.process.stdout.readline().split()
         if not line or line[0] != "ready":
@@ -97,14 +98,27 @@ class Server:
 def web(root: Path, *, articles: int, sources: int, hosts: int) -> webs.Web:
     """The web of this shape under `root`, generated unless it is there already."""
     found = webs.load_web(root)
-    if found and (len(found.articles), found.hosts) == (articles, hosts) and (
-            len(found.sources) == articles * sources):
+    if (
+        found
+        and (len(found.articles), found.hosts) == (articles, hosts)
+        and (len(found.sources) == articles * sources)
+    ):
         return found
     shutil.rmtree(root, ignore_errors=True)
     # In a process of its own: the pages of a big web would stay in this one's memory, and
     # every command measured is forked from it.
-    subprocess.run([sys.executable, str(HERE / "webs.py"), "generate", str(root),
-                    str(articles), str(sources), str(hosts)], check=True)
+    subprocess.run(
+        [
+            sys.executable,
+            str(HERE / "webs.py"),
+            "generate",
+            str(root),
+            str(articles),
+            str(sources),
+            str(hosts),
+        ],
+        check=True,
+    )
     made = webs.load_web(root)
     assert made is not None
     return made
@@ -151,8 +165,12 @@ print(json.dumps({"pages": len(bodies), "ms_per_page": round(seconds * 1000 / le
 def extraction_cost(site: webs.Web, pages: int = 300) -> dict[str, Any]:
     """CPU milliseconds `preserve.extract.extract` takes per page of this web, in one
     thread (of a process of its own): the part of a capture no scheduling can hide."""
-    out = subprocess.run([sys.executable, "-c", _EXTRACTION_COST, str(site.root), str(pages)],
-                         capture_output=True, text=True, check=True)
+    out = subprocess.run(
+        [sys.executable, "-c", _EXTRACTION_COST, str(site.root), str(pages)],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
     return dict(json.loads(out.stdout))
 
 
@@ -177,8 +195,12 @@ class Run:
         return self.measured.wall
 
     def to_json(self) -> dict[str, Any]:
-        return {**self.measured.to_json(), "load_before": self.load_before,
-                "load_after": self.load_after, **self.extra}
+        return {
+            **self.measured.to_json(),
+            "load_before": self.load_before,
+            "load_after": self.load_after,
+            **self.extra,
+        }
 
 
 def timed(command: list[str], *, cwd: Path | None = None, check: bool = True) -> Run:
@@ -186,8 +208,9 @@ def timed(command: list[str], *, cwd: Path | None = None, check: bool = True) ->
     measured = measure.run(command, cwd=cwd)
     run = Run(measured, before, load())
     if check and measured.returncode not in (0,):
-        raise RuntimeError(f"{measured.command} exited {measured.returncode}:\n"
-                           f"{measured.stderr[-3000:]}")
+        raise RuntimeError(
+            f"{measured.command} exited {measured.returncode}:\n{measured.stderr[-3000:]}"
+        )
     return run
 
 
@@ -210,8 +233,22 @@ def run_wget(articles: Path, folder: Path) -> Run:
     shutil.rmtree(folder, ignore_errors=True)
     folder.mkdir(parents=True)
     wget = shutil.which("wget") or "wget"
-    run = timed([wget, "-q", "--warc-file=wget", "-r", "-l1", "-H", "-e", "robots=off",
-                 "-i", str(articles)], cwd=folder, check=False)
+    run = timed(
+        [
+            wget,
+            "-q",
+            "--warc-file=wget",
+            "-r",
+            "-l1",
+            "-H",
+            "-e",
+            "robots=off",
+            "-i",
+            str(articles),
+        ],
+        cwd=folder,
+        check=False,
+    )
     # wget exits 8 when a server answered an error (a 404 among the links): still a run.
     if run.measured.returncode not in (0, 8):
         raise RuntimeError(f"wget exited {run.measured.returncode}: {run.measured.stderr}")
@@ -248,25 +285,39 @@ def run_summary(archive: Path, run_id: int) -> dict[str, Any]:
     """What one run stored: captures by status, records by type, its WARC bytes, checks by
     outcome."""
     with db(archive) as conn:
-        captures = dict(conn.execute(
-            "SELECT status, count(*) FROM captures WHERE run_id = ? GROUP BY status",
-            [run_id]).fetchall())
-        records = dict(conn.execute(
-            "SELECT records.type, count(*) FROM records JOIN captures"
-            " ON captures.id = records.capture_id WHERE captures.run_id = ?"
-            " GROUP BY records.type", [run_id]).fetchall())
+        captures = dict(
+            conn.execute(
+                "SELECT status, count(*) FROM captures WHERE run_id = ? GROUP BY status", [run_id]
+            ).fetchall()
+        )
+        records = dict(
+            conn.execute(
+                "SELECT records.type, count(*) FROM records JOIN captures"
+                " ON captures.id = records.capture_id WHERE captures.run_id = ?"
+                " GROUP BY records.type",
+                [run_id],
+            ).fetchall()
+        )
         record_bytes = conn.execute(
             "SELECT coalesce(sum(records.length), 0) FROM records JOIN captures"
             " ON captures.id = records.capture_id WHERE captures.run_id = ?",
-            [run_id]).fetchone()[0]
+            [run_id],
+        ).fetchone()[0]
         warc_bytes = conn.execute(
-            "SELECT coalesce(sum(size), 0) FROM warc_files WHERE run_id = ?",
-            [run_id]).fetchone()[0]
-        outcomes = dict(conn.execute(
-            "SELECT outcome, count(*) FROM checks WHERE run_id = ? GROUP BY outcome",
-            [run_id]).fetchall())
-    return {"captures": captures, "records": records, "record_bytes": record_bytes,
-            "warc_bytes": warc_bytes, "outcomes": outcomes}
+            "SELECT coalesce(sum(size), 0) FROM warc_files WHERE run_id = ?", [run_id]
+        ).fetchone()[0]
+        outcomes = dict(
+            conn.execute(
+                "SELECT outcome, count(*) FROM checks WHERE run_id = ? GROUP BY outcome", [run_id]
+            ).fetchall()
+        )
+    return {
+        "captures": captures,
+        "records": records,
+        "record_bytes": record_bytes,
+        "warc_bytes": warc_bytes,
+        "outcomes": outcomes,
+    }
 
 
 def warc_files(archive: Path) -> list[Path]:
@@ -284,8 +335,11 @@ class Bench:
         self.wget = wget_version()
 
     def log(self, text: str) -> None:
-        print(f"[{datetime.now().strftime('%H:%M:%S')} load {load():.1f}] {text}",
-              file=sys.stderr, flush=True)
+        print(
+            f"[{datetime.now().strftime('%H:%M:%S')} load {load():.1f}] {text}",
+            file=sys.stderr,
+            flush=True,
+        )
 
     def capture_pair(self, server: Server, name: str) -> tuple[Path, list[Run], list[Run]]:
         """Capture the web with preserve and with wget, alternately, `repeat` times each;
@@ -299,8 +353,9 @@ class Bench:
             shutil.rmtree(archive, ignore_errors=True)
             self.log(f"{name}: preserve capture ({attempt + 1}/{self.repeat})")
             cpu = server.cpu()
-            run = preserve(archive, "capture", "--from-file", str(articles), "--allow-private",
-                           "--quiet")
+            run = preserve(
+                archive, "capture", "--from-file", str(articles), "--allow-private", "--quiet"
+            )
             run.extra["server_cpu"] = round(server.cpu() - cpu, 2)
             run.extra["stored"] = run_summary(archive, last_run(archive))
             ours.append(run)
@@ -329,8 +384,13 @@ class Bench:
         self.log("bulk: extraction alone, in this process")
         extraction = extraction_cost(site)
         self.results["bulk"] = {
-            "web": {"articles": articles, "sources_each": sources, "hosts": hosts,
-                    "pages": site.pages, "bytes": site.bytes()},
+            "web": {
+                "articles": articles,
+                "sources_each": sources,
+                "hosts": hosts,
+                "pages": site.pages,
+                "bytes": site.bytes(),
+            },
             "server_capacity_rps": round(capacity),
             "capture": [r.to_json() for r in ours],
             "wget": [r.to_json() for r in theirs],
@@ -346,8 +406,14 @@ class Bench:
             archive, ours, theirs = self.capture_pair(server, "latency")
             checked = self.check(archive, "latency", server)
         self.results["latency"] = {
-            "web": {"articles": articles, "sources_each": sources, "hosts": hosts,
-                    "pages": site.pages, "bytes": site.bytes(), "delay": DELAY},
+            "web": {
+                "articles": articles,
+                "sources_each": sources,
+                "hosts": hosts,
+                "pages": site.pages,
+                "bytes": site.bytes(),
+                "delay": DELAY,
+            },
             "capture": [r.to_json() for r in ours],
             "wget": [r.to_json() for r in theirs],
             "check": checked.to_json(),
@@ -362,17 +428,24 @@ class Bench:
             how = "preserve verify"
         else:
             self.log("verify: preserve.warc.strict_check (no `preserve verify` yet)")
-            script = ("import sys; from preserve.warc import strict_check\n"
-                      "bad = [p for f in sys.argv[1:] for p in strict_check(f)]\n"
-                      "print(len(bad)); sys.exit(1 if bad else 0)")
+            script = (
+                "import sys; from preserve.warc import strict_check\n"
+                "bad = [p for f in sys.argv[1:] for p in strict_check(f)]\n"
+                "print(len(bad)); sys.exit(1 if bad else 0)"
+            )
             ours = timed([sys.executable, "-c", script, *map(str, files)], check=False)
             how = "preserve.warc.strict_check"
         self.log("verify: warcio check")
         theirs = timed([WARCIO, "check", *map(str, files)], check=False)
-        return {"how": how, "files": len(files), "bytes": size,
-                "preserve": ours.to_json(), "warcio": theirs.to_json(),
-                "preserve_mb_s": round(size / 1e6 / ours.wall, 1),
-                "warcio_mb_s": round(size / 1e6 / theirs.wall, 1)}
+        return {
+            "how": how,
+            "files": len(files),
+            "bytes": size,
+            "preserve": ours.to_json(),
+            "warcio": theirs.to_json(),
+            "preserve_mb_s": round(size / 1e6 / ours.wall, 1),
+            "warcio_mb_s": round(size / 1e6 / theirs.wall, 1),
+        }
 
     def big(self, articles: int = 2000, sources: int = 10, hosts: int = 4) -> None:
         self.log("big: generating the 10x web")
@@ -383,15 +456,23 @@ class Bench:
             listing = self.work / "big-articles.txt"
             listing.write_text("\n".join(server.urls()) + "\n")
             self.log("big: preserve capture")
-            captured = preserve(archive, "capture", "--from-file", str(listing),
-                                "--allow-private", "--quiet")
+            captured = preserve(
+                archive, "capture", "--from-file", str(listing), "--allow-private", "--quiet"
+            )
             captured.extra["stored"] = run_summary(archive, last_run(archive))
             checked = self.check(archive, "big", server)
         verify = self.verify(archive)
         self.results["big"] = {
-            "web": {"articles": articles, "sources_each": sources, "hosts": hosts,
-                    "pages": site.pages, "bytes": site.bytes()},
-            "capture": captured.to_json(), "check": checked.to_json(), "verify": verify,
+            "web": {
+                "articles": articles,
+                "sources_each": sources,
+                "hosts": hosts,
+                "pages": site.pages,
+                "bytes": site.bytes(),
+            },
+            "capture": captured.to_json(),
+            "check": checked.to_json(),
+            "verify": verify,
             "when": datetime.now(UTC).isoformat(timespec="seconds"),
         }
         shutil.rmtree(archive, ignore_errors=True)
@@ -423,11 +504,11 @@ class Bench:
             store.close()
         self.results["database"] = {
             "rows": made,
-            "status": status.to_json(), "status_json": status_json.to_json(),
+            "status": status.to_json(),
+            "status_json": status_json.to_json(),
             "check_due_cli": due_cli.to_json(),
             "due_selection": {"seconds": round(due_seconds, 3), "due": len(due)},
-            "targets_selection": {"seconds": round(targets_seconds, 3),
-                                  "targets": everything},
+            "targets_selection": {"seconds": round(targets_seconds, 3), "targets": everything},
         }
         shutil.rmtree(archive, ignore_errors=True)
 
@@ -445,8 +526,14 @@ class Figure:
     ok: bool | None = None  # None: no target, or not measured
 
     def to_json(self) -> dict[str, Any]:
-        return {"figure": self.name, "preserve": self.value, "peer": self.peer,
-                "ratio": self.ratio, "target": self.target, "pass": self.ok}
+        return {
+            "figure": self.name,
+            "preserve": self.value,
+            "peer": self.peer,
+            "ratio": self.ratio,
+            "target": self.target,
+            "pass": self.ok,
+        }
 
 
 def _mb(run: dict[str, Any]) -> float:
@@ -462,77 +549,144 @@ def figures(results: dict[str, Any]) -> list[Figure]:
         if bulk["wget"]:
             theirs = min(bulk["wget"], key=lambda r: r["wall"])
             ratio = ours["wall"] / theirs["wall"]
-            out.append(Figure(
-                f"bulk web capture, {pages:,} pages (wall)", f"{ours['wall']:.1f} s",
-                f"wget {theirs['wall']:.1f} s", f"{ratio:.2f}x", "<= 2x wget", ratio <= 2))
+            out.append(
+                Figure(
+                    f"bulk web capture, {pages:,} pages (wall)",
+                    f"{ours['wall']:.1f} s",
+                    f"wget {theirs['wall']:.1f} s",
+                    f"{ratio:.2f}x",
+                    "<= 2x wget",
+                    ratio <= 2,
+                )
+            )
         else:
-            out.append(Figure(f"bulk web capture, {pages:,} pages (wall)",
-                              f"{ours['wall']:.1f} s", "wget missing", target="<= 2x wget"))
+            out.append(
+                Figure(
+                    f"bulk web capture, {pages:,} pages (wall)",
+                    f"{ours['wall']:.1f} s",
+                    "wget missing",
+                    target="<= 2x wget",
+                )
+            )
         split = ours.get("cpu_by_process", {})
         main_ms = 1000 * split.get("main", ours["cpu"]) / pages
-        out.append(Figure(
-            "bulk web capture, CPU per page", f"{1000 * ours['cpu'] / pages:.1f} ms",
-            f"wget {1000 * min(bulk['wget'], key=lambda r: r['wall'])['cpu'] / pages:.1f} ms"
-            if bulk["wget"] else "",
-            f"main process {main_ms:.1f} ms, extraction workers "
-            f"{1000 * ours['cpu'] / pages - main_ms:.1f} ms"))
+        out.append(
+            Figure(
+                "bulk web capture, CPU per page",
+                f"{1000 * ours['cpu'] / pages:.1f} ms",
+                f"wget {1000 * min(bulk['wget'], key=lambda r: r['wall'])['cpu'] / pages:.1f} ms"
+                if bulk["wget"]
+                else "",
+                f"main process {main_ms:.1f} ms, extraction workers "
+                f"{1000 * ours['cpu'] / pages - main_ms:.1f} ms",
+            )
+        )
         if "extraction" in bulk:
             cores = results["machine"]["cores"] or 1
             floor = bulk["extraction"]["ms_per_page"] * pages / 1000 / cores
-            out.append(Figure(
-                "extraction alone, one thread", f"{bulk['extraction']['ms_per_page']:.1f} ms/page",
-                f"{pages:,} pages / {cores} cores: {floor:.1f} s at the least",
-                f"{floor / (min(bulk['wget'], key=lambda r: r['wall'])['wall']):.1f}x wget"
-                if bulk["wget"] else ""))
+            out.append(
+                Figure(
+                    "extraction alone, one thread",
+                    f"{bulk['extraction']['ms_per_page']:.1f} ms/page",
+                    f"{pages:,} pages / {cores} cores: {floor:.1f} s at the least",
+                    f"{floor / (min(bulk['wget'], key=lambda r: r['wall'])['wall']):.1f}x wget"
+                    if bulk["wget"]
+                    else "",
+                )
+            )
         server_share = ours.get("server_cpu", 0) / ours["wall"]
-        out.append(Figure(
-            "bulk web server: busy share during capture", f"{server_share:.0%}",
-            f"answers >= {bulk['server_capacity_rps']:,} req/s",
-            f"{pages / ours['wall'] / bulk['server_capacity_rps']:.0%} of capacity used",
-            "not the bottleneck", server_share < 0.5))
+        out.append(
+            Figure(
+                "bulk web server: busy share during capture",
+                f"{server_share:.0%}",
+                f"answers >= {bulk['server_capacity_rps']:,} req/s",
+                f"{pages / ours['wall'] / bulk['server_capacity_rps']:.0%} of capacity used",
+                "not the bottleneck",
+                server_share < 0.5,
+            )
+        )
         checked = bulk["check"]
         rate = pages / checked["wall"]
         stored = checked["stored"]
         revisits = stored["records"].get("revisit", 0)
         responses = stored["records"].get("response", 0)
         share = revisits / max(1, revisits + responses)
-        out.append(Figure("bulk web check, nothing changed", f"{rate:.0f} pages/s",
-                          f"{checked['wall']:.1f} s for {pages:,}",
-                          f"{share:.1%} revisits", "100% revisits", share == 1.0))
+        out.append(
+            Figure(
+                "bulk web check, nothing changed",
+                f"{rate:.0f} pages/s",
+                f"{checked['wall']:.1f} s for {pages:,}",
+                f"{share:.1%} revisits",
+                "100% revisits",
+                share == 1.0,
+            )
+        )
         added = stored["warc_bytes"] / pages
-        out.append(Figure("WARC bytes added per unchanged recapture", f"{added:,.0f} B",
-                          f"records alone {stored['record_bytes'] / pages:,.0f} B", "",
-                          "< 2 KiB", added < 2048))
+        out.append(
+            Figure(
+                "WARC bytes added per unchanged recapture",
+                f"{added:,.0f} B",
+                f"records alone {stored['record_bytes'] / pages:,.0f} B",
+                "",
+                "< 2 KiB",
+                added < 2048,
+            )
+        )
         # Judged on the most data measured: start-up (a third of a second for both tools)
         # weighs on the bulk archive's 21 MB.
         verifies = [bulk["verify"]] + ([big["verify"]] if big and "verify" in big else [])
         for verify in verifies:
             ratio = verify["preserve_mb_s"] / max(verify["warcio_mb_s"], 1e-9)
             judged = verify is verifies[-1]
-            out.append(Figure(f"verify ({verify['how']}), {verify['bytes'] / 1e6:.0f} MB",
-                              f"{verify['preserve_mb_s']} MB/s",
-                              f"warcio check {verify['warcio_mb_s']} MB/s", f"{ratio:.2f}x",
-                              ">= 2x warcio" if judged else "",
-                              ratio >= 2 if judged else None))
+            out.append(
+                Figure(
+                    f"verify ({verify['how']}), {verify['bytes'] / 1e6:.0f} MB",
+                    f"{verify['preserve_mb_s']} MB/s",
+                    f"warcio check {verify['warcio_mb_s']} MB/s",
+                    f"{ratio:.2f}x",
+                    ">= 2x warcio" if judged else "",
+                    ratio >= 2 if judged else None,
+                )
+            )
         for label, run in (("capture", ours), ("check", checked)):
-            out.append(Figure(f"peak memory, {label}, {pages:,} pages", f"{_mb(run):.0f} MB",
-                              f"main process {run['peak_rss_mb']:.0f} MB RSS", "",
-                              "< 300 MB", _mb(run) < 300))
+            out.append(
+                Figure(
+                    f"peak memory, {label}, {pages:,} pages",
+                    f"{_mb(run):.0f} MB",
+                    f"main process {run['peak_rss_mb']:.0f} MB RSS",
+                    "",
+                    "< 300 MB",
+                    _mb(run) < 300,
+                )
+            )
     if big and bulk:
         pages = big["web"]["pages"]
         for label in ("capture", "check"):
-            small_run = (min(bulk["capture"], key=lambda r: r["wall"]) if label == "capture"
-                         else bulk["check"])
+            small_run = (
+                min(bulk["capture"], key=lambda r: r["wall"])
+                if label == "capture"
+                else bulk["check"]
+            )
             run = big[label]
             growth = _mb(run) / _mb(small_run)
-            out.append(Figure(
-                f"peak memory, {label}, {pages:,} pages", f"{_mb(run):.0f} MB",
-                f"{_mb(small_run):.0f} MB at {bulk['web']['pages']:,}", f"{growth:.2f}x",
-                "< 300 MB, flat (< 1.25x)", _mb(run) < 300 and growth < 1.25))
-        out.append(Figure(f"10x web capture / check, {pages:,} pages",
-                          f"{big['capture']['wall']:.0f} s / {big['check']['wall']:.0f} s",
-                          f"{pages / big['capture']['wall']:.0f} / "
-                          f"{pages / big['check']['wall']:.0f} pages/s"))
+            out.append(
+                Figure(
+                    f"peak memory, {label}, {pages:,} pages",
+                    f"{_mb(run):.0f} MB",
+                    f"{_mb(small_run):.0f} MB at {bulk['web']['pages']:,}",
+                    f"{growth:.2f}x",
+                    "< 300 MB, flat (< 1.25x)",
+                    _mb(run) < 300 and growth < 1.25,
+                )
+            )
+        out.append(
+            Figure(
+                f"10x web capture / check, {pages:,} pages",
+                f"{big['capture']['wall']:.0f} s / {big['check']['wall']:.0f} s",
+                f"{pages / big['capture']['wall']:.0f} / "
+                f"{pages / big['check']['wall']:.0f} pages/s",
+            )
+        )
     if lat:
         ours = min(lat["capture"], key=lambda r: r["wall"])
         pages = lat["web"]["pages"]
@@ -541,45 +695,97 @@ def figures(results: dict[str, Any]) -> list[Figure]:
         if lat["wget"]:
             theirs = min(lat["wget"], key=lambda r: r["wall"])
             speedup = theirs["wall"] / ours["wall"]
-            out.append(Figure(f"latency web capture, {pages} pages x 100 ms (wall)",
-                              f"{ours['wall']:.2f} s", f"wget {theirs['wall']:.1f} s",
-                              f"{speedup:.1f}x faster", ">= 5x faster than wget",
-                              speedup >= 5))
+            out.append(
+                Figure(
+                    f"latency web capture, {pages} pages x 100 ms (wall)",
+                    f"{ours['wall']:.2f} s",
+                    f"wget {theirs['wall']:.1f} s",
+                    f"{speedup:.1f}x faster",
+                    ">= 5x faster than wget",
+                    speedup >= 5,
+                )
+            )
         ratio = ours["wall"] / limit
-        out.append(Figure("latency web capture / politeness limit", f"{ours['wall']:.2f} s",
-                          f"limit {limit:.2f} s ({per_host}/host x {lat['web']['hosts']})",
-                          f"{ratio:.2f}x", "<= 1.5x", ratio <= 1.5))
+        out.append(
+            Figure(
+                "latency web capture / politeness limit",
+                f"{ours['wall']:.2f} s",
+                f"limit {limit:.2f} s ({per_host}/host x {lat['web']['hosts']})",
+                f"{ratio:.2f}x",
+                "<= 1.5x",
+                ratio <= 1.5,
+            )
+        )
         checked = lat["check"]
-        out.append(Figure("latency web check, nothing changed",
-                          f"{pages / checked['wall']:.0f} pages/s",
-                          f"{checked['wall']:.2f} s", f"{checked['wall'] / limit:.2f}x limit"))
+        out.append(
+            Figure(
+                "latency web check, nothing changed",
+                f"{pages / checked['wall']:.0f} pages/s",
+                f"{checked['wall']:.2f} s",
+                f"{checked['wall'] / limit:.2f}x limit",
+            )
+        )
     if base:
         rows = base["rows"]["captures"]
         targets = base["rows"]["targets"]
-        for key, label, judged in (("status", "status", True),
-                                   ("status_json", "status --json", False),
-                                   ("check_due_cli", "check --due (none due)", True)):
+        for key, label, judged in (
+            ("status", "status", True),
+            ("status_json", "status --json", False),
+            ("check_due_cli", "check --due (none due)", True),
+        ):
             run = base[key]
-            out.append(Figure(f"`{label}`, {rows:,} captures / {targets:,} URLs (wall)",
-                              f"{run['wall']:.2f} s", "command, start-up included", "",
-                              "< 1 s" if judged else "", run["wall"] < 1 if judged else None))
+            out.append(
+                Figure(
+                    f"`{label}`, {rows:,} captures / {targets:,} URLs (wall)",
+                    f"{run['wall']:.2f} s",
+                    "command, start-up included",
+                    "",
+                    "< 1 s" if judged else "",
+                    run["wall"] < 1 if judged else None,
+                )
+            )
         selected = base["targets_selection"]
-        out.append(Figure(f"status selection ({selected['targets']:,} URLs), in process",
-                          f"{selected['seconds']:.3f} s", "", "", "< 1 s",
-                          selected["seconds"] < 1))
+        out.append(
+            Figure(
+                f"status selection ({selected['targets']:,} URLs), in process",
+                f"{selected['seconds']:.3f} s",
+                "",
+                "",
+                "< 1 s",
+                selected["seconds"] < 1,
+            )
+        )
         due = base["due_selection"]
-        out.append(Figure(f"due selection ({due['due']:,} due), in process",
-                          f"{due['seconds']:.3f} s", "", "", "< 1 s", due["seconds"] < 1))
+        out.append(
+            Figure(
+                f"due selection ({due['due']:,} due), in process",
+                f"{due['seconds']:.3f} s",
+                "",
+                "",
+                "< 1 s",
+                due["seconds"] < 1,
+            )
+        )
     return out
 
 
 def table(rows: list[Figure]) -> str:
     header = ("figure", "preserve", "peer", "ratio", "target", "")
-    cells = [header] + [(r.name, r.value, r.peer, r.ratio, r.target,
-                         "" if r.ok is None else ("pass" if r.ok else "FAIL")) for r in rows]
+    cells = [header] + [
+        (
+            r.name,
+            r.value,
+            r.peer,
+            r.ratio,
+            r.target,
+            "" if r.ok is None else ("pass" if r.ok else "FAIL"),
+        )
+        for r in rows
+    ]
     widths = [max(len(c[i]) for c in cells) for i in range(len(header))]
-    lines = ["  ".join(c.ljust(w) for c, w in zip(row, widths, strict=True)).rstrip()
-             for row in cells]
+    lines = [
+        "  ".join(c.ljust(w) for c, w in zip(row, widths, strict=True)).rstrip() for row in cells
+    ]
     lines.insert(1, "  ".join("-" * w for w in widths))
     return "\n".join(lines)
 
@@ -601,19 +807,23 @@ def markdown(rows: list[Figure], results: dict[str, Any]) -> str:
         "",
     ]
     if results.get("carried_over"):
-        earlier = [f"{key} ({results[key]['measured']['commit']}, "
-                   f"{results[key]['measured']['date']})" if "measured" in results[key]
-                   else f"{key} (an earlier run)" for key in results["carried_over"]]
-        out += [f"Carried over from earlier runs, not measured this time: {', '.join(earlier)}.",
-                ""]
+        earlier = [
+            f"{key} ({results[key]['measured']['commit']}, {results[key]['measured']['date']})"
+            if "measured" in results[key]
+            else f"{key} (an earlier run)"
+            for key in results["carried_over"]
+        ]
+        out += [
+            f"Carried over from earlier runs, not measured this time: {', '.join(earlier)}.",
+            "",
+        ]
     out += [
         "| figure | preserve | peer | ratio | target | |",
         "|---|---|---|---|---|---|",
     ]
     for r in rows:
         verdict = "" if r.ok is None else ("pass" if r.ok else "**fail**")
-        out.append(f"| {r.name} | {r.value} | {r.peer} | {r.ratio} | {r.target} | "
-                   f"{verdict} |")
+        out.append(f"| {r.name} | {r.value} | {r.peer} | {r.ratio} | {r.target} | {verdict} |")
     out += ["", *analysis(results), *NOTES]
     return "\n".join(out) + "\n"
 
@@ -643,8 +853,12 @@ def analysis(results: dict[str, Any]) -> list[str]:
             f"{1000 * main / pages:.1f} ms a page, on one core (Python threads share one). "
             f"In all preserve used {ours['cpu']:.0f} s of CPU, {floor_all:.1f} s of the "
             f"machine's {cores} cores at the least: "
-            + ("more than the budget, so the target is out of reach on this machine "
-               "whatever the scheduling; " if floor_all > budget else "within the budget; ")
+            + (
+                "more than the budget, so the target is out of reach on this machine "
+                "whatever the scheduling; "
+                if floor_all > budget
+                else "within the budget; "
+            )
             + f"the run took {ours['wall']:.1f} s with a load average of "
             f"{ours['load_before']} to {ours['load_after']} from other work on the machine.",
         ]
@@ -703,8 +917,9 @@ NOTES = [
 
 def machine() -> dict[str, Any]:
     warcio = subprocess.run([WARCIO, "--version"], capture_output=True, text=True)
-    commit = subprocess.run(["git", "-C", str(ROOT), "rev-parse", "--short", "HEAD"],
-                            capture_output=True, text=True).stdout.strip()
+    commit = subprocess.run(
+        ["git", "-C", str(ROOT), "rev-parse", "--short", "HEAD"], capture_output=True, text=True
+    ).stdout.strip()
     version = subprocess.run([PRESERVE, "--version"], capture_output=True, text=True)
     cpu = platform.processor() or platform.machine()
     try:
@@ -715,34 +930,48 @@ def machine() -> dict[str, Any]:
     except OSError:
         pass
     return {
-        "cores": os.cpu_count(), "cpu": cpu, "python": platform.python_version(),
+        "cores": os.cpu_count(),
+        "cpu": cpu,
+        "python": platform.python_version(),
         "wget": wget_version(),
-        "warcio": (warcio.stdout or warcio.stderr).split()[-1] if warcio.returncode == 0
-        else None,
+        "warcio": (warcio.stdout or warcio.stderr).split()[-1] if warcio.returncode == 0 else None,
         "preserve": version.stdout.split()[-1] if version.returncode == 0 else None,
-        "commit": commit, "date": datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC"),
+        "commit": commit,
+        "date": datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC"),
         "load_start": load(),
     }
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__,
-                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("--write", action="store_true", help="also write BENCHMARKS.md")
-    parser.add_argument("--big", action="store_true",
-                        help="also capture and check the 10x web (22,000 pages; several "
-                        "minutes). Without it, the last big run in results.json is kept.")
-    parser.add_argument("--only", nargs="*", choices=["bulk", "latency", "big", "database"],
-                        help="run only these sections")
-    parser.add_argument("--repeat", type=int, default=2,
-                        help="capture runs per tool on each web, best taken [2]")
-    parser.add_argument("--render", action="store_true",
-                        help="only print the table (and with --write, BENCHMARKS.md) from "
-                        "results.json, running nothing")
-    parser.add_argument("--strict", action="store_true",
-                        help="exit 1 when a target is missed")
-    parser.add_argument("--work", type=Path,
-                        help="working folder (kept; generated webs are reused)")
+    parser.add_argument(
+        "--big",
+        action="store_true",
+        help="also capture and check the 10x web (22,000 pages; several "
+        "minutes). Without it, the last big run in results.json is kept.",
+    )
+    parser.add_argument(
+        "--only",
+        nargs="*",
+        choices=["bulk", "latency", "big", "database"],
+        help="run only these sections",
+    )
+    parser.add_argument(
+        "--repeat", type=int, default=2, help="capture runs per tool on each web, best taken [2]"
+    )
+    parser.add_argument(
+        "--render",
+        action="store_true",
+        help="only print the table (and with --write, BENCHMARKS.md) from "
+        "results.json, running nothing",
+    )
+    parser.add_argument("--strict", action="store_true", help="exit 1 when a target is missed")
+    parser.add_argument(
+        "--work", type=Path, help="working folder (kept; generated webs are reused)"
+    )
     args = parser.parse_args(argv)
     if args.render:
         results = json.loads(RESULTS.read_text())
@@ -763,7 +992,8 @@ def main(argv: list[str] | None = None) -> int:
             if section in sections:
                 getattr(bench, section)()
                 bench.results[section]["measured"] = {
-                    k: results["machine"][k] for k in ("commit", "date")}
+                    k: results["machine"][k] for k in ("commit", "date")
+                }
                 results.update(bench.results)
     finally:
         if args.work is None:

@@ -59,16 +59,32 @@ deputy election campaign votes polling district governor mayor budget deficit ta
 """.split()
 
 _SECTIONS = ("world", "politics", "business", "science", "opinion", "investigations")
-_MONTHS = ("January", "February", "March", "April", "May", "June", "July", "August",
-           "September", "October", "November", "December")
-_STYLE_RULES = ["body{margin:0;font:16px/1.5 Georgia,serif;color:#222}",
-                ".wrap{max-width:720px;margin:0 auto;padding:0 16px}",
-                "nav a{margin-right:12px;color:#06c;text-decoration:none}",
-                "article p{margin:0 0 1em}", "aside{font-size:14px;color:#555}",
-                "footer{border-top:1px solid #ddd;padding:24px 0;font-size:13px}",
-                ".byline{color:#777;font-style:italic}", "h1{font-size:34px;line-height:1.2}",
-                ".share button{border:0;background:#eee;padding:4px 8px;border-radius:3px}",
-                "@media (max-width:600px){h1{font-size:26px}.wrap{padding:0 10px}}"]
+_MONTHS = (
+    "January",
+    "February",
+    "March",
+    "April",
+    "May",
+    "June",
+    "July",
+    "August",
+    "September",
+    "October",
+    "November",
+    "December",
+)
+_STYLE_RULES = [
+    "body{margin:0;font:16px/1.5 Georgia,serif;color:#222}",
+    ".wrap{max-width:720px;margin:0 auto;padding:0 16px}",
+    "nav a{margin-right:12px;color:#06c;text-decoration:none}",
+    "article p{margin:0 0 1em}",
+    "aside{font-size:14px;color:#555}",
+    "footer{border-top:1px solid #ddd;padding:24px 0;font-size:13px}",
+    ".byline{color:#777;font-style:italic}",
+    "h1{font-size:34px;line-height:1.2}",
+    ".share button{border:0;background:#eee;padding:4px 8px;border-radius:3px}",
+    "@media (max-width:600px){h1{font-size:26px}.wrap{padding:0 10px}}",
+]
 
 
 @dataclass(frozen=True)
@@ -98,8 +114,10 @@ def _make_sentence(rng: random.Random) -> str:
     words = rng.choices(_WORDS, k=rng.randint(8, 26))
     words[0] = words[0].capitalize()
     if rng.random() < 0.3:
-        words.insert(rng.randint(1, len(words) - 1), rng.choice(("Haddad", "Moreau", "Okafor",
-                                                                  "Lindqvist", "Petrov")))
+        words.insert(
+            rng.randint(1, len(words) - 1),
+            rng.choice(("Haddad", "Moreau", "Okafor", "Lindqvist", "Petrov")),
+        )
     return " ".join(words) + rng.choice(".....?")
 
 
@@ -125,43 +143,71 @@ def _date(rng: random.Random) -> tuple[str, str]:
     return f"{year}-{month:02d}-{day:02d}", f"{day} {_MONTHS[month - 1]} {year}"
 
 
-def _page(rng: random.Random, *, site: str, title: str, size: int, links: list[str],
-          chrome: list[str], kind: str) -> str:
+def _page(
+    rng: random.Random,
+    *,
+    site: str,
+    title: str,
+    size: int,
+    links: list[str],
+    chrome: list[str],
+    kind: str,
+) -> str:
     """One page of about `size` bytes whose main text holds `links`, in order, each inside
     a sentence; `chrome` are the targets of the navigation, aside and footer links."""
     iso, human = _date(rng)
-    author = rng.choice(("Leila Haddad", "Tom Moreau", "Ada Okafor", "Eva Lindqvist",
-                         "Ivan Petrov", "the Desk"))
-    nav = " ".join(f'<a href="{chrome[i % len(chrome)]}">{s.capitalize()}</a>'
-                   for i, s in enumerate(_SECTIONS))
-    ld = json.dumps({"@context": "https://schema.org", "@type": "NewsArticle",
-                     "headline": title, "datePublished": iso, "author": {"@type": "Person",
-                                                                         "name": author},
-                     "publisher": {"@type": "Organization", "name": site}})
+    author = rng.choice(
+        ("Leila Haddad", "Tom Moreau", "Ada Okafor", "Eva Lindqvist", "Ivan Petrov", "the Desk")
+    )
+    nav = " ".join(
+        f'<a href="{chrome[i % len(chrome)]}">{s.capitalize()}</a>' for i, s in enumerate(_SECTIONS)
+    )
+    ld = json.dumps(
+        {
+            "@context": "https://schema.org",
+            "@type": "NewsArticle",
+            "headline": title,
+            "datePublished": iso,
+            "author": {"@type": "Person", "name": author},
+            "publisher": {"@type": "Organization", "name": site},
+        }
+    )
     style = "\n".join(rng.sample(_STYLE_RULES, k=len(_STYLE_RULES)) * rng.randint(1, 3))
-    head = (f'<!DOCTYPE html>\n<html lang="en">\n<head>\n<meta charset="utf-8">\n'
-            f'<meta name="viewport" content="width=device-width, initial-scale=1">\n'
-            f"<title>{title} | {site}</title>\n"
-            f'<meta name="description" content="{_sentence(rng)}">\n'
-            f'<meta property="og:title" content="{title}">\n'
-            f'<meta property="og:type" content="{kind}">\n'
-            f'<meta property="article:published_time" content="{iso}T08:00:00Z">\n'
-            f'<script type="application/ld+json">{ld}</script>\n<style>\n{style}\n</style>\n'
-            f"<script>window.dataLayer=window.dataLayer||[];function gtag(){{dataLayer.push("
-            f"arguments)}}gtag('js',new Date());gtag('config','UA-{rng.randint(10**6, 10**7)}"
-            f"-1');</script>\n</head>\n")
-    top = (f'<body>\n<div class="wrap">\n<header><p class="site">{site}</p>\n<nav>{nav}</nav>'
-           f"</header>\n<main>\n<article>\n<h1>{title}</h1>\n"
-           f'<p class="byline">By {author}, <time datetime="{iso}">{human}</time></p>\n')
-    aside = ("</article>\n</main>\n<aside><h2>Most read</h2><ul>\n"
-             + "".join(f'<li><a href="{chrome[(i + 2) % len(chrome)]}">{_title(rng)}</a></li>\n'
-                       for i in range(5))
-             + '</ul></aside>\n<div class="share"><button>Share</button> '
-             "<button>Print</button></div>\n")
-    foot = (f'<footer><p>&copy; {iso[:4]} {site}. All rights reserved.</p><p>'
-            + " | ".join(f'<a href="{chrome[i % len(chrome)]}">{w}</a>'
-                         for i, w in enumerate(("About", "Contact", "Privacy", "Terms")))
-            + "</p></footer>\n</div>\n</body>\n</html>\n")
+    head = (
+        f'<!DOCTYPE html>\n<html lang="en">\n<head>\n<meta charset="utf-8">\n'
+        f'<meta name="viewport" content="width=device-width, initial-scale=1">\n'
+        f"<title>{title} | {site}</title>\n"
+        f'<meta name="description" content="{_sentence(rng)}">\n'
+        f'<meta property="og:title" content="{title}">\n'
+        f'<meta property="og:type" content="{kind}">\n'
+        f'<meta property="article:published_time" content="{iso}T08:00:00Z">\n'
+        f'<script type="application/ld+json">{ld}</script>\n<style>\n{style}\n</style>\n'
+        f"<script>window.dataLayer=window.dataLayer||[];function gtag(){{dataLayer.push("
+        f"arguments)}}gtag('js',new Date());gtag('config','UA-{rng.randint(10**6, 10**7)}"
+        f"-1');</script>\n</head>\n"
+    )
+    top = (
+        f'<body>\n<div class="wrap">\n<header><p class="site">{site}</p>\n<nav>{nav}</nav>'
+        f"</header>\n<main>\n<article>\n<h1>{title}</h1>\n"
+        f'<p class="byline">By {author}, <time datetime="{iso}">{human}</time></p>\n'
+    )
+    aside = (
+        "</article>\n</main>\n<aside><h2>Most read</h2><ul>\n"
+        + "".join(
+            f'<li><a href="{chrome[(i + 2) % len(chrome)]}">{_title(rng)}</a></li>\n'
+            for i in range(5)
+        )
+        + '</ul></aside>\n<div class="share"><button>Share</button> '
+        "<button>Print</button></div>\n"
+    )
+    foot = (
+        f"<footer><p>&copy; {iso[:4]} {site}. All rights reserved.</p><p>"
+        + " | ".join(
+            f'<a href="{chrome[i % len(chrome)]}">{w}</a>'
+            for i, w in enumerate(("About", "Contact", "Privacy", "Terms"))
+        )
+        + "</p></footer>\n</div>\n</body>\n</html>\n"
+    )
     budget = size - len(head) - len(top) - len(aside) - len(foot)
     paragraphs: list[str] = []
     used = 0
@@ -173,16 +219,28 @@ def _page(rng: random.Random, *, site: str, title: str, size: int, links: list[s
     slots = sorted(rng.sample(range(len(paragraphs)), k=len(links))) if links else []
     for link, slot in zip(links, slots, strict=True):
         anchor = " ".join(rng.choices(_WORDS, k=rng.randint(2, 5)))
-        sentence = (f'{_sentence(rng)[:-1]}, <a href="{link}">{anchor}</a> '
-                    f"{' '.join(rng.choices(_WORDS, k=rng.randint(4, 10)))}.")
+        sentence = (
+            f'{_sentence(rng)[:-1]}, <a href="{link}">{anchor}</a> '
+            f"{' '.join(rng.choices(_WORDS, k=rng.randint(4, 10)))}."
+        )
         paragraphs[slot] = f"{paragraphs[slot]} {sentence}"
-    body = "".join(f"<p>{p}</p>\n" if i % 6 != 5 else f"<h2>{_title(rng)}</h2>\n<p>{p}</p>\n"
-                   for i, p in enumerate(paragraphs))
+    body = "".join(
+        f"<p>{p}</p>\n" if i % 6 != 5 else f"<h2>{_title(rng)}</h2>\n<p>{p}</p>\n"
+        for i, p in enumerate(paragraphs)
+    )
     return head + top + body + aside + foot
 
 
-def generate(root: Path, *, articles: int, sources: int, hosts: int, seed: int = 7,
-             min_kb: int = 5, max_kb: int = 40) -> Web:
+def generate(
+    root: Path,
+    *,
+    articles: int,
+    sources: int,
+    hosts: int,
+    seed: int = 7,
+    min_kb: int = 5,
+    max_kb: int = 40,
+) -> Web:
     """Write the web under `root/<host index>/…`. Article i lives on host i % hosts and cites
     `sources` pages of its own, spread over all the hosts; links are absolute URLs with a
     `{port:N}` placeholder that the server fills in with host N's port."""
@@ -196,8 +254,15 @@ def generate(root: Path, *, articles: int, sources: int, hosts: int, seed: int =
     for host in range(hosts):
         for path in chrome_paths:
             extra.append((host, path))
-            sites[host][path] = _page(rng, site=f"Site {host}", title=_title(rng), size=4000,
-                                      links=[], chrome=chrome_paths, kind="website")
+            sites[host][path] = _page(
+                rng,
+                site=f"Site {host}",
+                title=_title(rng),
+                size=4000,
+                links=[],
+                chrome=chrome_paths,
+                kind="website",
+            )
 
     def size() -> int:
         # Log-uniform between min and max: many small pages, some long reads.
@@ -213,20 +278,44 @@ def generate(root: Path, *, articles: int, sources: int, hosts: int, seed: int =
             source_path = f"/sources/{n:05d}/{j:02d}-{_WORDS[rng.randrange(len(_WORDS))]}"
             source_paths.append((source_host, source_path))
             links.append(f"http://127.0.0.1:{{port:{source_host}}}{source_path}")
-            outgoing = [f"http://127.0.0.1:{{port:{(source_host + k) % hosts}}}/sources/"
-                        f"{(n + k) % max(articles, 1):05d}/{k:02d}-cited" for k in range(3)]
+            outgoing = [
+                f"http://127.0.0.1:{{port:{(source_host + k) % hosts}}}/sources/"
+                f"{(n + k) % max(articles, 1):05d}/{k:02d}-cited"
+                for k in range(3)
+            ]
             sites[source_host][source_path] = _page(
-                rng, site=f"Site {source_host}", title=_title(rng), size=size(),
-                links=outgoing, chrome=chrome_paths, kind="article")
+                rng,
+                site=f"Site {source_host}",
+                title=_title(rng),
+                size=size(),
+                links=outgoing,
+                chrome=chrome_paths,
+                kind="article",
+            )
         article_paths.append((host, path))
-        sites[host][path] = _page(rng, site=f"Site {host}", title=_title(rng), size=size(),
-                                  links=links, chrome=chrome_paths, kind="article")
+        sites[host][path] = _page(
+            rng,
+            site=f"Site {host}",
+            title=_title(rng),
+            size=size(),
+            links=links,
+            chrome=chrome_paths,
+            kind="article",
+        )
     for host, pages in enumerate(sites):
         (root / f"{host}.json").write_text(json.dumps(pages), encoding="utf-8")
     web = Web(root, hosts, tuple(article_paths), tuple(source_paths), tuple(extra))
-    (root / "web.json").write_text(json.dumps(
-        {"hosts": hosts, "articles": article_paths, "sources": source_paths, "extra": extra,
-         "bytes": sum(len(p.encode()) for site in sites for p in site.values())}))
+    (root / "web.json").write_text(
+        json.dumps(
+            {
+                "hosts": hosts,
+                "articles": article_paths,
+                "sources": source_paths,
+                "extra": extra,
+                "bytes": sum(len(p.encode()) for site in sites for p in site.values()),
+            }
+        )
+    )
     return web
 
 
@@ -236,8 +325,11 @@ def load_web(root: Path) -> Web | None:
         data = json.loads((root / "web.json").read_text())
     except (OSError, ValueError):
         return None
-    return Web(root, data["hosts"], *(tuple((h, p) for h, p in data[key])
-                                      for key in ("articles", "sources", "extra")))
+    return Web(
+        root,
+        data["hosts"],
+        *(tuple((h, p) for h, p in data[key]) for key in ("articles", "sources", "extra")),
+    )
 
 
 def _load(root: Path, host: int, ports: list[int]) -> dict[str, bytes]:
@@ -306,19 +398,26 @@ def serve_latency(root: Path, socks: list[socket.socket], delay: float) -> None:
     asyncio.run(_latency_main(sites, socks, delay))
 
 
-async def _latency_main(sites: list[dict[str, bytes]], socks: list[socket.socket],
-                        delay: float) -> None:
+async def _latency_main(
+    sites: list[dict[str, bytes]], socks: list[socket.socket], delay: float
+) -> None:
     servers = []
     for pages, sock in zip(sites, socks, strict=True):
-        async def handle(reader: asyncio.StreamReader, writer: asyncio.StreamWriter,
-                         pages: dict[str, bytes] = pages) -> None:
+
+        async def handle(
+            reader: asyncio.StreamReader,
+            writer: asyncio.StreamWriter,
+            pages: dict[str, bytes] = pages,
+        ) -> None:
             try:
                 while True:
                     head = await reader.readuntil(b"\r\n\r\n")
                     request_line, *lines = head.decode("latin-1").split("\r\n")
                     path = request_line.split(" ")[1].split("?", 1)[0]
-                    close = any(line.lower().startswith("connection:") and "close" in
-                                line.lower() for line in lines)
+                    close = any(
+                        line.lower().startswith("connection:") and "close" in line.lower()
+                        for line in lines
+                    )
                     if delay:
                         await asyncio.sleep(delay)
                     body = pages.get(path)
@@ -328,12 +427,17 @@ async def _latency_main(sites: list[dict[str, bytes]], socks: list[socket.socket
                         f"HTTP/1.1 {status}\r\nContent-Type: text/html; charset=utf-8\r\n"
                         f"Content-Length: {len(body)}\r\n"
                         f"Connection: {'close' if close else 'keep-alive'}\r\n\r\n".encode()
-                        + body)
+                        + body
+                    )
                     await writer.drain()
                     if close:
                         break
-            except (asyncio.IncompleteReadError, ConnectionError, IndexError,
-                    asyncio.LimitOverrunError):
+            except (
+                asyncio.IncompleteReadError,
+                ConnectionError,
+                IndexError,
+                asyncio.LimitOverrunError,
+            ):
                 pass
             finally:
                 writer.close()

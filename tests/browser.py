@@ -18,9 +18,17 @@ from typing import Any
 
 CHROMIUM_NAMES = ("chromium", "chromium-browser", "google-chrome", "google-chrome-stable")
 FLAGS = (
-    "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-    "--disable-background-networking", "--disable-component-update", "--disable-sync",
-    "--disable-extensions", "--mute-audio", "--hide-scrollbars",
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--disable-extensions",
+    "--mute-audio",
+    "--hide-scrollbars",
 )
 TIMEOUT = 60.0
 
@@ -47,11 +55,17 @@ class Page:
     def errors(self) -> list[str]:
         """Console errors and warnings, uncaught exceptions and logged errors (CSP
         violations, failed loads) — what a clean page has none of."""
-        problems = [f"console.{level}: {text}" for level, text in self.console
-                    if level in ("error", "warning", "assert")]
+        problems = [
+            f"console.{level}: {text}"
+            for level, text in self.console
+            if level in ("error", "warning", "assert")
+        ]
         problems += [f"uncaught: {text}" for text in self.exceptions]
-        problems += [f"{source} {level}: {text}" for level, source, text in self.log
-                     if level in ("error", "warning")]
+        problems += [
+            f"{source} {level}: {text}"
+            for level, source, text in self.log
+            if level in ("error", "warning")
+        ]
         return problems
 
 
@@ -69,18 +83,28 @@ class _Pipe:
 
         with open(stderr, "wb") as err:
             self.process = subprocess.Popen(
-                [binary, *FLAGS, f"--user-data-dir={profile}", "--remote-debugging-pipe",
-                 "about:blank"],
-                stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=err,
-                close_fds=False, preexec_fn=wire_fds)  # noqa: PLW1509 (single-threaded)
+                [
+                    binary,
+                    *FLAGS,
+                    f"--user-data-dir={profile}",
+                    "--remote-debugging-pipe",
+                    "about:blank",
+                ],
+                stdin=subprocess.DEVNULL,
+                stdout=subprocess.DEVNULL,
+                stderr=err,
+                close_fds=False,
+                preexec_fn=wire_fds,
+            )  # noqa: PLW1509 (single-threaded)
         os.close(to_chrome_r)
         os.close(from_chrome_w)
         self._buffer = b""
         self._next = 0
         self.events: list[dict[str, Any]] = []
 
-    def send(self, method: str, params: dict[str, Any] | None = None,
-             session: str | None = None) -> dict[str, Any]:
+    def send(
+        self, method: str, params: dict[str, Any] | None = None, session: str | None = None
+    ) -> dict[str, Any]:
         self._next += 1
         message: dict[str, Any] = {"id": self._next, "method": method, "params": params or {}}
         if session:
@@ -129,50 +153,73 @@ class _Pipe:
                 pass
 
 
-def load(binary: str, url: str, workdir: Path, *, width: int = 1280, height: int = 2000,
-         full_page: bool = True) -> Page:
+def load(
+    binary: str,
+    url: str,
+    workdir: Path,
+    *,
+    width: int = 1280,
+    height: int = 2000,
+    full_page: bool = True,
+) -> Page:
     """Open `url`, wait for its load event, and return what the page did."""
     workdir.mkdir(parents=True, exist_ok=True)
     pipe = _Pipe(binary, workdir / "profile", workdir / "chromium-stderr.txt")
     try:
         target = pipe.send("Target.createTarget", {"url": "about:blank"})["targetId"]
-        session = pipe.send("Target.attachToTarget",
-                            {"targetId": target, "flatten": True})["sessionId"]
+        session = pipe.send("Target.attachToTarget", {"targetId": target, "flatten": True})[
+            "sessionId"
+        ]
         for domain in ("Runtime", "Log", "Network", "Page"):
             pipe.send(f"{domain}.enable", session=session)
-        pipe.send("Emulation.setDeviceMetricsOverride",
-                  {"width": width, "height": height, "deviceScaleFactor": 1, "mobile": False},
-                  session=session)
+        pipe.send(
+            "Emulation.setDeviceMetricsOverride",
+            {"width": width, "height": height, "deviceScaleFactor": 1, "mobile": False},
+            session=session,
+        )
         pipe.send("Page.navigate", {"url": url}, session=session)
-        pipe.wait(lambda m: m.get("method") == "Page.loadEventFired"
-                  and m.get("sessionId") == session)
-        dom = pipe.send("Runtime.evaluate", {
-            "expression": "document.documentElement.outerHTML", "returnByValue": True},
-            session=session)["result"]["value"]
+        pipe.wait(
+            lambda m: m.get("method") == "Page.loadEventFired" and m.get("sessionId") == session
+        )
+        dom = pipe.send(
+            "Runtime.evaluate",
+            {"expression": "document.documentElement.outerHTML", "returnByValue": True},
+            session=session,
+        )["result"]["value"]
         shot: dict[str, Any] = {"format": "png"}
         if full_page:
             metrics = pipe.send("Page.getLayoutMetrics", session=session)
             size = metrics.get("cssContentSize") or metrics["contentSize"]
-            shot.update(captureBeyondViewport=True, clip={
-                "x": 0, "y": 0, "width": width, "height": min(size["height"], 16000),
-                "scale": 1})
+            shot.update(
+                captureBeyondViewport=True,
+                clip={
+                    "x": 0,
+                    "y": 0,
+                    "width": width,
+                    "height": min(size["height"], 16000),
+                    "scale": 1,
+                },
+            )
         data = pipe.send("Page.captureScreenshot", shot, session=session)["data"]
         page = Page(dom=dom, screenshot=base64.b64decode(data))
         for event in pipe.events:
             params = event.get("params", {})
             method = event["method"]
             if method == "Runtime.consoleAPICalled":
-                text = " ".join(str(a.get("value", a.get("description", "")))
-                                for a in params.get("args", []))
+                text = " ".join(
+                    str(a.get("value", a.get("description", ""))) for a in params.get("args", [])
+                )
                 page.console.append((params.get("type", ""), text))
             elif method == "Runtime.exceptionThrown":
                 details = params.get("exceptionDetails", {})
-                page.exceptions.append(details.get("exception", {}).get(
-                    "description", details.get("text", "")))
+                page.exceptions.append(
+                    details.get("exception", {}).get("description", details.get("text", ""))
+                )
             elif method == "Log.entryAdded":
                 entry = params.get("entry", {})
-                page.log.append((entry.get("level", ""), entry.get("source", ""),
-                                 entry.get("text", "")))
+                page.log.append(
+                    (entry.get("level", ""), entry.get("source", ""), entry.get("text", ""))
+                )
             elif method == "Network.requestWillBeSent":
                 page.requests.append(params.get("request", {}).get("url", ""))
         return page

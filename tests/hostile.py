@@ -128,17 +128,25 @@ class HostileServer:
 # --- building responses ----------------------------------------------------------------------
 
 
-def head(status: str = "200 OK", headers: list[tuple[bytes, bytes]] | None = None,
-         version: bytes = b"HTTP/1.1") -> bytes:
+def head(
+    status: str = "200 OK",
+    headers: list[tuple[bytes, bytes]] | None = None,
+    version: bytes = b"HTTP/1.1",
+) -> bytes:
     lines = [version + b" " + status.encode()]
     lines += [name + b": " + value for name, value in headers or []]
     return b"\r\n".join(lines) + b"\r\n\r\n"
 
 
-def respond(body: bytes = b"", status: str = "200 OK", *,
-            content_type: bytes | None = b"text/html; charset=utf-8",
-            headers: list[tuple[bytes, bytes]] | None = None,
-            length: bool = True, version: bytes = b"HTTP/1.1") -> Handler:
+def respond(
+    body: bytes = b"",
+    status: str = "200 OK",
+    *,
+    content_type: bytes | None = b"text/html; charset=utf-8",
+    headers: list[tuple[bytes, bytes]] | None = None,
+    length: bool = True,
+    version: bytes = b"HTTP/1.1",
+) -> Handler:
     """A fixed answer; without `length` the body ends where the connection does."""
     fields = [(b"Content-Type", content_type)] if content_type else []
     fields += headers or []
@@ -164,8 +172,11 @@ def raw(data: bytes) -> Handler:
 def redirect(location: bytes | str, status: str = "302 Found") -> Handler:
     if isinstance(location, str):
         location = location.encode("utf-8")
-    return raw(head(status, [(b"Location", location), (b"Content-Length", b"0"),
-                             (b"Connection", b"close")]))
+    return raw(
+        head(
+            status, [(b"Location", location), (b"Content-Length", b"0"), (b"Connection", b"close")]
+        )
+    )
 
 
 def not_found(conn: Conn) -> None:
@@ -192,8 +203,12 @@ def drip(total: int = 1000, every: float = 1.0) -> Handler:
     """A Content-Length body sent one byte at a time, `every` seconds apart."""
 
     def handler(conn: Conn) -> None:
-        conn.send(head("200 OK", [(b"Content-Type", b"text/html"),
-                                  (b"Content-Length", str(total).encode())]))
+        conn.send(
+            head(
+                "200 OK",
+                [(b"Content-Type", b"text/html"), (b"Content-Length", str(total).encode())],
+            )
+        )
         for _ in range(total):
             conn.send(b"x")
             conn.sleep(every)
@@ -211,14 +226,24 @@ def gzip_bomb(gigabytes: int = 4) -> bytes:
 BOMB_START = b"<html><head><title>bomb</title></head><body><p>"
 
 
-def streamed(parts: Callable[[], Iterator[bytes]], length: int,
-             content_type: bytes = b"text/html; charset=utf-8") -> Handler:
+def streamed(
+    parts: Callable[[], Iterator[bytes]],
+    length: int,
+    content_type: bytes = b"text/html; charset=utf-8",
+) -> Handler:
     """A large body produced piece by piece (never whole in the server's memory)."""
 
     def handler(conn: Conn) -> None:
-        conn.send(head("200 OK", [(b"Content-Type", content_type),
-                                  (b"Content-Length", str(length).encode()),
-                                  (b"Connection", b"close")]))
+        conn.send(
+            head(
+                "200 OK",
+                [
+                    (b"Content-Type", content_type),
+                    (b"Content-Length", str(length).encode()),
+                    (b"Connection", b"close"),
+                ],
+            )
+        )
         for part in parts():
             conn.send(part)
 
@@ -243,8 +268,13 @@ def many_links(megabytes: int = 50) -> Handler:
 
 def nested(depth: int = 100_000) -> bytes:
     """HTML nested `depth` elements deep."""
-    return (b"<html><head><title>deep</title></head><body>" + b"<div>" * depth
-            + b"<p>At the very bottom of the well.</p>" + b"</div>" * depth + b"</body></html>")
+    return (
+        b"<html><head><title>deep</title></head><body>"
+        + b"<div>" * depth
+        + b"<p>At the very bottom of the well.</p>"
+        + b"</div>" * depth
+        + b"</body></html>"
+    )
 
 
-PDF = (b"%PDF-1.4\n1 0 obj << /Type /Catalog >> endobj\ntrailer << /Root 1 0 R >>\n%%EOF\n")
+PDF = b"%PDF-1.4\n1 0 obj << /Type /Catalog >> endobj\ntrailer << /Root 1 0 R >>\n%%EOF\n"

@@ -20,8 +20,9 @@ AVAILABLE = (BIN / "wayback").exists()
 
 
 @contextmanager
-def pywb(root: Path, source: Path, *, unpack_wacz: bool = False,
-         start_timeout: float = 60.0) -> Iterator[str]:
+def pywb(
+    root: Path, source: Path, *, unpack_wacz: bool = False, start_timeout: float = 60.0
+) -> Iterator[str]:
     """Serve `source` (a WARC, or a WACZ with unpack_wacz) as collection "evidence";
     yields the collection's base URL."""
     root.mkdir(parents=True, exist_ok=True)
@@ -45,7 +46,8 @@ def pywb(root: Path, source: Path, *, unpack_wacz: bool = False,
                 break
             except requests.ConnectionError:
                 assert time.monotonic() < deadline and server.poll() is None, (
-                    "wayback did not start")
+                    "wayback did not start"
+                )
                 time.sleep(0.2)
         yield base
     finally:

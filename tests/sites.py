@@ -128,9 +128,16 @@ def redirect(location: str, status: int = 302) -> Page:
     return Page(b"", status=status, content_type=None, headers=[("Location", location)])
 
 
-def article_html(title: str, paragraphs: list[str], *, nav: str = "", aside: str = "",
-                 footer: str = "", extra_head: str = "", wrapper_class: str = "article-body"
-                 ) -> str:
+def article_html(
+    title: str,
+    paragraphs: list[str],
+    *,
+    nav: str = "",
+    aside: str = "",
+    footer: str = "",
+    extra_head: str = "",
+    wrapper_class: str = "article-body",
+) -> str:
     """A realistic news page: nav, header, article body, sidebar, comments, footer."""
     body = "\n".join(f"<p>{p}</p>" for p in paragraphs)
     return f"""<!DOCTYPE html>

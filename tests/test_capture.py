@@ -80,18 +80,26 @@ def free_port() -> int:
 
 def paragraph(n: int, href: str, anchor: str) -> str:
     """A paragraph of prose that cites `href`; its middle sentence is the link's context."""
-    return (f"Reporters covered development number {n} of the harbour story all week long. "
-            f"Officials said on Monday, according to <a href=\"{href}\">{anchor}</a>, that "
-            f"matter {n} was under review. Further remarks followed in the afternoon session "
-            "of the council, where members asked for the full documents.")
+    return (
+        f"Reporters covered development number {n} of the harbour story all week long. "
+        f'Officials said on Monday, according to <a href="{href}">{anchor}</a>, that '
+        f"matter {n} was under review. Further remarks followed in the afternoon session "
+        "of the council, where members asked for the full documents."
+    )
 
 
-CLOSING = ("Residents gathered at the quay in the evening to ask when the ferry would run "
-           "again; nobody from the port authority came to answer their questions that night.")
+CLOSING = (
+    "Residents gathered at the quay in the evening to ask when the ferry would run "
+    "again; nobody from the port authority came to answer their questions that night."
+)
 
 
-def story(*cited: tuple[str, str], title: str = "Harbour closed after moorings fail",
-          comments: str = COMMENTS, **kwargs: str) -> str:
+def story(
+    *cited: tuple[str, str],
+    title: str = "Harbour closed after moorings fail",
+    comments: str = COMMENTS,
+    **kwargs: str,
+) -> str:
     """A news page citing (href, anchor) pairs inline, with nav, sidebar, comments, footer."""
     paragraphs = [paragraph(n, href, anchor) for n, (href, anchor) in enumerate(cited)]
     html = article_html(title, [*paragraphs, CLOSING], **kwargs)
@@ -114,8 +122,11 @@ def capture(archive: Path, *args: str, code: int = 0) -> dict[str, Any]:
 
 
 def article_capture(archive: Path, url: str) -> dict[str, Any]:
-    (row,) = rows(archive, "SELECT * FROM captures WHERE url = ? AND role = 'article'"
-                           " ORDER BY id DESC LIMIT 1", (url,))
+    (row,) = rows(
+        archive,
+        "SELECT * FROM captures WHERE url = ? AND role = 'article' ORDER BY id DESC LIMIT 1",
+        (url,),
+    )
     return row
 
 
@@ -141,11 +152,16 @@ def citation_sources(site: Site, other: Site) -> tuple[list[str], list[tuple[str
     site.pages["/sources/notice"] = Page("<html><body><p>Notice text</p></body></html>")
     site.pages["/sources/inspection"] = Page("<html><body><p>Inspection</p></body></html>")
     other.pages["/radio/interview"] = Page("<html><body><p>Interview</p></body></html>")
-    urls = [site.url("/sources/notice"), site.url("/sources/inspection"),
-            other.url("/radio/interview")]
-    links = [("/sources/notice", "a notice from the maritime authority"),
-             (urls[1], "an inspection report"),
-             (urls[2] + "#t=120", "a local radio station")]
+    urls = [
+        site.url("/sources/notice"),
+        site.url("/sources/inspection"),
+        other.url("/radio/interview"),
+    ]
+    links = [
+        ("/sources/notice", "a notice from the maritime authority"),
+        (urls[1], "an inspection report"),
+        (urls[2] + "#t=120", "a local radio station"),
+    ]
     return urls, links
 
 
@@ -153,13 +169,17 @@ def citation_sources(site: Site, other: Site) -> tuple[list[str], list[tuple[str
 
 
 def test_only_inline_citations_are_captured_in_article_order(
-        site: Site, other_site: Site, archive: Path) -> None:
+    site: Site, other_site: Site, archive: Path
+) -> None:
     urls, links = citation_sources(site, other_site)
-    site.pages["/2016/10/harbour"] = Page(story(
-        *links,
-        nav='<a href="/nav-section">Section</a>',
-        aside='<li><a href="/most-read-3">Most read three</a></li>',
-        footer=f'<a href="{other_site.url("/ads/click?id=9")}">Sponsored</a>'))
+    site.pages["/2016/10/harbour"] = Page(
+        story(
+            *links,
+            nav='<a href="/nav-section">Section</a>',
+            aside='<li><a href="/most-read-3">Most read three</a></li>',
+            footer=f'<a href="{other_site.url("/ads/click?id=9")}">Sponsored</a>',
+        )
+    )
     url = site.url("/2016/10/harbour")
 
     document = capture(archive, url)
@@ -167,18 +187,30 @@ def test_only_inline_citations_are_captured_in_article_order(
     assert document["article"]["status"] == "captured"
     assert document["article"]["http_status"] == 200
     assert [c["url"] for c in document["citations"]] == urls
-    assert all(c["status"] == "captured" and c["http_status"] == 200
-               for c in document["citations"])
-    for path in ("/", "/world/", "/about", "/nav-section", "/most-read-1", "/most-read-2",
-                 "/most-read-3", "/privacy", "/comment-spam"):
+    assert all(c["status"] == "captured" and c["http_status"] == 200 for c in document["citations"])
+    for path in (
+        "/",
+        "/world/",
+        "/about",
+        "/nav-section",
+        "/most-read-1",
+        "/most-read-2",
+        "/most-read-3",
+        "/privacy",
+        "/comment-spam",
+    ):
         assert site.hits[path] == 0, path
     assert other_site.hits["/ads/click?id=9"] == 0
-    assert [site.hits["/sources/notice"], site.hits["/sources/inspection"],
-            other_site.hits["/radio/interview"]] == [1, 1, 1]
+    assert [
+        site.hits["/sources/notice"],
+        site.hits["/sources/inspection"],
+        other_site.hits["/radio/interview"],
+    ] == [1, 1, 1]
 
     article = article_capture(archive, url)
-    cited = rows(archive, "SELECT * FROM citations WHERE capture_id = ? ORDER BY position",
-                 (article["id"],))
+    cited = rows(
+        archive, "SELECT * FROM citations WHERE capture_id = ? ORDER BY position", (article["id"],)
+    )
     assert [(c["position"], c["url"]) for c in cited] == list(enumerate(urls))
     assert [c["anchor_text"] for c in cited] == [anchor for _, anchor in links]
     assert [c["context"] for c in cited] == [context(n, a) for n, (_, a) in enumerate(links)]
@@ -197,32 +229,47 @@ def test_only_inline_citations_are_captured_in_article_order(
 
 
 def test_relative_links_base_href_and_duplicates(site: Site, archive: Path) -> None:
-    for path in ("/docs/report.html", "/other/annex.html", "/abs/page", "/docs/?page=2",
-                 "/news/2016/sibling.html"):
+    for path in (
+        "/docs/report.html",
+        "/other/annex.html",
+        "/abs/page",
+        "/docs/?page=2",
+        "/news/2016/sibling.html",
+    ):
         site.pages[path] = Page(f"<html><body><p>{path}</p></body></html>")
-    site.pages["/news/2016/story.html"] = Page(story(
-        ("report.html", "the report"),
-        ("../other/annex.html", "its annex"),
-        ("/abs/page", "an absolute path"),
-        ("report.html#section-2", "the same report again"),
-        ("?page=2", "the list"),
-        (site.url("/docs/report.html"), "the report, spelled in full"),
-        ("#top", "back to the top"),
-        (site.url("/news/2016/story.html"), "this very page"),
-        ("mailto:desk@example.org", "the desk"),
-        extra_head=f'<base href="{site.url("/docs/")}">'))
+    site.pages["/news/2016/story.html"] = Page(
+        story(
+            ("report.html", "the report"),
+            ("../other/annex.html", "its annex"),
+            ("/abs/page", "an absolute path"),
+            ("report.html#section-2", "the same report again"),
+            ("?page=2", "the list"),
+            (site.url("/docs/report.html"), "the report, spelled in full"),
+            ("#top", "back to the top"),
+            (site.url("/news/2016/story.html"), "this very page"),
+            ("mailto:desk@example.org", "the desk"),
+            extra_head=f'<base href="{site.url("/docs/")}">',
+        )
+    )
     url = site.url("/news/2016/story.html")
 
     document = capture(archive, url)
 
-    expected = [site.url("/docs/report.html"), site.url("/other/annex.html"),
-                site.url("/abs/page"), site.url("/docs/?page=2")]
+    expected = [
+        site.url("/docs/report.html"),
+        site.url("/other/annex.html"),
+        site.url("/abs/page"),
+        site.url("/docs/?page=2"),
+    ]
     assert [c["url"] for c in document["citations"]] == expected
     assert site.hits["/docs/report.html"] == 1
     assert site.hits["/news/2016/sibling.html"] == 0
     assert site.hits["/news/2016/story.html"] == 1  # the page itself, once
-    cited = rows(archive, "SELECT url, anchor_text FROM citations WHERE capture_id = ?"
-                          " ORDER BY position", (article_capture(archive, url)["id"],))
+    cited = rows(
+        archive,
+        "SELECT url, anchor_text FROM citations WHERE capture_id = ? ORDER BY position",
+        (article_capture(archive, url)["id"],),
+    )
     assert [c["url"] for c in cited] == expected
     assert cited[0]["anchor_text"] == "the report"  # the first of the duplicates
     assert len(rows(archive, "SELECT * FROM captures WHERE url = ?", (expected[0],))) == 1
@@ -233,40 +280,46 @@ def test_a_url_both_cited_and_shown_is_a_tracked_citation(site: Site, archive: P
     png = b"\x89PNG\r\n\x1a\n" + bytes(200)
     site.pages["/charts/closures.png"] = Page(png, content_type="image/png")
     body = story(("/charts/closures.png", "the chart of closures"))
-    site.pages["/a"] = Page(body.replace(
-        "</main>", '<figure><img src="/charts/closures.png" alt="chart"></figure></main>'))
+    site.pages["/a"] = Page(
+        body.replace(
+            "</main>", '<figure><img src="/charts/closures.png" alt="chart"></figure></main>'
+        )
+    )
 
     document = capture(archive, site.url("/a"))
 
     assert [c["url"] for c in document["citations"]] == [site.url("/charts/closures.png")]
     assert site.hits["/charts/closures.png"] == 1
     assert capture_of(archive, site.url("/charts/closures.png"))["role"] == "citation"
-    assert rows(archive, "SELECT role FROM targets WHERE url = ?",
-                (site.url("/charts/closures.png"),)) == [{"role": "citation"}]
+    assert rows(
+        archive, "SELECT role FROM targets WHERE url = ?", (site.url("/charts/closures.png"),)
+    ) == [{"role": "citation"}]
     assert_archive_sound(archive)
 
 
 # --- what sources can be --------------------------------------------------------------------
 
 
-RUSSIAN = ("Министр заявил во вторник, что правительство располагает новыми доказательствами. "
-           "По его словам, записи будут переданы международным наблюдателям в течение недели.")
+RUSSIAN = (
+    "Министр заявил во вторник, что правительство располагает новыми доказательствами. "
+    "По его словам, записи будут переданы международным наблюдателям в течение недели."
+)
 
 
 def cyrillic_page(meta: bool) -> bytes:
     head = '<meta charset="windows-1251">' if meta else ""
     paragraphs = "".join(f"<p>{RUSSIAN} Абзац номер {n}.</p>" for n in range(4))
-    html = (f"<!DOCTYPE html><html><head>{head}<title>Новости дня</title></head><body>"
-            f"<article><h1>Новости дня</h1>{paragraphs}</article></body></html>")
+    html = (
+        f"<!DOCTYPE html><html><head>{head}<title>Новости дня</title></head><body>"
+        f"<article><h1>Новости дня</h1>{paragraphs}</article></body></html>"
+    )
     return html.encode("windows-1251")
 
 
 @pytest.mark.parametrize("declared", ["header", "meta"])
-def test_windows_1251_source_text_comes_out_right(site: Site, archive: Path,
-                                                  declared: str) -> None:
-    content_type = ("text/html; charset=windows-1251" if declared == "header" else "text/html")
-    site.pages["/ru/news"] = Page(cyrillic_page(meta=declared == "meta"),
-                                  content_type=content_type)
+def test_windows_1251_source_text_comes_out_right(site: Site, archive: Path, declared: str) -> None:
+    content_type = "text/html; charset=windows-1251" if declared == "header" else "text/html"
+    site.pages["/ru/news"] = Page(cyrillic_page(meta=declared == "meta"), content_type=content_type)
     site.pages["/a"] = Page(story(("/ru/news", "a Russian report")))
 
     document = capture(archive, site.url("/a"))
@@ -282,8 +335,10 @@ def test_windows_1251_source_text_comes_out_right(site: Site, archive: Path,
     assert_archive_sound(archive)
 
 
-PDF = (b"%PDF-1.4\n1 0 obj << /Type /Catalog /Pages 2 0 R >> endobj\n"
-       b"2 0 obj << /Type /Pages /Kids [] /Count 0 >> endobj\ntrailer << /Root 1 0 R >>\n%%EOF\n")
+PDF = (
+    b"%PDF-1.4\n1 0 obj << /Type /Catalog /Pages 2 0 R >> endobj\n"
+    b"2 0 obj << /Type /Pages /Kids [] /Count 0 >> endobj\ntrailer << /Root 1 0 R >>\n%%EOF\n"
+)
 
 
 def test_pdf_source(site: Site, archive: Path) -> None:
@@ -316,24 +371,38 @@ def test_redirect_chain_source(site: Site, archive: Path) -> None:
     assert cited["final_url"] == site.url("/final?x=1")
     row = capture_of(archive, site.url("/r1"))
     assert row["final_url"] == site.url("/final?x=1")
-    assert json.loads(row["redirects"]) == [[site.url("/r1"), 301], [site.url("/r2"), 302],
-                                            [site.url("/r3"), 307]]
-    hops = rows(archive, "SELECT hop, url, http_status, record_id FROM records"
-                         " WHERE capture_id = ? AND type = 'response' ORDER BY hop", (row["id"],))
+    assert json.loads(row["redirects"]) == [
+        [site.url("/r1"), 301],
+        [site.url("/r2"), 302],
+        [site.url("/r3"), 307],
+    ]
+    hops = rows(
+        archive,
+        "SELECT hop, url, http_status, record_id FROM records"
+        " WHERE capture_id = ? AND type = 'response' ORDER BY hop",
+        (row["id"],),
+    )
     assert [(h["hop"], h["url"], h["http_status"]) for h in hops] == [
-        (0, site.url("/r1"), 301), (1, site.url("/r2"), 302), (2, site.url("/r3"), 307),
-        (3, site.url("/final?x=1"), 200)]
+        (0, site.url("/r1"), 301),
+        (1, site.url("/r2"), 302),
+        (2, site.url("/r3"), 307),
+        (3, site.url("/final?x=1"), 200),
+    ]
     assert hops[-1]["record_id"] == row["record_id"]
-    requests = rows(archive, "SELECT hop FROM records WHERE capture_id = ? AND type = 'request'"
-                             " ORDER BY hop", (row["id"],))
+    requests = rows(
+        archive,
+        "SELECT hop FROM records WHERE capture_id = ? AND type = 'request' ORDER BY hop",
+        (row["id"],),
+    )
     assert [r["hop"] for r in requests] == [0, 1, 2, 3]
     assert_archive_sound(archive)
 
 
 def test_404_and_500_sources_are_captured_with_their_status(site: Site, archive: Path) -> None:
     site.pages["/broken"] = Page("<html><body><p>Oops</p></body></html>", status=500)
-    site.pages["/a"] = Page(story(("/gone", "a removed page"), ("/broken", "a broken page"),
-                                  ("/fine", "a fine page")))
+    site.pages["/a"] = Page(
+        story(("/gone", "a removed page"), ("/broken", "a broken page"), ("/fine", "a fine page"))
+    )
     site.pages["/fine"] = Page("<html><body><p>Fine</p></body></html>")
 
     document = capture(archive, site.url("/a"))
@@ -341,39 +410,57 @@ def test_404_and_500_sources_are_captured_with_their_status(site: Site, archive:
     assert document["article"]["status"] == "captured"
     cited = by_url(document)
     assert [(c["status"], c["http_status"], c["error"]) for c in document["citations"]] == [
-        ("captured", 404, None), ("captured", 500, None), ("captured", 200, None)]
-    assert cited[site.url("/gone")]["sha256"] == hashlib.sha256(
-        site.not_found.payload()).hexdigest()
+        ("captured", 404, None),
+        ("captured", 500, None),
+        ("captured", 200, None),
+    ]
+    assert (
+        cited[site.url("/gone")]["sha256"] == hashlib.sha256(site.not_found.payload()).hexdigest()
+    )
     states = {t["url"]: t for t in rows(archive, "SELECT * FROM targets")}
     assert states[site.url("/fine")]["baseline_capture_id"] is not None
     assert states[site.url("/gone")]["baseline_capture_id"] is None  # not a good capture
     assert (states[site.url("/gone")]["state"], states[site.url("/gone")]["reason"]) == (
-        "failed", "http-404")
+        "failed",
+        "http-404",
+    )
     assert_archive_sound(archive)
 
 
 def test_unreachable_sources_are_failed_captures_with_a_reason(site: Site, archive: Path) -> None:
     site.pages["/slow"] = Page("<html><body><p>Late</p></body></html>", delay=5)
     refused = f"http://127.0.0.1:{free_port()}/nothing-here"
-    site.pages["/a"] = Page(story(("http://nowhere.invalid/page", "a vanished site"),
-                                  (refused, "a closed port"), ("/slow", "a slow server")))
+    site.pages["/a"] = Page(
+        story(
+            ("http://nowhere.invalid/page", "a vanished site"),
+            (refused, "a closed port"),
+            ("/slow", "a slow server"),
+        )
+    )
 
-    result = invoke(archive, "capture", "--json", "--allow-private", "--timeout", "1",
-                    site.url("/a"))
+    result = invoke(
+        archive, "capture", "--json", "--allow-private", "--timeout", "1", site.url("/a")
+    )
 
     assert result.exit_code == 0, result.output
     document = json.loads(result.stdout)
     assert document["article"]["status"] == "captured"
-    assert [(c["url"], c["status"], c["error"], c["http_status"], c["sha256"])
-            for c in document["citations"]] == [
+    assert [
+        (c["url"], c["status"], c["error"], c["http_status"], c["sha256"])
+        for c in document["citations"]
+    ] == [
         ("http://nowhere.invalid/page", "failed", "dns", None, None),
         (refused, "failed", "refused", None, None),
-        (site.url("/slow"), "failed", "timeout", None, None)]
+        (site.url("/slow"), "failed", "timeout", None, None),
+    ]
     for row in rows(archive, "SELECT * FROM captures WHERE role = 'citation'"):
         assert row["status"] == "failed" and row["error_detail"], row
         assert row["warc"] is None and row["record_id"] is None
-    assert not rows(archive, "SELECT * FROM records WHERE capture_id IN"
-                             " (SELECT id FROM captures WHERE status = 'failed')")
+    assert not rows(
+        archive,
+        "SELECT * FROM records WHERE capture_id IN"
+        " (SELECT id FROM captures WHERE status = 'failed')",
+    )
     states = {t["url"]: (t["state"], t["reason"]) for t in rows(archive, "SELECT * FROM targets")}
     assert states["http://nowhere.invalid/page"] == ("failed", "dns")
     assert states[refused] == ("failed", "refused")
@@ -381,17 +468,23 @@ def test_unreachable_sources_are_failed_captures_with_a_reason(site: Site, archi
 
 
 def test_oversized_body_is_cut_and_marked(site: Site, archive: Path) -> None:
-    big = ("<html><body>" + "<p>a long line of text in a big page</p>" * 200
-           + "</body></html>").encode()
+    big = (
+        "<html><body>" + "<p>a long line of text in a big page</p>" * 200 + "</body></html>"
+    ).encode()
     site.pages["/big"] = Page(big)
-    site.pages["/a"] = Page('<html><body><article><p>See <a href="/big">the big page</a> for '
-                            "the details of the story.</p></article></body></html>")
+    site.pages["/a"] = Page(
+        '<html><body><article><p>See <a href="/big">the big page</a> for '
+        "the details of the story.</p></article></body></html>"
+    )
 
     document = capture(archive, site.url("/a"), "--max-bytes", "1000")
 
     (cited,) = document["citations"]
     assert (cited["status"], cited["http_status"], cited["truncated"]) == (
-        "captured", 200, "length")
+        "captured",
+        200,
+        "length",
+    )
     assert cited["sha256"] == hashlib.sha256(big[:1000]).hexdigest()
     row = capture_of(archive, site.url("/big"))
     assert (row["truncated"], row["payload_length"]) == ("length", 1000)
@@ -414,22 +507,26 @@ def test_a_dripping_source_is_cut_at_the_deadline(site: Site, archive: Path) -> 
     assert_archive_sound(archive)
 
 
-BODY = ("<html><head><title>Same</title></head><body><article>"
-        + "<p>The same words in every transfer encoding, repeated to fill chunks.</p>" * 60
-        + "</article></body></html>").encode()
+BODY = (
+    "<html><head><title>Same</title></head><body><article>"
+    + "<p>The same words in every transfer encoding, repeated to fill chunks.</p>" * 60
+    + "</article></body></html>"
+).encode()
 
 
 def test_chunked_plain_and_gzip_bodies(site: Site, archive: Path) -> None:
     site.pages["/plain"] = Page(BODY)
     site.pages["/chunked"] = Page(BODY, chunked=True)
     site.pages["/gzip"] = Page(BODY, gzip=True)
-    site.pages["/a"] = Page(story(("/plain", "plain"), ("/chunked", "chunked"),
-                                  ("/gzip", "gzipped")))
+    site.pages["/a"] = Page(
+        story(("/plain", "plain"), ("/chunked", "chunked"), ("/gzip", "gzipped"))
+    )
 
     capture(archive, site.url("/a"))
 
-    plain, chunked, zipped = (capture_of(archive, site.url(p))
-                              for p in ("/plain", "/chunked", "/gzip"))
+    plain, chunked, zipped = (
+        capture_of(archive, site.url(p)) for p in ("/plain", "/chunked", "/gzip")
+    )
     assert plain["payload_sha256"] == chunked["payload_sha256"] == hashlib.sha256(BODY).hexdigest()
     assert zipped["payload_sha256"] == hashlib.sha256(gzip.compress(BODY, mtime=0)).hexdigest()
     assert plain["decoded_sha256"] == chunked["decoded_sha256"] == zipped["decoded_sha256"]
@@ -457,26 +554,31 @@ def test_chunked_plain_and_gzip_bodies(site: Site, archive: Path) -> None:
 def guarded_article(site: Site, other_site: Site) -> str:
     site.pages["/local-source"] = Page("<html><body><p>Local</p></body></html>")
     other_site.pages["/other-source"] = Page("<html><body><p>Other</p></body></html>")
-    site.pages["/a"] = Page(story(("/local-source", "a local source"),
-                                  (other_site.url("/other-source"), "another source")))
+    site.pages["/a"] = Page(
+        story(
+            ("/local-source", "a local source"), (other_site.url("/other-source"), "another source")
+        )
+    )
     return site.url("/a")
 
 
 def test_loopback_citations_are_refused_without_allow_private(
-        site: Site, other_site: Site, archive: Path) -> None:
+    site: Site, other_site: Site, archive: Path
+) -> None:
     url = guarded_article(site, other_site)
 
     result = invoke(archive, "capture", "--json", "--timeout", "2", url)
 
     assert result.exit_code == 0, result.output
     document = json.loads(result.stdout)
-    assert (document["article"]["status"], document["article"]["http_status"]) == (
-        "captured", 200)
+    assert (document["article"]["status"], document["article"]["http_status"]) == ("captured", 200)
     assert [(c["status"], c["error"]) for c in document["citations"]] == [
-        ("failed", "blocked-private-address")] * 2
+        ("failed", "blocked-private-address")
+    ] * 2
     assert all("--allow-private" in (c["error_detail"] or "") for c in document["citations"])
     assert [(r["status"], r["error"]) for r in document["requisites"]] == [
-        ("failed", "blocked-private-address")]
+        ("failed", "blocked-private-address")
+    ]
     assert site.hits["/local-source"] == 0 and site.hits["/static/site.css"] == 0
     assert other_site.hits["/other-source"] == 0
     assert [path for path, _ in site.requests] == ["/a"]
@@ -485,8 +587,8 @@ def test_loopback_citations_are_refused_without_allow_private(
 
 @pytest.mark.parametrize("how", ["option", "environment"])
 def test_loopback_citations_are_captured_when_allowed(
-        site: Site, other_site: Site, archive: Path, how: str,
-        monkeypatch: pytest.MonkeyPatch) -> None:
+    site: Site, other_site: Site, archive: Path, how: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
     url = guarded_article(site, other_site)
     options = ["--allow-private"] if how == "option" else []
     if how == "environment":
@@ -497,7 +599,8 @@ def test_loopback_citations_are_captured_when_allowed(
     assert result.exit_code == 0, result.output
     document = json.loads(result.stdout)
     assert [(c["status"], c["http_status"]) for c in document["citations"]] == [
-        ("captured", 200)] * 2
+        ("captured", 200)
+    ] * 2
     assert site.hits["/local-source"] == 1 and other_site.hits["/other-source"] == 1
     assert_archive_sound(archive)
 
@@ -514,8 +617,9 @@ def test_a_typed_article_may_not_redirect_to_loopback(site: Site, archive: Path)
     assert site.hits["/a"] == 0
     row = capture_of(archive, site.url("/short"))
     assert row["status"] == "failed"
-    (hop,) = rows(archive, "SELECT * FROM records WHERE capture_id = ? AND type = 'response'",
-                  (row["id"],))  # the redirect received is kept as evidence
+    (hop,) = rows(
+        archive, "SELECT * FROM records WHERE capture_id = ? AND type = 'response'", (row["id"],)
+    )  # the redirect received is kept as evidence
     assert hop["http_status"] == 302
     assert_archive_sound(archive)
 
@@ -536,7 +640,11 @@ def test_capture_json_history_json_and_status_json(site: Site, archive: Path) ->
     article = document["article"]
     assert keys <= set(article)
     assert (article["url"], article["status"], article["error"], article["http_status"]) == (
-        url, "captured", None, 200)
+        url,
+        "captured",
+        None,
+        200,
+    )
     assert set(article["sha256"]) <= SHA256_HEX and len(article["sha256"]) == 64
     assert len(document["citations"]) == 2
     for entry in document["citations"] + document["requisites"]:
@@ -548,12 +656,23 @@ def test_capture_json_history_json_and_status_json(site: Site, archive: Path) ->
     history = json.loads(result.stdout)
     assert history["url"] == url
     (entry,) = history["captures"]
-    assert {"captured_at", "http_status", "outcome", "sha256", "text_sha256", "warc", "offset",
-            "length"} <= set(entry)
+    assert {
+        "captured_at",
+        "http_status",
+        "outcome",
+        "sha256",
+        "text_sha256",
+        "warc",
+        "offset",
+        "length",
+    } <= set(entry)
     assert entry["sha256"] == article["sha256"] and entry["http_status"] == 200
     assert entry["text_sha256"] == article["text_sha256"] is not None
     assert (entry["warc"], entry["offset"], entry["length"]) == (
-        article["warc"], article["offset"], article["length"])
+        article["warc"],
+        article["offset"],
+        article["length"],
+    )
     assert entry["captured_at"].endswith("Z")
 
     result = invoke(archive, "status", "--json")
@@ -561,11 +680,16 @@ def test_capture_json_history_json_and_status_json(site: Site, archive: Path) ->
     status = {t["url"]: t for t in json.loads(result.stdout)["targets"]}
     assert set(status) == {url, site.url("/src"), site.url("/missing")}
     assert (status[url]["role"], status[url]["state"], status[url]["every"]) == (
-        "article", "new", "6h")
+        "article",
+        "new",
+        "6h",
+    )
     assert status[site.url("/src")]["every"] == "6h"
     assert status[site.url("/src")]["cited_by"] == url
     assert (status[site.url("/missing")]["state"], status[site.url("/missing")]["reason"]) == (
-        "failed", "http-404")
+        "failed",
+        "http-404",
+    )
 
     # The text forms say the same, for people.
     result = invoke(archive, "history", url)
@@ -592,9 +716,20 @@ def test_json_on_stdout_only_in_a_real_process(site: Site, archive: Path) -> Non
     site.pages["/a"] = Page(story(("/missing", "a missing page")))
 
     result = subprocess.run(
-        [str(BIN / "preserve"), "--archive", str(archive), "capture", "--json", *FAST,
-         site.url("/a")], capture_output=True, text=True, timeout=60,
-        env={**os.environ, "PRESERVE_ALLOW_PRIVATE": ""})
+        [
+            str(BIN / "preserve"),
+            "--archive",
+            str(archive),
+            "capture",
+            "--json",
+            *FAST,
+            site.url("/a"),
+        ],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        env={**os.environ, "PRESERVE_ALLOW_PRIVATE": ""},
+    )
 
     assert result.returncode == 0, result.stderr
     assert json.loads(result.stdout)["article"]["status"] == "captured"
@@ -605,8 +740,16 @@ def test_json_on_stdout_only_in_a_real_process(site: Site, archive: Path) -> Non
 # --- bad input ------------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize("url", ["not a url", "ftp://example.org/file.txt", "http://",
-                                 "/relative/path", "http://exa mple.org/"])
+@pytest.mark.parametrize(
+    "url",
+    [
+        "not a url",
+        "ftp://example.org/file.txt",
+        "http://",
+        "/relative/path",
+        "http://exa mple.org/",
+    ],
+)
 def test_bad_urls_are_refused_before_anything_is_written(archive: Path, url: str) -> None:
     result = invoke(archive, "capture", *FAST, "http://127.0.0.1:9/fine", url)
 
@@ -619,7 +762,10 @@ def test_bad_urls_are_refused_before_anything_is_written(archive: Path, url: str
 def test_bad_input_in_a_real_process(archive: Path) -> None:
     result = subprocess.run(
         [str(BIN / "preserve"), "--archive", str(archive), "capture", "ftp://example.org/x"],
-        capture_output=True, text=True, timeout=60)
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
 
     assert result.returncode == 2
     assert result.stdout == ""
@@ -627,10 +773,13 @@ def test_bad_input_in_a_real_process(archive: Path) -> None:
     assert not archive.exists()
 
 
-@pytest.mark.parametrize("options", [["--every", "often"], ["--depth", "-1"],
-                                     ["--timeout", "0"], ["--max-bytes", "0"], []])
+@pytest.mark.parametrize(
+    "options",
+    [["--every", "often"], ["--depth", "-1"], ["--timeout", "0"], ["--max-bytes", "0"], []],
+)
 def test_bad_options_are_refused_before_anything_is_written(
-        archive: Path, options: list[str]) -> None:
+    archive: Path, options: list[str]
+) -> None:
     urls = ["http://127.0.0.1:9/"] if options else []  # [] is: no URL at all
     result = invoke(archive, "capture", *options, *urls)
 
@@ -687,15 +836,17 @@ def test_an_article_that_cannot_be_fetched_exits_1(site: Site, archive: Path) ->
     document = json.loads(result.stdout)
     articles = {a["article"]["url"]: a for a in document["articles"]}
     failed = articles[dead]["article"]
-    assert (failed["status"], failed["error"], failed["http_status"]) == (
-        "failed", "refused", None)
+    assert (failed["status"], failed["error"], failed["http_status"]) == ("failed", "refused", None)
     assert articles[dead]["citations"] == []
     assert articles[site.url("/a")]["article"]["status"] == "captured"  # the rest went on
     row = capture_of(archive, dead)
     assert (row["status"], row["error"], row["role"]) == ("failed", "refused", "article")
     (target,) = rows(archive, "SELECT * FROM targets WHERE url = ?", (dead,))
     assert (target["state"], target["reason"], target["baseline_capture_id"]) == (
-        "failed", "refused", None)
+        "failed",
+        "refused",
+        None,
+    )
 
     text = invoke(archive, "capture", *FAST, dead)
     assert text.exit_code == 1
@@ -706,16 +857,19 @@ def test_an_article_that_cannot_be_fetched_exits_1(site: Site, archive: Path) ->
 # --- many URLs, depth, requisites -----------------------------------------------------------
 
 
-def test_from_file_with_comments_and_blank_lines(site: Site, archive: Path,
-                                                 tmp_path: Path) -> None:
+def test_from_file_with_comments_and_blank_lines(site: Site, archive: Path, tmp_path: Path) -> None:
     urls = [site.url(f"/articles/{n}") for n in range(5)]
     for n in range(5):
-        site.pages[f"/articles/{n}"] = Page(story((f"/sources/{n}", f"source {n}"),
-                                                  title=f"Article {n}"))
+        site.pages[f"/articles/{n}"] = Page(
+            story((f"/sources/{n}", f"source {n}"), title=f"Article {n}")
+        )
         site.pages[f"/sources/{n}"] = Page(f"<html><body><p>Source {n}</p></body></html>")
     listing = tmp_path / "urls.txt"
-    listing.write_text("# articles to keep\n\n" + "\n".join(urls[:3]) + "\n   # indented\n"
-                       f"  {urls[3]}  \n\n{urls[0]}\n", encoding="utf-8")
+    listing.write_text(
+        "# articles to keep\n\n" + "\n".join(urls[:3]) + "\n   # indented\n"
+        f"  {urls[3]}  \n\n{urls[0]}\n",
+        encoding="utf-8",
+    )
 
     document = capture(archive, "--from-file", str(listing), urls[4])
 
@@ -726,8 +880,9 @@ def test_from_file_with_comments_and_blank_lines(site: Site, archive: Path,
         assert [c["url"] for c in entry["citations"]] == [site.url(f"/sources/{n}")]
     assert all(site.hits[f"/articles/{n}"] == 1 for n in range(5))
     assert len(rows(archive, "SELECT * FROM runs")) == 1
-    assert {t["url"] for t in rows(archive, "SELECT url FROM targets WHERE role = 'article'")} \
-        == set(urls)
+    assert {
+        t["url"] for t in rows(archive, "SELECT url FROM targets WHERE role = 'article'")
+    } == set(urls)
     assert_archive_sound(archive)
 
 
@@ -778,20 +933,34 @@ def test_requisites_are_captured_but_not_tracked(site: Site, archive: Path) -> N
     site.pages["/js/app.js"] = Page("var x = 1;", content_type="application/javascript")
     head = '<link rel="icon" href="/favicon.ico"><script src="/js/app.js"></script>'
     html = story(("/src", "a source"), extra_head=head).replace(
-        "</main>", '<figure><img src="/img/photo.png" srcset="/img/photo-2x.png 2x, '
-                   '/img/photo-3x.png 3x" alt="photo"></figure></main>')
+        "</main>",
+        '<figure><img src="/img/photo.png" srcset="/img/photo-2x.png 2x, '
+        '/img/photo-3x.png 3x" alt="photo"></figure></main>',
+    )
     site.pages["/a"] = Page(html)
-    site.pages["/src"] = Page('<html><head><link rel="stylesheet" href="/src.css"></head>'
-                              "<body><p>Source</p></body></html>")
+    site.pages["/src"] = Page(
+        '<html><head><link rel="stylesheet" href="/src.css"></head>'
+        "<body><p>Source</p></body></html>"
+    )
     url = site.url("/a")
 
     document = capture(archive, url)
 
-    expected = {site.url(p) for p in ("/img/photo.png", "/img/photo-2x.png", "/img/photo-3x.png",
-                                      "/favicon.ico", "/static/site.css", "/js/app.js")}
+    expected = {
+        site.url(p)
+        for p in (
+            "/img/photo.png",
+            "/img/photo-2x.png",
+            "/img/photo-3x.png",
+            "/favicon.ico",
+            "/static/site.css",
+            "/js/app.js",
+        )
+    }
     assert {r["url"] for r in document["requisites"]} == expected
-    assert all(r["status"] == "captured" and r["http_status"] == 200
-               for r in document["requisites"])
+    assert all(
+        r["status"] == "captured" and r["http_status"] == 200 for r in document["requisites"]
+    )
     assert [c["url"] for c in document["citations"]] == [site.url("/src")]
     assert site.hits["/src.css"] == 0  # requisites of sources are not fetched
     article_id = article_capture(archive, url)["id"]
@@ -805,8 +974,7 @@ def test_requisites_are_captured_but_not_tracked(site: Site, archive: Path) -> N
 # --- recapture, files -----------------------------------------------------------------------
 
 
-def test_capturing_twice_writes_revisits_and_keeps_the_baseline(
-        site: Site, archive: Path) -> None:
+def test_capturing_twice_writes_revisits_and_keeps_the_baseline(site: Site, archive: Path) -> None:
     site.pages["/src"] = Page("<html><body><p>Source</p></body></html>")
     site.pages["/a"] = Page(story(("/src", "a source")))
     url = site.url("/a")
@@ -820,10 +988,12 @@ def test_capturing_twice_writes_revisits_and_keeps_the_baseline(
     assert second["article"]["sha256"] == first["article"]["sha256"]
     assert second["citations"][0]["record_type"] == "revisit"
     assert second["requisites"][0]["record_type"] == "revisit"
-    revisit = record_at(archive, second["article"]["warc"], second["article"]["offset"],
-                        second["article"]["length"])
-    original = record_at(archive, first["article"]["warc"], first["article"]["offset"],
-                         first["article"]["length"])
+    revisit = record_at(
+        archive, second["article"]["warc"], second["article"]["offset"], second["article"]["length"]
+    )
+    original = record_at(
+        archive, first["article"]["warc"], first["article"]["offset"], first["article"]["length"]
+    )
     assert revisit.rec_type == "revisit" and revisit.payload == b""
     assert revisit.header("WARC-Profile") == REVISIT_PROFILE
     assert revisit.header("WARC-Refers-To") == original.record_id
@@ -832,8 +1002,14 @@ def test_capturing_twice_writes_revisits_and_keeps_the_baseline(
     assert revisit.payload_digest == original.payload_digest
     assert revisit.http_status == 200
     assert rows(archive, "SELECT * FROM targets WHERE url = ?", (url,)) == [target]
-    assert len(rows(archive, "SELECT * FROM texts WHERE sha256 = ?",
-                    (first["article"]["text_sha256"],))) == 1
+    assert (
+        len(
+            rows(
+                archive, "SELECT * FROM texts WHERE sha256 = ?", (first["article"]["text_sha256"],)
+            )
+        )
+        == 1
+    )
     assert first["article"]["warc"] != second["article"]["warc"]
     assert_archive_sound(archive)
 
@@ -867,8 +1043,10 @@ def test_one_warc_file_per_run(site: Site, archive: Path) -> None:
         path = archive / "warcs" / row["name"]
         assert row["size"] == path.stat().st_size
         assert row["sha256"] == hashlib.sha256(path.read_bytes()).hexdigest()
-        assert {c["warc"] for c in rows(archive, "SELECT warc FROM captures WHERE run_id = ?",
-                                        (row["run_id"],))} == {row["name"]}
+        assert {
+            c["warc"]
+            for c in rows(archive, "SELECT warc FROM captures WHERE run_id = ?", (row["run_id"],))
+        } == {row["name"]}
     for run in rows(archive, "SELECT * FROM runs"):
         assert run["ended_at"] >= run["started_at"]
         assert run["command"] == "capture"
@@ -930,8 +1108,11 @@ def test_two_articles_citing_the_same_source(site: Site, archive: Path) -> None:
 def test_a_source_one_article_shows_and_another_cites(site: Site, archive: Path) -> None:
     png = b"\x89PNG\r\n\x1a\n" + bytes(100)
     site.pages["/chart.png"] = Page(png, content_type="image/png")
-    site.pages["/shows"] = Page(story(("/x", "x")).replace(
-        "</main>", '<figure><img src="/chart.png" alt="chart"></figure></main>'))
+    site.pages["/shows"] = Page(
+        story(("/x", "x")).replace(
+            "</main>", '<figure><img src="/chart.png" alt="chart"></figure></main>'
+        )
+    )
     # Later than /shows, so that the image is first fetched as the requisite of /shows.
     site.pages["/cites"] = Page(story(("/chart.png", "the chart")), delay=0.3)
 
@@ -943,7 +1124,10 @@ def test_a_source_one_article_shows_and_another_cites(site: Site, archive: Path)
     assert site.hits["/chart.png"] == 1
     (target,) = rows(archive, "SELECT * FROM targets WHERE url = ?", (site.url("/chart.png"),))
     assert (target["role"], target["cited_by"], target["state"]) == (
-        "citation", site.url("/cites"), "new")
+        "citation",
+        site.url("/cites"),
+        "new",
+    )
     assert target["baseline_capture_id"] == capture_of(archive, site.url("/chart.png"))["id"]
     assert_archive_sound(archive)
 
@@ -955,30 +1139,44 @@ def test_nothing_a_server_sends_stops_the_run(site: Site, archive: Path) -> None
     site.pages["/loop-b"] = redirect("/loop-a")
     site.pages["/to-ftp"] = redirect("ftp://example.org/file")
     site.pages["/bad-location"] = redirect("http://[broken")
-    site.pages["/broken-gzip"] = Page(b"\x1f\x8b\x08\x00garbage", content_type="text/html",
-                                      headers=[("Content-Encoding", "gzip")])
-    site.pages["/bad-charset"] = Page("<p>Caf\u00e9 ol\u00e9 and more words</p>".encode(),
-                                      content_type="text/html; charset=no-such-charset")
+    site.pages["/broken-gzip"] = Page(
+        b"\x1f\x8b\x08\x00garbage", content_type="text/html", headers=[("Content-Encoding", "gzip")]
+    )
+    site.pages["/bad-charset"] = Page(
+        "<p>Caf\u00e9 ol\u00e9 and more words</p>".encode(),
+        content_type="text/html; charset=no-such-charset",
+    )
     site.pages["/garbage"] = Page(bytes(range(256)) * 20, content_type="text/html")
     site.pages["/empty"] = Page(b"")
-    sources = [("/endless/0", "too many redirects", "failed", "too-many-redirects"),
-               ("/loop-a", "a loop", "failed", "redirect-loop"),
-               ("/to-ftp", "an ftp redirect", "failed", "unsupported-scheme"),
-               ("/bad-location", "a bad redirect", "failed", "bad-redirect"),
-               ("/broken-gzip", "broken gzip", "captured", None),
-               ("/bad-charset", "a bad charset", "captured", None),
-               ("/garbage", "garbage", "captured", None),
-               ("/empty", "nothing at all", "captured", None)]
+    sources = [
+        ("/endless/0", "too many redirects", "failed", "too-many-redirects"),
+        ("/loop-a", "a loop", "failed", "redirect-loop"),
+        ("/to-ftp", "an ftp redirect", "failed", "unsupported-scheme"),
+        ("/bad-location", "a bad redirect", "failed", "bad-redirect"),
+        ("/broken-gzip", "broken gzip", "captured", None),
+        ("/bad-charset", "a bad charset", "captured", None),
+        ("/garbage", "garbage", "captured", None),
+        ("/empty", "nothing at all", "captured", None),
+    ]
     site.pages["/a"] = Page(story(*[(path, anchor) for path, anchor, _, _ in sources]))
 
     document = capture(archive, site.url("/a"))
 
     assert [(c["url"], c["status"], c["error"]) for c in document["citations"]] == [
-        (site.url(path), status, error) for path, _, status, error in sources]
+        (site.url(path), status, error) for path, _, status, error in sources
+    ]
     # The hops received before a failure are kept as evidence.
     endless = capture_of(archive, site.url("/endless/0"))
-    assert len(rows(archive, "SELECT * FROM records WHERE capture_id = ? AND type = 'response'",
-                    (endless["id"],))) == 11
+    assert (
+        len(
+            rows(
+                archive,
+                "SELECT * FROM records WHERE capture_id = ? AND type = 'response'",
+                (endless["id"],),
+            )
+        )
+        == 11
+    )
     assert_archive_sound(archive)
 
 
@@ -994,8 +1192,9 @@ def test_the_archive_check_catches_damage(site: Site, archive: Path) -> None:
         db = sqlite3.connect(archive / "preserve.db")
         try:
             with db:
-                db.execute("UPDATE captures SET payload_sha256 = ? WHERE role = 'article'",
-                           (value,))
+                db.execute(
+                    "UPDATE captures SET payload_sha256 = ? WHERE role = 'article'", (value,)
+                )
         finally:
             db.close()
 
@@ -1014,14 +1213,18 @@ def test_the_archive_check_catches_damage(site: Site, archive: Path) -> None:
 def test_a_run_keeps_only_the_count_of_a_sources_citations(site: Site, archive: Path) -> None:
     """A source's own citations are in the database, and its summary in the run's output
     counts them; the run does not hold them in memory until it ends."""
-    site.pages["/src/inquiry"] = Page(story(("/src/a", "a letter"), ("/src/b", "the minutes"),
-                                            title="Inquiry report"))
+    site.pages["/src/inquiry"] = Page(
+        story(("/src/a", "a letter"), ("/src/b", "the minutes"), title="Inquiry report")
+    )
     site.pages["/a"] = Page(story(("/src/inquiry", "the inquiry report")))
     document = capture(archive, site.url("/a"))
     (cited,) = document["citations"]
     assert cited["url"] == site.url("/src/inquiry") and cited["citations"] == 2
-    stored = rows(archive, "SELECT url FROM citations WHERE capture_id = ? ORDER BY position",
-                  (cited["capture_id"],))
+    stored = rows(
+        archive,
+        "SELECT url FROM citations WHERE capture_id = ? ORDER BY position",
+        (cited["capture_id"],),
+    )
     assert [row["url"] for row in stored] == [site.url("/src/a"), site.url("/src/b")]
 
 

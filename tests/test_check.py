@@ -1036,6 +1036,7 @@ def test_due_selects_only_targets_whose_interval_has_passed(lab: Lab, site: Site
     weekly, daily = site.url("/weekly"), site.url("/daily")
     lab.capture(weekly)
     lab.capture(daily)
+
     # Freshly captured targets are due one interval (1 day by default) after their capture.
     def due_at(moment: datetime) -> set[str]:
         return {t["url"] for t in select_targets(lab.store, None, due=True, now=moment)}

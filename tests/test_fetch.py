@@ -502,8 +502,12 @@ def test_deadlines_share_one_thread(site: Site, fetcher: Fetcher) -> None:
 
 
 @settings(max_examples=400, deadline=None)
-@given(st.text(alphabet=string.ascii_letters + string.digits + "%-._~!$&'()*+,;=:@/?[]|^{}`\"<> üä"
-               + "\\", max_size=40))
+@given(
+    st.text(
+        alphabet=string.ascii_letters + string.digits + "%-._~!$&'()*+,;=:@/?[]|^{}`\"<> üä" + "\\",
+        max_size=40,
+    )
+)
 def test_request_line_is_what_requests_sent(path: str) -> None:
     """preserve sends each URL as it did when it fetched through requests: servers (and
     the recorded request records) see the same request line as before."""

@@ -78,15 +78,25 @@ class Proc:
     """`preserve --archive ARCHIVE ARGS…` started in the background; `wait()` reaps it with
     os.wait4, which gives the peak RSS of that one process."""
 
-    def __init__(self, archive: Path, *args: str, preexec_fn: Callable[[], None] | None = None,
-                 prefix: tuple[str, ...] = ()) -> None:
+    def __init__(
+        self,
+        archive: Path,
+        *args: str,
+        preexec_fn: Callable[[], None] | None = None,
+        prefix: tuple[str, ...] = (),
+    ) -> None:
         self.args = ("--archive", str(archive), *args)
         self._out = tempfile.TemporaryFile()
         self._err = tempfile.TemporaryFile()
         self.started = time.monotonic()
         self.popen = subprocess.Popen(
-            [*prefix, str(BIN / "preserve"), *self.args], stdout=self._out, stderr=self._err,
-            stdin=subprocess.DEVNULL, env=clean_environment(), preexec_fn=preexec_fn)
+            [*prefix, str(BIN / "preserve"), *self.args],
+            stdout=self._out,
+            stderr=self._err,
+            stdin=subprocess.DEVNULL,
+            env=clean_environment(),
+            preexec_fn=preexec_fn,
+        )
 
     def kill(self) -> None:
         self.popen.send_signal(signal.SIGKILL)
@@ -109,8 +119,14 @@ class Proc:
             file.seek(0)
             output.append(file.read().decode("utf-8", "replace"))
             file.close()
-        return Ran(self.args, self.popen.returncode, output[0], output[1],
-                   usage.ru_maxrss / 1024, time.monotonic() - self.started)
+        return Ran(
+            self.args,
+            self.popen.returncode,
+            output[0],
+            output[1],
+            usage.ru_maxrss / 1024,
+            time.monotonic() - self.started,
+        )
 
 
 def preserve(archive: Path, *args: str, **kwargs: Any) -> Ran:
@@ -136,9 +152,12 @@ def assert_rows_point_at_bytes(archive: Path) -> int:
     """Every captures and records row names a WARC file that exists (finished or `.open`)
     and a slice of it that reads back as exactly the record the row says. The count."""
     checked = 0
-    for row in rows(archive, "SELECT warc, offset, length, record_id, record_sha256 FROM records"
-                             " UNION ALL SELECT warc, offset, length, record_id, record_sha256"
-                             " FROM captures WHERE warc IS NOT NULL"):
+    for row in rows(
+        archive,
+        "SELECT warc, offset, length, record_id, record_sha256 FROM records"
+        " UNION ALL SELECT warc, offset, length, record_id, record_sha256"
+        " FROM captures WHERE warc IS NOT NULL",
+    ):
         path = archive / "warcs" / row["warc"]
         still_open = path.with_name(path.name + OPEN_SUFFIX)
         assert path.exists() or still_open.exists(), f"{row['warc']} is missing"
@@ -167,10 +186,12 @@ def one_line_error(ran: Ran) -> str:
 
 def cite(*hrefs: str, title: str = "A hostile page") -> bytes:
     """An article citing each href in a sentence of its own (entities allowed in hrefs)."""
-    paragraphs = [f"Reporters covered matter number {n} of the affair at length this week. "
-                  f"Officials said, according to <a href=\"{href}\">source {n}</a>, that the "
-                  f"matter was under review. More remarks followed in the afternoon."
-                  for n, href in enumerate(hrefs)]
+    paragraphs = [
+        f"Reporters covered matter number {n} of the affair at length this week. "
+        f'Officials said, according to <a href="{href}">source {n}</a>, that the '
+        f"matter was under review. More remarks followed in the afternoon."
+        for n, href in enumerate(hrefs)
+    ]
     return article_html(title, paragraphs).encode()
 
 
@@ -200,10 +221,12 @@ def build_server(server: HostileServer) -> None:
     routes["/n/inject-encoded"] = redirect("/n/landing%0d%0aX-Injected:%20yes")
     routes["/n/inject-fold"] = hostile.raw(
         b"HTTP/1.1 302 Found\r\nLocation: /n/landing\r\n X-Injected: yes\r\n"
-        b"Content-Length: 0\r\nConnection: close\r\n\r\n")
+        b"Content-Length: 0\r\nConnection: close\r\n\r\n"
+    )
     routes["/n/inject-cr"] = hostile.raw(
         b"HTTP/1.1 302 Found\r\nLocation: /n/landing\rX-Injected: yes\r\n"
-        b"Content-Length: 0\r\nConnection: close\r\n\r\n")
+        b"Content-Length: 0\r\nConnection: close\r\n\r\n"
+    )
     routes["/n/nonascii"] = redirect("/n/über pfad?q=ä b")
     routes["/n/%C3%BCber%20pfad"] = landing
     routes["/n/with%20space/und%20%C3%BC"] = landing
@@ -211,15 +234,20 @@ def build_server(server: HostileServer) -> None:
     routes["/n/long-100k"] = redirect(LONG_100K)
     routes["/n/garbage"] = redirect(b"\xff\xfe\x00:::// [[[ %%% \x7f")
     routes["/n/empty"] = respond(b"")
-    routes["/n/http10"] = respond(b"<html><body><p>An old server, no length.</p></body></html>",
-                                  length=False, version=b"HTTP/1.0")
+    routes["/n/http10"] = respond(
+        b"<html><body><p>An old server, no length.</p></body></html>",
+        length=False,
+        version=b"HTTP/1.0",
+    )
     routes["/n/landing"] = landing
-    routes["/n/article"] = respond(cite(
-        *(case.path for case in NETWORK),
-        "/n/with space/und ü",  # a space and a non-ASCII letter in an href
-        "/n/x&#13;&#10;X-Injected: yes",  # CR LF in an href: not a URL, never fetched
-        "/n/" + "c" * 100_000,  # a 100 KB href: not a URL (over 8192 characters)
-    ))
+    routes["/n/article"] = respond(
+        cite(
+            *(case.path for case in NETWORK),
+            "/n/with space/und ü",  # a space and a non-ASCII letter in an href
+            "/n/x&#13;&#10;X-Injected: yes",  # CR LF in an href: not a URL, never fetched
+            "/n/" + "c" * 100_000,  # a 100 KB href: not a URL (over 8192 characters)
+        )
+    )
 
     # Content bombs: /c/article cites them all at once.
     routes["/c/endless-chunked"] = hostile.endless(chunked=True)
@@ -229,11 +257,14 @@ def build_server(server: HostileServer) -> None:
     routes["/c/links"] = hostile.many_links(50)
     routes["/c/charset-unknown"] = respond(
         "<p>Café society in Zürich.</p>".encode("latin-1"),
-        content_type=b"text/html; charset=x-no-such-charset")
-    routes["/c/charset-utf7"] = respond(b'<meta charset="utf-7"><p>Plain words +AGEAYgBj-</p>',
-                                        content_type=b"text/html")
-    routes["/c/charset-codec"] = respond(b'<meta charset="rot13"><p>Plain words here</p>',
-                                         content_type=b"text/html; charset=base64")
+        content_type=b"text/html; charset=x-no-such-charset",
+    )
+    routes["/c/charset-utf7"] = respond(
+        b'<meta charset="utf-7"><p>Plain words +AGEAYgBj-</p>', content_type=b"text/html"
+    )
+    routes["/c/charset-codec"] = respond(
+        b'<meta charset="rot13"><p>Plain words here</p>', content_type=b"text/html; charset=base64"
+    )
     routes["/c/pdf-as-html"] = respond(hostile.PDF)
     routes["/c/article"] = respond(cite(*(case.path for case in CONTENT)))
 
@@ -274,8 +305,13 @@ class Case:
 NETWORK = [
     Case("drip-one-byte-a-second", "/n/drip", "captured", http_status=200, truncated=("time",)),
     Case("redirect-loop", "/n/loop/a", "failed", "redirect-loop", detail="redirects back"),
-    Case("30-hop-chain", "/n/chain/0", "failed", "too-many-redirects",
-         detail="more than 10 redirects"),
+    Case(
+        "30-hop-chain",
+        "/n/chain/0",
+        "failed",
+        "too-many-redirects",
+        detail="more than 10 redirects",
+    ),
     Case("redirect-to-file", "/n/file", "failed", "unsupported-scheme", detail="file:"),
     Case("redirect-to-ftp", "/n/ftp", "failed", "unsupported-scheme", detail="ftp:"),
     Case("redirect-to-data", "/n/data", "failed", "unsupported-scheme", detail="data:"),
@@ -284,18 +320,26 @@ NETWORK = [
     Case("bare-cr-in-location", "/n/inject-cr", "captured", http_status=200),
     Case("non-ascii-and-space-location", "/n/nonascii", "captured", http_status=200),
     Case("50k-location", "/n/long-50k", "failed", "bad-redirect", detail="unusable Location"),
-    Case("100k-location", "/n/long-100k", "failed", "connection",
-         detail="more than 65536 bytes"),
-    Case("garbage-location", "/n/garbage", "failed", "bad-redirect",
-         detail="unusable Location"),
+    Case("100k-location", "/n/long-100k", "failed", "connection", detail="more than 65536 bytes"),
+    Case("garbage-location", "/n/garbage", "failed", "bad-redirect", detail="unusable Location"),
     Case("empty-200", "/n/empty", "captured", http_status=200),
     Case("http10-no-length", "/n/http10", "captured", http_status=200),
 ]
 CONTENT = [
-    Case("endless-chunked", "/c/endless-chunked", "captured", http_status=200,
-         truncated=("length", "time")),
-    Case("endless-close-delimited", "/c/endless-close", "captured", http_status=200,
-         truncated=("length", "time")),
+    Case(
+        "endless-chunked",
+        "/c/endless-chunked",
+        "captured",
+        http_status=200,
+        truncated=("length", "time"),
+    ),
+    Case(
+        "endless-close-delimited",
+        "/c/endless-close",
+        "captured",
+        http_status=200,
+        truncated=("length", "time"),
+    ),
     Case("decompression-bomb", "/c/bomb", "captured", http_status=200),
     Case("nested-100000-deep", "/c/nested", "captured", http_status=200),
     Case("50mb-of-links", "/c/links", "captured", http_status=200),
@@ -326,17 +370,50 @@ def runs(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Runs]:
     archives = {name: base / name for name in ("network", "content", "guarded", "allowed")}
     wide = ["--workers", "16", "--per-host", "16"]
     procs = {
-        "network": Proc(archives["network"], "capture", server.url("/n/article"), "--json",
-                        "--allow-private", "--timeout", "2", "--deadline", str(DEADLINE),
-                        *wide),
-        "content": Proc(archives["content"], "capture", server.url("/c/article"), "--json",
-                        "--allow-private", "--timeout", "5", "--deadline", "30", *wide),
-        "guarded": Proc(archives["guarded"], "capture",
-                        *(server.url(f"/g/to/{name}") for name in PRIVATE),
-                        server.url("/g/article"), "--timeout", "2", *wide),
-        "allowed": Proc(archives["allowed"], "capture", "--json", "--allow-private",
-                        *(server.url(f"/a/to/{name}") for name in REACHABLE),
-                        server.url("/a/ü x"), "--timeout", "2", *wide),
+        "network": Proc(
+            archives["network"],
+            "capture",
+            server.url("/n/article"),
+            "--json",
+            "--allow-private",
+            "--timeout",
+            "2",
+            "--deadline",
+            str(DEADLINE),
+            *wide,
+        ),
+        "content": Proc(
+            archives["content"],
+            "capture",
+            server.url("/c/article"),
+            "--json",
+            "--allow-private",
+            "--timeout",
+            "5",
+            "--deadline",
+            "30",
+            *wide,
+        ),
+        "guarded": Proc(
+            archives["guarded"],
+            "capture",
+            *(server.url(f"/g/to/{name}") for name in PRIVATE),
+            server.url("/g/article"),
+            "--timeout",
+            "2",
+            *wide,
+        ),
+        "allowed": Proc(
+            archives["allowed"],
+            "capture",
+            "--json",
+            "--allow-private",
+            *(server.url(f"/a/to/{name}") for name in REACHABLE),
+            server.url("/a/ü x"),
+            "--timeout",
+            "2",
+            *wide,
+        ),
     }
     ran = {name: proc.wait() for name, proc in procs.items()}
     yield Runs(server, archives, ran)
@@ -394,8 +471,9 @@ def test_every_row_of_the_hostile_runs_points_at_its_record(runs: Runs) -> None:
 
 def test_the_drip_is_cut_at_the_deadline(runs: Runs) -> None:
     row, _ = cited(runs, "network", NETWORK[0])
-    record = read_record(runs.archives["network"] / "warcs" / row["warc"], row["offset"],
-                         row["length"])
+    record = read_record(
+        runs.archives["network"] / "warcs" / row["warc"], row["offset"], row["length"]
+    )
     assert record.header("WARC-Truncated") == "time"
     assert 0 < len(record.payload) < 200  # a byte a second, for DEADLINE seconds
     assert len(record.payload) <= DEADLINE + 2
@@ -405,11 +483,13 @@ def test_endless_bodies_are_cut_and_marked(runs: Runs) -> None:
     for case in CONTENT[:2]:
         row, _ = cited(runs, "content", case)
         assert 0 < row["payload_length"] <= 64 * MIB
-        record = read_record(runs.archives["content"] / "warcs" / row["warc"], row["offset"],
-                             row["length"])
+        record = read_record(
+            runs.archives["content"] / "warcs" / row["warc"], row["offset"], row["length"]
+        )
         assert record.header("WARC-Truncated") == row["truncated"]
         assert record.http_header("X-Orig-Transfer-Encoding") == (
-            "chunked" if "chunked" in case.path else None)
+            "chunked" if "chunked" in case.path else None
+        )
 
 
 def test_the_decompression_bomb_is_inflated_only_up_to_the_cap(runs: Runs) -> None:
@@ -428,8 +508,9 @@ def test_nested_and_link_bombs_are_extracted_within_limits(runs: Runs) -> None:
     assert nested["kind"] == "html" and nested["title"] == "deep"
     links, _ = cited(runs, "content", CONTENT[4])
     assert links["payload_length"] > 49_000_000 and links["truncated"] is None
-    count = rows(archive, "SELECT count(*) AS n FROM citations WHERE capture_id = ?",
-                 (links["id"],))[0]["n"]
+    count = rows(
+        archive, "SELECT count(*) AS n FROM citations WHERE capture_id = ?", (links["id"],)
+    )[0]["n"]
     assert 0 < count <= 10_000
     # A citation's own links are not followed (depth 1): none of them was fetched.
     assert not any(b"GET /l/" in head for head in runs.server.heads)
@@ -454,8 +535,9 @@ def test_empty_and_http10_bodies(runs: Runs) -> None:
     empty, _ = cited(runs, "network", NETWORK[13])
     assert empty["payload_length"] == 0 and empty["text_sha256"] is None
     old, _ = cited(runs, "network", NETWORK[14])
-    record = read_record(runs.archives["network"] / "warcs" / old["warc"], old["offset"],
-                         old["length"])
+    record = read_record(
+        runs.archives["network"] / "warcs" / old["warc"], old["offset"], old["length"]
+    )
     assert record.http_header("Content-Length") == str(len(record.payload)) != "0"
     assert old["truncated"] is None and record.header("WARC-Truncated") is None
 
@@ -531,10 +613,15 @@ def test_a_typed_url_with_spaces_and_non_ascii_is_encoded(runs: Runs) -> None:
     assert (row["status"], row["http_status"]) == ("captured", 200)
 
 
-@pytest.mark.parametrize("url", ["http://127.0.0.1:9/" + "x" * 100_000,
-                                 "http://127.0.0.1:9/a\r\nX-Injected: yes",
-                                 "http://127.0.0.1:9/\x1b[2J\x1b]0;pwned\x07"],
-                         ids=["100kb-url", "crlf-in-url", "terminal-escapes-in-url"])
+@pytest.mark.parametrize(
+    "url",
+    [
+        "http://127.0.0.1:9/" + "x" * 100_000,
+        "http://127.0.0.1:9/a\r\nX-Injected: yes",
+        "http://127.0.0.1:9/\x1b[2J\x1b]0;pwned\x07",
+    ],
+    ids=["100kb-url", "crlf-in-url", "terminal-escapes-in-url"],
+)
 def test_typed_urls_that_are_not_urls_are_refused(tmp_path: Path, url: str) -> None:
     archive = tmp_path / "archive"
     ran = preserve(archive, "capture", url)
@@ -546,8 +633,9 @@ def test_typed_urls_that_are_not_urls_are_refused(tmp_path: Path, url: str) -> N
 # --- crash safety: kill -9 at random moments -------------------------------------------------
 
 
-WORDS = " ".join(random.Random(0).choices(
-    ("harbour", "ferry", "quay", "council", "storm", "mooring"), k=100_000))
+WORDS = " ".join(
+    random.Random(0).choices(("harbour", "ferry", "quay", "council", "storm", "mooring"), k=100_000)
+)
 
 
 def many_pages(site: Site, generation: int, articles: int = 3, sources: int = 30) -> list[str]:
@@ -556,16 +644,19 @@ def many_pages(site: Site, generation: int, articles: int = 3, sources: int = 30
     rng = random.Random(generation)
     for n in range(sources * articles):
         start = rng.randrange(len(WORDS) // 2)
-        words = WORDS[start:start + rng.randint(15_000, 200_000)]
-        site.pages[f"/src/{n}"] = Page(article_html(f"Source {n}", [f"Generation {generation}.",
-                                                                    words]),
-                                       delay=rng.choice((0, 0, 0.05, 0.2)))
+        words = WORDS[start : start + rng.randint(15_000, 200_000)]
+        site.pages[f"/src/{n}"] = Page(
+            article_html(f"Source {n}", [f"Generation {generation}.", words]),
+            delay=rng.choice((0, 0, 0.05, 0.2)),
+        )
     urls = []
     for a in range(articles):
         hrefs = [(f"/src/{a * sources + i}", f"source {i}") for i in range(sources)]
-        paragraphs = [f"Paragraph {i} of article {a}, generation {generation}, cites "
-                      f"<a href=\"{href}\">{anchor}</a> about the harbour." for i, (href, anchor)
-                      in enumerate(hrefs)]
+        paragraphs = [
+            f"Paragraph {i} of article {a}, generation {generation}, cites "
+            f'<a href="{href}">{anchor}</a> about the harbour.'
+            for i, (href, anchor) in enumerate(hrefs)
+        ]
         site.pages[f"/article/{a}"] = Page(article_html(f"Article {a}", paragraphs))
         urls.append(site.url(f"/article/{a}"))
     return urls
@@ -582,8 +673,9 @@ def wait_for(condition: Callable[[], bool], seconds: float) -> None:
 
 def has_tables(archive: Path) -> bool:
     """Whether a run got as far as creating the archive's tables before it was killed."""
-    return (archive / "preserve.db").exists() and bool(rows(
-        archive, "SELECT name FROM sqlite_master WHERE name = 'records'"))
+    return (archive / "preserve.db").exists() and bool(
+        rows(archive, "SELECT name FROM sqlite_master WHERE name = 'records'")
+    )
 
 
 @pytest.fixture(scope="module")
@@ -602,8 +694,9 @@ def killed(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Path, lis
             if generation % 4 == 0:  # early: opening the archive, starting the run
                 time.sleep(rng.uniform(0.1, 1.0))
             else:  # while it writes: once its own WARC file is there, at a random moment
-                wait_for(lambda left=left: bool(set(archive.glob("warcs/*" + OPEN_SUFFIX))
-                                                - left), 30)
+                wait_for(
+                    lambda left=left: bool(set(archive.glob("warcs/*" + OPEN_SUFFIX)) - left), 30
+                )
                 time.sleep(rng.uniform(0, 1.5))
             proc.kill()
             proc.wait()
@@ -616,8 +709,7 @@ def killed(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Path, lis
         site.close()
 
 
-def test_killed_runs_leave_no_row_pointing_at_missing_bytes(
-        killed: tuple[Path, list[int]]) -> None:
+def test_killed_runs_leave_no_row_pointing_at_missing_bytes(killed: tuple[Path, list[int]]) -> None:
     archive, checked = killed
     assert len(checked) >= KILLS // 2
     assert sum(1 for n in checked if n) >= KILLS // 3, checked  # kills after captures
@@ -672,8 +764,11 @@ os.kill(os.getpid(), signal.SIGKILL)
 
 def crash(archive: Path, how: str) -> None:
     """A run that wrote one exchange to its WARC file and was killed, having done `how`."""
-    crashed = subprocess.run([sys.executable, "-c", CRASHER, str(archive), how],
-                             env=clean_environment(), capture_output=True)
+    crashed = subprocess.run(
+        [sys.executable, "-c", CRASHER, str(archive), how],
+        env=clean_environment(),
+        capture_output=True,
+    )
     assert crashed.returncode == -signal.SIGKILL, crashed.stderr
 
 
@@ -703,12 +798,16 @@ def test_a_torn_record_is_cut_off_and_the_crash_logged(tmp_path: Path, site: Sit
     assert_verify_clean(archive)
 
 
-@pytest.mark.parametrize("how, kind, said, run_id", [
-    ("renamed", "registered-warc", "Recovered: entered preserve-", 1),
-    ("emptied", "dropped-warc", "its writer died before a whole record was in it", None),
-])
-def test_other_leftovers_of_a_crash(tmp_path: Path, site: Site, how: str, kind: str,
-                                    said: str, run_id: int | None) -> None:
+@pytest.mark.parametrize(
+    "how, kind, said, run_id",
+    [
+        ("renamed", "registered-warc", "Recovered: entered preserve-", 1),
+        ("emptied", "dropped-warc", "its writer died before a whole record was in it", None),
+    ],
+)
+def test_other_leftovers_of_a_crash(
+    tmp_path: Path, site: Site, how: str, kind: str, said: str, run_id: int | None
+) -> None:
     archive = tmp_path / "archive"
     crash(archive, how)
     site.pages["/a"] = Page(cite("/b"))
@@ -716,13 +815,13 @@ def test_other_leftovers_of_a_crash(tmp_path: Path, site: Site, how: str, kind: 
     assert ran.code == 0 and said in ran.stderr, ran.stderr
     (recovery,) = rows(archive, "SELECT * FROM recoveries WHERE kind = ?", (kind,))
     assert recovery["run_id"] == run_id  # as its warcinfo says, when there is one
-    assert rows(archive, "SELECT run_id FROM recoveries WHERE kind = 'dead-run'") == [
-        {"run_id": 1}]
+    assert rows(archive, "SELECT run_id FROM recoveries WHERE kind = 'dead-run'") == [{"run_id": 1}]
     assert_verify_clean(archive)
 
 
 def test_write_order_records_synced_before_rows_commit(
-        tmp_path: Path, site: Site, monkeypatch: pytest.MonkeyPatch) -> None:
+    tmp_path: Path, site: Site, monkeypatch: pytest.MonkeyPatch
+) -> None:
     """Every row is committed only after the bytes it points at were flushed and fsynced."""
     from click.testing import CliRunner
 
@@ -760,8 +859,9 @@ def test_write_order_records_synced_before_rows_commit(
     site.pages["/a"] = Page(cite(*(f"/s/{n}" for n in range(6))))
     for n in range(6):
         site.pages[f"/s/{n}"] = Page(article_html(f"S{n}", [f"Source {n} text " * 50]))
-    result = CliRunner().invoke(cli, ["--archive", str(tmp_path / "a"), "capture", "-q",
-                                      "--allow-private", site.url("/a")])
+    result = CliRunner().invoke(
+        cli, ["--archive", str(tmp_path / "a"), "capture", "-q", "--allow-private", site.url("/a")]
+    )
     assert result.exit_code == 0, result.output
     stored = rows(tmp_path / "a", "SELECT count(*) AS n FROM records")[0]["n"]
     assert sum(commits) == stored > 14 and not pending
@@ -787,19 +887,26 @@ def test_two_runs_at_once_lose_nothing(tmp_path: Path) -> None:
         assert (ran_c.code, ran_d.code) == (0, 0), ran_c.stderr + ran_d.stderr
         for ran in (ran_a, ran_b, ran_d):
             document = ran.json()
-            fetched = sum(1 + len(entry["citations"]) + len(entry["requisites"])
-                          for entry in document["articles"])
-            stored = rows(archive, "SELECT count(*) AS n FROM captures WHERE run_id = ?",
-                          (document["run"],))[0]["n"]
+            fetched = sum(
+                1 + len(entry["citations"]) + len(entry["requisites"])
+                for entry in document["articles"]
+            )
+            stored = rows(
+                archive, "SELECT count(*) AS n FROM captures WHERE run_id = ?", (document["run"],)
+            )[0]["n"]
             assert stored == fetched
-        checks = rows(archive, "SELECT count(*) AS n FROM checks WHERE run_id = ?",
-                      (ran_c.json()["run"],))[0]["n"]
+        checks = rows(
+            archive, "SELECT count(*) AS n FROM checks WHERE run_id = ?", (ran_c.json()["run"],)
+        )[0]["n"]
         assert checks == len(ran_c.json()["results"]) > 0
         files = rows(archive, "SELECT run_id, count(*) AS n FROM warc_files GROUP BY run_id")
         assert len(files) == 4  # each run its own file
-        shared = rows(archive, "SELECT records.warc FROM records JOIN captures ON captures.id"
-                               " = records.capture_id GROUP BY records.warc"
-                               " HAVING count(DISTINCT captures.run_id) > 1")
+        shared = rows(
+            archive,
+            "SELECT records.warc FROM records JOIN captures ON captures.id"
+            " = records.capture_id GROUP BY records.warc"
+            " HAVING count(DISTINCT captures.run_id) > 1",
+        )
         assert shared == []
         assert_verify_clean(archive)
     finally:
@@ -810,8 +917,7 @@ def test_a_run_that_must_wait_says_so(tmp_path: Path, site: Site) -> None:
     archive = tmp_path / "archive"
     site.pages["/a"] = Page(cite("/b"))
     assert preserve(archive, "capture", site.url("/a"), "--allow-private", "-q").code == 0
-    conn = sqlite3.connect(archive / "preserve.db", isolation_level=None,
-                           check_same_thread=False)
+    conn = sqlite3.connect(archive / "preserve.db", isolation_level=None, check_same_thread=False)
     conn.execute("BEGIN IMMEDIATE")  # another writer, holding the database
     proc = Proc(archive, "capture", site.url("/a"), "--allow-private", "-q")
     threading.Timer(4.0, conn.commit).start()
@@ -834,22 +940,35 @@ def file_size_limit(limit: int) -> Callable[[], None]:
     return apply
 
 
-@pytest.mark.parametrize("body_size, message", [
-    (700_000, "Error: storage failed: File too large;"),  # the WARC file outgrows the limit
-    (3_000_000, "Error: cannot keep a response body in a temporary file: File too large"),
-], ids=["warc-write", "body-spool"])
-def test_a_full_disk_stops_the_run_cleanly(tmp_path: Path, site: Site, body_size: int,
-                                           message: str) -> None:
+@pytest.mark.parametrize(
+    "body_size, message",
+    [
+        (700_000, "Error: storage failed: File too large;"),  # the WARC file outgrows the limit
+        (3_000_000, "Error: cannot keep a response body in a temporary file: File too large"),
+    ],
+    ids=["warc-write", "body-spool"],
+)
+def test_a_full_disk_stops_the_run_cleanly(
+    tmp_path: Path, site: Site, body_size: int, message: str
+) -> None:
     archive = tmp_path / "archive"
     site.pages["/a"] = Page(cite("/first"))
     site.pages["/first"] = Page(article_html("First", ["A small first source."]))
     assert preserve(archive, "capture", site.url("/a"), "--allow-private", "-q").code == 0
     site.pages["/b"] = Page(cite(*(f"/big/{n}" for n in range(4)), title="Big"))
     for n in range(4):
-        site.pages[f"/big/{n}"] = Page(os.urandom(body_size),
-                                       content_type="application/octet-stream")
-    ran = preserve(archive, "capture", site.url("/b"), "--allow-private", "--workers", "1",
-                   preexec_fn=file_size_limit(2_000_000))
+        site.pages[f"/big/{n}"] = Page(
+            os.urandom(body_size), content_type="application/octet-stream"
+        )
+    ran = preserve(
+        archive,
+        "capture",
+        site.url("/b"),
+        "--allow-private",
+        "--workers",
+        "1",
+        preexec_fn=file_size_limit(2_000_000),
+    )
     assert ran.code == 2
     assert one_line_error(ran).startswith(message)
     assert_verify_clean(archive)  # no row points at bytes that did not make it
@@ -866,12 +985,13 @@ def read_only(archive: Path) -> dict[str, Any]:
             path.chmod(0o555)
         return {}
     unshare = shutil.which("unshare")
-    if unshare is None or subprocess.run(
-            [unshare, "--mount", "true"], capture_output=True).returncode != 0:
+    if (
+        unshare is None
+        or subprocess.run([unshare, "--mount", "true"], capture_output=True).returncode != 0
+    ):
         pytest.skip("root, and no mount namespace to make the archive read-only in")
     script = f'mount --bind -o ro "{archive}" "{archive}" && exec "$@"'
-    return {"prefix": (unshare, "--mount", "--propagation", "private", "sh", "-c", script,
-                       "sh")}
+    return {"prefix": (unshare, "--mount", "--propagation", "private", "sh", "-c", script, "sh")}
 
 
 def test_a_read_only_archive_is_refused_clearly(tmp_path: Path, site: Site) -> None:
@@ -918,25 +1038,44 @@ def test_a_missing_warc_is_explained_and_not_relied_on(tmp_path: Path, site: Sit
 
 # --- fuzzing ---------------------------------------------------------------------------------
 
-FUZZ = settings(max_examples=100, deadline=None,
-                suppress_health_check=[HealthCheck.too_slow])
-FUZZ_HTML = settings(max_examples=25, deadline=None,  # each runs the whole extractor
-                     suppress_health_check=[HealthCheck.too_slow])
+FUZZ = settings(max_examples=100, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+FUZZ_HTML = settings(
+    max_examples=25,
+    deadline=None,  # each runs the whole extractor
+    suppress_health_check=[HealthCheck.too_slow],
+)
 URL_CHARS = st.characters(codec="utf-8", exclude_categories=("Cs",))
-hosts = st.one_of(st.sampled_from(["example.org", "EXAMPLE.org.", "127.0.0.1", "[::1]",
-                                   "xn--bcher-kva.example", "bücher.example", "a-b.c",
-                                   "2130706433", "[::ffff:10.0.0.1]", "exa mple.org", ""]),
-                  st.text(URL_CHARS, max_size=20))
+hosts = st.one_of(
+    st.sampled_from(
+        [
+            "example.org",
+            "EXAMPLE.org.",
+            "127.0.0.1",
+            "[::1]",
+            "xn--bcher-kva.example",
+            "bücher.example",
+            "a-b.c",
+            "2130706433",
+            "[::ffff:10.0.0.1]",
+            "exa mple.org",
+            "",
+        ]
+    ),
+    st.text(URL_CHARS, max_size=20),
+)
 urlish = st.one_of(
     st.text(URL_CHARS, max_size=200),
-    st.builds(lambda scheme, host, port, path, query, fragment:
-              f"{scheme}://{host}{port}{path}{query}{fragment}",
-              st.sampled_from(["http", "https", "HTTP", "ftp", "javascript", "file", ""]),
-              hosts,
-              st.sampled_from(["", ":80", ":443", ":8080", ":0", ":99999", ":x"]),
-              st.text(URL_CHARS, max_size=60).map(lambda s: "/" + s),
-              st.one_of(st.just(""), st.text(URL_CHARS, max_size=40).map(lambda s: "?" + s)),
-              st.one_of(st.just(""), st.text(URL_CHARS, max_size=20).map(lambda s: "#" + s))),
+    st.builds(
+        lambda scheme, host, port, path, query, fragment: (
+            f"{scheme}://{host}{port}{path}{query}{fragment}"
+        ),
+        st.sampled_from(["http", "https", "HTTP", "ftp", "javascript", "file", ""]),
+        hosts,
+        st.sampled_from(["", ":80", ":443", ":8080", ":0", ":99999", ":x"]),
+        st.text(URL_CHARS, max_size=60).map(lambda s: "/" + s),
+        st.one_of(st.just(""), st.text(URL_CHARS, max_size=40).map(lambda s: "?" + s)),
+        st.one_of(st.just(""), st.text(URL_CHARS, max_size=20).map(lambda s: "#" + s)),
+    ),
 )
 
 
@@ -959,13 +1098,31 @@ def test_canonical_never_crashes_and_is_idempotent(url: str) -> None:
 
 
 @FUZZ_HTML
-@given(st.lists(st.one_of(urlish, st.sampled_from(["#top", "", "/", "?q=1", "../x",
-                                                     "//other.example/p", "mailto:a@b",
-                                                     "javascript:void(0)"])),
-                min_size=1, max_size=8),
-       st.sampled_from(["http://example.org/a/b", "https://bücher.example/x?y=1"]))
-def test_citations_are_absolute_http_urls_without_fragments(hrefs: list[str],
-                                                            page_url: str) -> None:
+@given(
+    st.lists(
+        st.one_of(
+            urlish,
+            st.sampled_from(
+                [
+                    "#top",
+                    "",
+                    "/",
+                    "?q=1",
+                    "../x",
+                    "//other.example/p",
+                    "mailto:a@b",
+                    "javascript:void(0)",
+                ]
+            ),
+        ),
+        min_size=1,
+        max_size=8,
+    ),
+    st.sampled_from(["http://example.org/a/b", "https://bücher.example/x?y=1"]),
+)
+def test_citations_are_absolute_http_urls_without_fragments(
+    hrefs: list[str], page_url: str
+) -> None:
     escape = {"&": "&amp;", '"': "&quot;", "<": "&lt;"}
     html = cite(*("".join(escape.get(c, c) for c in href) for href in hrefs))
     found = extract(html, url=canonical(page_url), content_type="text/html; charset=utf-8")
@@ -977,14 +1134,26 @@ def test_citations_are_absolute_http_urls_without_fragments(hrefs: list[str],
 
 
 @FUZZ_HTML
-@given(st.binary(max_size=4000),
-       st.sampled_from([None, "text/html", "text/html; charset=utf-16", "text/plain",
-                        "application/octet-stream", "text/html; charset=bogus"]),
-       st.sampled_from([None, "gzip", "deflate", "br", "gzip, gzip"]))
-def test_the_extractor_survives_random_bytes(raw: bytes, content_type: str | None,
-                                             encoding: str | None) -> None:
+@given(
+    st.binary(max_size=4000),
+    st.sampled_from(
+        [
+            None,
+            "text/html",
+            "text/html; charset=utf-16",
+            "text/plain",
+            "application/octet-stream",
+            "text/html; charset=bogus",
+        ]
+    ),
+    st.sampled_from([None, "gzip", "deflate", "br", "gzip, gzip"]),
+)
+def test_the_extractor_survives_random_bytes(
+    raw: bytes, content_type: str | None, encoding: str | None
+) -> None:
     for body in (raw, b"<html><body><p>" + raw + b"</p><a href='" + raw[:50] + b"'>x</a>"):
-        found = extract(body, url="http://example.org/p", content_type=content_type,
-                        content_encoding=encoding)
+        found = extract(
+            body, url="http://example.org/p", content_type=content_type, content_encoding=encoding
+        )
         for citation in found.citations:
             assert_canonical_form(citation.url)

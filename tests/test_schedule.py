@@ -67,8 +67,7 @@ def test_limits_hold_under_random_use() -> None:
         for host, _ in started:
             running[host] = running.get(host, 0) + 1
         busy = [h for h, n in running.items() if n]
-        assert queue.running == 5 or queue.waiting == 0 or all(
-            running.get(h, 0) == 2 for h in busy)
+        assert queue.running == 5 or queue.waiting == 0 or all(running.get(h, 0) == 2 for h in busy)
         host = busy[0]
         running[host] -= 1
         queue.done(host)

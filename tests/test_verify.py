@@ -55,24 +55,30 @@ class Clock:
         return self.now
 
 
-CONFIG = Config(fetch=FetchLimits(timeout=2.0, deadline=5.0, allow_private=True), workers=2,
-                per_host=2)
+CONFIG = Config(
+    fetch=FetchLimits(timeout=2.0, deadline=5.0, allow_private=True), workers=2, per_host=2
+)
 
 
 def story(claim: str) -> str:
-    return article_html("Wiretap inquiry", [
-        FILLER[0], f"{claim} Officials at the minister’s office would not comment.",
-        'The full <a href="/src/report">report</a> and the <a href="/src/annex.txt">annex</a>.',
-        FILLER[1],
-    ])
+    return article_html(
+        "Wiretap inquiry",
+        [
+            FILLER[0],
+            f"{claim} Officials at the minister’s office would not comment.",
+            'The full <a href="/src/report">report</a> and the <a href="/src/annex.txt">annex</a>.',
+            FILLER[1],
+        ],
+    )
 
 
 def build(path: Path, site: Site, *, edit: bool = True) -> Path:
     """Capture a story citing two sources, then (optionally) edit it and check everything."""
     site.pages["/2016/10/story"] = Page(story(OLD))
     site.pages["/src/report"] = Page(article_html("Report", ["The report runs to forty pages."]))
-    site.pages["/src/annex.txt"] = Page("Annex A. Dates of the hearings.\n",
-                                        content_type="text/plain")
+    site.pages["/src/annex.txt"] = Page(
+        "Annex A. Dates of the hearings.\n", content_type="text/plain"
+    )
     clock = Clock()
     archive = Archive(path)
     try:
@@ -86,8 +92,7 @@ def build(path: Path, site: Site, *, edit: bool = True) -> Path:
             clock.now += timedelta(days=1)
             run = Run(archive, "check", CONFIG, clock, {})
             try:
-                check_targets(run, select_targets(archive.store, None, due=False,
-                                                  now=clock.now))
+                check_targets(run, select_targets(archive.store, None, due=False, now=clock.now))
             finally:
                 run.finish()
     finally:
@@ -139,8 +144,11 @@ def sql(path: Path, statement: str, params: tuple[Any, ...] = ()) -> list[dict[s
 
 
 def capture_row(path: Path, url_part: str, which: int = 0) -> dict[str, Any]:
-    rows = sql(path, "SELECT * FROM captures WHERE url LIKE ? AND warc IS NOT NULL"
-               " ORDER BY id", (f"%{url_part}",))
+    rows = sql(
+        path,
+        "SELECT * FROM captures WHERE url LIKE ? AND warc IS NOT NULL ORDER BY id",
+        (f"%{url_part}",),
+    )
     return rows[which]
 
 
@@ -187,8 +195,11 @@ def test_every_logged_row_has_one_chain_entry_in_order(archive: Path) -> None:
     # The documented recipe, recomputed by hand for one capture.
     first = entries[0]
     row = sql(archive, "SELECT * FROM captures WHERE id = ?", (int(first["row_id"]),))[0]
-    hashed = {"prev": None, "table": "captures",
-              "row": {c: row[c] for c in chain.COLUMNS["captures"]}}
+    hashed = {
+        "prev": None,
+        "table": "captures",
+        "row": {c: row[c] for c in chain.COLUMNS["captures"]},
+    }
     data = json.dumps(hashed, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
     assert first["entry_hash"] == "sha256:" + hashlib.sha256(data.encode()).hexdigest()
     # Each closed WARC file's sha256 is in a logged warc_files row.
@@ -246,9 +257,12 @@ def test_any_flipped_byte_is_named_at_its_record(archive: Path, tmp_path: Path) 
         found = {problem.kind for problem in result.problems}
         assert found, position
         assert found <= {"bad-gzip", "block-digest", "payload-digest", "bad-reference"}, (
-            position, result.problems)
-        assert {problem.offset for problem in result.problems
-                if problem.kind != "bad-reference"} == {start}, position
+            position,
+            result.problems,
+        )
+        assert {
+            problem.offset for problem in result.problems if problem.kind != "bad-reference"
+        } == {start}, position
         assert len(result.members) == len(scan_members(original, tmp_path)), position
 
 
@@ -262,13 +276,16 @@ def scan_members(data: bytes, folder: Path) -> list[Any]:
 def test_changed_record_in_a_valid_gzip_member(archive: Path) -> None:
     """Decompress a record, change a byte of its block, recompress it: the gzip is sound,
     so only the digests and hashes tell."""
-    (file,) = sql(archive, "SELECT warc FROM captures WHERE record_type = 'response'"
-                  " AND url LIKE '%/2016/10/story' ORDER BY id LIMIT 1")
+    (file,) = sql(
+        archive,
+        "SELECT warc FROM captures WHERE record_type = 'response'"
+        " AND url LIKE '%/2016/10/story' ORDER BY id LIMIT 1",
+    )
     path = archive / "warcs" / file["warc"]
     last = scan(path).members[-1]  # the file's last record: nothing after it moves
     assert last.rec_type in ("request", "metadata")
     data = path.read_bytes()
-    record = gzip.decompress(data[last.offset:])
+    record = gzip.decompress(data[last.offset :])
     head, _, rest = record.partition(b"\r\n\r\n")
     changed = head + b"\r\n\r\n" + bytes([rest[0] ^ 0x20]) + rest[1:]
     path.write_bytes(data[: last.offset] + gzip.compress(changed))
@@ -317,8 +334,13 @@ def test_open_file_left_by_a_crashed_run(archive: Path, module_site: Site) -> No
     # Output to a file, not a pipe: helper processes the crashed one started may outlive it.
     log = archive.parent / "crash.log"
     with log.open("w") as out:
-        done = subprocess.run([sys.executable, "-c", script], stdout=out, stderr=out,
-                              cwd=Path(__file__).parent.parent, timeout=60)
+        done = subprocess.run(
+            [sys.executable, "-c", script],
+            stdout=out,
+            stderr=out,
+            cwd=Path(__file__).parent.parent,
+            timeout=60,
+        )
     assert done.returncode == 0, log.read_text()
     (left,) = (archive / "warcs").glob("*.open")
     problems = run_verify(archive)
@@ -328,8 +350,9 @@ def test_open_file_left_by_a_crashed_run(archive: Path, module_site: Site) -> No
     assert show.exit_code == 0 and "Captured just before a crash." in show.stdout
 
 
-def test_open_file_of_a_run_still_writing_is_not_a_problem(archive: Path,
-                                                           module_site: Site) -> None:
+def test_open_file_of_a_run_still_writing_is_not_a_problem(
+    archive: Path, module_site: Site
+) -> None:
     handle = Archive(archive, create=False)
     try:
         run = Run(handle, "capture", CONFIG, Clock(), {})
@@ -383,8 +406,12 @@ print(json.dumps({"parts": len(verify._cuts(known, 0)),
 def one_and_several_processes(archive: Path, warc: str) -> tuple[dict[str, Any], int]:
     """verify's answer read here in one pass, which must be the same read on two workers
     with `warc` in parts; and how many parts that was."""
-    done = subprocess.run([sys.executable, "-c", PARALLEL, str(archive), warc],
-                          capture_output=True, text=True, timeout=120)
+    done = subprocess.run(
+        [sys.executable, "-c", PARALLEL, str(archive), warc],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
     assert done.returncode == 0, done.stderr
     out = json.loads(done.stdout)
     one, two = out["answers"]
@@ -408,15 +435,21 @@ def test_files_read_on_several_processes_give_the_same_answer(archive: Path) -> 
 def test_damage_in_the_last_part_of_a_file_read_in_parts(archive: Path) -> None:
     """The file's last response is read in the last of its parts: its damage, and a row
     edited to point past it, are found there and named as one pass names them."""
-    (last,) = sql(archive, "SELECT * FROM captures WHERE record_type = 'response'"
-                  " AND warc = (SELECT warc FROM captures WHERE id = 1) ORDER BY offset DESC"
-                  " LIMIT 1")
+    (last,) = sql(
+        archive,
+        "SELECT * FROM captures WHERE record_type = 'response'"
+        " AND warc = (SELECT warc FROM captures WHERE id = 1) ORDER BY offset DESC"
+        " LIMIT 1",
+    )
     path = archive / "warcs" / last["warc"]
     data = bytearray(path.read_bytes())
     data[last["offset"] + last["length"] // 2] ^= 0x01
     path.write_bytes(bytes(data))
-    sql(archive, "UPDATE records SET offset = offset + 3 WHERE warc = ? AND offset = ?"
-        " AND type = 'request'", (last["warc"], last["offset"] + last["length"]))
+    sql(
+        archive,
+        "UPDATE records SET offset = offset + 3 WHERE warc = ? AND offset = ? AND type = 'request'",
+        (last["warc"], last["offset"] + last["length"]),
+    )
     answer, parts = one_and_several_processes(archive, last["warc"])
     assert parts >= 3
     found = {(p["kind"], p["offset"]) for p in answer["problems"]}
@@ -427,34 +460,51 @@ def test_damage_in_the_last_part_of_a_file_read_in_parts(archive: Path) -> None:
 def test_rows_edited_in_every_part_of_a_file_read_in_parts(archive: Path) -> None:
     """Rows that no longer hold what their records do are found by the worker that reads
     their part, and named (URL, capture) as one pass names them."""
-    (warc,) = sql(archive, "SELECT warc FROM records WHERE type = 'response' GROUP BY warc"
-                  " ORDER BY count(*) DESC LIMIT 1")
-    records = sql(archive, "SELECT id, offset FROM records WHERE warc = ? ORDER BY offset",
-                  (warc["warc"],))
-    edits = ["record_sha256 = '0'", "record_id = '<urn:x>'", "length = length + 1",
-             "type = 'resource'", "payload_sha256 = 'ab'"]
+    (warc,) = sql(
+        archive,
+        "SELECT warc FROM records WHERE type = 'response' GROUP BY warc"
+        " ORDER BY count(*) DESC LIMIT 1",
+    )
+    records = sql(
+        archive, "SELECT id, offset FROM records WHERE warc = ? ORDER BY offset", (warc["warc"],)
+    )
+    edits = [
+        "record_sha256 = '0'",
+        "record_id = '<urn:x>'",
+        "length = length + 1",
+        "type = 'resource'",
+        "payload_sha256 = 'ab'",
+    ]
     for edit, record in zip(edits, records[1:], strict=False):
         sql(archive, f"UPDATE records SET {edit} WHERE id = ?", (record["id"],))
-    (last,) = sql(archive, "SELECT * FROM captures WHERE warc = ? ORDER BY offset DESC"
-                  " LIMIT 1", (warc["warc"],))
+    (last,) = sql(
+        archive,
+        "SELECT * FROM captures WHERE warc = ? ORDER BY offset DESC LIMIT 1",
+        (warc["warc"],),
+    )
     sql(archive, "UPDATE captures SET record_sha256 = '1' WHERE id = ?", (last["id"],))
     answer, parts = one_and_several_processes(archive, warc["warc"])
     assert parts >= 3
     found = {p["kind"] for p in answer["problems"]}
     assert {"record-sha256", "record-id", "record-length", "record-type"} <= found, found
     assert ("record-sha256", last["offset"], last["url"], last["id"]) in {
-        (p["kind"], p["offset"], p["url"], p["capture_id"]) for p in answer["problems"]}
-    assert all(p["url"] and p["capture_id"] for p in answer["problems"]
-               if p["kind"].startswith("record-")), answer["problems"]
+        (p["kind"], p["offset"], p["url"], p["capture_id"]) for p in answer["problems"]
+    }
+    assert all(
+        p["url"] and p["capture_id"] for p in answer["problems"] if p["kind"].startswith("record-")
+    ), answer["problems"]
 
 
 def test_damage_across_the_parts_of_a_file(archive: Path) -> None:
     """Bytes let into a record of the first part move every record after it: the parts,
     cut where the database says records start, no longer meet, so the file is read again
     in one pass."""
-    (target,) = sql(archive, "SELECT * FROM records WHERE type = 'response' AND warc ="
-                    " (SELECT warc FROM records WHERE type = 'response' GROUP BY warc"
-                    "  ORDER BY count(*) DESC LIMIT 1) ORDER BY offset LIMIT 1")
+    (target,) = sql(
+        archive,
+        "SELECT * FROM records WHERE type = 'response' AND warc ="
+        " (SELECT warc FROM records WHERE type = 'response' GROUP BY warc"
+        "  ORDER BY count(*) DESC LIMIT 1) ORDER BY offset LIMIT 1",
+    )
     path = archive / "warcs" / target["warc"]
     data = path.read_bytes()
     middle = target["offset"] + target["length"] // 2
@@ -490,15 +540,17 @@ with Pool(2) as pool:
 
 
 def test_a_dead_worker_leaves_its_jobs_to_verify() -> None:
-    done = subprocess.run([sys.executable, "-c", POOL, "die"], capture_output=True, text=True,
-                          timeout=60)
+    done = subprocess.run(
+        [sys.executable, "-c", POOL, "die"], capture_output=True, text=True, timeout=60
+    )
     assert done.returncode == 0, done.stderr
     assert done.stdout.split() == ["[0,", "1,", "4,", "9,", "16,", "25,", "36,", "49]", "True"]
 
 
 def test_workers_die_with_verify() -> None:
-    verify_process = subprocess.Popen([sys.executable, "-c", POOL, "wait"],
-                                      stdout=subprocess.PIPE, text=True)
+    verify_process = subprocess.Popen(
+        [sys.executable, "-c", POOL, "wait"], stdout=subprocess.PIPE, text=True
+    )
     assert verify_process.stdout is not None
     workers = [int(pid) for pid in verify_process.stdout.readline().split()]
     assert len(workers) == 2
@@ -592,16 +644,26 @@ def test_an_archive_from_before_the_chain_is_logged_when_opened(tmp_path: Path) 
     db = Database(path)
     migrations.apply(db, stop_before="m003_chain_and_text_search")
     db["runs"].insert({"id": 1, "command": "capture"})
-    db["captures"].insert({"id": 1, "run_id": 1, "url": "http://example.org/",
-                           "started_at": "2026-01-01T00:00:00.000000Z", "status": "failed"})
+    db["captures"].insert(
+        {
+            "id": 1,
+            "run_id": 1,
+            "url": "http://example.org/",
+            "started_at": "2026-01-01T00:00:00.000000Z",
+            "status": "failed",
+        }
+    )
     db["texts"].insert({"sha256": hashlib.sha256(OLD.encode()).hexdigest(), "text": OLD})
     db.close()
     store = Store(path)
     try:
         problems, entries = chain.check(store.db)
         assert problems == [] and entries == 1
-        hits = list(store.db.query("SELECT rowid FROM text_search WHERE text_search MATCH ?",
-                                   ['"wiretap order"']))
+        hits = list(
+            store.db.query(
+                "SELECT rowid FROM text_search WHERE text_search MATCH ?", ['"wiretap order"']
+            )
+        )
         assert len(hits) == 1
     finally:
         store.close()
@@ -624,8 +686,10 @@ store.close()
 def test_two_processes_appending_at_once_keep_one_chain(tmp_path: Path) -> None:
     path = tmp_path / "preserve.db"
     Store(path).close()
-    writers = [subprocess.Popen([sys.executable, "-c", APPEND, str(path), "150", name])
-               for name in ("a", "b")]
+    writers = [
+        subprocess.Popen([sys.executable, "-c", APPEND, str(path), "150", name])
+        for name in ("a", "b")
+    ]
     assert [w.wait(timeout=120) for w in writers] == [0, 0]
     store = Store(path)
     try:
@@ -639,9 +703,18 @@ def test_a_failed_write_leaves_no_chain_entry(tmp_path: Path) -> None:
     store = Store(tmp_path / "preserve.db")
     try:
         with pytest.raises(sqlite3.IntegrityError):
-            store.add_capture(NewCapture(run_id=12345, url="http://example.org/", role="article",
-                                         depth=0, parent_id=None, started_at="x", ended_at="x",
-                                         status="failed"))
+            store.add_capture(
+                NewCapture(
+                    run_id=12345,
+                    url="http://example.org/",
+                    role="article",
+                    depth=0,
+                    parent_id=None,
+                    started_at="x",
+                    ended_at="x",
+                    status="failed",
+                )
+            )
         assert list(store.db.query("SELECT * FROM chain")) == []
     finally:
         store.close()
@@ -657,14 +730,19 @@ def test_find_text_across_an_edited_article(archive: Path, module_site: Site) ->
     assert old["text_sha256"] != new["text_sha256"]
 
     # Typed with curly quotes and a line break: normalised as the stored texts are.
-    found = json.loads(invoke(archive, "find-text", "the wiretap order\nwas signed in March",
-                              "--json").stdout)
+    found = json.loads(
+        invoke(archive, "find-text", "the wiretap order\nwas signed in March", "--json").stdout
+    )
     assert {"query", "matches"} <= set(found)
     (match,) = found["matches"]
     assert {"url", "captured_at", "sha256", "warc", "offset"} <= set(match)
-    assert (match["url"], match["captured_at"], match["sha256"], match["warc"],
-            match["offset"]) == (url, old["started_at"], old["payload_sha256"], old["warc"],
-                                 old["offset"])
+    assert (
+        match["url"],
+        match["captured_at"],
+        match["sha256"],
+        match["warc"],
+        match["offset"],
+    ) == (url, old["started_at"], old["payload_sha256"], old["warc"], old["offset"])
     (presence,) = found["urls"]
     assert presence["state"] == "gone" and presence["since"] == new["started_at"]
     assert presence["how"] == "edited"
@@ -674,26 +752,47 @@ def test_find_text_across_an_edited_article(archive: Path, module_site: Site) ->
     assert f"gone since {new['started_at']}" in text.stdout
     assert old["payload_sha256"] in text.stdout and str(old["offset"]) in text.stdout
 
-    found = json.loads(invoke(archive, "find-text", "denied that any wiretap order",
-                              "--json").stdout)
+    found = json.loads(
+        invoke(archive, "find-text", "denied that any wiretap order", "--json").stdout
+    )
     assert [m["captured_at"] for m in found["matches"]] == [new["started_at"]]
     assert found["urls"][0]["state"] == "present"
-    assert "still there in the latest capture" in invoke(
-        archive, "find-text", "denied that any wiretap order").stdout
+    assert (
+        "still there in the latest capture"
+        in invoke(archive, "find-text", "denied that any wiretap order").stdout
+    )
 
     # Text in both captures: both, oldest first, still there.
     found = json.loads(invoke(archive, "find-text", FILLER[0], "--json").stdout)
     assert [m["captured_at"] for m in found["matches"]] == [c["started_at"] for c in captures]
     assert found["urls"][0]["state"] == "present"
     # Exact phrase: the words in another order are not a match; case only with -i.
-    assert json.loads(invoke(archive, "find-text", "order wiretap the",
-                             "--json").stdout)["matches"] == []
-    assert json.loads(invoke(archive, "find-text", "THE DEPUTY MINISTER DENIED",
-                             "--json").stdout)["matches"] == []
-    assert len(json.loads(invoke(archive, "find-text", "THE DEPUTY MINISTER DENIED", "-i",
-                                 "--json").stdout)["matches"]) == 1
-    assert json.loads(invoke(archive, "find-text", FILLER[0], "--url", module_site.url(
-        "/src/report"), "--json").stdout)["matches"] == []
+    assert (
+        json.loads(invoke(archive, "find-text", "order wiretap the", "--json").stdout)["matches"]
+        == []
+    )
+    assert (
+        json.loads(invoke(archive, "find-text", "THE DEPUTY MINISTER DENIED", "--json").stdout)[
+            "matches"
+        ]
+        == []
+    )
+    assert (
+        len(
+            json.loads(
+                invoke(archive, "find-text", "THE DEPUTY MINISTER DENIED", "-i", "--json").stdout
+            )["matches"]
+        )
+        == 1
+    )
+    assert (
+        json.loads(
+            invoke(
+                archive, "find-text", FILLER[0], "--url", module_site.url("/src/report"), "--json"
+            ).stdout
+        )["matches"]
+        == []
+    )
 
 
 def test_find_text_typography_and_bad_input(archive: Path) -> None:
@@ -716,8 +815,9 @@ def test_find_text_says_when_a_page_was_taken_down(tmp_path: Path, site: Site) -
     handle = Archive(path, create=False)
     try:
         run = Run(handle, "check", CONFIG, clock, {})
-        check_targets(run, select_targets(handle.store, [site.url("/src/report")], due=False,
-                                          now=clock.now))
+        check_targets(
+            run, select_targets(handle.store, [site.url("/src/report")], due=False, now=clock.now)
+        )
         run.finish()
     finally:
         handle.close()
@@ -772,8 +872,9 @@ def test_show_raw_keeps_content_encoding(tmp_path: Path, site: Site) -> None:
     assert "Sent gzip-encoded by the server." in invoke(path, "show", site.url("/zipped")).stdout
 
 
-def test_show_of_a_damaged_record_is_an_error_not_a_traceback(archive: Path,
-                                                              module_site: Site) -> None:
+def test_show_of_a_damaged_record_is_an_error_not_a_traceback(
+    archive: Path, module_site: Site
+) -> None:
     url = module_site.url("/src/report")
     target = capture_row(archive, "/src/report", 1)
     original = capture_row(archive, "/src/report", 0)
@@ -792,18 +893,28 @@ def test_store_rejects_nothing_new(tmp_path: Path) -> None:
     store = Store(tmp_path / "preserve.db")
     try:
         store.db["runs"].insert({"id": 1, "command": "capture"})
-        store.add_capture(NewCapture(run_id=1, url="http://example.org/", role="article",
-                                     depth=0, parent_id=None, started_at="x", ended_at="x",
-                                     status="failed"))
+        store.add_capture(
+            NewCapture(
+                run_id=1,
+                url="http://example.org/",
+                role="article",
+                depth=0,
+                parent_id=None,
+                started_at="x",
+                ended_at="x",
+                status="failed",
+            )
+        )
         assert chain.check(store.db) == ([], 1)
     finally:
         store.close()
 
 
-@pytest.mark.parametrize("edit", ["offset = NULL", "offset = 'abc'", "length = NULL",
-                                  "length = -5", "record_sha256 = NULL"])
-def test_a_hand_edited_capture_row_is_a_problem_not_a_traceback(archive: Path,
-                                                                 edit: str) -> None:
+@pytest.mark.parametrize(
+    "edit",
+    ["offset = NULL", "offset = 'abc'", "length = NULL", "length = -5", "record_sha256 = NULL"],
+)
+def test_a_hand_edited_capture_row_is_a_problem_not_a_traceback(archive: Path, edit: str) -> None:
     target = capture_row(archive, "/2016/10/story")
     with sqlite3.connect(archive / "preserve.db") as db:
         db.execute(f"UPDATE captures SET {edit} WHERE id = ?", (target["id"],))

@@ -104,11 +104,30 @@ def made(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Made]:
     result = invoke("keygen", "--out", str(key))
     assert result.exit_code == 0, result.output
     package = root / "evidence.wacz"
-    result = invoke("--archive", str(archive_path), "export", article, "--wacz", str(package),
-                    "--sign", str(key), "--timestamp", tsa.url)
+    result = invoke(
+        "--archive",
+        str(archive_path),
+        "export",
+        article,
+        "--wacz",
+        str(package),
+        "--sign",
+        str(key),
+        "--timestamp",
+        tsa.url,
+    )
     assert result.exit_code == 0, (result.output, result.exception)
-    yield Made(root, archive_path, article, sources, key, root / "signing.pub.pem", tsa,
-               package, result.output)
+    yield Made(
+        root,
+        archive_path,
+        article,
+        sources,
+        key,
+        root / "signing.pub.pem",
+        tsa,
+        package,
+        result.output,
+    )
     tsa.close()
 
 
@@ -188,8 +207,12 @@ def test_layout_datapackage_and_compression(made: Made) -> None:
     assert datapackage["mainPageUrl"] == made.article
     listed = {r["path"]: r for r in datapackage["resources"]}
     assert set(listed) == set(files) - {"datapackage.json", "datapackage-digest.json"}
-    assert {"indexes/index.cdx.gz", "indexes/index.idx", "pages/pages.jsonl",
-            "provenance/provenance.json"} <= set(listed)
+    assert {
+        "indexes/index.cdx.gz",
+        "indexes/index.idx",
+        "pages/pages.jsonl",
+        "provenance/provenance.json",
+    } <= set(listed)
     for path, resource in listed.items():
         assert resource["hash"] == "sha256:" + hashlib.sha256(files[path]).hexdigest()
         assert resource["bytes"] == len(files[path])
@@ -213,8 +236,14 @@ def test_pages_one_per_article_and_source(made: Made) -> None:
     pages = [json.loads(line) for line in lines[1:]]
     urls = [p["url"] for p in pages]
     assert urls[0] == made.article and pages[0]["role"] == "article"
-    cited = [r["url"] for r in rows(made.archive, "SELECT url FROM citations WHERE capture_id ="
-                                    " (SELECT min(id) FROM captures WHERE role = 'article')")]
+    cited = [
+        r["url"]
+        for r in rows(
+            made.archive,
+            "SELECT url FROM citations WHERE capture_id ="
+            " (SELECT min(id) FROM captures WHERE role = 'article')",
+        )
+    ]
     assert sorted(urls[1:]) == sorted(cited)  # every cited source, once
     first = rows(made.archive, "SELECT started_at FROM captures WHERE url = ? ORDER BY id",
                  (made.article,))[0]  # fmt: skip
@@ -235,7 +264,7 @@ def test_warcs_hold_the_archived_records_byte_for_byte(made: Made, tmp_path: Pat
         with open(made.archive / "warcs" / source["warc"], "rb") as file:
             file.seek(source["offset"])
             original = file.read(source["length"])
-        copied = files[place["path"]][place["offset"]:place["offset"] + place["length"]]
+        copied = files[place["path"]][place["offset"] : place["offset"] + place["length"]]
         assert copied == original
         assert hashlib.sha256(copied).hexdigest() == record["record_sha256"]
     # every record of every capture of the article and its sources is in
@@ -258,8 +287,7 @@ def test_warcs_hold_the_archived_records_byte_for_byte(made: Made, tmp_path: Pat
         if record["type"] == "revisit":
             place = record["package"]
             path = tmp_path / Path(place["path"]).name
-            refers_to = read_record(path, place["offset"], place["length"]).header(
-                "WARC-Refers-To")
+            refers_to = read_record(path, place["offset"], place["length"]).header("WARC-Refers-To")
             assert refers_to in ids
 
 
@@ -274,7 +302,7 @@ def test_index_is_sorted_surt_cdxj_pointing_at_the_records(made: Made) -> None:
         assert key == surt.surt(entry["url"])
         assert len(timestamp) == 14
         data = files["archive/" + entry["filename"]]
-        member = data[int(entry["offset"]):int(entry["offset"]) + int(entry["length"])]
+        member = data[int(entry["offset"]) : int(entry["offset"]) + int(entry["length"])]
         assert "sha256:" + hashlib.sha256(member).hexdigest() == entry["recordDigest"]
         kinds.add(entry["mime"])
     assert "warc/revisit" in kinds and "text/html" in kinds
@@ -286,7 +314,7 @@ def test_index_is_sorted_surt_cdxj_pointing_at_the_records(made: Made) -> None:
     for line in idx[1:]:
         key, entry = line.split(" {", 1)
         block = json.loads("{" + entry)
-        data = blocks[block["offset"]:block["offset"] + block["length"]]
+        data = blocks[block["offset"] : block["offset"] + block["length"]]
         assert "sha256:" + hashlib.sha256(data).hexdigest() == block["digest"]
         assert gzip.decompress(data).decode().startswith(key)
 
@@ -299,8 +327,20 @@ def test_provenance_of_every_capture(made: Made) -> None:
     assert {c["id"] for c in captures} == wanted
     runs = {r["id"]: r for r in rows(made.archive, "SELECT * FROM runs")}
     for capture in captures:
-        for key in ("url", "started_at", "ended_at", "status", "http_status", "peer_ip",
-                    "tool_version", "host", "options", "hashes", "records", "redirects"):
+        for key in (
+            "url",
+            "started_at",
+            "ended_at",
+            "status",
+            "http_status",
+            "peer_ip",
+            "tool_version",
+            "host",
+            "options",
+            "hashes",
+            "records",
+            "redirects",
+        ):
             assert key in capture, key
         run = runs[capture["run"]]
         assert capture["tool_version"] == run["tool_version"]
@@ -324,8 +364,7 @@ def test_provenance_of_every_capture(made: Made) -> None:
 
 
 @pytest.mark.skipif(not replay_available, reason="pywb is not installed")
-def test_pywb_replays_the_article_and_sources_from_the_package(made: Made,
-                                                               tmp_path: Path) -> None:
+def test_pywb_replays_the_article_and_sources_from_the_package(made: Made, tmp_path: Path) -> None:
     with pywb(tmp_path / "pywb", made.package, unpack_wacz=True) as base:
 
         def replay(capture: dict[str, Any]) -> requests.Response:
@@ -377,8 +416,7 @@ def test_verify_package_json(made: Made) -> None:
     assert result.exit_code == 0
     document = json.loads(result.stdout)
     assert document["ok"] is True and document["problems"] == []
-    assert {c["check"] for c in document["checks"]} >= {"files", "digest", "signature",
-                                                        "timestamp"}
+    assert {c["check"] for c in document["checks"]} >= {"files", "digest", "signature", "timestamp"}
     assert all(c["proves"] for c in document["checks"] if c["status"] == "ok")
 
 
@@ -394,8 +432,7 @@ def test_keygen_writes_a_private_key_only_its_owner_reads(made: Made) -> None:
     assert "BEGIN PUBLIC KEY" in made.public_key.read_text()
     result = invoke("keygen", "--out", str(made.key))
     assert result.exit_code == 2
-    assert result.stderr.strip() == f"Error: {made.key} already exists (a key is never " \
-                                    "overwritten)"
+    assert result.stderr.strip() == f"Error: {made.key} already exists (a key is never overwritten)"
 
 
 # --- tampering and faults ---------------------------------------------------------------------
@@ -416,8 +453,11 @@ def test_a_changed_warc_is_named(made: Made) -> None:
     result = verify(changed, "--tsa-root", str(made.tsa.root))
     assert result.exit_code == 1
     problems = failures(result)
-    assert any(p.startswith(f"fail  files      hash mismatch: {name} has sha256:")
-               and "datapackage.json says sha256:" in p for p in problems), result.output
+    assert any(
+        p.startswith(f"fail  files      hash mismatch: {name} has sha256:")
+        and "datapackage.json says sha256:" in p
+        for p in problems
+    ), result.output
     assert result.output.rstrip().splitlines()[-1].startswith("FAILED:")
     wacz = BIN / "wacz"
     if wacz.exists():  # and py-wacz agrees
@@ -448,8 +488,9 @@ def test_a_tampered_signature_is_named(made: Made) -> None:
 
     result = verify(with_digest_doc(made, "bad-signature.wacz", edit))
     assert result.exit_code == 1
-    assert failures(result) == ["fail  signature  the signature does not verify with its public "
-                                "key over the package digest"]
+    assert failures(result) == [
+        "fail  signature  the signature does not verify with its public key over the package digest"
+    ]
 
 
 def test_a_changed_datapackage_is_named(made: Made) -> None:
@@ -465,8 +506,10 @@ def test_a_changed_datapackage_is_named(made: Made) -> None:
 
     result = verify(rewrite(made.package, made.root / "dp.wacz", change_only_datapackage))
     assert result.exit_code == 1
-    assert (f"fail  digest     datapackage.json is {new_digest}, but datapackage-digest.json "
-            f"says {old_digest}") in failures(result)
+    assert (
+        f"fail  digest     datapackage.json is {new_digest}, but datapackage-digest.json "
+        f"says {old_digest}"
+    ) in failures(result)
 
     def change_datapackage_and_digest(name: str, data: bytes) -> bytes:
         if name == "datapackage-digest.json":
@@ -479,11 +522,17 @@ def test_a_changed_datapackage_is_named(made: Made) -> None:
                     "--tsa-root", str(made.tsa.root))  # fmt: skip
     assert result.exit_code == 1
     problems = failures(result)
-    assert (f"fail  signature  the signature is over {old_digest}, not this package's digest "
-            f"{new_digest}") in problems
-    assert any(p.startswith(f"fail  timestamp  token 1 ({made.tsa.url}): the token is for "
-                            f"{old_digest}, not this package's digest {new_digest}")
-               for p in problems), problems
+    assert (
+        f"fail  signature  the signature is over {old_digest}, not this package's digest "
+        f"{new_digest}"
+    ) in problems
+    assert any(
+        p.startswith(
+            f"fail  timestamp  token 1 ({made.tsa.url}): the token is for "
+            f"{old_digest}, not this package's digest {new_digest}"
+        )
+        for p in problems
+    ), problems
 
 
 def test_a_token_for_another_digest_is_named(made: Made) -> None:
@@ -497,8 +546,10 @@ def test_a_token_for_another_digest_is_named(made: Made) -> None:
     digest = digest_doc(package)["hash"]
     result = verify(package, "--tsa-root", str(made.tsa.root))
     assert result.exit_code == 1
-    assert failures(result) == [f"fail  timestamp  token 1 ({made.tsa.url}): the token is for "
-                                f"{other_imprint}, not this package's digest {digest}"]
+    assert failures(result) == [
+        f"fail  timestamp  token 1 ({made.tsa.url}): the token is for "
+        f"{other_imprint}, not this package's digest {digest}"
+    ]
 
 
 def test_an_altered_token_is_named(made: Made) -> None:
@@ -509,9 +560,11 @@ def test_an_altered_token_is_named(made: Made) -> None:
 
     result = verify(with_digest_doc(made, "altered-token.wacz", edit))
     assert result.exit_code == 1
-    assert failures(result) == [f"fail  timestamp  token 1 ({made.tsa.url}): the token's "
-                                "signature does not verify with its own certificate (altered "
-                                "token)"]
+    assert failures(result) == [
+        f"fail  timestamp  token 1 ({made.tsa.url}): the token's "
+        "signature does not verify with its own certificate (altered "
+        "token)"
+    ]
 
 
 def test_a_token_from_an_untrusted_tsa_is_named(made: Made) -> None:
@@ -522,8 +575,9 @@ def test_a_token_from_an_untrusted_tsa_is_named(made: Made) -> None:
         other.close()
     assert result.exit_code == 1
     (problem,) = failures(result)
-    assert problem.startswith(f"fail  timestamp  token 1 ({made.tsa.url}): does not verify "
-                              "against the given root(s)")
+    assert problem.startswith(
+        f"fail  timestamp  token 1 ({made.tsa.url}): does not verify against the given root(s)"
+    )
 
 
 def test_a_package_signed_by_another_key_is_named(made: Made) -> None:
@@ -542,22 +596,29 @@ def test_not_a_package(made: Made) -> None:
     junk.write_bytes(b"not a zip at all")
     result = verify(junk)
     assert result.exit_code == 1
-    assert failures(result) == ["fail  files      not a readable ZIP file (File is not a zip "
-                                "file)"]
+    assert failures(result) == ["fail  files      not a readable ZIP file (File is not a zip file)"]
 
 
 def test_export_refuses_bad_input_and_writes_nothing(made: Made) -> None:
     archive = str(made.archive)
     out = made.root / "nothing.wacz"
     cases = [
-        (["export", "http://127.0.0.1:9/never-captured", "--wacz", str(out)],
-         "Error: nothing archived for http://127.0.0.1:9/never-captured (capture it first)"),
-        (["export", made.article, "--wacz", str(made.package)],
-         f"Error: {made.package} already exists (use --force to overwrite it)"),
-        (["export", made.article, "--wacz", str(out), "--sign", str(made.public_key)],
-         f"Error: {made.public_key} is not an unencrypted PEM private key"),
-        (["export", made.article, "--wacz", str(out), "--timestamp", "ftp://tsa.example/"],
-         "Error: --timestamp 'ftp://tsa.example/' is not an http(s) URL"),
+        (
+            ["export", "http://127.0.0.1:9/never-captured", "--wacz", str(out)],
+            "Error: nothing archived for http://127.0.0.1:9/never-captured (capture it first)",
+        ),
+        (
+            ["export", made.article, "--wacz", str(made.package)],
+            f"Error: {made.package} already exists (use --force to overwrite it)",
+        ),
+        (
+            ["export", made.article, "--wacz", str(out), "--sign", str(made.public_key)],
+            f"Error: {made.public_key} is not an unencrypted PEM private key",
+        ),
+        (
+            ["export", made.article, "--wacz", str(out), "--timestamp", "ftp://tsa.example/"],
+            "Error: --timestamp 'ftp://tsa.example/' is not an http(s) URL",
+        ),
     ]
     for args, message in cases:
         result = invoke("--archive", archive, *args)
@@ -596,15 +657,21 @@ def test_export_json_and_a_package_without_signature(made: Made) -> None:
 def test_a_missing_warc_file_fails_the_export_with_its_name(made: Made, tmp_path: Path) -> None:
     archive = tmp_path / "archive"
     shutil.copytree(made.archive, archive)
-    (missing,) = [r["warc"] for r in rows(archive, "SELECT warc FROM captures WHERE url = ?"
-                                          " ORDER BY id LIMIT 1", (made.article,))]
+    (missing,) = [
+        r["warc"]
+        for r in rows(
+            archive, "SELECT warc FROM captures WHERE url = ? ORDER BY id LIMIT 1", (made.article,)
+        )
+    ]
     (archive / "warcs" / missing).unlink()
     out = tmp_path / "out.wacz"
     result = invoke("--archive", str(archive), "export", made.article, "--wacz", str(out))
     assert result.exit_code == 1
-    assert result.stderr.strip() == (f"Error: cannot read the WARC file {missing} that records "
-                                     "of these captures are in (no such WARC file: "
-                                     f"{archive / 'warcs' / missing}); run `preserve verify`")
+    assert result.stderr.strip() == (
+        f"Error: cannot read the WARC file {missing} that records "
+        "of these captures are in (no such WARC file: "
+        f"{archive / 'warcs' / missing}); run `preserve verify`"
+    )
     assert not out.exists()
 
 
@@ -616,13 +683,16 @@ def test_hash_chain_entries_of_the_rows_go_into_the_provenance(made: Made) -> No
     for capture in provenance["captures"]:
         entry = entries[("captures", str(capture["id"]))]
         assert entry["row"]["payload_sha256"] == capture["hashes"]["payload_sha256"]
-        assert chain_log.entry_hash(entry["prev_hash"], "captures", entry["row"]) == (
-            entry["entry_hash"])
+        assert (
+            chain_log.entry_hash(entry["prev_hash"], "captures", entry["row"])
+            == (entry["entry_hash"])
+        )
     for check in provenance["check_outcomes"]:
         assert ("checks", str(check["id"])) in entries
     for warc in provenance["warc_files"]:
-        assert entries[("warc_files", warc["copied_from"])]["row"]["sha256"] == (
-            warc["source_sha256"])
+        assert (
+            entries[("warc_files", warc["copied_from"])]["row"]["sha256"] == (warc["source_sha256"])
+        )
     # the head is the archive's head at export time, as `preserve verify` prints it
     head = rows(made.archive, "SELECT * FROM chain ORDER BY seq DESC LIMIT 1")[0]
     assert chain["head"]["entry_hash"] == head["entry_hash"]
@@ -644,9 +714,12 @@ def repackage(made: Made, name: str, edit: Callable[[dict[str, Any]], None]) -> 
         resource["hash"] = "sha256:" + hashlib.sha256(data).hexdigest()
         resource["bytes"] = len(data)
     files["datapackage.json"] = json.dumps(datapackage).encode()
-    files["datapackage-digest.json"] = json.dumps({
-        "path": "datapackage.json",
-        "hash": "sha256:" + hashlib.sha256(files["datapackage.json"]).hexdigest()}).encode()
+    files["datapackage-digest.json"] = json.dumps(
+        {
+            "path": "datapackage.json",
+            "hash": "sha256:" + hashlib.sha256(files["datapackage.json"]).hexdigest(),
+        }
+    ).encode()
     return rewrite(made.package, made.root / name, lambda filename, _: files[filename])
 
 
@@ -657,43 +730,61 @@ def test_a_provenance_rewritten_to_disagree_with_the_chain_is_named(made: Made) 
     def edit_capture(provenance: dict[str, Any]) -> None:
         provenance["captures"][0]["hashes"]["payload_sha256"] = forged
 
-    capture_id = json.loads(members(made.package)["provenance/provenance.json"])[
-        "captures"][0]["id"]
+    capture_id = json.loads(members(made.package)["provenance/provenance.json"])["captures"][0][
+        "id"
+    ]
     result = verify(repackage(made, "forged-capture.wacz", edit_capture))
     assert result.exit_code == 1
-    assert failures(result) == [f"fail  chain      capture {capture_id} in provenance.json "
-                                "differs from its logged row: payload_sha256"]
+    assert failures(result) == [
+        f"fail  chain      capture {capture_id} in provenance.json "
+        "differs from its logged row: payload_sha256"
+    ]
 
     def edit_row(provenance: dict[str, Any]) -> None:
         provenance["captures"][0]["hashes"]["payload_sha256"] = forged
-        entry = next(e for e in provenance["chain"]["entries"]
-                     if e["table_name"] == "captures" and e["row_id"] == str(capture_id))
+        entry = next(
+            e
+            for e in provenance["chain"]["entries"]
+            if e["table_name"] == "captures" and e["row_id"] == str(capture_id)
+        )
         entry["row"]["payload_sha256"] = forged
         seen.append(entry["seq"])
 
     seen: list[int] = []
     result = verify(repackage(made, "forged-row.wacz", edit_row))
     assert result.exit_code == 1
-    assert failures(result) == [f"fail  chain      chain entry {seen[0]} (captures {capture_id})"
-                                " does not hash to its entry_hash: the row in provenance.json "
-                                "is not the row that was logged"]
+    assert failures(result) == [
+        f"fail  chain      chain entry {seen[0]} (captures {capture_id})"
+        " does not hash to its entry_hash: the row in provenance.json "
+        "is not the row that was logged"
+    ]
 
 
 def test_tokens_from_several_authorities(made: Made) -> None:
     second = LocalTSA(made.root / "second-tsa", name="Second")
     try:
         out = made.root / "two-tsas.wacz"
-        result = invoke("--archive", str(made.archive), "export", made.article, "--wacz",
-                        str(out), "--timestamp", made.tsa.url, "--timestamp", second.url)
+        result = invoke(
+            "--archive",
+            str(made.archive),
+            "export",
+            made.article,
+            "--wacz",
+            str(out),
+            "--timestamp",
+            made.tsa.url,
+            "--timestamp",
+            second.url,
+        )
         assert result.exit_code == 0, result.output
     finally:
         second.close()
     assert [s["tsa"] for s in digest_doc(out)["timestamps"]] == [made.tsa.url, second.url]
     both = verify(out, "--tsa-root", str(made.tsa.root), "--tsa-root", str(second.root))
     assert both.exit_code == 0, both.output
-    assert [ln.split(":")[0] for ln in both.output.splitlines()
-            if ln.startswith("ok    timestamp")] == ["ok    timestamp  token 1 (http",
-                                                     "ok    timestamp  token 2 (http"]
+    assert [
+        ln.split(":")[0] for ln in both.output.splitlines() if ln.startswith("ok    timestamp")
+    ] == ["ok    timestamp  token 1 (http", "ok    timestamp  token 2 (http"]
     one = verify(out, "--tsa-root", str(made.tsa.root))
     assert one.exit_code == 1
     (problem,) = failures(one)

@@ -816,8 +816,12 @@ def several_exchanges(warcs: Path) -> Path:
     noise = random.Random(3).randbytes(9000)  # does not compress: a member of 9 KB
     with WarcWriter(warcs, info={}, clock=Clock()) as writer:
         for n in range(6):
-            writer.write_exchange(exchange(noise if n == 3 else HTML + str(n).encode(),
-                                           url=f"http://example.com/article?id={n}"))
+            writer.write_exchange(
+                exchange(
+                    noise if n == 3 else HTML + str(n).encode(),
+                    url=f"http://example.com/article?id={n}",
+                )
+            )
         writer.write_exchange(exchange(HTML + b"0", url="http://example.com/article?id=0"))
     (path,) = all_files(warcs)
     return path
@@ -826,8 +830,9 @@ def several_exchanges(warcs: Path) -> Path:
 def scanned_in_parts(path: Path, cuts: list[int]) -> FileScan | None:
     data = path.read_bytes()
     bounds = [0, *cuts]
-    parts = [scan_range(path, start, stop)
-             for start, stop in zip(bounds, [*cuts, None], strict=True)]
+    parts = [
+        scan_range(path, start, stop) for start, stop in zip(bounds, [*cuts, None], strict=True)
+    ]
     return join(path, parts, len(data), hashlib.sha256(data).hexdigest())
 
 
@@ -840,8 +845,9 @@ def test_parts_of_a_sound_file_join_to_one_pass(warcs: Path) -> None:
         assert scanned_in_parts(path, cuts) == whole, cuts
 
 
-def test_parts_of_a_damaged_file_join_to_one_pass_or_not_at_all(warcs: Path,
-                                                                 tmp_path: Path) -> None:
+def test_parts_of_a_damaged_file_join_to_one_pass_or_not_at_all(
+    warcs: Path, tmp_path: Path
+) -> None:
     """Wherever the damage is, the joined parts say exactly what one pass says, or refuse to
     join (then verify reads the file again in one pass): never a different answer."""
     pristine = several_exchanges(warcs)
@@ -876,12 +882,12 @@ def damaged_copies(original: bytes, offsets: list[int]) -> Iterator[bytes]:
         yield original[:position] + b"\x1f\x8b\x08 not a member" + original[position:]
     bounds = [*offsets, len(original)]
     for copied, at in [(0, 5), (1, 9), (3, 12), (10, 2)]:
-        record = original[bounds[copied]:bounds[copied + 1]]
-        yield original[:bounds[at]] + record + original[bounds[at]:]
-    warcinfo = gzip.decompress(original[:offsets[1]])
+        record = original[bounds[copied] : bounds[copied + 1]]
+        yield original[: bounds[at]] + record + original[bounds[at] :]
+    warcinfo = gzip.decompress(original[: offsets[1]])
     other = gzip.compress(warcinfo.replace(b"<urn:uuid:", b"<urn:uuid:0", 1))
     unnamable = gzip.compress(warcinfo.replace(b"Content-Length: ", b"Content-Length: 1", 1))
-    yield other + original[offsets[1]:]
-    yield unnamable + original[offsets[1]:]
-    yield unnamable + other + original[offsets[1]:]
-    yield unnamable + original[offsets[1]:] + other
+    yield other + original[offsets[1] :]
+    yield unnamable + original[offsets[1] :]
+    yield unnamable + other + original[offsets[1] :]
+    yield unnamable + original[offsets[1] :] + other

@@ -62,13 +62,55 @@ def make_ca(directory: Path, name: str = "Test") -> None:
     directory.mkdir(parents=True, exist_ok=True)
     (directory / "ca.cnf").write_text(_CA_CONFIG.format(name=name))
     ec = ["-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes"]
-    _openssl("req", "-x509", *ec, "-keyout", "root.key", "-out", "root.pem", "-days", "3650",
-             "-config", "ca.cnf", "-extensions", "v3_ca", cwd=directory)
-    _openssl("req", "-new", *ec, "-keyout", "tsa.key", "-out", "tsa.csr",
-             "-subj", f"/CN={name} TSA", cwd=directory)
-    _openssl("x509", "-req", "-in", "tsa.csr", "-CA", "root.pem", "-CAkey", "root.key",
-             "-set_serial", "2", "-out", "tsa.pem", "-days", "3650", "-extfile", "ca.cnf",
-             "-extensions", "tsa_ext", cwd=directory)
+    _openssl(
+        "req",
+        "-x509",
+        *ec,
+        "-keyout",
+        "root.key",
+        "-out",
+        "root.pem",
+        "-days",
+        "3650",
+        "-config",
+        "ca.cnf",
+        "-extensions",
+        "v3_ca",
+        cwd=directory,
+    )
+    _openssl(
+        "req",
+        "-new",
+        *ec,
+        "-keyout",
+        "tsa.key",
+        "-out",
+        "tsa.csr",
+        "-subj",
+        f"/CN={name} TSA",
+        cwd=directory,
+    )
+    _openssl(
+        "x509",
+        "-req",
+        "-in",
+        "tsa.csr",
+        "-CA",
+        "root.pem",
+        "-CAkey",
+        "root.key",
+        "-set_serial",
+        "2",
+        "-out",
+        "tsa.pem",
+        "-days",
+        "3650",
+        "-extfile",
+        "ca.cnf",
+        "-extensions",
+        "tsa_ext",
+        cwd=directory,
+    )
     (directory / "serial").write_text("01\n")
     (directory / "tsa.cnf").write_text(_TSA_CONFIG.format(dir=directory))
 
@@ -97,9 +139,19 @@ class LocalTSA:
                 with lock, tempfile.TemporaryDirectory() as tmp:
                     (Path(tmp) / "q.tsq").write_bytes(query)
                     try:
-                        _openssl("ts", "-reply", "-config", str(directory / "tsa.cnf"),
-                                 "-section", "tsa_config", "-queryfile", "q.tsq",
-                                 "-out", "r.tsr", cwd=Path(tmp))
+                        _openssl(
+                            "ts",
+                            "-reply",
+                            "-config",
+                            str(directory / "tsa.cnf"),
+                            "-section",
+                            "tsa_config",
+                            "-queryfile",
+                            "q.tsq",
+                            "-out",
+                            "r.tsr",
+                            cwd=Path(tmp),
+                        )
                     except subprocess.CalledProcessError:
                         self.send_error(400)
                         return

@@ -26,8 +26,12 @@ def rows(archive: Path, sql: str, params: tuple[Any, ...] = ()) -> list[dict[str
 
 
 def warcio_check(*paths: Path) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([str(BIN / "warcio"), "check", "-v", *map(str, paths)],
-                          capture_output=True, text=True, timeout=60)
+    return subprocess.run(
+        [str(BIN / "warcio"), "check", "-v", *map(str, paths)],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
 
 
 def record_at(archive: Path, warc: str, offset: int, length: int) -> StoredRecord:
@@ -87,14 +91,16 @@ def assert_archive_sound(archive: Path) -> None:
             assert record.header("WARC-Truncated") is None, where
             assert len(record.payload) == row["payload_length"], where
         if row["metadata_record_id"]:
-            (meta,) = rows(archive, "SELECT * FROM records WHERE record_id = ?",
-                           (row["metadata_record_id"],))
+            (meta,) = rows(
+                archive, "SELECT * FROM records WHERE record_id = ?", (row["metadata_record_id"],)
+            )
             stored = record_at(archive, meta["warc"], meta["offset"], meta["length"])
             assert stored.header("WARC-Refers-To") == row["record_id"], where
 
 
-def _assert_payload(archive: Path, record: StoredRecord, kind: str, payload_sha256: str | None,
-                    where: str) -> None:
+def _assert_payload(
+    archive: Path, record: StoredRecord, kind: str, payload_sha256: str | None, where: str
+) -> None:
     if kind == "response":
         assert payload_sha256 is not None, where
         assert hashlib.sha256(record.payload).hexdigest() == payload_sha256, where
@@ -112,8 +118,9 @@ def _assert_revisit_resolves(archive: Path, revisit: StoredRecord, where: str) -
     the original response record, whose payload digest is the revisit's."""
     assert revisit.header("WARC-Profile") == REVISIT_PROFILE, where
     assert revisit.header("WARC-Truncated") == "length", where
-    originals = rows(archive, "SELECT * FROM records WHERE record_id = ?",
-                     (revisit.header("WARC-Refers-To"),))
+    originals = rows(
+        archive, "SELECT * FROM records WHERE record_id = ?", (revisit.header("WARC-Refers-To"),)
+    )
     assert len(originals) == 1, f"{where}: WARC-Refers-To names no record of this archive"
     row = originals[0]
     original = record_at(archive, row["warc"], row["offset"], row["length"])

@@ -10,12 +10,15 @@ def _installed_version() -> str:
     of every command's start-up."""
     for entry in sys.path:
         try:
-            names = [n for n in os.listdir(entry or ".")
-                     if n.startswith("preserve-") and n.endswith(".dist-info")]
+            names = [
+                n
+                for n in os.listdir(entry or ".")
+                if n.startswith("preserve-") and n.endswith(".dist-info")
+            ]
         except OSError:
             continue
         if len(names) == 1:
-            return names[0][len("preserve-"):-len(".dist-info")]
+            return names[0][len("preserve-") : -len(".dist-info")]
         if names:
             break
     from importlib.metadata import PackageNotFoundError, version

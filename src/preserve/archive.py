@@ -29,8 +29,9 @@ WARC_DIR = "warcs"
 class Archive:
     """An archive folder, created on first use."""
 
-    def __init__(self, path: Path, *, create: bool = True,
-                 on_wait: Callable[[], None] | None = None) -> None:
+    def __init__(
+        self, path: Path, *, create: bool = True, on_wait: Callable[[], None] | None = None
+    ) -> None:
         self.path = path
         self.warcs = path / WARC_DIR
         if not path.exists() and not create:
@@ -53,29 +54,39 @@ class Archive:
 class Run:
     """One command's work in an archive: a `runs` row and the WARC file(s) it writes."""
 
-    def __init__(self, archive: Archive, command: str, config: Config, clock: Clock,
-                 options: dict[str, Any]) -> None:
+    def __init__(
+        self, archive: Archive, command: str, config: Config, clock: Clock, options: dict[str, Any]
+    ) -> None:
         self.archive = archive
         self.clock = clock
         self.config = config
         self.host = socket.gethostname()
         self.id = archive.store.start_run(
-            command, {**options, "config": _plain(config)}, started_at=clock(),
-            tool_version=__version__, host=self.host, pid=os.getpid())
+            command,
+            {**options, "config": _plain(config)},
+            started_at=clock(),
+            tool_version=__version__,
+            host=self.host,
+            pid=os.getpid(),
+        )
         # What runs that died left behind (before this run opens a file of its own).
         self.recovered = seal_orphans(archive, by_run=self.id, now=clock())
         self.writer = WarcWriter(
             archive.warcs,
-            info={"operator": f"preserve run {self.id} on {self.host}",
-                  "preserve-run": str(self.id), "preserve-command": command},
+            info={
+                "operator": f"preserve run {self.id} on {self.host}",
+                "preserve-run": str(self.id),
+                "preserve-command": command,
+            },
             rotate_bytes=config.warc_rotate_bytes,
             clock=clock,
             on_closed=self._closed,
         )
 
     def _closed(self, warc: ClosedWarc) -> None:
-        self.archive.store.add_warc_file(warc.name, self.id, size=warc.size,
-                                         sha256=warc.sha256, closed_at=self.clock())
+        self.archive.store.add_warc_file(
+            warc.name, self.id, size=warc.size, sha256=warc.sha256, closed_at=self.clock()
+        )
 
     def finish(self) -> None:
         self.writer.close()
@@ -119,8 +130,11 @@ def seal_orphans(archive: Archive, *, by_run: int, now: datetime) -> list[Recove
     sealed = {r.run_id for r in found if r.run_id is not None}
     host = socket.gethostname()
     unfinished = {run["id"]: run for run in store.open_runs() if run["id"] != by_run}
-    dead = {run_id: run for run_id, run in unfinished.items() if run_id in sealed or (
-        run["host"] == host and run["pid"] and not _alive(run["pid"]))}
+    dead = {
+        run_id: run
+        for run_id, run in unfinished.items()
+        if run_id in sealed or (run["host"] == host and run["pid"] and not _alive(run["pid"]))
+    }
     known = {row["name"] for row in store.warc_files()}
     for path in sorted(archive.warcs.glob("*.warc.gz")):
         if path.name in known:
@@ -131,16 +145,32 @@ def seal_orphans(archive: Archive, *, by_run: int, now: datetime) -> list[Recove
         if run_id is not None and (run_id in dead or run_id not in unfinished):
             size, digest = _hash_file(path)
             store.add_warc_file(path.name, run_id, size=size, sha256=digest, closed_at=now)
-            found.append(Recovery("registered-warc", run_id, path.name,
-                                  f"entered {path.name} in warc_files (its run ended first)",
-                                  kept_bytes=size))
+            found.append(
+                Recovery(
+                    "registered-warc",
+                    run_id,
+                    path.name,
+                    f"entered {path.name} in warc_files (its run ended first)",
+                    kept_bytes=size,
+                )
+            )
     for recovery in found:
-        store.add_recovery(now, by_run, recovery.kind, recovery.run_id, warc=recovery.warc,
-                           kept_bytes=recovery.kept_bytes, cut_bytes=recovery.cut_bytes,
-                           records=recovery.records, detail=recovery.detail)
+        store.add_recovery(
+            now,
+            by_run,
+            recovery.kind,
+            recovery.run_id,
+            warc=recovery.warc,
+            kept_bytes=recovery.kept_bytes,
+            cut_bytes=recovery.cut_bytes,
+            records=recovery.records,
+            detail=recovery.detail,
+        )
     for run_id, run in sorted(dead.items()):
-        detail = (f"run {run_id} (process {run['pid']} on {run['host']}) died before it "
-                  "ended; ended at its last stored capture")
+        detail = (
+            f"run {run_id} (process {run['pid']} on {run['host']}) died before it "
+            "ended; ended at its last stored capture"
+        )
         if store.end_dead_run(run_id, by_run_id=by_run, now=now, detail=detail):
             found.append(Recovery("dead-run", run_id, None, detail))
     return found
@@ -169,16 +199,29 @@ def _seal(archive: Archive, path: Path, now: datetime) -> Recovery | None:
         cut = result.size - end
         needed = archive.store.rows_end(final.name)
         if needed > end or final.exists():
-            why = (f"rows point up to byte {needed}, but its whole records end at {end}"
-                   if needed > end else f"{final.name} exists too")
-            return Recovery("unsealable-warc", run_id, path.name,
-                            f"left {path.name} as it is: {why}", kept_bytes=result.size)
+            why = (
+                f"rows point up to byte {needed}, but its whole records end at {end}"
+                if needed > end
+                else f"{final.name} exists too"
+            )
+            return Recovery(
+                "unsealable-warc",
+                run_id,
+                path.name,
+                f"left {path.name} as it is: {why}",
+                kept_bytes=result.size,
+            )
         if not records:
             os.unlink(path)
             _fsync_dir(path.parent)
-            return Recovery("dropped-warc", run_id, path.name,
-                            f"removed {path.name}: its writer died before a whole record "
-                            f"was in it ({cut} bytes)", cut_bytes=cut)
+            return Recovery(
+                "dropped-warc",
+                run_id,
+                path.name,
+                f"removed {path.name}: its writer died before a whole record "
+                f"was in it ({cut} bytes)",
+                cut_bytes=cut,
+            )
         if cut:
             file.truncate(end)
         os.fsync(fd)
@@ -187,9 +230,15 @@ def _seal(archive: Archive, path: Path, now: datetime) -> Recovery | None:
     size, digest = _hash_file(final)
     archive.store.add_warc_file(final.name, run_id, size=size, sha256=digest, closed_at=now)
     torn = f", cut off a torn record of {cut} bytes" if cut else ""
-    return Recovery("sealed-warc", run_id, final.name,
-                    f"sealed {final.name} left open by a run that died: kept {records} whole "
-                    f"records{torn}", kept_bytes=size, cut_bytes=cut, records=records)
+    return Recovery(
+        "sealed-warc",
+        run_id,
+        final.name,
+        f"sealed {final.name} left open by a run that died: kept {records} whole records{torn}",
+        kept_bytes=size,
+        cut_bytes=cut,
+        records=records,
+    )
 
 
 def _run_of(store: Store, info: dict[str, str]) -> int | None:
@@ -226,5 +275,7 @@ def _fsync_dir(directory: Path) -> None:
 
 
 def _plain(config: Config) -> dict[str, Any]:
-    return {k: (v.total_seconds() if hasattr(v, "total_seconds") else v)
-            for k, v in asdict(config).items()} | {"fetch": asdict(config.fetch)}
+    return {
+        k: (v.total_seconds() if hasattr(v, "total_seconds") else v)
+        for k, v in asdict(config).items()
+    } | {"fetch": asdict(config.fetch)}

@@ -87,8 +87,11 @@ class Captured:
     @property
     def ok(self) -> bool:
         """A good capture: a final response with a 2xx status."""
-        return self.status == "captured" and self.http_status is not None and (
-            200 <= self.http_status < 300)
+        return (
+            self.status == "captured"
+            and self.http_status is not None
+            and (200 <= self.http_status < 300)
+        )
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -108,7 +111,8 @@ class Captured:
             "length": self.length,
             "truncated": self.truncated,
             "capture_id": self.capture_id,
-            "citations": len(self.citations) if self.citation_count is None
+            "citations": len(self.citations)
+            if self.citation_count is None
             else self.citation_count,
         }
 
@@ -126,8 +130,9 @@ class Recorder:
     are synced to disk, once, and the rows committed. So no row ever points at bytes that
     are not on disk, and one fsync serves many captures."""
 
-    def __init__(self, run: Run, stop: threading.Event | None = None, *,
-                 reuse_articles: bool = False) -> None:
+    def __init__(
+        self, run: Run, stop: threading.Event | None = None, *, reuse_articles: bool = False
+    ) -> None:
         """`reuse_articles`: an article whose bytes are unchanged may reuse its earlier
         extraction too, which has no requisites (for checks, which do not follow them). The
         extraction workers are then started only once a page needs them: a check mostly
@@ -138,8 +143,9 @@ class Recorder:
         self.reuse_articles = reuse_articles
         config = run.config
         self.fetcher = Fetcher(config.fetch, clock=run.clock)
-        self.pool = ThreadPoolExecutor(max_workers=config.workers,
-                                       thread_name_prefix="preserve-fetch")
+        self.pool = ThreadPoolExecutor(
+            max_workers=config.workers, thread_name_prefix="preserve-fetch"
+        )
         # Big pages are extracted one at a time, on this thread, rather than in a worker.
         self._heavy = ThreadPoolExecutor(max_workers=1, thread_name_prefix="preserve-heavy")
         if not reuse_articles:
@@ -167,16 +173,20 @@ class Recorder:
                 limit = self.run.config.max_inflated
                 raw = final.body.read(limit)
                 options: dict[str, Any] = dict(
-                    url=final.url, content_type=final.header("Content-Type"),
-                    content_encoding=final.header("Content-Encoding"), max_inflated=limit)
+                    url=final.url,
+                    content_type=final.header("Content-Type"),
+                    content_encoding=final.header("Content-Encoding"),
+                    max_inflated=limit,
+                )
                 body = (raw, options, _heavy(raw, options["content_encoding"]))
         except BaseException:
             fetched.close()
             raise
         events.put(("fetched", (job, fetched, body)))
 
-    def _extract(self, job: Job, fetched: Fetched, body: _Body | None
-                 ) -> Future[Extracted | None] | None:
+    def _extract(
+        self, job: Job, fetched: Fetched, body: _Body | None
+    ) -> Future[Extracted | None] | None:
         """The extraction of a fetched page: None if there is no final response; done at
         once if these bytes were extracted before (see `Store.extraction`); else under way,
         in a worker process."""
@@ -184,8 +194,7 @@ class Recorder:
         if final is None or body is None:
             return None
         if job.role != "article" or self.reuse_articles:
-            earlier = self.store.extraction(final.url, final.body.sha256,
-                                            NORMALISATION_VERSION)
+            earlier = self.store.extraction(final.url, final.body.sha256, NORMALISATION_VERSION)
             if earlier is not None:
                 reused: Future[Extracted | None] = Future()
                 reused.set_result(_reused(earlier))
@@ -216,7 +225,10 @@ class Recorder:
             transaction = ExitStack()
             transaction.enter_context(self.store.transaction())
             self._transaction, self._opened_at, self._uncommitted = (
-                transaction, time.monotonic(), 0)
+                transaction,
+                time.monotonic(),
+                0,
+            )
 
     def _commit(self) -> None:
         """Sync the WARC records written so far, then commit the rows that point at them."""
@@ -257,51 +269,92 @@ class Recorder:
             if original is not None and not self._on_disk(original["warc"]):
                 original = None  # its WARC file is lost: store the payload again
             if original is not None:
-                response, request = writer.write_revisit(exchange, OriginalRef(
-                    record_id=original["record_id"], target_uri=original["url"],
-                    date=parse_iso(original["date"]),
-                    payload_digest="sha256:" + exchange.body.sha256))
+                response, request = writer.write_revisit(
+                    exchange,
+                    OriginalRef(
+                        record_id=original["record_id"],
+                        target_uri=original["url"],
+                        date=parse_iso(original["date"]),
+                        payload_digest="sha256:" + exchange.body.sha256,
+                    ),
+                )
                 kind = "revisit"
             else:
                 response, request = writer.write_exchange(exchange)
                 kind = "response"
             date = iso(exchange.started_at)
-            records.append(_record_row(hop, kind, exchange.url, date, exchange.status,
-                                       response, exchange.body.sha256))
+            records.append(
+                _record_row(
+                    hop, kind, exchange.url, date, exchange.status, response, exchange.body.sha256
+                )
+            )
             records.append(_record_row(hop, "request", exchange.url, date, None, request, None))
             if exchange is final:
                 final_location, record_type = response, kind
         metadata_id = None
         citations = extracted.citations if extracted else ()
         if final_location is not None and job.role == "article" and extracted is not None:
-            metadata = writer.write_metadata(final_location.record_id, {
-                "url": job.url,
-                "title": extracted.title,
-                "text_sha256": extracted.text_sha256,
-                "norm_version": NORMALISATION_VERSION,
-                "citations": [{"url": c.url, "anchor_text": c.anchor_text,
-                               "context": c.context, "position": c.position}
-                              for c in citations],
-            })
+            metadata = writer.write_metadata(
+                final_location.record_id,
+                {
+                    "url": job.url,
+                    "title": extracted.title,
+                    "text_sha256": extracted.text_sha256,
+                    "norm_version": NORMALISATION_VERSION,
+                    "citations": [
+                        {
+                            "url": c.url,
+                            "anchor_text": c.anchor_text,
+                            "context": c.context,
+                            "position": c.position,
+                        }
+                        for c in citations
+                    ],
+                },
+            )
             metadata_id = metadata.record_id
-            records.append(_record_row(len(fetched.exchanges), "metadata", job.url, None,
-                                       None, metadata, None))
-        capture = _new_capture(self.run.id, job, fetched, extracted, final_location,
-                               record_type, metadata_id, tuple(records))
+            records.append(
+                _record_row(len(fetched.exchanges), "metadata", job.url, None, None, metadata, None)
+            )
+        capture = _new_capture(
+            self.run.id,
+            job,
+            fetched,
+            extracted,
+            final_location,
+            record_type,
+            metadata_id,
+            tuple(records),
+        )
         capture_id = self.store.add_capture(capture)
         # The texts are in the database now; results keep only what callers read, so that
         # a run's memory does not grow with its pages.
         return Captured(
-            job=job, capture_id=capture_id, status=capture.status, error=capture.error,
-            error_detail=capture.error_detail, http_status=capture.http_status,
-            final_url=capture.final_url, sha256=capture.payload_sha256,
-            text_sha256=capture.text_sha256, title=capture.title, record_type=record_type,
-            warc=capture.warc, offset=capture.offset, length=capture.length,
-            truncated=capture.truncated, citations=citations,
-            requisites=extracted.requisites if extracted else ())
+            job=job,
+            capture_id=capture_id,
+            status=capture.status,
+            error=capture.error,
+            error_detail=capture.error_detail,
+            http_status=capture.http_status,
+            final_url=capture.final_url,
+            sha256=capture.payload_sha256,
+            text_sha256=capture.text_sha256,
+            title=capture.title,
+            record_type=record_type,
+            warc=capture.warc,
+            offset=capture.offset,
+            length=capture.length,
+            truncated=capture.truncated,
+            citations=citations,
+            requisites=extracted.requisites if extracted else (),
+        )
 
-    def run_jobs(self, jobs: Iterable[Job], follow: Callable[[Captured], Iterable[Job]],
-                 progress: Progress | None = None) -> list[Captured]:
+    def run_jobs(
+        self,
+        jobs: Iterable[Job],
+        follow: Callable[[Captured], Iterable[Job]],
+        progress: Progress | None = None,
+    ) -> list[Captured]:
         """Fetch jobs concurrently, record each as it completes, and queue what `follow`
         returns for it. Each URL is fetched once per call; results come in completion order.
         Everything recorded is committed when this returns, or rolled back if it raises.
@@ -330,8 +383,9 @@ class Recorder:
 
         def start() -> None:  # with the lock held
             nonlocal unrecorded
-            while (not self.stop.is_set() and unrecorded < most
-                   and (item := queue_.next()) is not None):
+            while (
+                not self.stop.is_set() and unrecorded < most and (item := queue_.next()) is not None
+            ):
                 host, job = item
                 future = self.pool.submit(self._fetch, job, partial(free_slot, host), events)
                 future.add_done_callback(lambda f: _report_failure(f, events))
@@ -370,7 +424,9 @@ class Recorder:
                         else:
                             extraction.add_done_callback(
                                 lambda f, job=job, fetched=fetched: events.put(
-                                    ("ready", (job, fetched, f))))
+                                    ("ready", (job, fetched, f))
+                                )
+                            )
                     elif kind == "ready":
                         ready.append(value)
                     else:
@@ -393,8 +449,10 @@ class Recorder:
                     if progress:
                         progress(len(results), len(results) + left)
                 if self._transaction is not None and (
-                        not unrecorded or self._uncommitted >= COMMIT_CAPTURES
-                        or time.monotonic() - self._opened_at >= COMMIT_SECONDS):
+                    not unrecorded
+                    or self._uncommitted >= COMMIT_CAPTURES
+                    or time.monotonic() - self._opened_at >= COMMIT_SECONDS
+                ):
                     self._commit()
         except BaseException:
             with lock:  # the fetches under way finish; none starts after them
@@ -428,13 +486,22 @@ _Body = tuple[bytes, dict[str, Any], bool]  # raw body, extraction options, heav
 def _reused(earlier: dict[str, Any]) -> Extracted:
     """An extraction read back from the database (`Store.extraction`)."""
     return Extracted(
-        kind=earlier["kind"], charset=None, title=earlier["title"], text=earlier["text"],
+        kind=earlier["kind"],
+        charset=None,
+        title=earlier["title"],
+        text=earlier["text"],
         visible_text=earlier["visible_text"],
-        citations=tuple(Citation(c["url"], c["anchor_text"] or "", c["context"] or "",
-                                 c["position"]) for c in earlier["citations"]),
-        requisites=(), text_sha256=earlier["text_sha256"],
-        links_sha256=earlier["links_sha256"], loose_sha256=earlier["loose_sha256"],
-        decoded_sha256=earlier["decoded_sha256"], extractor="reused")
+        citations=tuple(
+            Citation(c["url"], c["anchor_text"] or "", c["context"] or "", c["position"])
+            for c in earlier["citations"]
+        ),
+        requisites=(),
+        text_sha256=earlier["text_sha256"],
+        links_sha256=earlier["links_sha256"],
+        loose_sha256=earlier["loose_sha256"],
+        decoded_sha256=earlier["decoded_sha256"],
+        extractor="reused",
+    )
 
 
 def _report_failure(future: Future[None], events: _Events) -> None:
@@ -451,8 +518,7 @@ def _kept(captured: Captured) -> Captured:
     flat in its pages."""
     if captured.job.role == "article":
         return captured
-    return replace(captured, citations=(), requisites=(),
-                   citation_count=len(captured.citations))
+    return replace(captured, citations=(), requisites=(), citation_count=len(captured.citations))
 
 
 def _extract_heavy(raw: bytes, options: dict[str, Any]) -> Extracted:
@@ -467,12 +533,15 @@ def _heavy(raw: bytes, content_encoding: str | None) -> bool:
     know: a few KB of gzip can hold many MB)."""
     if len(raw) > HEAVY_BODY:
         return True
-    return bool(content_encoding) and len(
-        decode_content(raw, content_encoding, HEAVY_BODY + 1)) > HEAVY_BODY
+    return (
+        bool(content_encoding)
+        and len(decode_content(raw, content_encoding, HEAVY_BODY + 1)) > HEAVY_BODY
+    )
 
 
-def capture_articles(run: Run, urls: list[str], *, every_seconds: int,
-                     progress: Progress | None = None) -> list[ArticleCapture]:
+def capture_articles(
+    run: Run, urls: list[str], *, every_seconds: int, progress: Progress | None = None
+) -> list[ArticleCapture]:
     """Capture each article, then its requisites and its citations (to `run.config.depth`),
     and track the articles and their citations for checks."""
     depth_limit = run.config.depth
@@ -486,17 +555,23 @@ def capture_articles(run: Run, urls: list[str], *, every_seconds: int,
         # Citations first: a URL both cited and shown (a linked image) is fetched once, as
         # the citation, so that it is tracked.
         if job.depth < depth_limit:
-            jobs += [Job(c.url, "citation", job.depth + 1, captured.capture_id,
-                         article=job.article) for c in captured.citations]
+            jobs += [
+                Job(c.url, "citation", job.depth + 1, captured.capture_id, article=job.article)
+                for c in captured.citations
+            ]
         if job.role == "article":
-            jobs += [Job(url, "requisite", job.depth + 1, captured.capture_id,
-                         article=job.article) for url in captured.requisites]
+            jobs += [
+                Job(url, "requisite", job.depth + 1, captured.capture_id, article=job.article)
+                for url in captured.requisites
+            ]
         return jobs
 
     recorder = Recorder(run)
     try:
-        jobs = [Job(canonical(url), "article", 0, None, typed=True, article=canonical(url))
-                for url in urls]
+        jobs = [
+            Job(canonical(url), "article", 0, None, typed=True, article=canonical(url))
+            for url in urls
+        ]
         results = recorder.run_jobs(jobs, follow, progress)
     finally:
         recorder.close()
@@ -559,21 +634,32 @@ class ArticleCapture:
         }
 
 
-def track_captured(store: Store, captured: Captured, *, every_seconds: int,
-                   now: datetime) -> None:
+def track_captured(store: Store, captured: Captured, *, every_seconds: int, now: datetime) -> None:
     """Track a captured article or citation for checks. Its first good capture becomes the
     baseline; a capture of something already tracked never moves the baseline (that is what
     checks do, after comparing)."""
     job = captured.job
     target = store.target(job.url)
-    baseline = captured.capture_id if captured.ok and (
-        target is None or target["baseline_capture_id"] is None) else None
-    store.track(job.url, role=job.role, every_seconds=every_seconds, now=now,
-                cited_by=None if job.role == "article" else job.article,
-                baseline_capture_id=baseline)
+    baseline = (
+        captured.capture_id
+        if captured.ok and (target is None or target["baseline_capture_id"] is None)
+        else None
+    )
+    store.track(
+        job.url,
+        role=job.role,
+        every_seconds=every_seconds,
+        now=now,
+        cited_by=None if job.role == "article" else job.article,
+        baseline_capture_id=baseline,
+    )
     if target is None:
-        store.set_state(job.url, "new" if captured.ok else "failed",
-                        None if captured.ok else failure_reason(captured), now)
+        store.set_state(
+            job.url,
+            "new" if captured.ok else "failed",
+            None if captured.ok else failure_reason(captured),
+            now,
+        )
 
 
 def _position(article: Captured | None, url: str) -> int:
@@ -590,31 +676,60 @@ def failure_reason(captured: Captured) -> str:
     return f"http-{captured.http_status}"
 
 
-def _record_row(hop: int, kind: str, url: str, date: str | None, status: int | None,
-                location: RecordLocation, payload_sha256: str | None) -> RecordRow:
-    return RecordRow(hop=hop, type=kind, url=url, date=date, http_status=status,
-                     warc=location.warc,
-                     offset=location.offset, length=location.length,
-                     record_id=location.record_id, record_sha256=location.record_sha256,
-                     payload_sha256=payload_sha256)
+def _record_row(
+    hop: int,
+    kind: str,
+    url: str,
+    date: str | None,
+    status: int | None,
+    location: RecordLocation,
+    payload_sha256: str | None,
+) -> RecordRow:
+    return RecordRow(
+        hop=hop,
+        type=kind,
+        url=url,
+        date=date,
+        http_status=status,
+        warc=location.warc,
+        offset=location.offset,
+        length=location.length,
+        record_id=location.record_id,
+        record_sha256=location.record_sha256,
+        payload_sha256=payload_sha256,
+    )
 
 
-def _new_capture(run_id: int, job: Job, fetched: Fetched, extracted: Extracted | None,
-                 location: RecordLocation | None, record_type: str | None,
-                 metadata_id: str | None, records: tuple[RecordRow, ...]) -> NewCapture:
+def _new_capture(
+    run_id: int,
+    job: Job,
+    fetched: Fetched,
+    extracted: Extracted | None,
+    location: RecordLocation | None,
+    record_type: str | None,
+    metadata_id: str | None,
+    records: tuple[RecordRow, ...],
+) -> NewCapture:
     final = fetched.final
     first = fetched.exchanges[0] if fetched.exchanges else None
     last = fetched.exchanges[-1] if fetched.exchanges else None
     started = first.started_at if first else fetched.started_at
     common: dict[str, Any] = dict(
-        run_id=run_id, url=job.url, role=job.role, depth=job.depth, parent_id=job.parent_id,
-        started_at=iso(started), ended_at=iso(fetched.ended_at),
+        run_id=run_id,
+        url=job.url,
+        role=job.role,
+        depth=job.depth,
+        parent_id=job.parent_id,
+        started_at=iso(started),
+        ended_at=iso(fetched.ended_at),
         redirects=json.dumps([[e.url, e.status] for e in fetched.redirects]),
-        final_url=last.url if last else None, records=records,
+        final_url=last.url if last else None,
+        records=records,
     )
     if final is None:
-        return NewCapture(status="failed", error=fetched.error, error_detail=fetched.detail,
-                          **common)
+        return NewCapture(
+            status="failed", error=fetched.error, error_detail=fetched.detail, **common
+        )
     assert location is not None
     citations = extracted.citations if extracted else ()
     return NewCapture(
@@ -642,7 +757,8 @@ def _new_capture(run_id: int, job: Job, fetched: Fetched, extracted: Extracted |
         metadata_record_id=metadata_id,
         text=extracted.text if extracted else None,
         visible_text=extracted.visible_text if extracted else None,
-        citations=tuple(CitationRow(c.position, c.url, c.anchor_text, c.context)
-                        for c in citations),
+        citations=tuple(
+            CitationRow(c.position, c.url, c.anchor_text, c.context) for c in citations
+        ),
         **common,
     )

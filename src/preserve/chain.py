@@ -77,9 +77,14 @@ class Entry:
     created_at: str
 
     def to_json(self) -> dict[str, Any]:
-        return {"seq": self.seq, "table": self.table_name, "row_id": self.row_id,
-                "prev_hash": self.prev_hash, "entry_hash": self.entry_hash,
-                "created_at": self.created_at}
+        return {
+            "seq": self.seq,
+            "table": self.table_name,
+            "row_id": self.row_id,
+            "prev_hash": self.prev_hash,
+            "entry_hash": self.entry_hash,
+            "created_at": self.created_at,
+        }
 
 
 @dataclass(frozen=True)
@@ -96,8 +101,14 @@ class ChainProblem:
 
 def canonical_json(value: Any) -> bytes:
     """The bytes hashed: keys sorted, no whitespace, non-ASCII as is, UTF-8."""
-    return json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=False,
-                      allow_nan=False, default=_plain).encode("utf-8", "surrogatepass")
+    return json.dumps(
+        value,
+        sort_keys=True,
+        separators=(",", ":"),
+        ensure_ascii=False,
+        allow_nan=False,
+        default=_plain,
+    ).encode("utf-8", "surrogatepass")
 
 
 def _plain(value: Any) -> Any:
@@ -132,8 +143,9 @@ def append(db: Database, table: str, row_id: Any) -> Entry:
         "created_at": datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ"),
     }
     # A plain INSERT: sqlite-utils' insert reads the table's schema first, on every call.
-    seq = db.execute(f"INSERT INTO chain ({', '.join(entry)}) VALUES (?, ?, ?, ?, ?)",
-                     list(entry.values())).lastrowid
+    seq = db.execute(
+        f"INSERT INTO chain ({', '.join(entry)}) VALUES (?, ?, ?, ?, ?)", list(entry.values())
+    ).lastrowid
     return Entry(seq=int(seq), **entry)
 
 
@@ -146,32 +158,44 @@ def head(db: Database) -> Entry | None:
 _ENTRY = "seq, table_name, row_id, prev_hash, entry_hash, created_at"  # Entry's field order
 
 
-def entries(db: Database, table: str | None = None, row_ids: list[Any] | None = None
-            ) -> list[Entry]:
+def entries(
+    db: Database, table: str | None = None, row_ids: list[Any] | None = None
+) -> list[Entry]:
     """Entries in order: all, or those of one table (and of some of its rows)."""
     if table is None:
         return [Entry(*r) for r in db.execute(f"SELECT {_ENTRY} FROM chain ORDER BY seq")]
     if row_ids is None:
-        return [Entry(**r) for r in db.query(
-            "SELECT * FROM chain WHERE table_name = ? ORDER BY seq", [table])]
+        return [
+            Entry(**r)
+            for r in db.query("SELECT * FROM chain WHERE table_name = ? ORDER BY seq", [table])
+        ]
     found: list[Entry] = []
     keys = [str(r) for r in row_ids]
     for start in range(0, len(keys), 500):
-        part = keys[start:start + 500]
-        found += [Entry(**r) for r in db.query(
-            f"SELECT * FROM chain WHERE table_name = ? AND row_id IN ({', '.join('?' * len(part))})"
-            " ORDER BY seq", [table, *part])]
+        part = keys[start : start + 500]
+        marks = ", ".join("?" * len(part))
+        found += [
+            Entry(**r)
+            for r in db.query(
+                f"SELECT * FROM chain WHERE table_name = ? AND row_id IN ({marks}) ORDER BY seq",
+                [table, *part],
+            )
+        ]
     return sorted(found, key=lambda e: e.seq)
 
 
 def backfill(db: Database) -> int:
     """Log every row not yet logged, oldest first (by its own time); returns how many. Used
     once, when the chain table is created in an archive that already has rows."""
-    logged = {(r["table_name"], r["row_id"]) for r in db.query(
-        "SELECT table_name, row_id FROM chain")}
+    logged = {
+        (r["table_name"], r["row_id"]) for r in db.query("SELECT table_name, row_id FROM chain")
+    }
     pending = []
-    for table, when in (("captures", "ended_at"), ("checks", "checked_at"),
-                        ("warc_files", "closed_at")):
+    for table, when in (
+        ("captures", "ended_at"),
+        ("checks", "checked_at"),
+        ("warc_files", "closed_at"),
+    ):
         key = KEYS[table]
         for row in db.query(f"SELECT [{key}] AS k, [{when}] AS t FROM [{table}]"):
             if (table, str(row["k"])) not in logged:
@@ -184,8 +208,9 @@ def backfill(db: Database) -> int:
 
 # canonical_json's encoder, made once: checking hashes every logged row, and json.dumps
 # would build an encoder for each.
-_ENCODER = json.JSONEncoder(sort_keys=True, separators=(",", ":"), ensure_ascii=False,
-                            allow_nan=False, default=_plain)
+_ENCODER = json.JSONEncoder(
+    sort_keys=True, separators=(",", ":"), ensure_ascii=False, allow_nan=False, default=_plain
+)
 
 
 def check(db: Database) -> tuple[list[ChainProblem], int]:
@@ -208,20 +233,39 @@ def check(db: Database) -> tuple[list[ChainProblem], int]:
             entry = latest.get((table, row_id))
             row = dict(zip(names, values, strict=True))
             if entry is None:
-                problems.append(ChainProblem(
-                    "row-unlogged", table, row_id, None,
-                    f"{table} row {row_id} has no chain entry: written outside preserve, or "
-                    "its entry was deleted"))
-            elif TAG + hashlib.sha256(encode({"prev": entry[3], "row": row, "table": table})
-                                      .encode("utf-8", "surrogatepass")).hexdigest() != entry[4]:
+                problems.append(
+                    ChainProblem(
+                        "row-unlogged",
+                        table,
+                        row_id,
+                        None,
+                        f"{table} row {row_id} has no chain entry: written outside preserve, or "
+                        "its entry was deleted",
+                    )
+                )
+            elif (
+                TAG
+                + hashlib.sha256(
+                    encode({"prev": entry[3], "row": row, "table": table}).encode(
+                        "utf-8", "surrogatepass"
+                    )
+                ).hexdigest()
+                != entry[4]
+            ):
                 mismatched[row_id] = row
         logged = {k: Entry(*e) for k, e in latest.items() if k[0] == table and k[1] in mismatched}
         problems += _edited(table, mismatched, logged)
         for (entry_table, row_id), entry in latest.items():
             if entry_table == table and row_id not in seen:
-                problems.append(ChainProblem(
-                    "row-deleted", table, row_id, entry[0],
-                    f"{table} row {row_id} (chain entry {entry[0]}) was deleted"))
+                problems.append(
+                    ChainProblem(
+                        "row-deleted",
+                        table,
+                        row_id,
+                        entry[0],
+                        f"{table} row {row_id} (chain entry {entry[0]}) was deleted",
+                    )
+                )
     return problems, len(chain)
 
 
@@ -237,21 +281,34 @@ def _links(chain: list[tuple[Any, ...]]) -> list[ChainProblem]:
                 by_hash = {e[4]: e for e in chain}
             earlier = by_hash.get(prev_hash or "")
             if prev_hash is not None and earlier is not None:
-                problems.append(ChainProblem(
-                    "chain-reordered", table_name, row_id, seq,
-                    f"chain entry {seq} follows entry {earlier[0]} in the log's hashes "
-                    "but not in its order: entries were reordered or renumbered"))
+                problems.append(
+                    ChainProblem(
+                        "chain-reordered",
+                        table_name,
+                        row_id,
+                        seq,
+                        f"chain entry {seq} follows entry {earlier[0]} in the log's hashes "
+                        "but not in its order: entries were reordered or renumbered",
+                    )
+                )
             else:
-                problems.append(ChainProblem(
-                    "chain-broken", table_name, row_id, seq,
-                    f"chain entry {seq} does not follow the entry before it: an entry "
-                    "before it was deleted or altered"))
+                problems.append(
+                    ChainProblem(
+                        "chain-broken",
+                        table_name,
+                        row_id,
+                        seq,
+                        f"chain entry {seq} does not follow the entry before it: an entry "
+                        "before it was deleted or altered",
+                    )
+                )
         prev = hashed
     return problems
 
 
-def _edited(table: str, mismatched: dict[str, dict[str, Any]],
-            latest: dict[tuple[str, str], Entry]) -> list[ChainProblem]:
+def _edited(
+    table: str, mismatched: dict[str, dict[str, Any]], latest: dict[tuple[str, str], Entry]
+) -> list[ChainProblem]:
     """Rows that no longer match their entries: each is either edited, or holds what another
     row held when it was logged (rows swapped or renumbered: reordered). `latest` holds at
     least the entries of the mismatched rows."""
@@ -270,13 +327,25 @@ def _edited(table: str, mismatched: dict[str, dict[str, Any]],
                 was = other
                 break
         if was is not None:
-            problems.append(ChainProblem(
-                "row-reordered", table, row_id, entry.seq,
-                f"{table} row {row_id} holds what row {was.row_id} held when it was logged "
-                f"(chain entry {was.seq}): rows were swapped or renumbered"))
+            problems.append(
+                ChainProblem(
+                    "row-reordered",
+                    table,
+                    row_id,
+                    entry.seq,
+                    f"{table} row {row_id} holds what row {was.row_id} held when it was logged "
+                    f"(chain entry {was.seq}): rows were swapped or renumbered",
+                )
+            )
         else:
-            problems.append(ChainProblem(
-                "row-edited", table, row_id, entry.seq,
-                f"{table} row {row_id} no longer matches its chain entry {entry.seq}: "
-                "edited after it was logged"))
+            problems.append(
+                ChainProblem(
+                    "row-edited",
+                    table,
+                    row_id,
+                    entry.seq,
+                    f"{table} row {row_id} no longer matches its chain entry {entry.seq}: "
+                    "edited after it was logged",
+                )
+            )
     return problems

@@ -80,15 +80,17 @@ def outcome_detail(outcome: Outcome) -> dict[str, Any]:
     return detail
 
 
-def select_targets(store: Store, urls: Sequence[str] | None, *, due: bool, now: Any
-                   ) -> list[dict[str, Any]]:
+def select_targets(
+    store: Store, urls: Sequence[str] | None, *, due: bool, now: Any
+) -> list[dict[str, Any]]:
     if urls:
         return store.targets(urls)
     return store.due(now) if due else store.targets()
 
 
-def select_target_urls(store: Store, urls: Sequence[str] | None, *, due: bool, now: Any
-                       ) -> list[str]:
+def select_target_urls(
+    store: Store, urls: Sequence[str] | None, *, due: bool, now: Any
+) -> list[str]:
     """`select_targets`, as URLs only: what a check of a million targets holds at once."""
     if urls:
         return [t["url"] for t in store.targets(urls)]
@@ -99,16 +101,22 @@ def select_target_urls(store: Store, urls: Sequence[str] | None, *, due: bool, n
 CHECK_CHUNK = 1000
 
 
-def check_targets(run: Run, targets: Sequence[dict[str, Any]],
-                  progress: Progress | None = None,
-                  stop: threading.Event | None = None) -> list[CheckResult]:
+def check_targets(
+    run: Run,
+    targets: Sequence[dict[str, Any]],
+    progress: Progress | None = None,
+    stop: threading.Event | None = None,
+) -> list[CheckResult]:
     """Recapture and classify each target; see the module docstring."""
     return [result for chunk in iter_checks(run, targets, progress, stop) for result in chunk]
 
 
-def iter_checks(run: Run, targets: Sequence[dict[str, Any]] | Sequence[str],
-                progress: Progress | None = None,
-                stop: threading.Event | None = None) -> Iterator[list[CheckResult]]:
+def iter_checks(
+    run: Run,
+    targets: Sequence[dict[str, Any]] | Sequence[str],
+    progress: Progress | None = None,
+    stop: threading.Event | None = None,
+) -> Iterator[list[CheckResult]]:
     """`check_targets`, CHECK_CHUNK targets at a time: each chunk is recaptured, classified,
     committed and handed over (in the order of `targets`) before the next one starts, so a
     check of a million URLs holds a thousand of them at once. Targets given as URLs are
@@ -121,11 +129,15 @@ def iter_checks(run: Run, targets: Sequence[dict[str, Any]] | Sequence[str],
         for start in range(0, total, CHECK_CHUNK):
             if recorder.stop.is_set():
                 break
-            chunk = targets[start:start + CHECK_CHUNK]
+            chunk = targets[start : start + CHECK_CHUNK]
             rows = [t for t in chunk if isinstance(t, dict)] or _target_rows(
-                store, [t for t in chunk if isinstance(t, str)])
-            shown = None if progress is None else (
-                lambda done, _total, start=start: progress(start + done, total))
+                store, [t for t in chunk if isinstance(t, str)]
+            )
+            shown = (
+                None
+                if progress is None
+                else (lambda done, _total, start=start: progress(start + done, total))
+            )
             yield _check_chunk(run, recorder, rows, probes, shown)
     finally:
         recorder.close()
@@ -136,12 +148,26 @@ def _target_rows(store: Store, urls: Sequence[str]) -> list[dict[str, Any]]:
     return [found[url] for url in urls if url in found]
 
 
-def _check_chunk(run: Run, recorder: Recorder, targets: Sequence[dict[str, Any]],
-                 probes: dict[str, Captured], progress: Progress | None) -> list[CheckResult]:
+def _check_chunk(
+    run: Run,
+    recorder: Recorder,
+    targets: Sequence[dict[str, Any]],
+    probes: dict[str, Captured],
+    progress: Progress | None,
+) -> list[CheckResult]:
     store = run.archive.store
     by_url = {t["url"]: t for t in targets}
-    jobs = [Job(t["url"], t["role"], 0, None, typed=t["role"] == "article",
-                article=t["cited_by"] or t["url"]) for t in targets]
+    jobs = [
+        Job(
+            t["url"],
+            t["role"],
+            0,
+            None,
+            typed=t["role"] == "article",
+            article=t["cited_by"] or t["url"],
+        )
+        for t in targets
+    ]
     captured = recorder.run_jobs(jobs, lambda _c: (), progress)
     probes.update(_probe(recorder, store, by_url, captured, probes))
     with store.transaction():  # one commit for the chunk's checks
@@ -150,8 +176,15 @@ def _check_chunk(run: Run, recorder: Recorder, targets: Sequence[dict[str, Any]]
     order = {t["url"]: i for i, t in enumerate(targets)}
     # What a result keeps of its capture: no citations (they are in the database).
     return [
-        CheckResult(r.url, r.role, r.outcome, replace(r.captured, citations=()),
-                    r.baseline_capture_id, r.check_id, tuple(added.get(r.url, ())))
+        CheckResult(
+            r.url,
+            r.role,
+            r.outcome,
+            replace(r.captured, citations=()),
+            r.baseline_capture_id,
+            r.check_id,
+            tuple(added.get(r.url, ())),
+        )
         for r in sorted(results, key=lambda r: order[r.url])
     ]
 
@@ -161,8 +194,9 @@ def _needs_probe(store: Store, target: dict[str, Any], captured: Captured) -> bo
     everything else is decided without asking the site about a missing page."""
     if not captured.ok:
         return False
-    baseline = store.capture(target["baseline_capture_id"]) if target[
-        "baseline_capture_id"] else None
+    baseline = (
+        store.capture(target["baseline_capture_id"]) if target["baseline_capture_id"] else None
+    )
     redirected = captured.final_url not in (None, captured.job.url)
     return redirected or baseline is None or baseline["payload_sha256"] != captured.sha256
 
@@ -180,9 +214,13 @@ def _probe_key(url: str) -> str:
     return f"{parts.scheme}://{parts.netloc}{parts.path.rsplit('/', 1)[0]}/"
 
 
-def _probe(recorder: Recorder, store: Store, targets: dict[str, dict[str, Any]],
-           captured: Sequence[Captured], known: Mapping[str, Captured] | None = None
-           ) -> dict[str, Captured]:
+def _probe(
+    recorder: Recorder,
+    store: Store,
+    targets: dict[str, dict[str, Any]],
+    captured: Sequence[Captured],
+    known: Mapping[str, Captured] | None = None,
+) -> dict[str, Captured]:
     """Fetch one random sibling per host and directory (cached for the run: none for a
     directory in `known`)."""
     wanted: dict[str, Job] = {}
@@ -191,8 +229,14 @@ def _probe(recorder: Recorder, store: Store, targets: dict[str, dict[str, Any]],
             continue
         key = _probe_key(item.job.url)
         if key not in wanted and key not in (known or {}):
-            wanted[key] = Job(probe_url(item.job.url), "probe", 0, item.capture_id,
-                              typed=item.job.typed, article=item.job.article)
+            wanted[key] = Job(
+                probe_url(item.job.url),
+                "probe",
+                0,
+                item.capture_id,
+                typed=item.job.typed,
+                article=item.job.article,
+            )
     if not wanted:
         return {}
     fetched = recorder.run_jobs(wanted.values(), lambda _c: ())
@@ -234,19 +278,26 @@ def rederived_snapshot(run: Run, row: dict[str, Any]) -> Snapshot:
     source = row
     if row["record_type"] == "revisit":
         source = store.original_for(row["final_url"] or row["url"], row["payload_sha256"]) or row
-    record = read_record(run.archive.warc_path(source["warc"]), source["offset"],
-                         source["length"])
+    record = read_record(run.archive.warc_path(source["warc"]), source["offset"], source["length"])
     headers = dict((k.lower(), v) for k, v in record.http_headers)
-    fresh = extract(record.payload, url=row["final_url"] or row["url"],
-                    content_type=headers.get("content-type"),
-                    content_encoding=headers.get("content-encoding"),
-                    max_inflated=run.config.max_inflated)
+    fresh = extract(
+        record.payload,
+        url=row["final_url"] or row["url"],
+        content_type=headers.get("content-type"),
+        content_encoding=headers.get("content-encoding"),
+        max_inflated=run.config.max_inflated,
+    )
     return replace(
-        snapshot(store, row), title=fresh.title, text=fresh.text,
+        snapshot(store, row),
+        title=fresh.title,
+        text=fresh.text,
         visible_text=fresh.visible_text,
         links=tuple((c.url, c.anchor_text) for c in fresh.citations),
-        norm_version=NORMALISATION_VERSION, text_sha256=fresh.text_sha256,
-        loose_sha256=fresh.loose_sha256, links_sha256=fresh.links_sha256)
+        norm_version=NORMALISATION_VERSION,
+        text_sha256=fresh.text_sha256,
+        loose_sha256=fresh.loose_sha256,
+        links_sha256=fresh.links_sha256,
+    )
 
 
 @dataclass(frozen=True)
@@ -259,11 +310,13 @@ class _Classified:
     check_id: int
 
 
-def _classify(run: Run, target: dict[str, Any], captured: Captured,
-              probes: dict[str, Captured]) -> _Classified:
+def _classify(
+    run: Run, target: dict[str, Any], captured: Captured, probes: dict[str, Captured]
+) -> _Classified:
     store = run.archive.store
-    baseline_row = store.capture(target["baseline_capture_id"]) if target[
-        "baseline_capture_id"] else None
+    baseline_row = (
+        store.capture(target["baseline_capture_id"]) if target["baseline_capture_id"] else None
+    )
     baseline = None
     if baseline_row is not None:
         baseline = snapshot(store, baseline_row)
@@ -274,33 +327,61 @@ def _classify(run: Run, target: dict[str, Any], captured: Captured,
     current = snapshot(store, current_row)
     probe = probes.get(_probe_key(captured.job.url))
     probe_row = store.capture(probe.capture_id) if probe else None
-    history = [PastCheck(parse_iso(c["checked_at"]), c["outcome"], c["reason"])
-               for c in store.past_checks(captured.job.url)]
+    history = [
+        PastCheck(parse_iso(c["checked_at"]), c["outcome"], c["reason"])
+        for c in store.past_checks(captured.job.url)
+    ]
     now = run.clock()
-    outcome = classify(baseline, current, history=history,
-                       probe=snapshot(store, probe_row) if probe_row else None, now=now)
+    outcome = classify(
+        baseline,
+        current,
+        history=history,
+        probe=snapshot(store, probe_row) if probe_row else None,
+        now=now,
+    )
     new_baseline = captured.ok and outcome.outcome in BASELINE_OUTCOMES
-    check_id = store.add_check(NewCheck(
-        run_id=run.id, url=captured.job.url, role=target["role"], checked_at=iso(now),
-        capture_id=captured.capture_id,
-        baseline_capture_id=baseline_row["id"] if baseline_row else None,
-        probe_capture_id=probe.capture_id if probe else None,
-        outcome=outcome.outcome, reason=outcome.reason, confirmed=int(outcome.confirmed),
-        rule=outcome.rule, http_status=captured.http_status, new_url=outcome.new_url,
-        detail=json.dumps(outcome_detail(outcome), ensure_ascii=False),
-        new_baseline=new_baseline,
-    ))
+    check_id = store.add_check(
+        NewCheck(
+            run_id=run.id,
+            url=captured.job.url,
+            role=target["role"],
+            checked_at=iso(now),
+            capture_id=captured.capture_id,
+            baseline_capture_id=baseline_row["id"] if baseline_row else None,
+            probe_capture_id=probe.capture_id if probe else None,
+            outcome=outcome.outcome,
+            reason=outcome.reason,
+            confirmed=int(outcome.confirmed),
+            rule=outcome.rule,
+            http_status=captured.http_status,
+            new_url=outcome.new_url,
+            detail=json.dumps(outcome_detail(outcome), ensure_ascii=False),
+            new_baseline=new_baseline,
+        )
+    )
     if outcome.outcome == "moved" and outcome.new_url and store.target(outcome.new_url) is None:
-        store.track(outcome.new_url, role=target["role"], every_seconds=target["every_seconds"],
-                    now=now, cited_by=target["cited_by"],
-                    baseline_capture_id=captured.capture_id)
+        store.track(
+            outcome.new_url,
+            role=target["role"],
+            every_seconds=target["every_seconds"],
+            now=now,
+            cited_by=target["cited_by"],
+            baseline_capture_id=captured.capture_id,
+        )
         store.set_state(outcome.new_url, "new", None, now)
-    return _Classified(captured.job.url, target["role"], outcome, captured,
-                       baseline_row["id"] if baseline_row else None, check_id)
+    return _Classified(
+        captured.job.url,
+        target["role"],
+        outcome,
+        captured,
+        baseline_row["id"] if baseline_row else None,
+        check_id,
+    )
 
 
-def _capture_added_citations(run: Run, recorder: Recorder, results: Sequence[_Classified]
-                             ) -> dict[str, list[Captured]]:
+def _capture_added_citations(
+    run: Run, recorder: Recorder, results: Sequence[_Classified]
+) -> dict[str, list[Captured]]:
     """Sources an edited article newly cites are captured and tracked at once."""
     store = run.archive.store
     jobs: list[Job] = []
@@ -310,8 +391,7 @@ def _capture_added_citations(run: Run, recorder: Recorder, results: Sequence[_Cl
             continue
         for url in links.added_urls():
             if store.target(url) is None:
-                jobs.append(Job(url, "citation", 1, result.captured.capture_id,
-                                article=result.url))
+                jobs.append(Job(url, "citation", 1, result.captured.capture_id, article=result.url))
     if not jobs:
         return {}
     added: dict[str, list[Captured]] = {}

@@ -68,8 +68,10 @@ def _storage_error(exc: OSError | sqlite3.Error) -> str:
         where = f" ({exc.filename})" if exc.filename else ""
     else:
         what, where = str(exc), " (the database)"
-    return (f"storage failed: {what}{where}; what was stored before is intact "
-            "(`preserve verify` checks it)")
+    return (
+        f"storage failed: {what}{where}; what was stored before is intact "
+        "(`preserve verify` checks it)"
+    )
 
 
 def _note_recoveries(run: Run) -> None:
@@ -78,9 +80,15 @@ def _note_recoveries(run: Run) -> None:
 
 
 @click.group(cls=PreserveGroup, context_settings={"help_option_names": ["-h", "--help"]})
-@click.option("--archive", "archive_path", type=click.Path(file_okay=False, path_type=Path),
-              default=DEFAULT_ARCHIVE, envvar="PRESERVE_ARCHIVE", show_default=True,
-              help="The archive folder (env PRESERVE_ARCHIVE).")
+@click.option(
+    "--archive",
+    "archive_path",
+    type=click.Path(file_okay=False, path_type=Path),
+    default=DEFAULT_ARCHIVE,
+    envvar="PRESERVE_ARCHIVE",
+    show_default=True,
+    help="The archive folder (env PRESERVE_ARCHIVE).",
+)
 @click.version_option(__version__, prog_name="preserve")
 @click.pass_context
 def cli(ctx: click.Context, archive_path: Path) -> None:
@@ -98,15 +106,25 @@ def cli(ctx: click.Context, archive_path: Path) -> None:
 def fetch_options(func: Callable[..., Any]) -> Callable[..., Any]:
     """The options every fetching command takes."""
     options = [
-        click.option("--timeout", type=float, help="Seconds for connecting and for each read "
-                     "[default: 10]."),
-        click.option("--deadline", type=float,
-                     help="Seconds a whole fetch may take [default: 6 x timeout]."),
-        click.option("--max-bytes", type=int, help="Cut bodies past this many bytes "
-                     "(the record is marked WARC-Truncated) [default: 64 MiB]."),
-        click.option("--allow-private", is_flag=True, default=None,
-                     help="Fetch loopback and private addresses for links and redirects "
-                     "(env PRESERVE_ALLOW_PRIVATE=1)."),
+        click.option(
+            "--timeout", type=float, help="Seconds for connecting and for each read [default: 10]."
+        ),
+        click.option(
+            "--deadline", type=float, help="Seconds a whole fetch may take [default: 6 x timeout]."
+        ),
+        click.option(
+            "--max-bytes",
+            type=int,
+            help="Cut bodies past this many bytes "
+            "(the record is marked WARC-Truncated) [default: 64 MiB].",
+        ),
+        click.option(
+            "--allow-private",
+            is_flag=True,
+            default=None,
+            help="Fetch loopback and private addresses for links and redirects "
+            "(env PRESERVE_ALLOW_PRIVATE=1).",
+        ),
         click.option("--workers", type=int, help="Concurrent fetches [default: 16]."),
         click.option("--per-host", type=int, help="Concurrent fetches per host [default: 2]."),
         click.option("--json", "as_json", is_flag=True, help="Print one JSON document."),
@@ -157,18 +175,39 @@ def _progress(label: str, enabled: bool) -> Iterator[Callable[[int, int], None] 
 
 @cli.command()
 @click.argument("urls", nargs=-1)
-@click.option("--from-file", type=click.File("r", encoding="utf-8"),
-              help="Read URLs from a file, one per line (# comments allowed).")
-@click.option("--every", default=None, help="Check interval for these URLs and their "
-              "citations: 30m, 6h, 1d, 1w [default: 1d].")
-@click.option("--depth", type=int, default=None,
-              help="Follow citations of citations to this depth [default: 1].")
+@click.option(
+    "--from-file",
+    type=click.File("r", encoding="utf-8"),
+    help="Read URLs from a file, one per line (# comments allowed).",
+)
+@click.option(
+    "--every",
+    default=None,
+    help="Check interval for these URLs and their citations: 30m, 6h, 1d, 1w [default: 1d].",
+)
+@click.option(
+    "--depth",
+    type=int,
+    default=None,
+    help="Follow citations of citations to this depth [default: 1].",
+)
 @fetch_options
 @click.pass_context
-def capture(ctx: click.Context, urls: tuple[str, ...], from_file: Any, every: str | None,
-            depth: int | None, timeout: float | None, deadline: float | None,
-            max_bytes: int | None, allow_private: bool | None, workers: int | None,
-            per_host: int | None, as_json: bool, quiet: bool) -> None:
+def capture(
+    ctx: click.Context,
+    urls: tuple[str, ...],
+    from_file: Any,
+    every: str | None,
+    depth: int | None,
+    timeout: float | None,
+    deadline: float | None,
+    max_bytes: int | None,
+    allow_private: bool | None,
+    workers: int | None,
+    per_host: int | None,
+    as_json: bool,
+    quiet: bool,
+) -> None:
     """Capture article(s) and every source they cite into WARC, and track them.
 
     \b
@@ -177,16 +216,25 @@ def capture(ctx: click.Context, urls: tuple[str, ...], from_file: Any, every: st
     """
     wanted = list(urls)
     if from_file is not None:
-        wanted += [line.strip() for line in from_file
-                   if line.strip() and not line.lstrip().startswith("#")]
+        wanted += [
+            line.strip() for line in from_file if line.strip() and not line.lstrip().startswith("#")
+        ]
     if not wanted:
         raise UsageError("no URL given (pass URLs or --from-file FILE)")
     articles = list(dict.fromkeys(canonical(url) for url in wanted))
     interval = parse_duration(every) if every else None
     archive_path: Path = ctx.obj["archive"]
-    config = _config(archive_path, timeout=timeout, deadline=deadline, max_bytes=max_bytes,
-                     allow_private=allow_private, workers=workers, per_host=per_host,
-                     depth=depth, every=interval)
+    config = _config(
+        archive_path,
+        timeout=timeout,
+        deadline=deadline,
+        max_bytes=max_bytes,
+        allow_private=allow_private,
+        workers=workers,
+        per_host=per_host,
+        depth=depth,
+        every=interval,
+    )
     archive = _archive(ctx)
     try:
         from preserve.capture import capture_articles
@@ -196,8 +244,11 @@ def capture(ctx: click.Context, urls: tuple[str, ...], from_file: Any, every: st
         try:
             with _progress("Capturing", not (as_json or quiet)) as progress:
                 results = capture_articles(
-                    run, articles, every_seconds=int(config.every.total_seconds()),
-                    progress=progress)
+                    run,
+                    articles,
+                    every_seconds=int(config.every.total_seconds()),
+                    progress=progress,
+                )
         finally:
             run.finish()
     finally:
@@ -208,8 +259,9 @@ def capture(ctx: click.Context, urls: tuple[str, ...], from_file: Any, every: st
         _emit_json(document)
     elif not quiet:
         click.echo(report.capture_text(results, _colour()), nl=False)
-        click.echo(f"Archive: {archive_path}  (run {run.id}, every "
-                   f"{format_duration(config.every)})")
+        click.echo(
+            f"Archive: {archive_path}  (run {run.id}, every {format_duration(config.every)})"
+        )
     if not all(entry.ok for entry in results):
         ctx.exit(1)
 
@@ -232,8 +284,9 @@ def track(ctx: click.Context, urls: tuple[str, ...], every: str) -> None:
         for url in wanted:
             if archive.store.target(url) is None:
                 raise UsageError(f"not tracked: {url} (capture it first)")
-        changed = sum(archive.store.set_schedule(url, interval, include_citations=True)
-                      for url in wanted)
+        changed = sum(
+            archive.store.set_schedule(url, interval, include_citations=True) for url in wanted
+        )
     finally:
         archive.close()
     click.echo(f"{changed} tracked URL(s) now checked every {every}.")
@@ -270,8 +323,7 @@ def _history_entries(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
     seen_good = False
     for row in rows:
         good = row["status"] == "captured" and 200 <= (row["http_status"] or 0) < 300
-        outcome = row.get("outcome") or (
-            "captured" if seen_good else "new" if good else "failed")
+        outcome = row.get("outcome") or ("captured" if seen_good else "new" if good else "failed")
         seen_good = seen_good or good
         entries.append(_history_entry(row, outcome))
     return entries
@@ -311,12 +363,32 @@ def status(ctx: click.Context, as_json: bool) -> None:
         # Streamed, a thousand lines at a time: an archive may track a million URLs.
         if as_json:
             every = functools.cache(format_duration_seconds)  # a few intervals, many rows
-            entries = ({"url": url, "role": role, "state": state, "reason": reason,
-                        "confirmed": bool(confirmed), "every": every(seconds),
-                        "next_due": due, "last_checked_at": checked,
-                        "last_change_at": changed, "cited_by": cited_by}
-                       for url, role, state, reason, confirmed, seconds, due, checked, changed,
-                       cited_by in archive.store.iter_targets(_TARGET_COLUMNS))
+            entries = (
+                {
+                    "url": url,
+                    "role": role,
+                    "state": state,
+                    "reason": reason,
+                    "confirmed": bool(confirmed),
+                    "every": every(seconds),
+                    "next_due": due,
+                    "last_checked_at": checked,
+                    "last_change_at": changed,
+                    "cited_by": cited_by,
+                }
+                for (
+                    url,
+                    role,
+                    state,
+                    reason,
+                    confirmed,
+                    seconds,
+                    due,
+                    checked,
+                    changed,
+                    cited_by,
+                ) in archive.store.iter_targets(_TARGET_COLUMNS)
+            )
             _emit_json_list("targets", entries)
             return
         rows = archive.store.iter_targets(report.STATUS_COLUMNS)
@@ -333,8 +405,18 @@ def status(ctx: click.Context, as_json: bool) -> None:
         archive.close()
 
 
-_TARGET_COLUMNS = ("url", "role", "state", "reason", "confirmed", "every_seconds", "next_due",
-                   "last_checked_at", "last_change_at", "cited_by")
+_TARGET_COLUMNS = (
+    "url",
+    "role",
+    "state",
+    "reason",
+    "confirmed",
+    "every_seconds",
+    "next_due",
+    "last_checked_at",
+    "last_change_at",
+    "cited_by",
+)
 
 
 def _emit_json_list(key: str, items: Iterator[dict[str, Any]]) -> None:
@@ -368,23 +450,37 @@ def demo(ctx: click.Context, keep: bool) -> None:
     """
     from preserve.demo import run_demo
 
-    given = ctx.parent is not None and ctx.parent.get_parameter_source(
-        "archive_path") != click.core.ParameterSource.DEFAULT
+    given = (
+        ctx.parent is not None
+        and ctx.parent.get_parameter_source("archive_path") != click.core.ParameterSource.DEFAULT
+    )
     run_demo(ctx.obj["archive"] if given else None, echo=click.echo, colour=_colour())
-
 
 
 @cli.command()
 @click.argument("urls", nargs=-1)
 @click.option("--due", is_flag=True, help="Only the URLs whose check interval has passed.")
-@click.option("--exit-code", is_flag=True,
-              help="Exit 1 when anything was edited or gone (like `git diff --exit-code`).")
+@click.option(
+    "--exit-code",
+    is_flag=True,
+    help="Exit 1 when anything was edited or gone (like `git diff --exit-code`).",
+)
 @fetch_options
 @click.pass_context
-def check(ctx: click.Context, urls: tuple[str, ...], due: bool, exit_code: bool,
-          timeout: float | None, deadline: float | None, max_bytes: int | None,
-          allow_private: bool | None, workers: int | None, per_host: int | None,
-          as_json: bool, quiet: bool) -> None:
+def check(
+    ctx: click.Context,
+    urls: tuple[str, ...],
+    due: bool,
+    exit_code: bool,
+    timeout: float | None,
+    deadline: float | None,
+    max_bytes: int | None,
+    allow_private: bool | None,
+    workers: int | None,
+    per_host: int | None,
+    as_json: bool,
+    quiet: bool,
+) -> None:
     """Recapture tracked URLs and report what changed: edited, gone, moved, restored…
 
     \b
@@ -395,16 +491,29 @@ def check(ctx: click.Context, urls: tuple[str, ...], due: bool, exit_code: bool,
     """
     wanted = [canonical(url) for url in urls]
     archive_path: Path = ctx.obj["archive"]
-    config = _config(archive_path, timeout=timeout, deadline=deadline, max_bytes=max_bytes,
-                     allow_private=allow_private, workers=workers, per_host=per_host)
+    config = _config(
+        archive_path,
+        timeout=timeout,
+        deadline=deadline,
+        max_bytes=max_bytes,
+        allow_private=allow_private,
+        workers=workers,
+        per_host=per_host,
+    )
     archive = _archive(ctx, create=False)
     output = _CheckOutput("json" if as_json else "quiet" if quiet else "text", _colour())
     try:
         for url in wanted:
             if archive.store.target(url) is None:
                 raise UsageError(f"not tracked: {url} (capture it first)")
-        run_id = _run_check(archive, config, wanted, due=due, show_progress=not (
-            as_json or quiet), each=output.chunk)
+        run_id = _run_check(
+            archive,
+            config,
+            wanted,
+            due=due,
+            show_progress=not (as_json or quiet),
+            each=output.chunk,
+        )
     finally:
         archive.close()
     output.finish(run_id)
@@ -431,11 +540,19 @@ class _CheckOutput:
             self.counts[word] = self.counts.get(word, 0) + 1
             self.changed = self.changed or word in CHANGE_OUTCOMES
         if self.mode == "json":
-            entries = ",\n    ".join(json.dumps(r.to_json(), ensure_ascii=False, default=str)
-                                      for r in results)
+            entries = ",\n    ".join(
+                json.dumps(r.to_json(), ensure_ascii=False, default=str) for r in results
+            )
             if entries:
-                click.echo((f'{{\n  "run": {run_id},\n  "results": [\n    ' if not self._opened
-                            else ",\n    ") + entries, nl=False)
+                click.echo(
+                    (
+                        f'{{\n  "run": {run_id},\n  "results": [\n    '
+                        if not self._opened
+                        else ",\n    "
+                    )
+                    + entries,
+                    nl=False,
+                )
                 self._opened = True
         elif self.mode == "text" and results:
             if sys.stderr.isatty():
@@ -449,13 +566,24 @@ class _CheckOutput:
             else:
                 _emit_json({"run": run_id, "results": []})
         elif self.mode == "text":
-            click.echo(report.check_summary(self.counts) if self.counts
-                       else report.check_text([], self.colour), nl=False)
+            click.echo(
+                report.check_summary(self.counts)
+                if self.counts
+                else report.check_text([], self.colour),
+                nl=False,
+            )
 
 
-def _run_check(archive: Archive, config: Config, urls: list[str], *, due: bool,
-               show_progress: bool, each: Callable[[int, list[CheckResult]], None],
-               stop: threading.Event | None = None) -> int | None:
+def _run_check(
+    archive: Archive,
+    config: Config,
+    urls: list[str],
+    *,
+    due: bool,
+    show_progress: bool,
+    each: Callable[[int, list[CheckResult]], None],
+    stop: threading.Event | None = None,
+) -> int | None:
     """Check the selected targets, handing each chunk of results to `each` as it is done;
     the run's id, or None when nothing was selected."""
     from preserve.check import iter_checks, select_target_urls
@@ -475,13 +603,27 @@ def _run_check(archive: Archive, config: Config, urls: list[str], *, due: bool,
 
 
 @cli.command()
-@click.option("--interval", type=float, default=60.0, show_default=True,
-              help="Longest sleep between looks at the schedule, in seconds.")
+@click.option(
+    "--interval",
+    type=float,
+    default=60.0,
+    show_default=True,
+    help="Longest sleep between looks at the schedule, in seconds.",
+)
 @fetch_options
 @click.pass_context
-def watch(ctx: click.Context, interval: float, timeout: float | None, deadline: float | None,
-          max_bytes: int | None, allow_private: bool | None, workers: int | None,
-          per_host: int | None, as_json: bool, quiet: bool) -> None:
+def watch(
+    ctx: click.Context,
+    interval: float,
+    timeout: float | None,
+    deadline: float | None,
+    max_bytes: int | None,
+    allow_private: bool | None,
+    workers: int | None,
+    per_host: int | None,
+    as_json: bool,
+    quiet: bool,
+) -> None:
     """Stay in the foreground and run checks as they fall due (Ctrl-C or SIGTERM stops
     after the URLs in flight are recorded).
 
@@ -490,8 +632,15 @@ def watch(ctx: click.Context, interval: float, timeout: float | None, deadline: 
       preserve watch --interval 300
     """
     archive_path: Path = ctx.obj["archive"]
-    config = _config(archive_path, timeout=timeout, deadline=deadline, max_bytes=max_bytes,
-                     allow_private=allow_private, workers=workers, per_host=per_host)
+    config = _config(
+        archive_path,
+        timeout=timeout,
+        deadline=deadline,
+        max_bytes=max_bytes,
+        allow_private=allow_private,
+        workers=workers,
+        per_host=per_host,
+    )
     stop = threading.Event()
     for signum in (signal.SIGINT, signal.SIGTERM):
         signal.signal(signum, lambda *_: stop.set())
@@ -499,12 +648,23 @@ def watch(ctx: click.Context, interval: float, timeout: float | None, deadline: 
     try:
         while not stop.is_set():
             results: list[CheckResult] = []
-            run_id = _run_check(archive, config, [], due=True, show_progress=False,
-                                each=lambda _run, chunk, into=results: into.extend(chunk),
-                                stop=stop)
+            run_id = _run_check(
+                archive,
+                config,
+                [],
+                due=True,
+                show_progress=False,
+                each=lambda _run, chunk, into=results: into.extend(chunk),
+                stop=stop,
+            )
             if results and as_json:
-                click.echo(json.dumps({"run": run_id, "results": [r.to_json() for r in results]},
-                                      ensure_ascii=False, default=str))
+                click.echo(
+                    json.dumps(
+                        {"run": run_id, "results": [r.to_json() for r in results]},
+                        ensure_ascii=False,
+                        default=str,
+                    )
+                )
             elif results and not quiet:
                 click.echo(report.check_text(results, _colour()), nl=False)
             stop.wait(_seconds_until_due(archive, interval))
@@ -521,13 +681,18 @@ def _seconds_until_due(archive: Archive, longest: float) -> float:
 
 @cli.command()
 @click.argument("url")
-@click.option("--from", "from_time", help="The older capture: the first at or before this "
-              "time (ISO 8601, e.g. 2026-11-01 or 2026-11-01T12:00).")
+@click.option(
+    "--from",
+    "from_time",
+    help="The older capture: the first at or before this "
+    "time (ISO 8601, e.g. 2026-11-01 or 2026-11-01T12:00).",
+)
 @click.option("--to", "to_time", help="The newer capture: the last at or before this time.")
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON document (the hunks).")
 @click.pass_context
-def diff(ctx: click.Context, url: str, from_time: str | None, to_time: str | None,
-         as_json: bool) -> None:
+def diff(
+    ctx: click.Context, url: str, from_time: str | None, to_time: str | None, as_json: bool
+) -> None:
     """Word diff of the main text between two captures of a URL (by default the latest good
     capture against the good capture before it whose text differs).
 
@@ -547,8 +712,14 @@ def diff(ctx: click.Context, url: str, from_time: str | None, to_time: str | Non
 
     hunks = word_diff(old_text, new_text)
     if as_json:
-        _emit_json({"url": url, "from": _capture_ref(old), "to": _capture_ref(new),
-                    "hunks": [h.to_json() for h in hunks]})
+        _emit_json(
+            {
+                "url": url,
+                "from": _capture_ref(old),
+                "to": _capture_ref(new),
+                "hunks": [h.to_json() for h in hunks],
+            }
+        )
     else:
         click.echo(report.diff_text(url, old, new, hunks, _colour()), nl=False)
 
@@ -567,20 +738,29 @@ def _when(text: str | None) -> str | None:
 
 
 def _capture_ref(row: dict[str, Any]) -> dict[str, Any]:
-    return {"captured_at": row["started_at"], "sha256": row["payload_sha256"],
-            "text_sha256": row["text_sha256"], "warc": row["warc"], "offset": row["offset"],
-            "record_id": row["record_id"]}
+    return {
+        "captured_at": row["started_at"],
+        "sha256": row["payload_sha256"],
+        "text_sha256": row["text_sha256"],
+        "warc": row["warc"],
+        "offset": row["offset"],
+        "record_id": row["record_id"],
+    }
 
 
 @cli.command("report")
 @click.argument("urls", nargs=-1)
-@click.option("--html", "html_path", type=click.Path(dir_okay=False, allow_dash=True,
-                                                     path_type=Path),
-              help="Write the report as one self-contained HTML file (`-`: to stdout).")
+@click.option(
+    "--html",
+    "html_path",
+    type=click.Path(dir_okay=False, allow_dash=True, path_type=Path),
+    help="Write the report as one self-contained HTML file (`-`: to stdout).",
+)
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON document.")
 @click.pass_context
-def report_command(ctx: click.Context, urls: tuple[str, ...], html_path: Path | None,
-                   as_json: bool) -> None:
+def report_command(
+    ctx: click.Context, urls: tuple[str, ...], html_path: Path | None, as_json: bool
+) -> None:
     """What became of tracked articles and every source they cite: edited, moved, taken
     down or restored, with word diffs, a timeline, and the hashes and WARC records to
     prove it. All articles unless URLs are given.
@@ -605,12 +785,18 @@ def report_command(ctx: click.Context, urls: tuple[str, ...], html_path: Path | 
             if target is None:
                 raise UsageError(f"not tracked: {url} (capture it first)")
             if target["role"] != "article":
-                raise UsageError(f"not an article: {url} is a source cited by "
-                                 f"{target['cited_by']} (report on that article, or see "
-                                 f"`preserve history {url}`)")
-        document = build_report(archive.store, wanted or None,
-                                archive=str(archive.path.resolve()),
-                                generated_at=iso(utc_now()), tool_version=__version__)
+                raise UsageError(
+                    f"not an article: {url} is a source cited by "
+                    f"{target['cited_by']} (report on that article, or see "
+                    f"`preserve history {url}`)"
+                )
+        document = build_report(
+            archive.store,
+            wanted or None,
+            archive=str(archive.path.resolve()),
+            generated_at=iso(utc_now()),
+            tool_version=__version__,
+        )
     finally:
         archive.close()
     if html_path is not None:
@@ -623,8 +809,10 @@ def report_command(ctx: click.Context, urls: tuple[str, ...], html_path: Path | 
         _emit_json(document.to_json())
     elif html_path is not None:
         sources = sum(len(d.citations) for d in document.articles)
-        click.echo(f"Report of {len(document.articles)} article(s) and {sources} cited "
-                   f"source(s) written to {html_path}")
+        click.echo(
+            f"Report of {len(document.articles)} article(s) and {sources} cited "
+            f"source(s) written to {html_path}"
+        )
     else:
         click.echo(report.report_text(document, _colour()), nl=False)
 
@@ -645,19 +833,41 @@ def _write_file(path: Path, text: str) -> None:
 
 @cli.command()
 @click.argument("urls", nargs=-1, required=True)
-@click.option("--wacz", "wacz_path", required=True,
-              type=click.Path(dir_okay=False, path_type=Path), help="The package to write.")
-@click.option("--sign", "key_path", type=click.Path(dir_okay=False, path_type=Path),
-              help="Sign the package digest with this key (from `preserve keygen`).")
-@click.option("--timestamp", "tsa_urls", multiple=True, metavar="TSA_URL",
-              help="Get an RFC 3161 time-stamp token over the package digest from this "
-              "time-stamping authority (repeatable).")
+@click.option(
+    "--wacz",
+    "wacz_path",
+    required=True,
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="The package to write.",
+)
+@click.option(
+    "--sign",
+    "key_path",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="Sign the package digest with this key (from `preserve keygen`).",
+)
+@click.option(
+    "--timestamp",
+    "tsa_urls",
+    multiple=True,
+    metavar="TSA_URL",
+    help="Get an RFC 3161 time-stamp token over the package digest from this "
+    "time-stamping authority (repeatable).",
+)
 @click.option("--title", help="The package's title [default: from the first article].")
 @click.option("--force", is_flag=True, help="Overwrite FILE if it exists.")
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON document.")
 @click.pass_context
-def export(ctx: click.Context, urls: tuple[str, ...], wacz_path: Path, key_path: Path | None,
-           tsa_urls: tuple[str, ...], title: str | None, force: bool, as_json: bool) -> None:
+def export(
+    ctx: click.Context,
+    urls: tuple[str, ...],
+    wacz_path: Path,
+    key_path: Path | None,
+    tsa_urls: tuple[str, ...],
+    title: str | None,
+    force: bool,
+    as_json: bool,
+) -> None:
     """Write an evidence package (WACZ 1.1.1): every capture of the article(s) and of the
     sources they cite, with the provenance of each, optionally signed and time-stamped.
 
@@ -680,16 +890,26 @@ def export(ctx: click.Context, urls: tuple[str, ...], wacz_path: Path, key_path:
     key = load_private_key(key_path) if key_path is not None else None
     archive = _archive(ctx, create=False)
     try:
-        result = export_package(archive.store, archive.warcs, articles, wacz_path,
-                                now=utc_now(), key=key, tsa_urls=tsa_urls, title=title)
+        result = export_package(
+            archive.store,
+            archive.warcs,
+            articles,
+            wacz_path,
+            now=utc_now(),
+            key=key,
+            tsa_urls=tsa_urls,
+            title=title,
+        )
     finally:
         archive.close()
     if as_json:
         _emit_json(result.to_json())
         return
     click.echo(f"Wrote {wacz_path} ({result.size} bytes, sha256:{result.sha256})")
-    click.echo(f"  {result.pages} pages, {result.captures} captures, {result.records} WARC "
-               f"records in {result.warcs} file(s)")
+    click.echo(
+        f"  {result.pages} pages, {result.captures} captures, {result.records} WARC "
+        f"records in {result.warcs} file(s)"
+    )
     click.echo(f"  package digest {result.digest}")
     if result.signed_by:
         click.echo(f"  signed by key {result.signed_by}")
@@ -699,9 +919,14 @@ def export(ctx: click.Context, urls: tuple[str, ...], wacz_path: Path, key_path:
 
 
 @cli.command()
-@click.option("--out", "out_path", type=click.Path(dir_okay=False, path_type=Path),
-              default="preserve-signing-key.pem", show_default=True,
-              help="Where to write the private key (PEM, mode 0600).")
+@click.option(
+    "--out",
+    "out_path",
+    type=click.Path(dir_okay=False, path_type=Path),
+    default="preserve-signing-key.pem",
+    show_default=True,
+    help="Where to write the private key (PEM, mode 0600).",
+)
 def keygen(out_path: Path) -> None:
     """Make an ECDSA P-256 key to sign evidence packages with (`export --sign`). The public
     key is written beside it and printed: hand it to whoever will verify your packages, by
@@ -717,8 +942,11 @@ def keygen(out_path: Path) -> None:
     public = public_key_b64(key)
     name = out_path.name[:-4] if out_path.name.endswith(".pem") else out_path.name
     public_path = out_path.with_name(name + ".pub.pem")
-    pem = "-----BEGIN PUBLIC KEY-----\n" + "\n".join(
-        public[i:i + 64] for i in range(0, len(public), 64)) + "\n-----END PUBLIC KEY-----\n"
+    pem = (
+        "-----BEGIN PUBLIC KEY-----\n"
+        + "\n".join(public[i : i + 64] for i in range(0, len(public), 64))
+        + "\n-----END PUBLIC KEY-----\n"
+    )
     try:
         public_path.write_text(pem, encoding="ascii")
     except OSError as exc:
@@ -731,16 +959,28 @@ def keygen(out_path: Path) -> None:
 
 @cli.command("verify-package")
 @click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
-@click.option("--tsa-root", "tsa_roots", multiple=True,
-              type=click.Path(exists=True, dir_okay=False, path_type=Path),
-              help="A certificate (PEM or DER) trusted to anchor time-stamp tokens "
-              "(repeatable; a PEM file may hold a root and intermediates).")
-@click.option("--public-key", help="The key the package must be signed with: a PEM file "
-              "(public or private key) or the base64 public key `keygen` printed.")
+@click.option(
+    "--tsa-root",
+    "tsa_roots",
+    multiple=True,
+    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    help="A certificate (PEM or DER) trusted to anchor time-stamp tokens "
+    "(repeatable; a PEM file may hold a root and intermediates).",
+)
+@click.option(
+    "--public-key",
+    help="The key the package must be signed with: a PEM file "
+    "(public or private key) or the base64 public key `keygen` printed.",
+)
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON document.")
 @click.pass_context
-def verify_package_command(ctx: click.Context, file: Path, tsa_roots: tuple[Path, ...],
-                           public_key: str | None, as_json: bool) -> None:
+def verify_package_command(
+    ctx: click.Context,
+    file: Path,
+    tsa_roots: tuple[Path, ...],
+    public_key: str | None,
+    as_json: bool,
+) -> None:
     """Check an evidence package offline: every file's hash and size, the WARC records, the
     package digest, the signature and each time-stamp token; say what each check proves.
     Exits 1 if any check fails.
@@ -767,8 +1007,11 @@ def verify_package_command(ctx: click.Context, file: Path, tsa_roots: tuple[Path
 
 
 @cli.command()
-@click.option("--since", help="Only read WARC files closed at or after this time (ISO 8601); "
-              "every file is still looked for, and the chain checked in full.")
+@click.option(
+    "--since",
+    help="Only read WARC files closed at or after this time (ISO 8601); "
+    "every file is still looked for, and the chain checked in full.",
+)
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON document.")
 @click.pass_context
 def verify(ctx: click.Context, since: str | None, as_json: bool) -> None:
@@ -803,8 +1046,9 @@ def verify(ctx: click.Context, since: str | None, as_json: bool) -> None:
 @click.option("--ignore-case", "-i", is_flag=True, help="Match regardless of case.")
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON document.")
 @click.pass_context
-def find_text_command(ctx: click.Context, quote: str, url: str | None, ignore_case: bool,
-                      as_json: bool) -> None:
+def find_text_command(
+    ctx: click.Context, quote: str, url: str | None, ignore_case: bool, as_json: bool
+) -> None:
     """Which captures contain this text (exact phrase, after the same normalisation as the
     stored texts), and whether later captures of the same URL still do.
 
@@ -816,8 +1060,9 @@ def find_text_command(ctx: click.Context, quote: str, url: str | None, ignore_ca
 
     archive = _archive(ctx, create=False)
     try:
-        result = find_text(archive.store, quote, url=canonical(url) if url else None,
-                           ignore_case=ignore_case)
+        result = find_text(
+            archive.store, quote, url=canonical(url) if url else None, ignore_case=ignore_case
+        )
     finally:
         archive.close()
     if as_json:
@@ -828,13 +1073,25 @@ def find_text_command(ctx: click.Context, quote: str, url: str | None, ignore_ca
 
 @cli.command()
 @click.argument("url")
-@click.option("--at", "at_time", help="The latest good capture at or before this time "
-              "(ISO 8601) [default: the latest].")
-@click.option("--text", "mode", flag_value="text", default=True,
-              help="The archived main text (normalised) [default].")
-@click.option("--raw", "mode", flag_value="raw",
-              help="The exact archived entity-body bytes (Content-Encoding kept; a revisit's "
-              "from its original record).")
+@click.option(
+    "--at",
+    "at_time",
+    help="The latest good capture at or before this time (ISO 8601) [default: the latest].",
+)
+@click.option(
+    "--text",
+    "mode",
+    flag_value="text",
+    default=True,
+    help="The archived main text (normalised) [default].",
+)
+@click.option(
+    "--raw",
+    "mode",
+    flag_value="raw",
+    help="The exact archived entity-body bytes (Content-Encoding kept; a revisit's "
+    "from its original record).",
+)
 @click.pass_context
 def show(ctx: click.Context, url: str, at_time: str | None, mode: str) -> None:
     """Print what a capture archived: its main text, or its exact bytes (--raw). Which

@@ -41,8 +41,10 @@ def run_demo(archive_path: Path | None, *, echo: Echo, colour: bool) -> Path:
             finally:
                 run.finish()
             echo(report.capture_text(results, colour))
-            echo("The footer, navigation and 'Most read' links were not captured: only the "
-                 "sources cited in the article's text are.\n")
+            echo(
+                "The footer, navigation and 'Most read' links were not captured: only the "
+                "sources cited in the article's text are.\n"
+            )
             echo("== 2. Later, the sources change ==")
             for line in web.change():
                 echo("  " + line)
@@ -54,8 +56,13 @@ def run_demo(archive_path: Path | None, *, echo: Echo, colour: bool) -> Path:
                 run.finish()
             echo(report.check_text(checked, colour))
             echo("== 4. preserve report: one page to read, print or hand over ==")
-            document = build_report(archive.store, None, archive=str(archive_path.resolve()),
-                                    generated_at=iso(utc_now()), tool_version=__version__)
+            document = build_report(
+                archive.store,
+                None,
+                archive=str(archive_path.resolve()),
+                generated_at=iso(utc_now()),
+                tool_version=__version__,
+            )
             page = archive_path / REPORT_NAME
             page.write_text(htmlreport.render(document), encoding="utf-8")
             echo(f"The HTML report is at {page.resolve()}")

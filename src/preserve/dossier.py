@@ -43,7 +43,7 @@ REASONS = {
     "http-410": "HTTP 410 Gone",
     "http-451": "HTTP 451 Unavailable For Legal Reasons",
     "dns": "the domain name no longer exists",
-    "soft-404": "the site answers with a \"not found\" page",
+    "soft-404": 'the site answers with a "not found" page',
     "replaced": "replaced by unrelated content",
     "unreachable-persistent": "unreachable for over a week",
     "text": "text changed",
@@ -64,7 +64,7 @@ def human_time(moment: str | None, *, seconds: bool = True) -> str:
     """A database time as people read it: `2026-11-27 22:00:04 UTC`."""
     if not moment:
         return "-"
-    return moment[:19 if seconds else 16].replace("T", " ") + " UTC"
+    return moment[: 19 if seconds else 16].replace("T", " ") + " UTC"
 
 
 def reason_text(reason: str | None) -> str:
@@ -136,12 +136,16 @@ class Event:
         if self.outcome == "captured":
             return "first captured"
         if self.outcome == "edited":
-            counts = (f": +{self.words_added} / -{self.words_removed} words"
-                      if self.words_added is not None else "")
+            counts = (
+                f": +{self.words_added} / -{self.words_removed} words"
+                if self.words_added is not None
+                else ""
+            )
             return f"edited ({what or 'changed'}){counts}"
         if self.outcome == "moved":
-            return f"moved to {self.new_url}" + ("" if self.text_equal in (None, True)
-                                                  else ", with its text changed")
+            return f"moved to {self.new_url}" + (
+                "" if self.text_equal in (None, True) else ", with its text changed"
+            )
         if self.outcome == "restored":
             text = {True: ", text as before", False: ", text changed", None: ""}[self.text_equal]
             return f"back online (was {what or 'unavailable'}){text}"
@@ -218,7 +222,6 @@ class Standing:
     moved_to_state: str | None
     events: tuple[Event, ...]
 
-
     def describe(self) -> str:
         """Where the URL stands, as one plain sentence."""
         state = self.state
@@ -285,7 +288,8 @@ class Dossier:
         """One line: the article's own state, then how many sources changed."""
         total = len(self.citations)
         own = {"ok": "Article unchanged since first capture"}.get(
-            self.badge, f"Article {self.standing.describe()}")
+            self.badge, f"Article {self.standing.describe()}"
+        )
         parts = [own, f"{self.changed_sources()} of {total} cited sources changed"]
         counts = self.source_counts()
         if counts.get("failed"):
@@ -299,17 +303,25 @@ class Dossier:
         """What an investigator should look at, article first, then sources in order."""
         found = []
         if self.badge != "ok":
-            found.append(Finding(self.standing.state, None,
-                                 "The article " + self.standing.describe()
-                                 + _edit_note(self.edits, self.url)))
+            found.append(
+                Finding(
+                    self.standing.state,
+                    None,
+                    "The article " + self.standing.describe() + _edit_note(self.edits, self.url),
+                )
+            )
         for citation in self.citations:
             standing = citation.standing
             if standing.state in ("unchanged", "new"):
                 continue
             label = f"Source {citation.number} “{citation.anchor_text or citation.url}”"
-            found.append(Finding(standing.state, citation.number,
-                                 f"{label} {standing.describe()}"
-                                 + _edit_note(self.edits, citation.url)))
+            found.append(
+                Finding(
+                    standing.state,
+                    citation.number,
+                    f"{label} {standing.describe()}" + _edit_note(self.edits, citation.url),
+                )
+            )
         return found
 
     def source_counts(self) -> dict[str, int]:
@@ -335,8 +347,7 @@ def _edit_note(edits: Sequence[Edit], url: str) -> str:
     if edit.negations_added:
         notes.append("added " + ", ".join(f"“{w}”" for w in edit.negations_added))
     if edit.negations_removed:
-        notes.append("removed " + ", ".join(f"“{w}”"
-                                            for w in edit.negations_removed))
+        notes.append("removed " + ", ".join(f"“{w}”" for w in edit.negations_removed))
     notes += [f"{old or '(none)'} → {new or '(none)'}" for old, new in edit.numbers_changed]
     return "; " + "; ".join(notes)
 
@@ -379,8 +390,9 @@ class Report:
         return data
 
 
-def build_report(store: Store, urls: Sequence[str] | None, *, archive: str, generated_at: str,
-                 tool_version: str) -> Report:
+def build_report(
+    store: Store, urls: Sequence[str] | None, *, archive: str, generated_at: str, tool_version: str
+) -> Report:
     """Gather the dossiers of the given article URLs (all tracked articles when None)."""
     articles = store.articles(urls)
     article_urls = [a["url"] for a in articles]
@@ -388,8 +400,7 @@ def build_report(store: Store, urls: Sequence[str] | None, *, archive: str, gene
     latest_good = {url: _latest_good(captures[url]) for url in article_urls}
     cited = store.citations_of([c["id"] for c in latest_good.values() if c is not None])
     source_urls = [row["url"] for rows in cited.values() for row in rows]
-    captures.update(store.captures_of([u for u in dict.fromkeys(source_urls)
-                                       if u not in captures]))
+    captures.update(store.captures_of([u for u in dict.fromkeys(source_urls) if u not in captures]))
     every_url = list(captures)
     checks = store.checks_of(every_url)
     targets = store.targets_of(every_url)
@@ -407,10 +418,15 @@ def build_report(store: Store, urls: Sequence[str] | None, *, archive: str, gene
         tool_version=tool_version,
         archive=archive,
         articles=tuple(dossiers),
-        warc_files=tuple(WarcFile(w["name"], w["size"], w["sha256"], w["closed_at"])
-                         for w in store.warc_files()),
-        runs=tuple(RunRef(r["id"], r["command"], r["started_at"], r["ended_at"],
-                          r["tool_version"], r["host"]) for r in store.runs()),
+        warc_files=tuple(
+            WarcFile(w["name"], w["size"], w["sha256"], w["closed_at"]) for w in store.warc_files()
+        ),
+        runs=tuple(
+            RunRef(
+                r["id"], r["command"], r["started_at"], r["ended_at"], r["tool_version"], r["host"]
+            )
+            for r in store.runs()
+        ),
     )
 
 
@@ -435,8 +451,9 @@ def _detail(check: dict[str, Any]) -> dict[str, Any]:
     return detail if isinstance(detail, dict) else {}
 
 
-def _edit_texts(checks: dict[str, list[dict[str, Any]]],
-                captures: dict[str, list[dict[str, Any]]]) -> list[str]:
+def _edit_texts(
+    checks: dict[str, list[dict[str, Any]]], captures: dict[str, list[dict[str, Any]]]
+) -> list[str]:
     by_id = {row["id"]: row for rows in captures.values() for row in rows}
     hashes: list[str] = []
     for rows in checks.values():
@@ -453,15 +470,25 @@ def _edit_texts(checks: dict[str, list[dict[str, Any]]],
 def _ref(row: dict[str, Any] | None) -> CaptureRef:
     assert row is not None
     return CaptureRef(
-        id=row["id"], captured_at=row["started_at"], status=row["status"],
-        http_status=row["http_status"], error=row["error"], final_url=row["final_url"],
-        sha256=row["payload_sha256"], text_sha256=row["text_sha256"],
-        record_type=row["record_type"], warc=row["warc"], offset=row["offset"],
-        length=row["length"], record_id=row["record_id"])
+        id=row["id"],
+        captured_at=row["started_at"],
+        status=row["status"],
+        http_status=row["http_status"],
+        error=row["error"],
+        final_url=row["final_url"],
+        sha256=row["payload_sha256"],
+        text_sha256=row["text_sha256"],
+        record_type=row["record_type"],
+        warc=row["warc"],
+        offset=row["offset"],
+        length=row["length"],
+        record_id=row["record_id"],
+    )
 
 
-def _dossier(slug: str, article: dict[str, Any], cited: Sequence[dict[str, Any]],
-             gathered: _Gathered) -> Dossier:
+def _dossier(
+    slug: str, article: dict[str, Any], cited: Sequence[dict[str, Any]], gathered: _Gathered
+) -> Dossier:
     url = article["url"]
     rows = gathered.captures.get(url, [])
     standing = _standing(url, gathered)
@@ -473,32 +500,53 @@ def _dossier(slug: str, article: dict[str, Any], cited: Sequence[dict[str, Any]]
         source = row["url"]
         captures = gathered.captures.get(source, [])
         target = gathered.targets.get(source) or {}
-        citations.append(Citation(
-            number=number, url=source, anchor_text=row["anchor_text"] or "",
-            context=row["context"] or "", standing=_standing(source, gathered),
-            first_capture=_ref(captures[0]) if captures else None,
-            last_capture=_ref(captures[-1]) if captures else None,
-            last_checked_at=target.get("last_checked_at"),
-            captures=len(captures), checks=len(gathered.checks.get(source, []))))
+        citations.append(
+            Citation(
+                number=number,
+                url=source,
+                anchor_text=row["anchor_text"] or "",
+                context=row["context"] or "",
+                standing=_standing(source, gathered),
+                first_capture=_ref(captures[0]) if captures else None,
+                last_capture=_ref(captures[-1]) if captures else None,
+                last_checked_at=target.get("last_checked_at"),
+                captures=len(captures),
+                checks=len(gathered.checks.get(source, [])),
+            )
+        )
         lanes.append(_lane(f"{number}. {row['anchor_text'] or source}", source, gathered))
         edits += _edits(source, f"source {number}", gathered)
     return Dossier(
-        slug=slug, url=url, title=(good or (rows[-1] if rows else {})).get("title"),
+        slug=slug,
+        url=url,
+        title=(good or (rows[-1] if rows else {})).get("title"),
         badge="ok" if standing.state in ("unchanged", "new") else standing.state,
         standing=standing,
         first_capture=_ref(rows[0]) if rows else None,
         last_capture=_ref(rows[-1]) if rows else None,
         last_checked_at=article["last_checked_at"],
-        citations=tuple(citations), lanes=tuple(lanes), edits=tuple(edits))
+        citations=tuple(citations),
+        lanes=tuple(lanes),
+        edits=tuple(edits),
+    )
 
 
 def _lane(label: str, url: str, gathered: _Gathered) -> Lane:
-    marks = [Mark(r["started_at"], "new" if _ref(r).good else "failed",
-                  r["error"] or (f"http-{r['http_status']}" if r["http_status"] else None),
-                  True, r["http_status"])
-             for r in gathered.captures.get(url, []) if r["check_id"] is None]
-    marks += [Mark(c["checked_at"], c["outcome"], c["reason"], bool(c["confirmed"]),
-                   c["http_status"]) for c in gathered.checks.get(url, [])]
+    marks = [
+        Mark(
+            r["started_at"],
+            "new" if _ref(r).good else "failed",
+            r["error"] or (f"http-{r['http_status']}" if r["http_status"] else None),
+            True,
+            r["http_status"],
+        )
+        for r in gathered.captures.get(url, [])
+        if r["check_id"] is None
+    ]
+    marks += [
+        Mark(c["checked_at"], c["outcome"], c["reason"], bool(c["confirmed"]), c["http_status"])
+        for c in gathered.checks.get(url, [])
+    ]
     return Lane(label, url, tuple(sorted(marks, key=lambda m: m.at)))
 
 
@@ -513,8 +561,12 @@ def _standing(url: str, gathered: _Gathered) -> Standing:
     moves = [c for c in checks if c["outcome"] == "moved" and c["new_url"]]
     latest = captures[-1] if captures else None
     moved_to = None
-    if moves and latest is not None and latest["final_url"] and \
-            url_key(latest["final_url"]) != url_key(url):
+    if (
+        moves
+        and latest is not None
+        and latest["final_url"]
+        and url_key(latest["final_url"]) != url_key(url)
+    ):
         moved_to = moves[-1]["new_url"]
     reason, confirmed, since = None, True, None
     if last in BAD_STATES:
@@ -536,15 +588,19 @@ def _standing(url: str, gathered: _Gathered) -> Standing:
     return Standing(state, reason, confirmed, since, moved_to, moved_state, tuple(events))
 
 
-def _events(captures: Sequence[dict[str, Any]], checks: Sequence[dict[str, Any]]
-            ) -> list[Event]:
+def _events(captures: Sequence[dict[str, Any]], checks: Sequence[dict[str, Any]]) -> list[Event]:
     """The first capture, then runs of checks with the same noteworthy outcome."""
     events: list[Event] = []
     if captures:
         first = _ref(captures[0])
-        events.append(Event(first.captured_at, "captured" if first.good else "failed",
-                            first.error or (f"http-{first.http_status}"
-                                            if not first.good and first.http_status else None)))
+        events.append(
+            Event(
+                first.captured_at,
+                "captured" if first.good else "failed",
+                first.error
+                or (f"http-{first.http_status}" if not first.good and first.http_status else None),
+            )
+        )
     for check in checks:
         outcome = check["outcome"]
         if outcome not in EVENT_OUTCOMES:
@@ -552,17 +608,34 @@ def _events(captures: Sequence[dict[str, Any]], checks: Sequence[dict[str, Any]]
         detail = _detail(check)
         edit = detail.get("edit") or {}
         last = events[-1] if events else None
-        repeat = last is not None and outcome in BAD_STATES and \
-            (last.outcome, last.reason) == (outcome, check["reason"])
+        repeat = (
+            last is not None
+            and outcome in BAD_STATES
+            and (last.outcome, last.reason) == (outcome, check["reason"])
+        )
         if repeat:
             assert last is not None
-            events[-1] = Event(last.at, outcome, last.reason, bool(check["confirmed"]),
-                               check["checked_at"], last.times + 1)
+            events[-1] = Event(
+                last.at,
+                outcome,
+                last.reason,
+                bool(check["confirmed"]),
+                check["checked_at"],
+                last.times + 1,
+            )
             continue
-        events.append(Event(
-            check["checked_at"], outcome, check["reason"], bool(check["confirmed"]),
-            new_url=check["new_url"], text_equal=detail.get("text_equal"),
-            words_added=edit.get("words_added"), words_removed=edit.get("words_removed")))
+        events.append(
+            Event(
+                check["checked_at"],
+                outcome,
+                check["reason"],
+                bool(check["confirmed"]),
+                new_url=check["new_url"],
+                text_equal=detail.get("text_equal"),
+                words_added=edit.get("words_added"),
+                words_removed=edit.get("words_removed"),
+            )
+        )
     return events
 
 
@@ -578,20 +651,26 @@ def _edits(url: str, label: str, gathered: _Gathered) -> list[Edit]:
         old = gathered.texts.get(before["text_sha256"] or "", "") if before else ""
         new = gathered.texts.get(after["text_sha256"] or "", "") if after else ""
         hunks = word_diff(old, new) if old != new else []
-        edits.append(Edit(
-            url=url, label=label, checked_at=check["checked_at"], outcome=check["outcome"],
-            reason=check["reason"],
-            before=_ref(before) if before else None, after=_ref(after) if after else None,
-            words_added=int(summary.get("words_added") or 0),
-            words_removed=int(summary.get("words_removed") or 0),
-            percent_changed=float(summary.get("percent_changed") or 0.0),
-            numbers_changed=tuple(tuple(p) for p in summary.get("numbers_changed") or ()),
-            negations_added=tuple(summary.get("negations_added") or ()),
-            negations_removed=tuple(summary.get("negations_removed") or ()),
-            hunks=tuple(hunks),
-            links=_link_changes(detail.get("links") or {}, gathered),
-            paragraphs=tuple(passages(old, new, hunks)),
-        ))
+        edits.append(
+            Edit(
+                url=url,
+                label=label,
+                checked_at=check["checked_at"],
+                outcome=check["outcome"],
+                reason=check["reason"],
+                before=_ref(before) if before else None,
+                after=_ref(after) if after else None,
+                words_added=int(summary.get("words_added") or 0),
+                words_removed=int(summary.get("words_removed") or 0),
+                percent_changed=float(summary.get("percent_changed") or 0.0),
+                numbers_changed=tuple(tuple(p) for p in summary.get("numbers_changed") or ()),
+                negations_added=tuple(summary.get("negations_added") or ()),
+                negations_removed=tuple(summary.get("negations_removed") or ()),
+                hunks=tuple(hunks),
+                links=_link_changes(detail.get("links") or {}, gathered),
+                paragraphs=tuple(passages(old, new, hunks)),
+            )
+        )
     return edits
 
 
@@ -599,19 +678,36 @@ def _link_changes(links: dict[str, Any], gathered: _Gathered) -> tuple[LinkChang
     def state(url: str) -> str | None:
         return (gathered.targets.get(url) or {}).get("state")
 
-    rows = [LinkChange("added", x["url"], x["anchor"], state=state(x["url"]))
-            for x in links.get("added", [])]
-    rows += [LinkChange("removed", x["url"], x["anchor"], state=state(x["url"]))
-             for x in links.get("removed", [])]
-    rows += [LinkChange("retargeted", x["new_url"], x["anchor"], old_url=x["old_url"],
-                        state=state(x["new_url"])) for x in links.get("retargeted", [])]
-    rows += [LinkChange("reanchored", x["url"], x["new_anchor"], old_anchor=x["old_anchor"],
-                        state=state(x["url"])) for x in links.get("reanchored", [])]
+    rows = [
+        LinkChange("added", x["url"], x["anchor"], state=state(x["url"]))
+        for x in links.get("added", [])
+    ]
+    rows += [
+        LinkChange("removed", x["url"], x["anchor"], state=state(x["url"]))
+        for x in links.get("removed", [])
+    ]
+    rows += [
+        LinkChange(
+            "retargeted", x["new_url"], x["anchor"], old_url=x["old_url"], state=state(x["new_url"])
+        )
+        for x in links.get("retargeted", [])
+    ]
+    rows += [
+        LinkChange(
+            "reanchored",
+            x["url"],
+            x["new_anchor"],
+            old_anchor=x["old_anchor"],
+            state=state(x["url"]),
+        )
+        for x in links.get("reanchored", [])
+    ]
     return tuple(rows)
 
 
-def passages(old: str, new: str, hunks: Sequence[Hunk],
-             context: int = CONTEXT_PARAGRAPHS) -> list[Paragraph]:
+def passages(
+    old: str, new: str, hunks: Sequence[Hunk], context: int = CONTEXT_PARAGRAPHS
+) -> list[Paragraph]:
     """The changed paragraphs of a diff with `context` paragraphs either side, each as
     segments to render with <del>/<ins>. `hunks` is `word_diff(old, new)` (the changes, in
     order); the equal words between them are taken from the texts.
@@ -627,38 +723,52 @@ def passages(old: str, new: str, hunks: Sequence[Hunk],
     def add(op: str, words: Sequence[str], in_old: int | None, in_new: int | None) -> None:
         """Words that share their paragraphs: a new display paragraph if either changed."""
         nonlocal last_old, last_new
-        if not shown or (in_old is not None and last_old is not None and in_old != last_old) \
-                or (in_new is not None and last_new is not None and in_new != last_new):
+        if (
+            not shown
+            or (in_old is not None and last_old is not None and in_old != last_old)
+            or (in_new is not None and last_new is not None and in_new != last_new)
+        ):
             shown.append([])
         shown[-1].extend((op, word) for word in words)
         last_old = in_old if in_old is not None else last_old
         last_new = in_new if in_new is not None else last_new
 
-    def run(op: str, paras: Sequence[int | None], others: Sequence[int | None],
-            words: Sequence[str]) -> None:
+    def run(
+        op: str, paras: Sequence[int | None], others: Sequence[int | None], words: Sequence[str]
+    ) -> None:
         at = 0
         for (in_old, in_new), group in groupby(zip(paras, others, strict=True)):
             size = sum(1 for _ in group)
-            add(op, words[at:at + size], in_old, in_new)
+            add(op, words[at : at + size], in_old, in_new)
             at += size
 
     at_old = at_new = 0
     for hunk in [*hunks, None]:
         upto = hunk.old_at if hunk is not None else len(old_words)
         size = upto - at_old  # the equal run before this hunk
-        run("equal", old_para[at_old:upto], new_para[at_new:at_new + size],
-            old_words[at_old:upto])
+        run(
+            "equal", old_para[at_old:upto], new_para[at_new : at_new + size], old_words[at_old:upto]
+        )
         at_old, at_new = upto, at_new + size
         if hunk is None:
             break
-        run("delete", old_para[hunk.old_at:hunk.old_at + len(hunk.old)],
-            [None] * len(hunk.old), hunk.old)
-        run("insert", [None] * len(hunk.new),
-            new_para[hunk.new_at:hunk.new_at + len(hunk.new)], hunk.new)
+        run(
+            "delete",
+            old_para[hunk.old_at : hunk.old_at + len(hunk.old)],
+            [None] * len(hunk.old),
+            hunk.old,
+        )
+        run(
+            "insert",
+            [None] * len(hunk.new),
+            new_para[hunk.new_at : hunk.new_at + len(hunk.new)],
+            hunk.new,
+        )
         at_old, at_new = hunk.old_at + len(hunk.old), hunk.new_at + len(hunk.new)
     changed = [i for i, words in enumerate(shown) if any(op != "equal" for op, _ in words)]
-    keep = sorted({j for i in changed for j in range(i - context, i + context + 1)
-                   if 0 <= j < len(shown)})
+    keep = sorted(
+        {j for i in changed for j in range(i - context, i + context + 1) if 0 <= j < len(shown)}
+    )
     result = []
     for position, index in enumerate(keep):
         gap = index > 0 if position == 0 else index != keep[position - 1] + 1

@@ -57,8 +57,9 @@ def _get_pool() -> ProcessPoolExecutor | None:
                 context = multiprocessing.get_context("forkserver")
                 context.set_forkserver_preload(["preserve.extract", "preserve.extractwarm"])
                 parent = None  # the fork server is the parent; it exits when this one does
-            _pool = ProcessPoolExecutor(cpus(), mp_context=context, initializer=_warm,
-                                        initargs=(parent,))
+            _pool = ProcessPoolExecutor(
+                cpus(), mp_context=context, initializer=_warm, initargs=(parent,)
+            )
             # With fork, the first submit forks every worker, here and now.
             _pool.submit(_ping)
         return _pool
@@ -128,8 +129,13 @@ def _run_here(outer: Future[Extracted | None], body: bytes, options: dict[str, A
         outer.set_exception(exc)
 
 
-def _submit(outer: Future[Extracted | None], pool: ProcessPoolExecutor, body: bytes,
-            options: dict[str, Any], retries: int) -> None:
+def _submit(
+    outer: Future[Extracted | None],
+    pool: ProcessPoolExecutor,
+    body: bytes,
+    options: dict[str, Any],
+    retries: int,
+) -> None:
     try:
         inner = pool.submit(extract, body, **options)
     except BrokenProcessPool:
@@ -156,8 +162,9 @@ def _submit(outer: Future[Extracted | None], pool: ProcessPoolExecutor, body: by
     inner.add_done_callback(done)
 
 
-def _retry(outer: Future[Extracted | None], body: bytes, options: dict[str, Any],
-           retries: int) -> None:
+def _retry(
+    outer: Future[Extracted | None], body: bytes, options: dict[str, Any], retries: int
+) -> None:
     pool = _get_pool() if retries else None
     if pool is None:
         outer.set_result(None)

@@ -59,7 +59,8 @@ class Body:
             self._file.write(data)
         except OSError as exc:  # the local disk, not the network: must not pass for either
             raise StorageError(
-                f"cannot keep a response body in a temporary file: {exc.strerror}") from exc
+                f"cannot keep a response body in a temporary file: {exc.strerror}"
+            ) from exc
         self._hash.update(data)
         self.length += len(data)
 
@@ -260,8 +261,9 @@ class Fetcher:
         wait = max(0.001, min(self.limits.timeout, watchdog.remaining()))
         conn = _connection(parts, wait, hop)
         try:
-            conn.request("GET", target, headers=headers, preload_content=False,
-                         decode_content=False)
+            conn.request(
+                "GET", target, headers=headers, preload_content=False, decode_content=False
+            )
             response = conn.getresponse()
         except _Blocked as blocked:
             conn.close()
@@ -274,8 +276,7 @@ class Fetcher:
                 # The watchdog cut the headers short: http.client takes a cut header block
                 # for a whole one, so what arrived cannot be trusted as a response.
                 raise _Failure("timeout", watchdog.detail())
-            status_line = (_http_version(response.version), response.status,
-                           response.reason or "")
+            status_line = (_http_version(response.version), response.status, response.reason or "")
             response_headers = tuple(response.headers.items())
             body, truncated = self._read_body(response, watchdog)
         finally:
@@ -356,8 +357,9 @@ def _connection(parts: SplitResult, timeout: float, hop: _Hop) -> HTTPConnection
     certificates against certifi's bundle, and the host name."""
     host, port = parts.hostname or "", parts.port  # a canonical URL's port is valid
     if parts.scheme == "https":
-        return _AdmittingTLSConnection(hop, host, port, timeout=timeout,
-                                       cert_reqs="CERT_REQUIRED", ca_certs=ca_bundle())
+        return _AdmittingTLSConnection(
+            hop, host, port, timeout=timeout, cert_reqs="CERT_REQUIRED", ca_certs=ca_bundle()
+        )
     return _AdmittingConnection(hop, host, port, timeout=timeout)
 
 
@@ -563,8 +565,9 @@ class _Deadlines:
             heapq.heappush(self._heap, (ends, next(self._order), watchdog))
             # Started on first use, and again in a process forked from one that had it.
             if self._thread is None or not self._thread.is_alive():
-                self._thread = threading.Thread(target=self._run, name="preserve-deadlines",
-                                                daemon=True)
+                self._thread = threading.Thread(
+                    target=self._run, name="preserve-deadlines", daemon=True
+                )
                 self._thread.start()
             if self._heap[0][2] is watchdog:
                 self._ready.notify()

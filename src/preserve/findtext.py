@@ -43,11 +43,19 @@ class Match:
     context: str  # the quotation with some text either side
 
     def to_json(self) -> dict[str, Any]:
-        return {"url": self.url, "captured_at": self.captured_at, "sha256": self.sha256,
-                "warc": self.warc, "offset": self.offset, "length": self.length,
-                "record_type": self.record_type, "capture_id": self.capture_id,
-                "text_sha256": self.text_sha256, "http_status": self.http_status,
-                "context": self.context}
+        return {
+            "url": self.url,
+            "captured_at": self.captured_at,
+            "sha256": self.sha256,
+            "warc": self.warc,
+            "offset": self.offset,
+            "length": self.length,
+            "record_type": self.record_type,
+            "capture_id": self.capture_id,
+            "text_sha256": self.text_sha256,
+            "http_status": self.http_status,
+            "context": self.context,
+        }
 
 
 @dataclass(frozen=True)
@@ -75,18 +83,31 @@ class Presence:
         if self.state == "present":
             return f"still there in the latest capture ({self.latest_capture_at})"
         if self.state == "gone":
-            why = ("the page no longer says it" if self.how == "edited"
-                   else f"the page answered {self.how}")
+            why = (
+                "the page no longer says it"
+                if self.how == "edited"
+                else f"the page answered {self.how}"
+            )
             return f"gone since {self.since}: {why} (capture {self.since_capture_id})"
-        return (f"not seen since {self.last_seen}: later captures say nothing either way "
-                f"({self.how}, from {self.since})")
+        return (
+            f"not seen since {self.last_seen}: later captures say nothing either way "
+            f"({self.how}, from {self.since})"
+        )
 
     def to_json(self) -> dict[str, Any]:
-        return {"url": self.url, "first_seen": self.first_seen, "last_seen": self.last_seen,
-                "captures_with": self.captures_with, "captures_after": self.captures_after,
-                "latest_capture_at": self.latest_capture_at, "state": self.state,
-                "since": self.since, "how": self.how, "since_capture_id": self.since_capture_id,
-                "summary": self.sentence()}
+        return {
+            "url": self.url,
+            "first_seen": self.first_seen,
+            "last_seen": self.last_seen,
+            "captures_with": self.captures_with,
+            "captures_after": self.captures_after,
+            "latest_capture_at": self.latest_capture_at,
+            "state": self.state,
+            "since": self.since,
+            "how": self.how,
+            "since_capture_id": self.since_capture_id,
+            "summary": self.sentence(),
+        }
 
 
 @dataclass(frozen=True)
@@ -101,14 +122,18 @@ class TextSearch:
     urls: tuple[Presence, ...]
 
     def to_json(self) -> dict[str, Any]:
-        return {"query": self.query, "normalised": self.normalised,
-                "ignore_case": self.ignore_case,
-                "matches": [m.to_json() for m in self.matches],
-                "urls": [u.to_json() for u in self.urls]}
+        return {
+            "query": self.query,
+            "normalised": self.normalised,
+            "ignore_case": self.ignore_case,
+            "matches": [m.to_json() for m in self.matches],
+            "urls": [u.to_json() for u in self.urls],
+        }
 
 
-def find_text(store: Store, quote: str, *, url: str | None = None,
-              ignore_case: bool = False) -> TextSearch:
+def find_text(
+    store: Store, quote: str, *, url: str | None = None, ignore_case: bool = False
+) -> TextSearch:
     """Every capture (probes aside) whose main text contains `quote`; see the module
     docstring. Raises UsageError for a quotation with no letters or digits."""
     needle = _flat(normalise(quote))
@@ -119,11 +144,21 @@ def find_text(store: Store, quote: str, *, url: str | None = None,
     contexts = _matching_texts(store, needle, ignore_case)
     rows = _captures_with(store, sorted(contexts), url)
     matches = tuple(
-        Match(url=r["url"], captured_at=r["started_at"], sha256=r["payload_sha256"],
-              warc=r["warc"], offset=r["offset"], length=r["length"],
-              record_type=r["record_type"], capture_id=r["id"], text_sha256=r["text_sha256"],
-              http_status=r["http_status"], context=contexts[r["text_sha256"]])
-        for r in rows)
+        Match(
+            url=r["url"],
+            captured_at=r["started_at"],
+            sha256=r["payload_sha256"],
+            warc=r["warc"],
+            offset=r["offset"],
+            length=r["length"],
+            record_type=r["record_type"],
+            capture_id=r["id"],
+            text_sha256=r["text_sha256"],
+            http_status=r["http_status"],
+            context=contexts[r["text_sha256"]],
+        )
+        for r in rows
+    )
     urls = list(dict.fromkeys(m.url for m in matches))
     history = store.captures_of(urls)
     found = set(contexts)
@@ -140,10 +175,12 @@ def _matching_texts(store: Store, needle: str, ignore_case: bool) -> dict[str, s
     phrase = '"' + needle.replace('"', '""') + '"'
     found: dict[str, str] = {}
     for row in store.db.query(
-            "SELECT texts.sha256, texts.text FROM text_search"
-            " JOIN text_search_keys AS keys ON keys.id = text_search.rowid"
-            " JOIN texts ON texts.sha256 = keys.sha256"
-            " WHERE text_search MATCH ?", [phrase]):
+        "SELECT texts.sha256, texts.text FROM text_search"
+        " JOIN text_search_keys AS keys ON keys.id = text_search.rowid"
+        " JOIN texts ON texts.sha256 = keys.sha256"
+        " WHERE text_search MATCH ?",
+        [phrase],
+    ):
         text = _flat(row["text"] or "")
         haystack = text.casefold() if ignore_case else text
         at = haystack.find(needle)
@@ -151,18 +188,20 @@ def _matching_texts(store: Store, needle: str, ignore_case: bool) -> dict[str, s
             # casefold() can change lengths (ß → ss), so the snippet is cut from the haystack
             start, end = max(0, at - CONTEXT_CHARS), at + len(needle) + CONTEXT_CHARS
             source = haystack if ignore_case else text
-            found[row["sha256"]] = (("…" if start else "") + source[start:end]
-                                    + ("…" if end < len(source) else ""))
+            found[row["sha256"]] = (
+                ("…" if start else "") + source[start:end] + ("…" if end < len(source) else "")
+            )
     return found
 
 
-def _captures_with(store: Store, hashes: Sequence[str], url: str | None
-                   ) -> list[dict[str, Any]]:
+def _captures_with(store: Store, hashes: Sequence[str], url: str | None) -> list[dict[str, Any]]:
     rows: list[dict[str, Any]] = []
     for start in range(0, len(hashes), 500):
-        part = list(hashes[start:start + 500])
-        sql = ("SELECT * FROM captures WHERE role != 'probe' AND text_sha256 IN"
-               f" ({', '.join('?' * len(part))})")
+        part = list(hashes[start : start + 500])
+        sql = (
+            "SELECT * FROM captures WHERE role != 'probe' AND text_sha256 IN"
+            f" ({', '.join('?' * len(part))})"
+        )
         if url is not None:
             sql += " AND url = ?"
             part.append(url)
@@ -174,7 +213,7 @@ def _presence(url: str, captures: list[dict[str, Any]], found: set[str]) -> Pres
     """Is the text still there: what the captures after the last one with it say."""
     with_text = [i for i, c in enumerate(captures) if c["text_sha256"] in found]
     first, last = captures[with_text[0]], captures[with_text[-1]]
-    after = captures[with_text[-1] + 1:]
+    after = captures[with_text[-1] + 1 :]
     state, since, how, since_id = "present", None, None, None
     if after:
         telling = next((c for c in after if _conclusive(c)), None)
@@ -185,26 +224,41 @@ def _presence(url: str, captures: list[dict[str, Any]], found: set[str]) -> Pres
         else:
             state, since, since_id = "unknown", after[0]["started_at"], after[0]["id"]
             how = after[0]["error"] or f"http-{after[0]['http_status']}"
-    return Presence(url=url, first_seen=first["started_at"], last_seen=last["started_at"],
-                    captures_with=len(with_text), captures_after=len(after),
-                    latest_capture_at=captures[-1]["started_at"], state=state, since=since,
-                    how=how, since_capture_id=since_id)
+    return Presence(
+        url=url,
+        first_seen=first["started_at"],
+        last_seen=last["started_at"],
+        captures_with=len(with_text),
+        captures_after=len(after),
+        latest_capture_at=captures[-1]["started_at"],
+        state=state,
+        since=since,
+        how=how,
+        since_capture_id=since_id,
+    )
 
 
 def _conclusive(capture: dict[str, Any]) -> bool:
     """A capture that shows what the URL says now: a page, or a refusal to serve one that
     is not an access restriction or a server error."""
     status = capture["http_status"]
-    return (capture["status"] == "captured" and status is not None and status < 500
-            and status not in _INCONCLUSIVE)
+    return (
+        capture["status"] == "captured"
+        and status is not None
+        and status < 500
+        and status not in _INCONCLUSIVE
+    )
 
 
 def render(search: TextSearch) -> str:
     """find-text for a terminal."""
     if not search.matches:
-        return f"Not found in any capture: \"{search.normalised}\"\n"
-    lines = [f"Found in {len(search.matches)} capture(s) of {len(search.urls)} URL(s): "
-             f"\"{search.normalised}\"", ""]
+        return f'Not found in any capture: "{search.normalised}"\n'
+    lines = [
+        f"Found in {len(search.matches)} capture(s) of {len(search.urls)} URL(s): "
+        f'"{search.normalised}"',
+        "",
+    ]
     by_url: dict[str, list[Match]] = {}
     for match in search.matches:
         by_url.setdefault(match.url, []).append(match)
@@ -212,8 +266,9 @@ def render(search: TextSearch) -> str:
         lines.append(presence.url)
         for match in by_url[presence.url]:
             where = f"{match.warc} @ {match.offset}" if match.warc else "no WARC record"
-            lines.append(f"  {match.captured_at}  capture {match.capture_id}  "
-                         f"sha256:{match.sha256}  {where}")
+            lines.append(
+                f"  {match.captured_at}  capture {match.capture_id}  sha256:{match.sha256}  {where}"
+            )
         lines.append(f"  → {presence.sentence()}")
         lines.append("")
     return "\n".join(lines)

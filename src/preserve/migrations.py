@@ -241,5 +241,6 @@ def m006_targets_in_status_order(db: Database) -> None:
     # The order of `status` (and of Store.targets) became: each article before the sources
     # tracked with it. The index follows, so that status still streams without a sort.
     db.execute("DROP INDEX IF EXISTS idx_targets_added_at_url")
-    db.execute("CREATE INDEX idx_targets_status_order"
-               " ON targets (added_at, role != 'article', url)")
+    db.execute(
+        "CREATE INDEX idx_targets_status_order ON targets (added_at, role != 'article', url)"
+    )

@@ -15,9 +15,18 @@ if TYPE_CHECKING:  # for annotations only: `status` and the like need no capture
     from preserve.dossier import CaptureRef, Paragraph, Report
 
 OUTCOME_COLOURS = {
-    "new": "green", "captured": "green", "ok": "green", "unchanged": "green", "cosmetic": "green",
-    "edited": "yellow", "moved": "cyan", "restored": "cyan", "gone": "red",
-    "failed": "red", "restricted": "magenta", "unreachable": "magenta",
+    "new": "green",
+    "captured": "green",
+    "ok": "green",
+    "unchanged": "green",
+    "cosmetic": "green",
+    "edited": "yellow",
+    "moved": "cyan",
+    "restored": "cyan",
+    "gone": "red",
+    "failed": "red",
+    "restricted": "magenta",
+    "unreachable": "magenta",
 }
 
 
@@ -80,16 +89,17 @@ def history_text(url: str, captures: Sequence[dict[str, Any]], colour: bool) -> 
         outcome = badge(row["outcome"], colour)
         pad = " " * max(0, 11 - len(row["outcome"] or "-"))
         where = f"{row['warc']} @ {row['offset']}" if row["warc"] else "-"
-        lines.append(f"{row['captured_at']:<27} {status!s:>6}  {outcome}{pad} "
-                     f"{short(row['sha256']):<12}  {where}")
+        lines.append(
+            f"{row['captured_at']:<27} {status!s:>6}  {outcome}{pad} "
+            f"{short(row['sha256']):<12}  {where}"
+        )
     return "\n".join(lines) + "\n"
 
 
 def status_text(targets: Sequence[dict[str, Any]], colour: bool) -> str:
     if not targets:
         return "Nothing is tracked yet: `preserve capture URL` starts.\n"
-    rows = ((t["state"], t["reason"], t["last_checked_at"], t["role"], t["url"])
-            for t in targets)
+    rows = ((t["state"], t["reason"], t["last_checked_at"], t["role"], t["url"]) for t in targets)
     return STATUS_HEADER + "".join(status_lines(rows, colour))
 
 
@@ -102,8 +112,10 @@ def status_lines(rows: Iterable[tuple[Any, ...]], colour: bool) -> Iterator[str]
     for state, reason, checked, role, url in rows:
         state = state or "-"
         pad = " " * max(0, 12 - len(state))
-        yield (f"{badge(state, colour)}{pad} {reason or '':<16} {(checked or '-')[:19]:<20} "
-               f"{role:<8}  {url}\n")
+        yield (
+            f"{badge(state, colour)}{pad} {reason or '':<16} {(checked or '-')[:19]:<20} "
+            f"{role:<8}  {url}\n"
+        )
 
 
 def check_text(results: Sequence[CheckResult], colour: bool) -> str:
@@ -150,12 +162,15 @@ def check_lines(results: Sequence[CheckResult], colour: bool) -> str:
     return "".join(line + "\n" for line in lines)
 
 
-def diff_text(url: str, old: dict[str, Any], new: dict[str, Any], hunks: Sequence[Hunk],
-              colour: bool) -> str:
-    lines = [f"Diff of {url}",
-             f"--- {old['started_at']}  sha256:{short(old['payload_sha256'])}  {old['warc']}",
-             f"+++ {new['started_at']}  sha256:{short(new['payload_sha256'])}  {new['warc']}",
-             ""]
+def diff_text(
+    url: str, old: dict[str, Any], new: dict[str, Any], hunks: Sequence[Hunk], colour: bool
+) -> str:
+    lines = [
+        f"Diff of {url}",
+        f"--- {old['started_at']}  sha256:{short(old['payload_sha256'])}  {old['warc']}",
+        f"+++ {new['started_at']}  sha256:{short(new['payload_sha256'])}  {new['warc']}",
+        "",
+    ]
     changed = [h for h in hunks if h.op != "equal"]
     if not changed:
         return "\n".join(lines + ["(the main texts are equal)"]) + "\n"
@@ -172,11 +187,13 @@ def render_hunk(hunk: Hunk, colour: bool) -> str:
         if op == "equal":
             parts.append(text)
         elif op == "delete":
-            parts.append(click.style(text, fg="red", strikethrough=True) if colour
-                         else f"[-{text}-]")
+            parts.append(
+                click.style(text, fg="red", strikethrough=True) if colour else f"[-{text}-]"
+            )
         else:
-            parts.append(click.style(text, fg="green", underline=True) if colour
-                         else f"{{+{text}+}}")
+            parts.append(
+                click.style(text, fg="green", underline=True) if colour else f"{{+{text}+}}"
+            )
     return " ".join(p for p in parts if p)
 
 
@@ -196,8 +213,10 @@ def report_text(document: Report, colour: bool) -> str:
         lines.append(f"  {badge(dossier.badge, colour)}  {dossier.url}")
         lines.append(f"  {dossier.summary()}")
         first = dossier.first_capture
-        lines.append(f"  first captured {human_time(first.captured_at if first else None)}"
-                     f" · last checked {human_time(dossier.last_checked_at)}")
+        lines.append(
+            f"  first captured {human_time(first.captured_at if first else None)}"
+            f" · last checked {human_time(dossier.last_checked_at)}"
+        )
         findings = dossier.findings()
         if findings:
             lines += ["", "  What changed"]
@@ -205,20 +224,23 @@ def report_text(document: Report, colour: bool) -> str:
         lines += ["", "  Sources, in article order"]
         for citation in dossier.citations:
             standing = citation.standing
-            lines.append(f"  {citation.number:>3} {_padded(standing.state, colour)} "
-                         f"{citation.anchor_text or citation.url}")
+            lines.append(
+                f"  {citation.number:>3} {_padded(standing.state, colour)} "
+                f"{citation.anchor_text or citation.url}"
+            )
             lines.append(f"{'':17}{citation.url}")
             if standing.state not in ("unchanged", "new"):
                 lines.append(f"{'':17}{standing.describe()}")
-            for label, ref in (("first", citation.first_capture),
-                               ("last ", citation.last_capture)):
+            for label, ref in (("first", citation.first_capture), ("last ", citation.last_capture)):
                 if ref is not None:
                     lines.append(f"{'':17}{label} {_capture_ref(ref)}")
         for edit in dossier.edits:
             lines.append("")
-            lines.append(f"  Edit of {edit.label}: {reason_text(edit.reason) or 'changed'}, "
-                         f"found {human_time(edit.checked_at)} "
-                         f"(+{edit.words_added} / -{edit.words_removed} words)")
+            lines.append(
+                f"  Edit of {edit.label}: {reason_text(edit.reason) or 'changed'}, "
+                f"found {human_time(edit.checked_at)} "
+                f"(+{edit.words_added} / -{edit.words_removed} words)"
+            )
             lines.append(f"    {edit.url}")
             for paragraph in edit.paragraphs:
                 if paragraph.gap_before:
@@ -226,11 +248,12 @@ def report_text(document: Report, colour: bool) -> str:
                 lines.append("    " + _paragraph_text(paragraph, colour))
             for change in edit.links:
                 was = f" (was {change.old_url})" if change.old_url else ""
-                lines.append(f"    link {change.change}: {change.url} "
-                             f"({change.anchor!r}){was}")
+                lines.append(f"    link {change.change}: {change.url} ({change.anchor!r}){was}")
         lines.append("")
-    lines.append(f"Archive {document.archive} · {len(document.warc_files)} WARC file(s) · "
-                 f"preserve {document.tool_version} · check it with `preserve verify`")
+    lines.append(
+        f"Archive {document.archive} · {len(document.warc_files)} WARC file(s) · "
+        f"preserve {document.tool_version} · check it with `preserve verify`"
+    )
     return "\n".join(lines) + "\n"
 
 
@@ -263,9 +286,17 @@ def _paragraph_text(paragraph: Paragraph, colour: bool) -> str:
             text = " ".join(text for text, _ in pieces)
             parts.append(text if paragraph.changed else click.style(text, dim=True))
         elif op == "delete":
-            parts.append(" ".join(click.style(text, fg="red", strikethrough=True, bold=marked)
-                                  for text, marked in pieces))
+            parts.append(
+                " ".join(
+                    click.style(text, fg="red", strikethrough=True, bold=marked)
+                    for text, marked in pieces
+                )
+            )
         else:
-            parts.append(" ".join(click.style(text, fg="green", underline=True, bold=marked)
-                                  for text, marked in pieces))
+            parts.append(
+                " ".join(
+                    click.style(text, fg="green", underline=True, bold=marked)
+                    for text, marked in pieces
+                )
+            )
     return " ".join(parts)

@@ -33,61 +33,77 @@ def _page(title: str, byline: str, paragraphs: list[str]) -> str:
 
 
 def article(news: str, gov: str, wire: str) -> str:
-    return _page("Behind the Masks: Who Is Really Fighting Whom", "By the Desk, 14 October 2016", [
-        "The chair of the National Council, Leila Haddad, said on Tuesday that her government "
-        "holds new evidence that the air strike on army positions near the river crossing was "
-        f"no accident. <a href=\"{gov}/statements/2016/10/haddad-briefing\">In a statement "
-        "released after her visit</a>, she said the evidence came from intercepted "
-        "communications.",
-        "According to Haddad, signals intelligence units recorded a conversation in which a "
-        "coalition officer told militants to advance once the strike was over. "
-        f"<a href=\"{wire}/2016/10/intercept-report\">A wire service report</a> quoted her "
-        "as saying the recordings would be shared with observers.",
-        "A field commander of an armed group told a German newspaper that foreign advisers "
-        "had supplied weapons and medicine to his fighters. "
-        f"<a href=\"{wire}/interviews/field-commander\">The full interview</a> names four "
-        "countries as supporters of the armed groups.",
-        "A year earlier, a leaked technical annex had described supply routes across the "
-        f"border. <a href=\"{gov}/docs/annex-2015.pdf\">The annex (PDF)</a> was later "
-        "withdrawn from the ministry's website.",
-        f"<a href=\"{wire}/transcripts/briefing-2016-10-11.txt\">The briefing transcript</a> "
-        "records the exchange between reporters and the council's spokesman.",
-        "The council's earlier statement on the same incident "
-        f"(<a href=\"{gov}/statements/2016/09/first-response\">first response</a>) is cited "
-        "by several outlets, but its address no longer answers.",
-        f"Readers can find <a href=\"{news}{ARTICLE_PATH}#comments\">the discussion below</a>.",
-    ])
+    return _page(
+        "Behind the Masks: Who Is Really Fighting Whom",
+        "By the Desk, 14 October 2016",
+        [
+            "The chair of the National Council, Leila Haddad, said on Tuesday that her government "
+            "holds new evidence that the air strike on army positions near the river crossing was "
+            f'no accident. <a href="{gov}/statements/2016/10/haddad-briefing">In a statement '
+            "released after her visit</a>, she said the evidence came from intercepted "
+            "communications.",
+            "According to Haddad, signals intelligence units recorded a conversation in which a "
+            "coalition officer told militants to advance once the strike was over. "
+            f'<a href="{wire}/2016/10/intercept-report">A wire service report</a> quoted her '
+            "as saying the recordings would be shared with observers.",
+            "A field commander of an armed group told a German newspaper that foreign advisers "
+            "had supplied weapons and medicine to his fighters. "
+            f'<a href="{wire}/interviews/field-commander">The full interview</a> names four '
+            "countries as supporters of the armed groups.",
+            "A year earlier, a leaked technical annex had described supply routes across the "
+            f'border. <a href="{gov}/docs/annex-2015.pdf">The annex (PDF)</a> was later '
+            "withdrawn from the ministry's website.",
+            f'<a href="{wire}/transcripts/briefing-2016-10-11.txt">The briefing transcript</a> '
+            "records the exchange between reporters and the council's spokesman.",
+            "The council's earlier statement on the same incident "
+            f'(<a href="{gov}/statements/2016/09/first-response">first response</a>) is cited '
+            "by several outlets, but its address no longer answers.",
+            f'Readers can find <a href="{news}{ARTICLE_PATH}#comments">the discussion below</a>.',
+        ],
+    )
 
 
 def briefing_statement() -> str:
-    return _page("Statement after the Tehran visit", "Press office of the National Council", [
-        "The chair of the National Council, Leila Haddad, met officials in Tehran on Tuesday.",
-        "She stated that the Council has received information obtained by intercepting "
-        "communications, and that this information shows the strike was deliberate.",
-        "The Council will present the material to international observers in due course.",
-    ])
+    return _page(
+        "Statement after the Tehran visit",
+        "Press office of the National Council",
+        [
+            "The chair of the National Council, Leila Haddad, met officials in Tehran on Tuesday.",
+            "She stated that the Council has received information obtained by intercepting "
+            "communications, and that this information shows the strike was deliberate.",
+            "The Council will present the material to international observers in due course.",
+        ],
+    )
 
 
 def intercept_report(denied: bool = False) -> str:
     verb = "did not say" if denied else "said"
-    return _page("Council says intercepts show strike was planned", "Wire staff", [
-        "The National Council's chair said on Tuesday that intercepted conversations showed "
-        "the air strike near the river crossing had been planned in advance.",
-        f"Haddad {verb} the recordings would be shared with international observers within "
-        "a week.",
-        "The coalition has said the strike was a mistake and has expressed regret for the "
-        "loss of life.",
-    ])
+    return _page(
+        "Council says intercepts show strike was planned",
+        "Wire staff",
+        [
+            "The National Council's chair said on Tuesday that intercepted conversations showed "
+            "the air strike near the river crossing had been planned in advance.",
+            f"Haddad {verb} the recordings would be shared with international observers within "
+            "a week.",
+            "The coalition has said the strike was a mistake and has expressed regret for the "
+            "loss of life.",
+        ],
+    )
 
 
 def interview() -> str:
-    return _page("'We receive weapons and advisers': an interview", "Foreign desk", [
-        "In an interview with a German newspaper, a field commander of an armed group "
-        "described how his fighters are supplied.",
-        "He said that foreign advisers had delivered weapons, medicine and money, and that "
-        "four countries in the region supported the groups.",
-        "He declined to give details of the routes used for the deliveries.",
-    ])
+    return _page(
+        "'We receive weapons and advisers': an interview",
+        "Foreign desk",
+        [
+            "In an interview with a German newspaper, a field commander of an armed group "
+            "described how his fighters are supplied.",
+            "He said that foreign advisers had delivered weapons, medicine and money, and that "
+            "four countries in the region supported the groups.",
+            "He declined to give details of the routes used for the deliveries.",
+        ],
+    )
 
 
 TRANSCRIPT = (
@@ -136,7 +152,8 @@ class SampleSite:
 
             def do_GET(self) -> None:  # noqa: N802 (the stdlib's name)
                 page = pages.get(self.path.split("?")[0]) or Response(
-                    b"<html><body><h1>Not found</h1></body></html>", status=404)
+                    b"<html><body><h1>Not found</h1></body></html>", status=404
+                )
                 self.send_response(page.status)
                 self.send_header("Content-Type", page.content_type)
                 self.send_header("Content-Length", str(len(page.body)))
@@ -169,12 +186,12 @@ class SampleWeb:
         self.news.html(ARTICLE_PATH, article(news, gov, wire))
         self.news.pages["/static/site.css"] = Response(CSS, content_type="text/css")
         self.gov.html("/statements/2016/10/haddad-briefing", briefing_statement())
-        self.gov.pages["/docs/annex-2015.pdf"] = Response(ANNEX_PDF,
-                                                          content_type="application/pdf")
+        self.gov.pages["/docs/annex-2015.pdf"] = Response(ANNEX_PDF, content_type="application/pdf")
         self.wire.html("/2016/10/intercept-report", intercept_report())
         self.wire.html("/interviews/field-commander", interview())
         self.wire.pages["/transcripts/briefing-2016-10-11.txt"] = Response(
-            TRANSCRIPT.format(gov=gov).encode(), content_type="text/plain; charset=utf-8")
+            TRANSCRIPT.format(gov=gov).encode(), content_type="text/plain; charset=utf-8"
+        )
 
     def change(self) -> list[str]:
         """What happens to the sources after publication; returns a line per change."""
@@ -182,13 +199,15 @@ class SampleWeb:
         wire.html("/2016/10/intercept-report", intercept_report(denied=True))
         wire.pages["/interviews/field-commander"] = Response(
             b"<html><body><h1>Gone</h1><p>This interview has been removed.</p></body></html>",
-            status=410)
+            status=410,
+        )
         moved_to = "/statements/archive/2016/haddad-briefing"
         gov.html(moved_to, briefing_statement())
         gov.pages["/statements/2016/10/haddad-briefing"] = Response(
-            b"", status=301, headers=[("Location", gov.base + moved_to)])
+            b"", status=301, headers=[("Location", gov.base + moved_to)]
+        )
         return [
-            f"edited   {wire.base}/2016/10/intercept-report  (\"said\" became \"did not say\")",
+            f'edited   {wire.base}/2016/10/intercept-report  ("said" became "did not say")',
             f"removed  {wire.base}/interviews/field-commander  (now 410 Gone)",
             f"moved    {gov.base}/statements/2016/10/haddad-briefing  (301 to {moved_to})",
         ]

@@ -39,8 +39,10 @@ def pick_capture(store: Store, url: str, at: str | None) -> dict[str, Any]:
         raise UsageError(f"no good capture of {url} in this archive")
     chosen = [c for c in good if at is None or c["started_at"] <= at]
     if not chosen:
-        raise UsageError(f"no good capture of {url} at or before {at} (the first is from "
-                         f"{good[0]['started_at']})")
+        raise UsageError(
+            f"no good capture of {url} at or before {at} (the first is from "
+            f"{good[0]['started_at']})"
+        )
     return chosen[-1]
 
 
@@ -48,9 +50,11 @@ def main_text(store: Store, capture: dict[str, Any]) -> str:
     """The normalised main text stored for a capture. Raises UsageError if it has none."""
     texts = store.text(capture["text_sha256"])
     if texts is None:
-        raise UsageError(f"no text was extracted from the capture of {capture['url']} at "
-                         f"{capture['started_at']} (a {capture['kind'] or 'non-text'} "
-                         "response): use --raw for its bytes")
+        raise UsageError(
+            f"no text was extracted from the capture of {capture['url']} at "
+            f"{capture['started_at']} (a {capture['kind'] or 'non-text'} "
+            "response): use --raw for its bytes"
+        )
     return texts[0]
 
 
@@ -58,22 +62,31 @@ def payload(store: Store, warcs: Path, capture: dict[str, Any]) -> Payload:
     """The capture's body as archived (see the module docstring). Raises IntegrityError if
     the record cannot be read back as the database describes it."""
     if not capture["warc"]:
-        raise UsageError(f"the capture of {capture['url']} at {capture['started_at']} wrote "
-                         "no record")
-    where = {"warc": capture["warc"], "offset": capture["offset"],
-             "length": capture["length"], "record_id": capture["record_id"]}
+        raise UsageError(
+            f"the capture of {capture['url']} at {capture['started_at']} wrote no record"
+        )
+    where = {
+        "warc": capture["warc"],
+        "offset": capture["offset"],
+        "length": capture["length"],
+        "record_id": capture["record_id"],
+    }
     record = _read(warcs, where)
     if record.rec_type == "revisit":
         refers_to = record.header("WARC-Refers-To")
         where = _original(store, capture, refers_to)
         record = _read(warcs, where)
         if record.record_id != refers_to:
-            raise IntegrityError(f"the revisit at {capture['warc']} @ {capture['offset']} "
-                                 f"refers to {refers_to}, found {record.record_id}")
+            raise IntegrityError(
+                f"the revisit at {capture['warc']} @ {capture['offset']} "
+                f"refers to {refers_to}, found {record.record_id}"
+            )
     digest = hashlib.sha256(record.payload).hexdigest()
     if digest != capture["payload_sha256"]:
-        raise IntegrityError(f"{where['warc']} @ {where['offset']}: the body hashes to "
-                             f"{digest}, the capture says {capture['payload_sha256']}")
+        raise IntegrityError(
+            f"{where['warc']} @ {where['offset']}: the body hashes to "
+            f"{digest}, the capture says {capture['payload_sha256']}"
+        )
     return Payload(capture, record, where["warc"], where["offset"], record.payload)
 
 
@@ -83,8 +96,10 @@ def _read(warcs: Path, where: dict[str, Any]) -> StoredRecord:
     except FileNotFoundError as exc:
         raise IntegrityError(f"the WARC file {where['warc']} is missing") from exc
     if record.record_id != where["record_id"]:
-        raise IntegrityError(f"{where['warc']} @ {where['offset']} holds {record.record_id}, "
-                             f"not {where['record_id']}")
+        raise IntegrityError(
+            f"{where['warc']} @ {where['offset']} holds {record.record_id}, "
+            f"not {where['record_id']}"
+        )
     return record
 
 
@@ -93,21 +108,26 @@ def _original(store: Store, capture: dict[str, Any], refers_to: str | None) -> d
     target = capture["final_url"] or capture["url"]
     found = store.original_for(target, capture["payload_sha256"])
     if found is None or found["record_id"] != refers_to:
-        rows = list(store.db.query(
-            "SELECT record_id, warc, offset, length FROM records WHERE record_id = ?"
-            " AND type = 'response' LIMIT 1", [refers_to]))
+        rows = list(
+            store.db.query(
+                "SELECT record_id, warc, offset, length FROM records WHERE record_id = ?"
+                " AND type = 'response' LIMIT 1",
+                [refers_to],
+            )
+        )
         found = rows[0] if rows else None
     if found is None:
-        raise IntegrityError(f"the revisit's original record {refers_to} is not in this "
-                             "archive")
+        raise IntegrityError(f"the revisit's original record {refers_to} is not in this archive")
     return found
 
 
 def header(capture: dict[str, Any], shown: Payload | None = None) -> str:
     """One line saying which capture is shown (for stderr, so stdout stays the content)."""
-    line = (f"{capture['url']} captured {capture['started_at']} (capture {capture['id']}, "
-            f"HTTP {capture['http_status']}, payload sha256:{capture['payload_sha256']}, "
-            f"{capture['warc']} @ {capture['offset']}")
+    line = (
+        f"{capture['url']} captured {capture['started_at']} (capture {capture['id']}, "
+        f"HTTP {capture['http_status']}, payload sha256:{capture['payload_sha256']}, "
+        f"{capture['warc']} @ {capture['offset']}"
+    )
     if shown is not None and shown.offset != capture["offset"]:
         line += f"; a revisit of {shown.warc} @ {shown.offset}"
     return line + ")"
@@ -124,9 +144,13 @@ def later_note(store: Store, capture: dict[str, Any]) -> str | None:
     if last["status"] != "captured":
         got = f"failed ({last['error']})"
     elif 200 <= (last["http_status"] or 0) < 300:
-        got = ("got the same text" if last["text_sha256"] == capture["text_sha256"]
-               else "got a different text")
+        got = (
+            "got the same text"
+            if last["text_sha256"] == capture["text_sha256"]
+            else "got a different text"
+        )
     else:
         got = f"answered HTTP {last['http_status']}"
-    return (f"note: captured {len(later)} more time(s) since; the latest, "
-            f"{last['started_at']}, {got}")
+    return (
+        f"note: captured {len(later)} more time(s) since; the latest, {last['started_at']}, {got}"
+    )

@@ -134,8 +134,9 @@ def load_public_key_arg(value: str) -> str:
     try:
         key = serialization.load_der_public_key(base64.b64decode(value, validate=True))
     except (binascii.Error, ValueError, UnsupportedAlgorithm) as exc:
-        raise UsageError(f"--public-key {value[:40]!r} is neither a PEM file nor a base64 "
-                         "public key") from exc
+        raise UsageError(
+            f"--public-key {value[:40]!r} is neither a PEM file nor a base64 public key"
+        ) from exc
     if not isinstance(key, ec.EllipticCurvePublicKey):
         raise UsageError("--public-key is not an ECDSA key")
     return public_key_b64(key)
@@ -171,7 +172,8 @@ def verify_signed_data(signed: Any, digest: str) -> str | None:
         return f"the signature is over {signed['hash']}, not this package's digest {digest}"
     try:
         public = serialization.load_der_public_key(
-            base64.b64decode(signed["publicKey"], validate=True))
+            base64.b64decode(signed["publicKey"], validate=True)
+        )
     except (binascii.Error, ValueError, UnsupportedAlgorithm):
         return "publicKey is not a base64 DER public key"
     if not isinstance(public, ec.EllipticCurvePublicKey) or public.curve.name != "secp256r1":
@@ -205,8 +207,9 @@ class TokenInfo:
     signer: str  # subject of the embedded signer certificate, or "" if none
 
 
-def request_token(url: str, data: bytes, *, timeout: float = TSA_TIMEOUT,
-                  session: requests.Session | None = None) -> bytes:
+def request_token(
+    url: str, data: bytes, *, timeout: float = TSA_TIMEOUT, session: requests.Session | None = None
+) -> bytes:
     """An RFC 3161 time-stamp response (DER) from the TSA at `url` over SHA-256(`data`),
     checked: granted, for this imprint and nonce, and signed by its embedded certificate.
     The URL is typed by the user, so the private-address guard does not apply."""
@@ -215,9 +218,16 @@ def request_token(url: str, data: bytes, *, timeout: float = TSA_TIMEOUT,
                .nonce(nonce=True).cert_request(cert_request=True).build())  # fmt: skip
     http = session or requests.Session()
     try:
-        reply = http.post(url, data=request.as_bytes(), timeout=timeout, headers={
-            "Content-Type": "application/timestamp-query", "User-Agent": USER_AGENT,
-            "Accept": "application/timestamp-reply"})
+        reply = http.post(
+            url,
+            data=request.as_bytes(),
+            timeout=timeout,
+            headers={
+                "Content-Type": "application/timestamp-query",
+                "User-Agent": USER_AGENT,
+                "Accept": "application/timestamp-reply",
+            },
+        )
     except requests.RequestException as exc:
         raise TimestampError(f"time-stamping authority {url}: {type(exc).__name__}") from exc
     finally:
@@ -232,8 +242,9 @@ def request_token(url: str, data: bytes, *, timeout: float = TSA_TIMEOUT,
         raise TimestampError(f"time-stamping authority {url}: {exc}") from exc
     expected = "sha256:" + hashlib.sha256(data).hexdigest()
     if info.imprint != expected:
-        raise TimestampError(f"time-stamping authority {url} stamped {info.imprint}, "
-                             f"not {expected}")
+        raise TimestampError(
+            f"time-stamping authority {url} stamped {info.imprint}, not {expected}"
+        )
     if info.nonce != request.nonce:
         raise TimestampError(f"time-stamping authority {url} answered with another nonce")
     problem = _self_consistency(rfc3161_client.decode_timestamp_response(token))
@@ -254,8 +265,9 @@ def inspect_token(token: bytes) -> TokenInfo:
         raise ValueError(f"time-stamp request not granted (status {response.status}: {text})")
     tst = response.tst_info
     imprint = tst.message_imprint
-    algorithm = _HASH_NAMES.get(imprint.hash_algorithm.dotted_string,
-                                imprint.hash_algorithm.dotted_string)
+    algorithm = _HASH_NAMES.get(
+        imprint.hash_algorithm.dotted_string, imprint.hash_algorithm.dotted_string
+    )
     signer = _signer_certificate(response)
     return TokenInfo(
         gen_time=tst.gen_time,
@@ -288,25 +300,32 @@ def check_token(token: bytes, data: bytes, roots: Sequence[x509.Certificate]) ->
         return TokenCheck(False, False, str(exc))
     expected = "sha256:" + hashlib.sha256(data).hexdigest()
     if info.imprint != expected:
-        return TokenCheck(False, False, f"the token is for {info.imprint}, not this package's "
-                          f"digest {expected}", info)
+        return TokenCheck(
+            False,
+            False,
+            f"the token is for {info.imprint}, not this package's digest {expected}",
+            info,
+        )
     response = rfc3161_client.decode_timestamp_response(token)
     problem = _self_consistency(response)
     if problem:
         return TokenCheck(False, False, problem, info)
     if not roots:
-        return TokenCheck(True, False, "self-consistent only: no --tsa-root given, so nothing "
-                          "ties its certificate to an authority you trust", info)
+        return TokenCheck(
+            True,
+            False,
+            "self-consistent only: no --tsa-root given, so nothing "
+            "ties its certificate to an authority you trust",
+            info,
+        )
     builder = rfc3161_client.VerifierBuilder()
     for root in roots:
         builder = builder.add_root_certificate(root)
     try:
         builder.build().verify_message(response, data)
     except rfc3161_client.VerificationError as exc:
-        return TokenCheck(False, False, f"does not verify against the given root(s): {exc}",
-                          info)
-    return TokenCheck(True, True, "signature and certificate chain verified to a given root",
-                      info)
+        return TokenCheck(False, False, f"does not verify against the given root(s): {exc}", info)
+    return TokenCheck(True, True, "signature and certificate chain verified to a given root", info)
 
 
 def load_roots(paths: Sequence[Path]) -> list[x509.Certificate]:
@@ -391,7 +410,7 @@ def _tlv(data: bytes, pos: int) -> tuple[int, int, int]:
         count = length & 0x7F
         if not 0 < count <= 4:
             raise ValueError("bad DER length")
-        length = int.from_bytes(data[pos:pos + count], "big")
+        length = int.from_bytes(data[pos : pos + count], "big")
         pos += count
     if pos + length > len(data):
         raise ValueError("DER element runs past its container")
@@ -437,22 +456,28 @@ def _read_signer(token: bytes) -> _Signer:
         raise ValueError(f"{len(signer_infos)} signers")
     parts = _items(token, signer_infos[0][2], signer_infos[0][3])
     digest_alg = _items(token, parts[2][2], parts[2][3])[0]
-    digest_oid = _oid(token[digest_alg[2]:digest_alg[3]])
+    digest_oid = _oid(token[digest_alg[2] : digest_alg[3]])
     attrs = parts[3]
     if attrs[0] != 0xA0:
         raise ValueError("no signed attributes")
-    signed_attrs = b"\x31" + token[attrs[1] + 1:attrs[3]]
+    signed_attrs = b"\x31" + token[attrs[1] + 1 : attrs[3]]
     message_digest = b""
     for _, _, a_body, a_end in _items(token, attrs[2], attrs[3]):
         oid_item, values = _items(token, a_body, a_end)[:2]
-        if _oid(token[oid_item[2]:oid_item[3]]) == _OID_MESSAGE_DIGEST:
+        if _oid(token[oid_item[2] : oid_item[3]]) == _OID_MESSAGE_DIGEST:
             value = _items(token, values[2], values[3])[0]
-            message_digest = token[value[2]:value[3]]
+            message_digest = token[value[2] : value[3]]
     signature_alg = _items(token, parts[4][2], parts[4][3])[0]
-    signature_oid = _oid(token[signature_alg[2]:signature_alg[3]])
+    signature_oid = _oid(token[signature_alg[2] : signature_alg[3]])
     signature = parts[5]
     if signature[0] != 0x04:
         raise ValueError("no signature")
     del content_type
-    return _Signer(content, digest_oid, signed_attrs, message_digest,
-                   token[signature[2]:signature[3]], signature_oid)
+    return _Signer(
+        content,
+        digest_oid,
+        signed_attrs,
+        message_digest,
+        token[signature[2] : signature[3]],
+        signature_oid,
+    )

@@ -103,8 +103,9 @@ class NewCapture:
 
 
 _CAPTURE_COLUMNS = tuple(
-    name for name in NewCapture.__dataclass_fields__ if name not in ("text", "visible_text",
-                                                                      "records", "citations")
+    name
+    for name in NewCapture.__dataclass_fields__
+    if name not in ("text", "visible_text", "records", "citations")
 )
 
 
@@ -216,12 +217,21 @@ class Store:
                 raise
             raise ArchiveBusy(
                 f"another process has been writing to {self.path} for over "
-                f"{(BUSY_TIMEOUT_MS + WAIT_NOTICE_MS) // 1000} s; try again later") from exc
+                f"{(BUSY_TIMEOUT_MS + WAIT_NOTICE_MS) // 1000} s; try again later"
+            ) from exc
 
     # runs -------------------------------------------------------------------------------
 
-    def start_run(self, command: str, options: dict[str, Any], *, started_at: datetime,
-                  tool_version: str, host: str, pid: int) -> int:
+    def start_run(
+        self,
+        command: str,
+        options: dict[str, Any],
+        *,
+        started_at: datetime,
+        tool_version: str,
+        host: str,
+        pid: int,
+    ) -> int:
         with self._write():
             table = self.db["runs"].insert(
                 {
@@ -241,8 +251,9 @@ class Store:
 
     def open_runs(self) -> list[dict[str, Any]]:
         """Runs that started and have not ended: still going, or dead."""
-        return select(self.db,
-            "SELECT id, host, pid, started_at FROM runs WHERE ended_at IS NULL ORDER BY id")
+        return select(
+            self.db, "SELECT id, host, pid, started_at FROM runs WHERE ended_at IS NULL ORDER BY id"
+        )
 
     def run_exists(self, run_id: int) -> bool:
         return bool(select(self.db, "SELECT 1 FROM runs WHERE id = ?", [run_id]))
@@ -254,35 +265,64 @@ class Store:
             ended = self.db.execute(
                 "UPDATE runs SET ended_at = coalesce((SELECT max(ended_at) FROM captures"
                 " WHERE run_id = runs.id), started_at) WHERE id = ? AND ended_at IS NULL",
-                [run_id]).rowcount
+                [run_id],
+            ).rowcount
             if ended:
                 self.add_recovery(now, by_run_id, "dead-run", run_id, detail=detail)
         return bool(ended)
 
-    def add_recovery(self, recovered_at: datetime, by_run_id: int, kind: str,
-                     run_id: int | None, *, warc: str | None = None, kept_bytes: int = 0,
-                     cut_bytes: int = 0, records: int = 0, detail: str = "") -> None:
+    def add_recovery(
+        self,
+        recovered_at: datetime,
+        by_run_id: int,
+        kind: str,
+        run_id: int | None,
+        *,
+        warc: str | None = None,
+        kept_bytes: int = 0,
+        cut_bytes: int = 0,
+        records: int = 0,
+        detail: str = "",
+    ) -> None:
         """Log what a run repaired of what a dead run left behind (see m004_recoveries)."""
         with self._write():
-            self.db["recoveries"].insert({
-                "recovered_at": iso(recovered_at), "by_run_id": by_run_id, "run_id": run_id,
-                "kind": kind, "warc": warc, "kept_bytes": kept_bytes, "cut_bytes": cut_bytes,
-                "records": records, "detail": detail})
+            self.db["recoveries"].insert(
+                {
+                    "recovered_at": iso(recovered_at),
+                    "by_run_id": by_run_id,
+                    "run_id": run_id,
+                    "kind": kind,
+                    "warc": warc,
+                    "kept_bytes": kept_bytes,
+                    "cut_bytes": cut_bytes,
+                    "records": records,
+                    "detail": detail,
+                }
+            )
 
     def rows_end(self, warc: str) -> int:
         """Where the last record that any row points at in file `warc` ends (0: none)."""
-        rows = select(self.db,
+        rows = select(
+            self.db,
             "SELECT max(e) AS e FROM (SELECT max(offset + length) AS e FROM records"
             " WHERE warc = ? UNION ALL SELECT max(offset + length) FROM captures"
-            " WHERE warc = ?)", [warc, warc])
+            " WHERE warc = ?)",
+            [warc, warc],
+        )
         return int(rows[0]["e"] or 0)
 
-    def add_warc_file(self, name: str, run_id: int, *, size: int, sha256: str,
-                      closed_at: datetime) -> None:
+    def add_warc_file(
+        self, name: str, run_id: int, *, size: int, sha256: str, closed_at: datetime
+    ) -> None:
         with self._write():
             self.db["warc_files"].upsert(
-                {"name": name, "run_id": run_id, "closed_at": iso(closed_at), "size": size,
-                 "sha256": sha256},
+                {
+                    "name": name,
+                    "run_id": run_id,
+                    "closed_at": iso(closed_at),
+                    "size": size,
+                    "sha256": sha256,
+                },
                 pk="name",
             )
             chain.append(self.db, "warc_files", name)
@@ -298,20 +338,23 @@ class Store:
                 added = self.db.execute(
                     "INSERT OR IGNORE INTO texts (sha256, norm_version, text, visible_text)"
                     " VALUES (?, ?, ?, ?)",
-                    [capture.text_sha256, capture.norm_version, capture.text,
-                     capture.visible_text],
+                    [capture.text_sha256, capture.norm_version, capture.text, capture.visible_text],
                 ).rowcount
                 if added:  # a new text: index it for find-text (see m003)
                     key = self._insert("text_search_keys", {"sha256": capture.text_sha256})
-                    self.db.execute("INSERT INTO text_search (rowid, text) VALUES (?, ?)",
-                                    [key, capture.text])
+                    self.db.execute(
+                        "INSERT INTO text_search (rowid, text) VALUES (?, ?)", [key, capture.text]
+                    )
             if capture.records:
-                self.db.conn.executemany(_INSERT_RECORD, [
-                    (capture_id, *_record_values(record)) for record in capture.records])
+                self.db.conn.executemany(
+                    _INSERT_RECORD,
+                    [(capture_id, *_record_values(record)) for record in capture.records],
+                )
             if capture.citations:
-                self.db.conn.executemany(_INSERT_CITATION, [
-                    (capture_id, *_citation_values(citation))
-                    for citation in capture.citations])
+                self.db.conn.executemany(
+                    _INSERT_CITATION,
+                    [(capture_id, *_citation_values(citation)) for citation in capture.citations],
+                )
             chain.append(self.db, "captures", capture_id)
         return capture_id
 
@@ -323,79 +366,108 @@ class Store:
         """(text, visible_text) stored under a text hash."""
         if not text_sha256:
             return None
-        rows = select(self.db,
-            "SELECT text, visible_text FROM texts WHERE sha256 = ?", [text_sha256])
+        rows = select(
+            self.db, "SELECT text, visible_text FROM texts WHERE sha256 = ?", [text_sha256]
+        )
         return (rows[0]["text"] or "", rows[0]["visible_text"] or "") if rows else None
 
     def citations(self, capture_id: int) -> list[dict[str, Any]]:
-        return select(self.db,
+        return select(
+            self.db,
             "SELECT position, url, anchor_text, context FROM citations"
-            " WHERE capture_id = ? ORDER BY position", [capture_id])
+            " WHERE capture_id = ? ORDER BY position",
+            [capture_id],
+        )
 
-    def extraction(self, final_url: str, payload_sha256: str, norm_version: int
-                   ) -> dict[str, Any] | None:
+    def extraction(
+        self, final_url: str, payload_sha256: str, norm_version: int
+    ) -> dict[str, Any] | None:
         """What was extracted before from these exact bytes at this URL, under this
         normalisation: the capture's extraction columns, its `text` and `visible_text` and
         its `citations`. Extraction depends on nothing else, so a recapture of unchanged
         bytes can reuse it instead of parsing the page again."""
-        rows = select(self.db,
+        rows = select(
+            self.db,
             "SELECT id, kind, title, decoded_sha256, text_sha256, loose_sha256, links_sha256"
             " FROM captures WHERE payload_sha256 = ? AND final_url = ? AND norm_version = ?"
             " AND status = 'captured' AND kind IS NOT NULL ORDER BY id DESC LIMIT 1",
-            [payload_sha256, final_url, norm_version])
+            [payload_sha256, final_url, norm_version],
+        )
         if not rows:
             return None
         row = rows[0]
         texts = self.text(row["text_sha256"]) if row["text_sha256"] else ("", "")
         if texts is None:
             return None
-        return {**row, "text": texts[0], "visible_text": texts[1],
-                "citations": self.citations(row["id"])}
+        return {
+            **row,
+            "text": texts[0],
+            "visible_text": texts[1],
+            "citations": self.citations(row["id"]),
+        }
 
     def original_for(self, url: str, payload_sha256: str) -> dict[str, Any] | None:
         """The earliest full response record of this URL with this payload: what a revisit
         record refers to (record_id, url, date, warc, offset, length). Same URL only, since
         replay tools resolve revisits by URL."""
-        rows = select(self.db,
+        rows = select(
+            self.db,
             "SELECT record_id, url, date, warc, offset, length FROM records"
             " WHERE url = ? AND payload_sha256 = ? AND type = 'response'"
-            " ORDER BY id LIMIT 1", [url, payload_sha256])
+            " ORDER BY id LIMIT 1",
+            [url, payload_sha256],
+        )
         return rows[0] if rows else None
 
     def history(self, url: str) -> list[dict[str, Any]]:
         """Every capture of a URL, oldest first, with the outcome of the check it was for
         (or `new`/`failed` for captures made by `capture`)."""
-        return select(self.db,
+        return select(
+            self.db,
             "SELECT captures.*, checks.outcome AS outcome, checks.reason AS reason,"
             " checks.confirmed AS confirmed FROM captures"
             " LEFT JOIN checks ON checks.capture_id = captures.id"
             " WHERE captures.url = ? AND captures.role != 'probe'"
-            " ORDER BY captures.started_at, captures.id", [url])
+            " ORDER BY captures.started_at, captures.id",
+            [url],
+        )
 
     def captures_of_run(self, run_id: int) -> list[dict[str, Any]]:
-        return select(self.db,
-            "SELECT * FROM captures WHERE run_id = ? ORDER BY id", [run_id])
+        return select(self.db, "SELECT * FROM captures WHERE run_id = ? ORDER BY id", [run_id])
 
     def records(self) -> Iterator[dict[str, Any]]:
         yield from self.db.query("SELECT * FROM records ORDER BY warc, offset")
 
     # targets ----------------------------------------------------------------------------
 
-    def track(self, url: str, *, role: str, every_seconds: int, now: datetime,
-              cited_by: str | None = None, baseline_capture_id: int | None = None) -> None:
+    def track(
+        self,
+        url: str,
+        *,
+        role: str,
+        every_seconds: int,
+        now: datetime,
+        cited_by: str | None = None,
+        baseline_capture_id: int | None = None,
+    ) -> None:
         """Track a URL for checks, first due one interval after now (it was just captured).
         An existing target keeps its role ("article" wins over "citation") and its schedule
         unless this call is for an article."""
         with self._write():
             existing = self.target(url)  # read under the write lock: two runs may race
             if existing is None:
-                self._insert("targets", {
-                    "url": url, "role": role, "every_seconds": every_seconds,
-                    "added_at": iso(now),
-                    "next_due": iso(now + timedelta(seconds=every_seconds)),
-                    "cited_by": cited_by,
-                    "baseline_capture_id": baseline_capture_id,
-                })
+                self._insert(
+                    "targets",
+                    {
+                        "url": url,
+                        "role": role,
+                        "every_seconds": every_seconds,
+                        "added_at": iso(now),
+                        "next_due": iso(now + timedelta(seconds=every_seconds)),
+                        "cited_by": cited_by,
+                        "baseline_capture_id": baseline_capture_id,
+                    },
+                )
                 return
             update: dict[str, Any] = {}
             if role == "article":
@@ -414,19 +486,33 @@ class Store:
         `status` lists a million targets without holding them (or a dict each) at once."""
         names = ", ".join(f"[{c}]" for c in columns)
         yield from self.db.conn.execute(  # the order of `targets`, which an index has (m006)
-            f"SELECT {names} FROM targets ORDER BY added_at, role != 'article', url")
+            f"SELECT {names} FROM targets ORDER BY added_at, role != 'article', url"
+        )
 
     def targets(self, urls: Sequence[str] | None = None) -> list[dict[str, Any]]:
         if urls is None:
-            return select(self.db,
-                "SELECT * FROM targets ORDER BY added_at, role != 'article', url")
+            return select(
+                self.db, "SELECT * FROM targets ORDER BY added_at, role != 'article', url"
+            )
         return [t for url in urls if (t := self.target(url)) is not None]
 
-    def set_state(self, url: str, state: str, reason: str | None, now: datetime, *,
-                  confirmed: bool = False, changed: bool = True) -> None:
+    def set_state(
+        self,
+        url: str,
+        state: str,
+        reason: str | None,
+        now: datetime,
+        *,
+        confirmed: bool = False,
+        changed: bool = True,
+    ) -> None:
         """Record a target's latest outcome (denormalised here so `status` stays fast)."""
-        update: dict[str, Any] = {"state": state, "reason": reason,
-                                  "confirmed": int(confirmed), "last_checked_at": iso(now)}
+        update: dict[str, Any] = {
+            "state": state,
+            "reason": reason,
+            "confirmed": int(confirmed),
+            "last_checked_at": iso(now),
+        }
         if changed:
             update["last_change_at"] = iso(now)
         with self._write():
@@ -434,8 +520,9 @@ class Store:
 
     def _insert(self, table: str, values: dict[str, Any]) -> int:
         """A plain INSERT (sqlite-utils reads the schema first, on every call)."""
-        return int(self.db.execute(_insert_sql(table, list(values)), list(values.values()))
-                   .lastrowid)
+        return int(
+            self.db.execute(_insert_sql(table, list(values)), list(values.values())).lastrowid
+        )
 
     def _update_target(self, url: str, values: dict[str, Any]) -> None:
         sets = ", ".join(f"[{name}] = ?" for name in values)
@@ -443,17 +530,26 @@ class Store:
 
     def due_urls(self, now: datetime) -> list[str]:
         """The URLs `due` gives, in its order."""
-        return [url for (url,) in self.db.conn.execute(
-            "SELECT url FROM targets WHERE next_due <= ? ORDER BY next_due, url", [iso(now)])]
+        return [
+            url
+            for (url,) in self.db.conn.execute(
+                "SELECT url FROM targets WHERE next_due <= ? ORDER BY next_due, url", [iso(now)]
+            )
+        ]
 
     def target_urls(self) -> list[str]:
         """The URLs `targets()` gives, in its order."""
-        return [url for (url,) in self.db.conn.execute(
-            "SELECT url FROM targets ORDER BY added_at, role != 'article', url")]
+        return [
+            url
+            for (url,) in self.db.conn.execute(
+                "SELECT url FROM targets ORDER BY added_at, role != 'article', url"
+            )
+        ]
 
     def due(self, now: datetime) -> list[dict[str, Any]]:
-        return select(self.db,
-            "SELECT * FROM targets WHERE next_due <= ? ORDER BY next_due, url", [iso(now)])
+        return select(
+            self.db, "SELECT * FROM targets WHERE next_due <= ? ORDER BY next_due, url", [iso(now)]
+        )
 
     def next_due(self) -> str | None:
         rows = select(self.db, "SELECT min(next_due) AS due FROM targets")
@@ -461,16 +557,21 @@ class Store:
 
     def good_captures(self, url: str) -> list[dict[str, Any]]:
         """Captures of a URL with a 2xx answer and a text, oldest first."""
-        return select(self.db,
+        return select(
+            self.db,
             "SELECT * FROM captures WHERE url = ? AND status = 'captured'"
             " AND http_status BETWEEN 200 AND 299 AND role != 'probe'"
-            " ORDER BY started_at, id", [url])
+            " ORDER BY started_at, id",
+            [url],
+        )
 
     def past_checks(self, url: str) -> list[dict[str, Any]]:
         """Earlier checks of a URL, oldest first (what confirmation rules look at)."""
-        return select(self.db,
+        return select(
+            self.db,
             "SELECT checked_at, outcome, reason FROM checks WHERE url = ? ORDER BY checked_at, id",
-            [url])
+            [url],
+        )
 
     def add_check(self, check: NewCheck) -> int:
         """Store a check and move its target on: state, next due time, and the baseline when
@@ -480,13 +581,18 @@ class Store:
             check_id = self._insert("checks", check.row())
             chain.append(self.db, "checks", check_id)
             if target is not None:
-                changed = (target["state"], target["reason"]) != (check.outcome, check.reason) \
-                    or check.outcome not in ("unchanged", "cosmetic")
+                changed = (target["state"], target["reason"]) != (
+                    check.outcome,
+                    check.reason,
+                ) or check.outcome not in ("unchanged", "cosmetic")
                 update: dict[str, Any] = {
-                    "state": check.outcome, "reason": check.reason,
-                    "confirmed": check.confirmed, "last_checked_at": check.checked_at,
-                    "next_due": iso(parse_iso(check.checked_at)
-                                    + timedelta(seconds=target["every_seconds"])),
+                    "state": check.outcome,
+                    "reason": check.reason,
+                    "confirmed": check.confirmed,
+                    "last_checked_at": check.checked_at,
+                    "next_due": iso(
+                        parse_iso(check.checked_at) + timedelta(seconds=target["every_seconds"])
+                    ),
                 }
                 if changed:
                     update["last_change_at"] = check.checked_at
@@ -499,18 +605,21 @@ class Store:
         """Set a target's interval (and that of the citations it brought in), and move each
         one's next due time to its last check (or its tracking) plus the new interval;
         returns how many targets changed."""
-        where = "url = ?" + (" OR (cited_by = ? AND role != 'article')"
-                             if include_citations else "")
+        where = "url = ?" + (
+            " OR (cited_by = ? AND role != 'article')" if include_citations else ""
+        )
         params = [url, url] if include_citations else [url]
         with self._write():
             rows = self.db.execute(
                 f"SELECT url, coalesce(last_checked_at, added_at) FROM targets WHERE {where}",
-                params).fetchall()
+                params,
+            ).fetchall()
             for target_url, since in rows:
                 due = parse_iso(since) + timedelta(seconds=every_seconds)
                 self.db.execute(
                     "UPDATE targets SET every_seconds = ?, next_due = ? WHERE url = ?",
-                    [every_seconds, iso(due), target_url])
+                    [every_seconds, iso(due), target_url],
+                )
         return len(rows)
 
     # reports: bulk reads for `preserve report` (one query per table, not one per URL) -----
@@ -518,10 +627,13 @@ class Store:
     def articles(self, urls: Sequence[str] | None = None) -> list[dict[str, Any]]:
         """Tracked articles, oldest first (all, or those among `urls`, in their order)."""
         if urls is None:
-            return select(self.db,
-                "SELECT * FROM targets WHERE role = 'article' ORDER BY added_at, url")
-        found = {t["url"]: t for t in self._in(
-            "SELECT * FROM targets WHERE role = 'article' AND url IN ({})", urls)}
+            return select(
+                self.db, "SELECT * FROM targets WHERE role = 'article' ORDER BY added_at, url"
+            )
+        found = {
+            t["url"]: t
+            for t in self._in("SELECT * FROM targets WHERE role = 'article' AND url IN ({})", urls)
+        }
         return [found[url] for url in urls if url in found]
 
     def targets_of(self, urls: Sequence[str]) -> dict[str, dict[str, Any]]:
@@ -540,7 +652,9 @@ class Store:
             " captures.record_type, captures.warc, captures.offset, captures.length,"
             " captures.record_id, checks.id AS check_id FROM captures"
             " LEFT JOIN checks ON checks.capture_id = captures.id"
-            " WHERE captures.role != 'probe' AND captures.url IN ({})", urls)
+            " WHERE captures.role != 'probe' AND captures.url IN ({})",
+            urls,
+        )
         for row in sorted(rows, key=lambda r: (r["started_at"], r["id"])):
             grouped[row["url"]].append(row)
         return grouped
@@ -550,7 +664,9 @@ class Store:
         grouped: dict[int, list[dict[str, Any]]] = {i: [] for i in capture_ids}
         rows = self._in(
             "SELECT capture_id, position, url, anchor_text, context FROM citations"
-            " WHERE capture_id IN ({})", capture_ids)
+            " WHERE capture_id IN ({})",
+            capture_ids,
+        )
         for row in sorted(rows, key=lambda r: (r["capture_id"], r["position"])):
             grouped[row["capture_id"]].append(row)
         return grouped
@@ -565,16 +681,20 @@ class Store:
 
     def texts_of(self, hashes: Sequence[str]) -> dict[str, str]:
         """Normalised main texts by their sha256."""
-        return {r["sha256"]: r["text"] or "" for r in self._in(
-            "SELECT sha256, text FROM texts WHERE sha256 IN ({})", hashes)}
+        return {
+            r["sha256"]: r["text"] or ""
+            for r in self._in("SELECT sha256, text FROM texts WHERE sha256 IN ({})", hashes)
+        }
 
     def warc_files(self) -> list[dict[str, Any]]:
         return select(self.db, "SELECT * FROM warc_files ORDER BY name")
 
     def runs(self) -> list[dict[str, Any]]:
-        return select(self.db,
+        return select(
+            self.db,
             "SELECT id, command, started_at, ended_at, tool_version, host, pid FROM runs"
-            " ORDER BY id")
+            " ORDER BY id",
+        )
 
     # evidence packages: what `export` selects (wacz.select) -------------------------------
 
@@ -588,19 +708,23 @@ class Store:
     def export_children_of(self, ids: Sequence[int]) -> list[dict[str, Any]]:
         """Captures made on behalf of these (requisites, deeper citations), probes excluded."""
         return self._in(
-            "SELECT id, url, role FROM captures WHERE role != 'probe' AND parent_id IN ({})", ids)
+            "SELECT id, url, role FROM captures WHERE role != 'probe' AND parent_id IN ({})", ids
+        )
 
     def export_sources_of(self, articles: Sequence[str]) -> list[str]:
         """URLs tracked as sources of these articles (cited, moved to, added by an edit)."""
-        return [r["url"] for r in self._in(
-            "SELECT url FROM targets WHERE cited_by IN ({}) ORDER BY added_at, url", articles)]
+        return [
+            r["url"]
+            for r in self._in(
+                "SELECT url FROM targets WHERE cited_by IN ({}) ORDER BY added_at, url", articles
+            )
+        ]
 
     def export_records_of(self, capture_ids: Sequence[int]) -> list[dict[str, Any]]:
         return self._in("SELECT * FROM records WHERE capture_id IN ({})", capture_ids)
 
     def export_record_by_id(self, record_id: str) -> dict[str, Any] | None:
-        rows = select(self.db, "SELECT * FROM records WHERE record_id = ? LIMIT 1",
-                                  [record_id])
+        rows = select(self.db, "SELECT * FROM records WHERE record_id = ? LIMIT 1", [record_id])
         return rows[0] if rows else None
 
     def export_checks_of(self, capture_ids: Sequence[int]) -> list[dict[str, Any]]:
@@ -609,8 +733,7 @@ class Store:
         return sorted(rows, key=lambda r: (r["checked_at"], r["id"]))
 
     def export_runs(self, ids: Sequence[int]) -> list[dict[str, Any]]:
-        return sorted(self._in("SELECT * FROM runs WHERE id IN ({})", ids),
-                      key=lambda r: r["id"])
+        return sorted(self._in("SELECT * FROM runs WHERE id IN ({})", ids), key=lambda r: r["id"])
 
     def export_chain(self, rows: dict[str, Sequence[Any]]) -> dict[str, Any] | None:
         """The hash-chain entries of these rows (table name -> row ids), oldest first, and
@@ -621,21 +744,28 @@ class Store:
         for table, ids in rows.items():
             unique = list(dict.fromkeys(str(i) for i in ids))  # row_id is the key as text
             for start in range(0, len(unique), 500):
-                part = unique[start:start + 500]
+                part = unique[start : start + 500]
                 entries += self.db.query(
                     "SELECT * FROM chain WHERE table_name = ? AND row_id IN ({})".format(
-                        ", ".join("?" * len(part))), [table, *part])
+                        ", ".join("?" * len(part))
+                    ),
+                    [table, *part],
+                )
         head = select(self.db, "SELECT * FROM chain ORDER BY seq DESC LIMIT 1")
-        return {"entries": sorted(entries, key=lambda e: e["seq"]),
-                "head": head[0] if head else None}
+        return {
+            "entries": sorted(entries, key=lambda e: e["seq"]),
+            "head": head[0] if head else None,
+        }
 
-    def export_rows(self, table: str, key: str, columns: Sequence[str],
-                    keys: Sequence[str]) -> dict[str, dict[str, Any]]:
+    def export_rows(
+        self, table: str, key: str, columns: Sequence[str], keys: Sequence[str]
+    ) -> dict[str, dict[str, Any]]:
         """Rows of `table` by their key as text, with just these columns (names from
         `preserve.chain`, never from input)."""
         names = ", ".join(f"[{c}]" for c in columns)
-        rows = self._in(f"SELECT {names} FROM [{table}] WHERE CAST([{key}] AS TEXT) IN ({{}})",
-                        list(keys))
+        rows = self._in(
+            f"SELECT {names} FROM [{table}] WHERE CAST([{key}] AS TEXT) IN ({{}})", list(keys)
+        )
         return {str(row[key]): row for row in rows}
 
     def _in(self, sql: str, values: Sequence[Any], chunk: int = 500) -> list[dict[str, Any]]:
@@ -643,13 +773,14 @@ class Store:
         unique = list(dict.fromkeys(values))
         rows: list[dict[str, Any]] = []
         for start in range(0, len(unique), chunk):
-            part = unique[start:start + chunk]
+            part = unique[start : start + chunk]
             rows.extend(self.db.query(sql.format(", ".join("?" * len(part))), part))
         return rows
 
 
-def pick_diff_pair(store: Store, url: str, from_time: str | None, to_time: str | None
-                   ) -> tuple[dict[str, Any], dict[str, Any]]:
+def pick_diff_pair(
+    store: Store, url: str, from_time: str | None, to_time: str | None
+) -> tuple[dict[str, Any], dict[str, Any]]:
     """The two captures `diff` compares: the latest good capture at or before `to_time`
     (default: the latest), and the latest good capture at or before `from_time` (default:
     the latest before it whose text differs)."""
@@ -660,13 +791,19 @@ def pick_diff_pair(store: Store, url: str, from_time: str | None, to_time: str |
     if not newer:
         raise UsageError(f"no good capture of {url} at or before {to_time}")
     new = newer[-1]
-    earlier = [c for c in good if c["started_at"] < new["started_at"] or (
-        c["started_at"] == new["started_at"] and c["id"] < new["id"])]
+    earlier = [
+        c
+        for c in good
+        if c["started_at"] < new["started_at"]
+        or (c["started_at"] == new["started_at"] and c["id"] < new["id"])
+    ]
     if from_time is not None:
         candidates = [c for c in earlier if c["started_at"] <= from_time]
     else:
         candidates = [c for c in earlier if c["text_sha256"] != new["text_sha256"]]
     if not candidates:
-        raise UsageError(f"no earlier capture of {url} to compare with"
-                         + ("" if from_time else " (its text never changed)"))
+        raise UsageError(
+            f"no earlier capture of {url} to compare with"
+            + ("" if from_time else " (its text never changed)")
+        )
     return candidates[-1], new

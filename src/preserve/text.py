@@ -73,8 +73,14 @@ def normalise(text: str) -> str:
 def _one_spaced(line: str) -> str:
     """A line with each run of whitespace made one space, trimmed. Most lines already are:
     they are returned as they are, without splitting them into words."""
-    if (line.isascii() and "  " not in line and "\t" not in line and "\x1f" not in line
-            and line[:1] != " " and line[-1:] != " "):
+    if (
+        line.isascii()
+        and "  " not in line
+        and "\t" not in line
+        and "\x1f" not in line
+        and line[:1] != " "
+        and line[-1:] != " "
+    ):
         return line
     return " ".join(line.split())
 

@@ -78,7 +78,7 @@ def _ascii_host(host: str, url: str) -> str:
         except UnicodeError as exc:
             raise BadURL(f"URL host cannot be encoded: {url[:200]!r}") from exc
     # Checked after IDNA too, which passes ASCII through: "\\é" became "xn--\\-9fa".
-    if not host or any(c in host for c in " <>\\^`{|}\"%"):
+    if not host or any(c in host for c in ' <>\\^`{|}"%'):
         raise BadURL(f"URL has an invalid host: {url[:200]!r}")
     return host
 

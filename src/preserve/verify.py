@@ -88,9 +88,15 @@ class Problem:
     captured_at: str | None = None
 
     def to_json(self) -> dict[str, Any]:
-        return {"kind": self.kind, "warc": self.warc, "offset": self.offset, "url": self.url,
-                "detail": self.detail, "capture_id": self.capture_id,
-                "captured_at": self.captured_at}
+        return {
+            "kind": self.kind,
+            "warc": self.warc,
+            "offset": self.offset,
+            "url": self.url,
+            "detail": self.detail,
+            "capture_id": self.capture_id,
+            "captured_at": self.captured_at,
+        }
 
 
 @dataclass(frozen=True)
@@ -110,11 +116,15 @@ class Verification:
         return not self.problems
 
     def to_json(self) -> dict[str, Any]:
-        return {"ok": self.ok, "records_checked": self.records_checked,
-                "files_checked": self.files_checked, "bytes_read": self.bytes_read,
-                "chain": {"entries": self.chain_entries, "head": self.chain_head},
-                "in_progress": list(self.in_progress),
-                "problems": [p.to_json() for p in self.problems]}
+        return {
+            "ok": self.ok,
+            "records_checked": self.records_checked,
+            "files_checked": self.files_checked,
+            "bytes_read": self.bytes_read,
+            "chain": {"entries": self.chain_entries, "head": self.chain_head},
+            "in_progress": list(self.in_progress),
+            "problems": [p.to_json() for p in self.problems],
+        }
 
 
 @dataclass(slots=True)
@@ -145,14 +155,18 @@ class _File:
     read: bool = True
 
 
-def verify(archive: Archive, *, since: str | None = None, workers: int | None = None
-           ) -> Verification:
+def verify(
+    archive: Archive, *, since: str | None = None, workers: int | None = None
+) -> Verification:
     """Check everything; see the module docstring. Never raises for damage it finds."""
     store = archive.store
     db = store.db
     closed = {row["name"]: row for row in db.query("SELECT * FROM warc_files")}
-    known = set(closed) | {r for (r,) in db.execute("SELECT DISTINCT warc FROM records")} \
+    known = (
+        set(closed)
+        | {r for (r,) in db.execute("SELECT DISTINCT warc FROM records")}
         | {r for (r,) in db.execute("SELECT DISTINCT warc FROM captures")}
+    )
     known.discard(None)
     files, extra, in_progress = _locate(archive, known, closed, since)
     problems = [p for f in files for p in f.problems] + extra
@@ -161,14 +175,22 @@ def verify(archive: Archive, *, since: str | None = None, workers: int | None = 
     records_checked = bytes_read = 0
     with _pool(to_read, workers) as pool:  # None: read here, one file after another
         # The files' hashes first: the workers start on them while the rows are read here.
-        digests = pool.map(_digest, [f.path for f in to_read if f.path],
-                           ahead=len(to_read)) if pool else None
+        digests = (
+            pool.map(_digest, [f.path for f in to_read if f.path], ahead=len(to_read))
+            if pool
+            else None
+        )
         captures = _capture_rows(db)
         for f in files:
             if f.path is None:  # missing: each capture in it is affected
-                problems += [_row_problem("record-missing", _Row("captures", *row),
-                                          f"its WARC file {f.name} is missing")
-                             for row in captures.get(f.name, [])]
+                problems += [
+                    _row_problem(
+                        "record-missing",
+                        _Row("captures", *row),
+                        f"its WARC file {f.name} is missing",
+                    )
+                    for row in captures.get(f.name, [])
+                ]
         checked = _checked_files(db, store.path, to_read, captures, pool, digests)
         # The log and the texts, while the workers (if any) read the files.
         chain_problems, entries = chain.check(db)
@@ -180,19 +202,30 @@ def verify(archive: Archive, *, since: str | None = None, workers: int | None = 
     problems.sort(key=lambda p: (p.warc or "", p.offset if p.offset is not None else -1))
     problems += logged
     head = chain.head(db)
-    return Verification(tuple(problems), records_checked, len(to_read), bytes_read, entries,
-                        head.entry_hash if head else None, tuple(in_progress))
+    return Verification(
+        tuple(problems),
+        records_checked,
+        len(to_read),
+        bytes_read,
+        entries,
+        head.entry_hash if head else None,
+        tuple(in_progress),
+    )
 
 
 # --- files --------------------------------------------------------------------------------
 
 
-def _locate(archive: Archive, known: set[str], closed: dict[str, dict[str, Any]],
-            since: str | None) -> tuple[list[_File], list[Problem], list[str]]:
+def _locate(
+    archive: Archive, known: set[str], closed: dict[str, dict[str, Any]], since: str | None
+) -> tuple[list[_File], list[Problem], list[str]]:
     """Match the files the database knows with those on disk, by name and by the name each
     file's warcinfo gives itself (so a renamed file is found, and said to be renamed)."""
-    disk = {p.name: p for p in sorted(archive.warcs.iterdir()) if p.is_file()} \
-        if archive.warcs.is_dir() else {}
+    disk = (
+        {p.name: p for p in sorted(archive.warcs.iterdir()) if p.is_file()}
+        if archive.warcs.is_dir()
+        else {}
+    )
     claims: dict[str, list[str]] = {}  # the name a file was written as → names on disk
     infos: dict[str, dict[str, str]] = {}
     for name, path in disk.items():
@@ -214,8 +247,9 @@ def _locate(archive: Archive, known: set[str], closed: dict[str, dict[str, Any]]
             found = [name]
         found = sorted(found, key=lambda n: (n != name, n != name + OPEN_SUFFIX, n))
         if not found:
-            f.problems.append(Problem("file-missing", name, None, None,
-                                      f"{name} is not in {archive.warcs}"))
+            f.problems.append(
+                Problem("file-missing", name, None, None, f"{name} is not in {archive.warcs}")
+            )
             continue
         on_disk = found[0]
         used.add(on_disk)
@@ -226,37 +260,68 @@ def _locate(archive: Archive, known: set[str], closed: dict[str, dict[str, Any]]
                 in_progress.append(on_disk)
                 f.read = False
             else:
-                f.problems.append(Problem(
-                    "file-unfinished", name, None, None,
-                    f"{on_disk} was never finished (its run ended without closing it: a "
-                    "crash?); its complete records are still checked"))
+                f.problems.append(
+                    Problem(
+                        "file-unfinished",
+                        name,
+                        None,
+                        None,
+                        f"{on_disk} was never finished (its run ended without closing it: a "
+                        "crash?); its complete records are still checked",
+                    )
+                )
         elif on_disk != name:
-            f.problems.append(Problem("file-renamed", name, None, None,
-                                      f"{name} is on disk as {on_disk}"))
+            f.problems.append(
+                Problem("file-renamed", name, None, None, f"{name} is on disk as {on_disk}")
+            )
         elif f.closed is None and infos[on_disk].get("preserve-run") not in live:
-            f.problems.append(Problem(
-                "file-unrecorded", name, None, None,
-                f"{name} is closed on disk but not in warc_files, so its hash is in no "
-                "log"))
+            f.problems.append(
+                Problem(
+                    "file-unrecorded",
+                    name,
+                    None,
+                    None,
+                    f"{name} is closed on disk but not in warc_files, so its hash is in no log",
+                )
+            )
         if not f.read and f.closed is not None and f.path.stat().st_size != f.closed["size"]:
-            f.problems.append(Problem(
-                "file-changed", name, None, None,
-                f"{on_disk} has {f.path.stat().st_size} bytes, warc_files says "
-                f"{f.closed['size']}"))
+            f.problems.append(
+                Problem(
+                    "file-changed",
+                    name,
+                    None,
+                    None,
+                    f"{on_disk} has {f.path.stat().st_size} bytes, warc_files says "
+                    f"{f.closed['size']}",
+                )
+            )
     extra: list[Problem] = []
     for name in sorted(set(disk) - used):
         if name.endswith(OPEN_SUFFIX) and _being_written(disk[name], infos[name], live):
             in_progress.append(name)
         elif name.endswith(OPEN_SUFFIX) and infos[name].get("preserve-run"):
             f = _File(name, path=disk[name])
-            f.problems.append(Problem(
-                "file-unfinished", name, None, None,
-                f"{name} was never finished and no capture in the database uses it (its "
-                "run crashed before storing any)"))
+            f.problems.append(
+                Problem(
+                    "file-unfinished",
+                    name,
+                    None,
+                    None,
+                    f"{name} was never finished and no capture in the database uses it (its "
+                    "run crashed before storing any)",
+                )
+            )
             files.append(f)
         else:
-            extra.append(Problem("file-extra", name, None, None,
-                                 f"{name} is in {archive.warcs} but unknown to the database"))
+            extra.append(
+                Problem(
+                    "file-extra",
+                    name,
+                    None,
+                    None,
+                    f"{name} is in {archive.warcs} but unknown to the database",
+                )
+            )
     return files, extra, in_progress
 
 
@@ -287,8 +352,7 @@ def _live_runs(archive: Archive) -> set[str]:
     """Ids of runs still writing on this host: started, not ended, their process alive."""
     host = socket.gethostname()
     live = set()
-    for run in archive.store.db.query(
-            "SELECT id, host, pid FROM runs WHERE ended_at IS NULL"):
+    for run in archive.store.db.query("SELECT id, host, pid FROM runs WHERE ended_at IS NULL"):
         if run["host"] == host and run["pid"] and _alive(run["pid"]):
             live.add(str(run["id"]))
     return live
@@ -311,8 +375,7 @@ def _alive(pid: int) -> bool:
 _Checked = tuple[list[Problem], int, int]  # a file's problems, records read, bytes read
 
 
-def _pool(files: list[_File], workers: int | None
-          ) -> AbstractContextManager[Pool | None]:
+def _pool(files: list[_File], workers: int | None) -> AbstractContextManager[Pool | None]:
     """Worker processes, when there is much to read and this process has no other threads
     (forking copies locks held by threads); else None."""
     workers = workers if workers is not None else min(cpus(), 4)
@@ -329,9 +392,14 @@ def _size(path: Path) -> int:
         return 0
 
 
-def _checked_files(db: Any, db_path: Path, files: list[_File],
-                   captures: dict[str, list[tuple[Any, ...]]], pool: Pool | None,
-                   digests: Iterator[tuple[int, str] | None] | None) -> Iterator[_Checked]:
+def _checked_files(
+    db: Any,
+    db_path: Path,
+    files: list[_File],
+    captures: dict[str, list[tuple[Any, ...]]],
+    pool: Pool | None,
+    digests: Iterator[tuple[int, str] | None] | None,
+) -> Iterator[_Checked]:
     """Each file read once and held against its rows, in order. With a pool (and the
     files' `digests` coming from it), the reading starts before this returns: the caller
     can do other work meanwhile."""
@@ -340,15 +408,19 @@ def _checked_files(db: Any, db_path: Path, files: list[_File],
     known = {f.name: _known_offsets(db, f) for f in files}
     target = _target(files, known, pool.count)
     plans = [(f, _cuts(known[f.name], target)) for f in files]
-    parts = [_Part(f.name, f.path, db_path, start, stop,
-                   _between(captures.get(f.name, []), start, stop))
-             for f, cuts in plans if f.path
-             for start, stop in zip(cuts, [*cuts[1:], None], strict=True)]
+    parts = [
+        _Part(f.name, f.path, db_path, start, stop, _between(captures.get(f.name, []), start, stop))
+        for f, cuts in plans
+        if f.path
+        for start, stop in zip(cuts, [*cuts[1:], None], strict=True)
+    ]
     # All at once: results are small (problems, not members), and the workers must not
     # wait for this process, busy with the chain meanwhile, to take results.
     results = pool.map(_check_part, parts, ahead=len(parts))
-    return (_check_joined(db, f, next(digests), [next(results) for _ in cuts], captures)
-            for f, cuts in plans)
+    return (
+        _check_joined(db, f, next(digests), [next(results) for _ in cuts], captures)
+        for f, cuts in plans
+    )
 
 
 def _check_here(db: Any, f: _File, captures: dict[str, list[tuple[Any, ...]]]) -> _Checked:
@@ -359,9 +431,13 @@ def _check_here(db: Any, f: _File, captures: dict[str, list[tuple[Any, ...]]]) -
     return _check_file(f, result, rows), len(result.members), result.size
 
 
-def _check_joined(db: Any, f: _File, digest: tuple[int, str] | None,
-                  checked: list[_PartResult], captures: dict[str, list[tuple[Any, ...]]]
-                  ) -> _Checked:
+def _check_joined(
+    db: Any,
+    f: _File,
+    digest: tuple[int, str] | None,
+    checked: list[_PartResult],
+    captures: dict[str, list[tuple[Any, ...]]],
+) -> _Checked:
     """A file read in parts on the workers, with its size and sha256 (None: unreadable)."""
     scans = [part.scan for part in checked if part.scan is not None]
     joined = None
@@ -370,8 +446,13 @@ def _check_joined(db: Any, f: _File, digest: tuple[int, str] | None,
         joined = join(f.path, scans, *digest)
     if joined is None:  # damage across the parts' bounds, or a part unreadable
         return _check_here(db, f, captures)
-    by_offset = _rows_by_offset(_record_rows(db, f.name) + [
-        _Row("captures", *r) for r in captures.get(f.name, [])]) if joined.problems else {}
+    by_offset = (
+        _rows_by_offset(
+            _record_rows(db, f.name) + [_Row("captures", *r) for r in captures.get(f.name, [])]
+        )
+        if joined.problems
+        else {}
+    )
     problems = _scan_problems(f, joined, by_offset)
     problems += [problem for part in checked for problem in part.row_problems]
     return problems, sum(part.records for part in checked), joined.size
@@ -383,11 +464,12 @@ def _known_offsets(db: Any, f: _File) -> list[tuple[int, str]]:
     assert f.path is not None
     return db.execute(
         "SELECT offset, type FROM records WHERE warc = ? AND typeof(offset) = 'integer'"
-        " AND offset > 0 AND offset < ? ORDER BY offset", [f.name, _size(f.path)]).fetchall()
+        " AND offset > 0 AND offset < ? ORDER BY offset",
+        [f.name, _size(f.path)],
+    ).fetchall()
 
 
-def _target(files: list[_File], known: dict[str, list[tuple[int, str]]], workers: int
-            ) -> int:
+def _target(files: list[_File], known: dict[str, list[tuple[int, str]]], workers: int) -> int:
     """How much reading (in bytes, a record counting as `_RECORD_COST` more) a part holds."""
     total = sum(_size(f.path) + len(known[f.name]) * _RECORD_COST for f in files if f.path)
     return max(total // (workers * _PARTS_PER_WORKER), _MIN_PART)
@@ -408,8 +490,7 @@ def _cuts(known: list[tuple[int, str]], target: int) -> list[int]:
     return cuts
 
 
-def _between(rows: list[tuple[Any, ...]], start: int, stop: int | None
-             ) -> list[tuple[Any, ...]]:
+def _between(rows: list[tuple[Any, ...]], start: int, stop: int | None) -> list[tuple[Any, ...]]:
     """The rows (sorted by offset, the third field) whose offset is in [start, stop); the
     first part also takes those before 0, the last those past the end."""
     offsets = [_offset(row) for row in rows]
@@ -487,16 +568,25 @@ def _suspect_rows(part: _Part, members: dict[int, Member]) -> list[_Row]:
     if part.stop is not None:
         where.append("offset < ?")
         params.append(part.stop)
-    suspects = [row for row in db.execute(
-        "SELECT type, warc, offset, length, record_id, record_sha256, payload_sha256, id"
-        f" FROM records WHERE {' AND '.join(where)} ORDER BY offset", params)
-        if not _fits(row, members.get(row[2]))]
+    suspects = [
+        row
+        for row in db.execute(
+            "SELECT type, warc, offset, length, record_id, record_sha256, payload_sha256, id"
+            f" FROM records WHERE {' AND '.join(where)} ORDER BY offset",
+            params,
+        )
+        if not _fits(row, members.get(row[2]))
+    ]
     # Named (with their capture's URL and time) only now: a join for every row costs more
     # than reading the rows.
-    rows = [_Row("records", *named) for row in suspects for named in db.execute(
-        f"{_RECORD_ROWS} WHERE records.id = ?", [row[7]])]
-    return rows + [_Row("captures", *row) for row in part.captures
-                   if not _fits(row, members.get(row[2]))]
+    rows = [
+        _Row("records", *named)
+        for row in suspects
+        for named in db.execute(f"{_RECORD_ROWS} WHERE records.id = ?", [row[7]])
+    ]
+    return rows + [
+        _Row("captures", *row) for row in part.captures if not _fits(row, members.get(row[2]))
+    ]
 
 
 def _fits(row: tuple[Any, ...], member: Member | None) -> bool:
@@ -507,10 +597,17 @@ def _fits(row: tuple[Any, ...], member: Member | None) -> bool:
     if not member.whole:
         return True
     rec_type, _, _, length, record_id, record_sha256, payload_sha256 = row[:7]
-    return (length == member.length and record_sha256 == member.sha256
-            and record_id == member.record_id and rec_type == member.rec_type
-            and not (payload_sha256 and member.rec_type in ("response", "revisit")
-                     and member.payload_digest != f"sha256:{payload_sha256}"))
+    return (
+        length == member.length
+        and record_sha256 == member.sha256
+        and record_id == member.record_id
+        and rec_type == member.rec_type
+        and not (
+            payload_sha256
+            and member.rec_type in ("response", "revisit")
+            and member.payload_digest != f"sha256:{payload_sha256}"
+        )
+    )
 
 
 def _scan(path: Path) -> FileScan:
@@ -531,8 +628,9 @@ def _capture_rows(db: Any) -> dict[str, list[tuple[Any, ...]]]:
     one offset keep the table's order)."""
     by_file: dict[str, list[tuple[Any, ...]]] = {}
     for row in db.execute(
-            "SELECT record_type, warc, offset, length, record_id, record_sha256, payload_sha256,"
-            " url, id, started_at FROM captures WHERE warc IS NOT NULL"):
+        "SELECT record_type, warc, offset, length, record_id, record_sha256, payload_sha256,"
+        " url, id, started_at FROM captures WHERE warc IS NOT NULL"
+    ):
         by_file.setdefault(row[1], []).append(row)
     for rows in by_file.values():
         rows.sort(key=_offset)
@@ -548,12 +646,17 @@ _RECORD_ROWS = (
     "SELECT records.type, records.warc, records.offset, records.length, records.record_id,"
     " records.record_sha256, records.payload_sha256, coalesce(captures.url, records.url),"
     " records.capture_id, captures.started_at"
-    " FROM records LEFT JOIN captures ON captures.id = records.capture_id")
+    " FROM records LEFT JOIN captures ON captures.id = records.capture_id"
+)
 
 
 def _record_rows(db: Any, warc: str) -> list[_Row]:
-    return [_Row("records", *r) for r in db.execute(
-        f"{_RECORD_ROWS} WHERE records.warc = ? ORDER BY records.offset", [warc])]
+    return [
+        _Row("records", *r)
+        for r in db.execute(
+            f"{_RECORD_ROWS} WHERE records.warc = ? ORDER BY records.offset", [warc]
+        )
+    ]
 
 
 def _rows_by_offset(rows: list[_Row]) -> dict[int, _Row]:
@@ -566,8 +669,9 @@ def _rows_by_offset(rows: list[_Row]) -> dict[int, _Row]:
 def _check_file(f: _File, result: FileScan, rows: list[_Row]) -> list[Problem]:
     """Problems of one file read once: its own, its records', and its rows'."""
     members = {m.offset: m for m in result.members}
-    return (_scan_problems(f, result, _rows_by_offset(rows))
-            + _row_problems(rows, members, result.size))
+    return _scan_problems(f, result, _rows_by_offset(rows)) + _row_problems(
+        rows, members, result.size
+    )
 
 
 def _scan_problems(f: _File, result: FileScan, by_offset: dict[int, _Row]) -> list[Problem]:
@@ -575,16 +679,29 @@ def _scan_problems(f: _File, result: FileScan, by_offset: dict[int, _Row]) -> li
     problems: list[Problem] = []
     if f.closed is not None:
         if (result.size, result.sha256) != (f.closed["size"], f.closed["sha256"]):
-            problems.append(Problem(
-                "file-changed", f.name, None, None,
-                f"{f.name} has {result.size} bytes with sha256 {result.sha256}; warc_files "
-                f"says {f.closed['size']} bytes with sha256 {f.closed['sha256']}"))
+            problems.append(
+                Problem(
+                    "file-changed",
+                    f.name,
+                    None,
+                    None,
+                    f"{f.name} has {result.size} bytes with sha256 {result.sha256}; warc_files "
+                    f"says {f.closed['size']} bytes with sha256 {f.closed['sha256']}",
+                )
+            )
     for warc_problem in result.problems:
         row = by_offset.get(warc_problem.offset)
-        problems.append(Problem(
-            warc_problem.kind, f.name, warc_problem.offset, row.url if row else None,
-            warc_problem.detail, row.capture_id if row else None,
-            row.captured_at if row else None))
+        problems.append(
+            Problem(
+                warc_problem.kind,
+                f.name,
+                warc_problem.offset,
+                row.url if row else None,
+                warc_problem.detail,
+                row.capture_id if row else None,
+                row.captured_at if row else None,
+            )
+        )
     return problems
 
 
@@ -600,35 +717,50 @@ def _row_problems(rows: list[_Row], members: dict[int, Member], size: int) -> li
     return problems
 
 
-def _row_mismatches(row: _Row, member: Member | None, size: int
-                    ) -> Iterable[tuple[str, str]]:
+def _row_mismatches(row: _Row, member: Member | None, size: int) -> Iterable[tuple[str, str]]:
     where = f"{row.table} row of capture {row.capture_id}"
     if member is None:
-        yield "record-missing", (f"{where}: no record starts at offset {row.offset}"
-                                 + (f" (the file has {size} bytes)"
-                                    if isinstance(row.offset, int) and row.offset >= size
-                                    else ""))
+        yield (
+            "record-missing",
+            (
+                f"{where}: no record starts at offset {row.offset}"
+                + (
+                    f" (the file has {size} bytes)"
+                    if isinstance(row.offset, int) and row.offset >= size
+                    else ""
+                )
+            ),
+        )
         return
     if not member.whole:
         return  # the damage is reported at this offset already, with this row's URL
     if row.length != member.length:
         yield "record-length", f"{where}: length {row.length}, the record has {member.length}"
     if row.record_sha256 != member.sha256:
-        yield "record-sha256", (f"{where}: record sha256 {row.record_sha256}, the bytes "
-                                f"hash to {member.sha256}")
+        yield (
+            "record-sha256",
+            (f"{where}: record sha256 {row.record_sha256}, the bytes hash to {member.sha256}"),
+        )
     if row.record_id != member.record_id:
         yield "record-id", f"{where}: record id {row.record_id}, the record is {member.record_id}"
     if row.type != member.rec_type:
         yield "record-type", f"{where}: type {row.type}, the record is a {member.rec_type}"
-    if row.payload_sha256 and member.rec_type in ("response", "revisit") and (
-            member.payload_digest != f"sha256:{row.payload_sha256}"):
-        yield "payload-sha256", (f"{where}: payload sha256 {row.payload_sha256}, the record "
-                                 f"says {member.payload_digest}")
+    if (
+        row.payload_sha256
+        and member.rec_type in ("response", "revisit")
+        and (member.payload_digest != f"sha256:{row.payload_sha256}")
+    ):
+        yield (
+            "payload-sha256",
+            (
+                f"{where}: payload sha256 {row.payload_sha256}, the record "
+                f"says {member.payload_digest}"
+            ),
+        )
 
 
 def _row_problem(kind: str, row: _Row, detail: str) -> Problem:
-    return Problem(kind, row.warc, row.offset, row.url, detail, row.capture_id,
-                   row.captured_at)
+    return Problem(kind, row.warc, row.offset, row.url, detail, row.capture_id, row.captured_at)
 
 
 # --- the log and the texts ----------------------------------------------------------------
@@ -645,8 +777,7 @@ def _chain_problems(db: Any, found: list[chain.ChainProblem]) -> list[Problem]:
             url, capture_id, captured_at = row["url"], row["capture_id"], row["checked_at"]
         elif item.table == "warc_files":
             warc = item.row_id
-        problems.append(Problem(item.kind, warc, None, url, item.detail, capture_id,
-                                captured_at))
+        problems.append(Problem(item.kind, warc, None, url, item.detail, capture_id, captured_at))
     return problems
 
 
@@ -661,12 +792,13 @@ def _text_problems(db: Any) -> list[Problem]:
     """Texts are stored once under their sha256 (of the UTF-8 normalised text). Read once,
     as the bytes stored (in a UTF-8 database, the text's UTF-8: nothing to decode and
     encode again), with whether each is one find-text must find."""
-    (encoding,), = db.execute("PRAGMA encoding").fetchall()
+    ((encoding,),) = db.execute("PRAGMA encoding").fetchall()
     stored = "CAST(text AS BLOB)" if encoding == "UTF-8" else "text"
     problems = []
     searchable = []
     for sha256, text, nonempty in db.execute(
-            f"SELECT sha256, {stored}, text IS NOT NULL AND text != '' FROM texts"):
+        f"SELECT sha256, {stored}, text IS NOT NULL AND text != '' FROM texts"
+    ):
         if isinstance(text, str):
             text = text.encode("utf-8", "surrogatepass")
         digest = hashlib.sha256(text or b"").hexdigest()
@@ -679,20 +811,36 @@ def _text_problems(db: Any) -> list[Problem]:
         return problems
     for sha256 in searchable:
         if sha256 not in indexed:
-            problems.append(Problem("text-unindexed", None, None, None,
-                                    f"the text {sha256} is not in the search index: "
-                                    "find-text cannot find it"))
+            problems.append(
+                Problem(
+                    "text-unindexed",
+                    None,
+                    None,
+                    None,
+                    f"the text {sha256} is not in the search index: find-text cannot find it",
+                )
+            )
     return problems
 
 
 def _edited_text(db: Any, sha256: str, digest: str) -> Problem:
-    users = list(db.query("SELECT id, url, started_at FROM captures"
-                          " WHERE text_sha256 = ? ORDER BY id LIMIT 1", [sha256]))
+    users = list(
+        db.query(
+            "SELECT id, url, started_at FROM captures WHERE text_sha256 = ? ORDER BY id LIMIT 1",
+            [sha256],
+        )
+    )
     user = users[0] if users else {"id": None, "url": None, "started_at": None}
-    return Problem("text-sha256", None, None, user["url"],
-                   f"the text stored as {sha256} hashes to {digest}: edited (find-text "
-                   "and show read this text)", user["id"], user["started_at"])
-
+    return Problem(
+        "text-sha256",
+        None,
+        None,
+        user["url"],
+        f"the text stored as {sha256} hashes to {digest}: edited (find-text "
+        "and show read this text)",
+        user["id"],
+        user["started_at"],
+    )
 
 
 def render(result: Verification) -> str:
@@ -708,8 +856,10 @@ def render(result: Verification) -> str:
         if p.url:
             lines.append(f"    affects {p.url} (capture {p.capture_id}, {p.captured_at})")
         lines.append(f"    {p.detail}")
-    read = (f"{result.files_checked} WARC file(s), {result.bytes_read:,} bytes, "
-            f"{result.records_checked} records; {result.chain_entries} chain entries")
+    read = (
+        f"{result.files_checked} WARC file(s), {result.bytes_read:,} bytes, "
+        f"{result.records_checked} records; {result.chain_entries} chain entries"
+    )
     if result.ok:
         lines.append(f"OK: no problems ({read}).")
     else:

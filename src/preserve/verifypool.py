@@ -36,8 +36,11 @@ class Pool:
 
     def __init__(self, count: int) -> None:
         self._executor: ProcessPoolExecutor | None = ProcessPoolExecutor(
-            count, mp_context=multiprocessing.get_context("fork"),
-            initializer=_die_with_parent, initargs=(os.getpid(),))
+            count,
+            mp_context=multiprocessing.get_context("fork"),
+            initializer=_die_with_parent,
+            initargs=(os.getpid(),),
+        )
         self.count = count
 
     def map(self, fn: Callable[[T], R], items: Iterable[T], ahead: int) -> Iterator[R]:
@@ -52,8 +55,9 @@ class Pool:
                 break
         return self._results(fn, queue, pending)
 
-    def _results(self, fn: Callable[[T], R], queue: Iterator[T],
-                 pending: deque[tuple[T, Future[R] | None]]) -> Iterator[R]:
+    def _results(
+        self, fn: Callable[[T], R], queue: Iterator[T], pending: deque[tuple[T, Future[R] | None]]
+    ) -> Iterator[R]:
         while pending:
             item, future = pending.popleft()
             yield self._result(fn, item, future)

@@ -194,7 +194,7 @@ def export(
             "wacz_version": WACZ_VERSION,
             "title": title or _default_title(main, articles),
             "description": "Evidence package made by preserve: every capture of the article(s)"
-                           " and of the sources they cite, with provenance/provenance.json.",
+            " and of the sources they cite, with provenance/provenance.json.",
             "created": created,
             "software": f"preserve {__version__}",
             "mainPageUrl": main["url"] if main else articles[0],
@@ -232,15 +232,22 @@ def export(
     size, sha = _hash_file(out)
     signed = digest_doc.get("signedData")
     return ExportResult(
-        path=out, size=size, sha256=sha, digest=digest, captures=len(selection.captures),
-        records=sum(w.count for w in warcs), pages=len(pages) - 1, warcs=len(warcs),
+        path=out,
+        size=size,
+        sha256=sha,
+        digest=digest,
+        captures=len(selection.captures),
+        records=sum(w.count for w in warcs),
+        pages=len(pages) - 1,
+        warcs=len(warcs),
         signed_by=fingerprint(signed["publicKey"]) if signed else None,
         timestamps=[{"tsa": s["tsa"], "genTime": s["genTime"]} for s in stamps],
     )
 
 
-def _write_warcs(store: Store, warc_dir: Path, selection: Selection, work: Path
-                 ) -> tuple[list[_PackageWarc], dict[str, tuple[str, int]]]:
+def _write_warcs(
+    store: Store, warc_dir: Path, selection: Selection, work: Path
+) -> tuple[list[_PackageWarc], dict[str, tuple[str, int]]]:
     """Copy the chosen records, grouped by source file, each file's warcinfo first. Returns
     the package files and where each record landed: record_id -> (package path, offset)."""
     records = {r["record_id"]: r for r in selection.records}
@@ -264,9 +271,11 @@ def _write_warcs(store: Store, warc_dir: Path, selection: Selection, work: Path
         try:
             src_file = open_warc(path)
         except OSError as exc:
-            raise IntegrityError(f"cannot read the WARC file {source} that records of these "
-                                 f"captures are in ({exc.strerror or exc}); run `preserve "
-                                 "verify`") from exc
+            raise IntegrityError(
+                f"cannot read the WARC file {source} that records of these "
+                f"captures are in ({exc.strerror or exc}); run `preserve "
+                "verify`"
+            ) from exc
         with src_file as src, open(target.file, "wb") as dst:
             length = _first_member_length(src, path)
             info = read_record(path, 0, length)
@@ -275,9 +284,13 @@ def _write_warcs(store: Store, warc_dir: Path, selection: Selection, work: Path
             src.seek(0)
             member = src.read(length)
             dst.write(member)
-            target.warcinfo = {"record_id": info.record_id, "source_offset": 0, "offset": 0,
-                               "length": length,
-                               "record_sha256": hashlib.sha256(member).hexdigest()}
+            target.warcinfo = {
+                "record_id": info.record_id,
+                "source_offset": 0,
+                "offset": 0,
+                "length": length,
+                "record_sha256": hashlib.sha256(member).hexdigest(),
+            }
             position = length
             for row in sorted(by_source[source], key=lambda r: r["offset"]):
                 if row["offset"] == 0:
@@ -285,13 +298,17 @@ def _write_warcs(store: Store, warc_dir: Path, selection: Selection, work: Path
                 src.seek(row["offset"])
                 member = src.read(row["length"])
                 if len(member) != row["length"]:
-                    raise IntegrityError(f"{source} @ {row['offset']}: file ends before the "
-                                         f"record {row['record_id']} does")
+                    raise IntegrityError(
+                        f"{source} @ {row['offset']}: file ends before the "
+                        f"record {row['record_id']} does"
+                    )
                 if row.get("record_sha256") and (
-                        hashlib.sha256(member).hexdigest() != row["record_sha256"]):
+                    hashlib.sha256(member).hexdigest() != row["record_sha256"]
+                ):
                     raise IntegrityError(
                         f"{source} @ {row['offset']}: record {row['record_id']} is not the one "
-                        "recorded at capture (sha256 differs); run `preserve verify`")
+                        "recorded at capture (sha256 differs); run `preserve verify`"
+                    )
                 dst.write(member)
                 placed[row["record_id"]] = (target.path, position)
                 position += row["length"]
@@ -307,8 +324,10 @@ def _original_of(store: Store, warc_dir: Path, revisit: dict[str, Any]) -> dict[
     refers_to = record.header("WARC-Refers-To")
     row = store.export_record_by_id(refers_to) if refers_to else None
     if row is None:
-        raise IntegrityError(f"the original {refers_to} of revisit {revisit['record_id']} "
-                             f"({revisit['url']}) is not in this archive")
+        raise IntegrityError(
+            f"the original {refers_to} of revisit {revisit['record_id']} "
+            f"({revisit['url']}) is not in this archive"
+        )
     return row
 
 
@@ -349,9 +368,16 @@ def _write_index(work: Path, warcs: list[_PackageWarc]) -> tuple[Path, Path]:
     with open(cdx_path, "wb") as blocks:
         # fields="referrer" (as py-wacz passes) makes cdxj-indexer pair records, which it
         # needs to write recordDigest: the sha256 of each record's gzip member.
-        CDXJIndexer(output=idx, inputs=[str(w.file) for w in warcs], sort=True,
-                    compress=blocks, data_out_name="index.cdx.gz", fields="referrer",
-                    records="response,revisit,resource", digest_records=True).process_all()
+        CDXJIndexer(
+            output=idx,
+            inputs=[str(w.file) for w in warcs],
+            sort=True,
+            compress=blocks,
+            data_out_name="index.cdx.gz",
+            fields="referrer",
+            records="response,revisit,resource",
+            digest_records=True,
+        ).process_all()
     idx_path = work / "index.idx"
     idx_path.write_text(idx.getvalue(), encoding="utf-8")
     return cdx_path, idx_path
@@ -393,10 +419,17 @@ def _pages(store: Store, selection: Selection) -> list[dict[str, Any]]:
     return pages
 
 
-def _provenance(store: Store, selection: Selection, warcs: list[_PackageWarc],
-                placed: dict[str, tuple[str, int]], created: str) -> dict[str, Any]:
-    runs = {r["id"]: r for r in store.export_runs(
-        sorted({c["run_id"] for c in selection.captures.values()}))}
+def _provenance(
+    store: Store,
+    selection: Selection,
+    warcs: list[_PackageWarc],
+    placed: dict[str, tuple[str, int]],
+    created: str,
+) -> dict[str, Any]:
+    runs = {
+        r["id"]: r
+        for r in store.export_runs(sorted({c["run_id"] for c in selection.captures.values()}))
+    }
     chain = _chain(store, selection, warcs)
     checks_by_capture = {c["capture_id"]: c for c in selection.checks}
     records_by_capture: dict[int, list[dict[str, Any]]] = {}
@@ -411,49 +444,54 @@ def _provenance(store: Store, selection: Selection, warcs: list[_PackageWarc],
     for capture in sorted(selection.captures.values(), key=lambda c: (c["started_at"], c["id"])):
         run = runs.get(capture["run_id"], {})
         check = checks_by_capture.get(capture["id"])
-        captures.append({
-            "id": capture["id"],
-            "url": capture["url"],
-            "role": capture["role"],
-            "package_role": "probe" if capture["role"] == "probe"
-            else selection.roles.get(capture["url"], "source"),
-            "depth": capture["depth"],
-            "parent_id": capture["parent_id"],
-            "started_at": capture["started_at"],
-            "ended_at": capture["ended_at"],
-            "status": capture["status"],
-            "error": capture["error"],
-            "error_detail": capture["error_detail"],
-            "http_status": capture["http_status"],
-            "final_url": capture["final_url"],
-            "redirects": _loads(capture["redirects"]),
-            "response_headers": _loads(capture["headers"]),
-            "peer_ip": capture["peer_ip"],
-            "content_type": capture["content_type"],
-            "kind": capture["kind"],
-            "truncated": capture["truncated"],
-            "hashes": {
-                "payload_sha256": capture["payload_sha256"],
-                "payload_length": capture["payload_length"],
-                "decoded_sha256": capture["decoded_sha256"],
-                "text_sha256": capture["text_sha256"],
-                "links_sha256": capture["links_sha256"],
-                "normalisation_version": capture["norm_version"],
-            },
-            "title": capture["title"],
-            "record_type": capture["record_type"],
-            "record_id": capture["record_id"],
-            "run": capture["run_id"],
-            "command": run.get("command"),
-            "tool_version": run.get("tool_version"),
-            "host": run.get("host"),
-            "pid": run.get("pid"),
-            "options": _loads(run.get("options")),
-            "records": sorted(records_by_capture.get(capture["id"], []),
-                              key=lambda r: (r["hop"], r["source"]["offset"])),
-            "citations": selection.citations.get(capture["id"], []),
-            "check": _check_entry(check) if check else None,
-        })
+        captures.append(
+            {
+                "id": capture["id"],
+                "url": capture["url"],
+                "role": capture["role"],
+                "package_role": "probe"
+                if capture["role"] == "probe"
+                else selection.roles.get(capture["url"], "source"),
+                "depth": capture["depth"],
+                "parent_id": capture["parent_id"],
+                "started_at": capture["started_at"],
+                "ended_at": capture["ended_at"],
+                "status": capture["status"],
+                "error": capture["error"],
+                "error_detail": capture["error_detail"],
+                "http_status": capture["http_status"],
+                "final_url": capture["final_url"],
+                "redirects": _loads(capture["redirects"]),
+                "response_headers": _loads(capture["headers"]),
+                "peer_ip": capture["peer_ip"],
+                "content_type": capture["content_type"],
+                "kind": capture["kind"],
+                "truncated": capture["truncated"],
+                "hashes": {
+                    "payload_sha256": capture["payload_sha256"],
+                    "payload_length": capture["payload_length"],
+                    "decoded_sha256": capture["decoded_sha256"],
+                    "text_sha256": capture["text_sha256"],
+                    "links_sha256": capture["links_sha256"],
+                    "normalisation_version": capture["norm_version"],
+                },
+                "title": capture["title"],
+                "record_type": capture["record_type"],
+                "record_id": capture["record_id"],
+                "run": capture["run_id"],
+                "command": run.get("command"),
+                "tool_version": run.get("tool_version"),
+                "host": run.get("host"),
+                "pid": run.get("pid"),
+                "options": _loads(run.get("options")),
+                "records": sorted(
+                    records_by_capture.get(capture["id"], []),
+                    key=lambda r: (r["hop"], r["source"]["offset"]),
+                ),
+                "citations": selection.citations.get(capture["id"], []),
+                "check": _check_entry(check) if check else None,
+            }
+        )
     source_files = {w["name"]: w for w in store.warc_files()}
     return {
         "format": PROVENANCE_FORMAT,
@@ -463,44 +501,48 @@ def _provenance(store: Store, selection: Selection, warcs: list[_PackageWarc],
         "selection": {
             "articles": selection.articles,
             "rule": "every capture, over time, of each article and of every URL it brought "
-                    "in (cited sources, tracked sources, requisites); soft-404 probes of "
-                    "their checks; the original of every revisit; the warcinfo of every "
-                    "source WARC file",
+            "in (cited sources, tracked sources, requisites); soft-404 probes of "
+            "their checks; the original of every revisit; the warcinfo of every "
+            "source WARC file",
             "urls": selection.roles,
         },
         "captures": captures,
         "other_records": extra,
         "check_outcomes": [_check_entry(c) for c in selection.checks],
         "runs": [{**r, "options": _loads(r["options"])} for r in runs.values()],
-        "warc_files": [{
-            "path": w.path,
-            "copied_from": w.source,
-            "source_size": source_files.get(w.source, {}).get("size"),
-            "source_sha256": source_files.get(w.source, {}).get("sha256"),
-            "source_closed_at": source_files.get(w.source, {}).get("closed_at"),
-            "warcinfo": w.warcinfo,
-            "records": w.count,
-            "identical_to_source": _hash_file(w.file)[1]
-            == source_files.get(w.source, {}).get("sha256"),
-        } for w in warcs],
+        "warc_files": [
+            {
+                "path": w.path,
+                "copied_from": w.source,
+                "source_size": source_files.get(w.source, {}).get("size"),
+                "source_sha256": source_files.get(w.source, {}).get("sha256"),
+                "source_closed_at": source_files.get(w.source, {}).get("closed_at"),
+                "warcinfo": w.warcinfo,
+                "records": w.count,
+                "identical_to_source": _hash_file(w.file)[1]
+                == source_files.get(w.source, {}).get("sha256"),
+            }
+            for w in warcs
+        ],
         "chain": chain,
         "about": "Each record's gzip member is copied byte for byte from the archive's WARC "
-                 "file `source.warc` at `source.offset` to `package.path` at `package.offset`; "
-                 "`record_sha256` is the sha256 of that member as computed when it was written "
-                 "at capture time. Times are UTC. `options` are the settings of the run that "
-                 "made the capture.",
+        "file `source.warc` at `source.offset` to `package.path` at `package.offset`; "
+        "`record_sha256` is the sha256 of that member as computed when it was written "
+        "at capture time. Times are UTC. `options` are the settings of the run that "
+        "made the capture.",
     }
 
 
-def _chain(store: Store, selection: Selection, warcs: list[_PackageWarc]
-           ) -> dict[str, Any] | None:
+def _chain(store: Store, selection: Selection, warcs: list[_PackageWarc]) -> dict[str, Any] | None:
     """The archive's hash-chain entries for the exported rows, each with the row exactly as
     hashed (so that anyone can recompute it), and the chain's head at export time."""
-    found = store.export_chain({
-        "captures": list(selection.captures),
-        "checks": [c["id"] for c in selection.checks],
-        "warc_files": [w.source for w in warcs],
-    })
+    found = store.export_chain(
+        {
+            "captures": list(selection.captures),
+            "checks": [c["id"] for c in selection.checks],
+            "warc_files": [w.source for w in warcs],
+        }
+    )
     if found is None:
         return None
     from preserve import chain as chain_log
@@ -516,8 +558,8 @@ def _chain(store: Store, selection: Selection, warcs: list[_PackageWarc]
         entries.append({**entry, "row": row})
     return {
         "hash_rule": "entry_hash = 'sha256:' + hex(sha256(JSON of {\"prev\": prev_hash, "
-                     "\"table\": table_name, \"row\": row}, keys sorted, no whitespace, "
-                     "non-ASCII as is, UTF-8)); see preserve.chain",
+        '"table": table_name, "row": row}, keys sorted, no whitespace, '
+        "non-ASCII as is, UTF-8)); see preserve.chain",
         "head": found["head"],
         "entries": entries,
     }
@@ -604,8 +646,7 @@ def _add_file(package: zipfile.ZipFile, path: str, file: Path, zip_time: tuple[i
         shutil.copyfileobj(src, dst, _COPY_CHUNK)
 
 
-def _add_bytes(package: zipfile.ZipFile, path: str, data: bytes,
-               zip_time: tuple[int, ...]) -> None:
+def _add_bytes(package: zipfile.ZipFile, path: str, data: bytes, zip_time: tuple[int, ...]) -> None:
     package.writestr(_zip_info(path, zip_time), data)
 
 
@@ -622,8 +663,13 @@ class Check:
     proves: str = ""
 
     def to_json(self) -> dict[str, Any]:
-        return {"check": self.name, "status": self.status, "ok": self.status != "fail",
-                "detail": self.detail, "proves": self.proves}
+        return {
+            "check": self.name,
+            "status": self.status,
+            "ok": self.status != "fail",
+            "detail": self.detail,
+            "proves": self.proves,
+        }
 
 
 @dataclass
@@ -654,54 +700,60 @@ class PackageReport:
 
 PROVES = {
     "files": "Every file listed in datapackage.json has exactly the listed size and sha256. "
-             "Alone this shows no accident changed the package; someone who altered a file "
-             "could have rewritten datapackage.json too, which the signature and time-stamps "
-             "rule out.",
+    "Alone this shows no accident changed the package; someone who altered a file "
+    "could have rewritten datapackage.json too, which the signature and time-stamps "
+    "rule out.",
     "structure": "The package has the parts of a WACZ 1.1.1 that replay tools need (pages, "
-                 "CDXJ index, uncompressed WARCs).",
+    "CDXJ index, uncompressed WARCs).",
     "records": "Each WARC record is whole, its block and payload sha256 digests match, each "
-               "index entry points at the record it names, and each record's gzip member has "
-               "the sha256 that provenance.json says preserve computed when it wrote the "
-               "record at capture time: the records are the archive's own, copied unchanged. "
-               "That they are the bytes received then rests on the archive's log (`preserve "
-               "verify`) and on this package's signature and time-stamps; nothing proves that "
-               "the server sent them (TLS gives no such proof).",
+    "index entry points at the record it names, and each record's gzip member has "
+    "the sha256 that provenance.json says preserve computed when it wrote the "
+    "record at capture time: the records are the archive's own, copied unchanged. "
+    "That they are the bytes received then rests on the archive's log (`preserve "
+    "verify`) and on this package's signature and time-stamps; nothing proves that "
+    "the server sent them (TLS gives no such proof).",
     "chain": "The captures and WARC files described in provenance.json are the rows that the "
-             "archive's hash chain logged when they were written. That they were not changed "
-             "afterwards shows only against a chain head kept elsewhere: compare the head with "
-             "`preserve verify` on the archive or with an earlier package; this package's "
-             "signature and time-stamps fix the head as of the export.",
+    "archive's hash chain logged when they were written. That they were not changed "
+    "afterwards shows only against a chain head kept elsewhere: compare the head with "
+    "`preserve verify` on the archive or with an earlier package; this package's "
+    "signature and time-stamps fix the head as of the export.",
     "digest": "datapackage.json is the one named by the package digest, so the digest covers "
-              "every listed file.",
+    "every listed file.",
     "signature": "Whoever holds the private key of this public key signed this package digest: "
-                 "they attest to this exact package. It does not prove who that is (compare "
-                 "the key's fingerprint with one obtained independently, or pass "
-                 "--public-key), nor when they signed ('created' is their own claim), nor "
-                 "that the web server sent these bytes.",
+    "they attest to this exact package. It does not prove who that is (compare "
+    "the key's fingerprint with one obtained independently, or pass "
+    "--public-key), nor when they signed ('created' is their own claim), nor "
+    "that the web server sent these bytes.",
     "timestamp": "The time-stamping authority attests that this package digest, and so every "
-                 "file in the package, existed at the token's time. Trustworthy only if the "
-                 "token verifies to a root you trust (--tsa-root). It does not say who made the "
-                 "package or that the content is what the server sent.",
+    "file in the package, existed at the token's time. Trustworthy only if the "
+    "token verifies to a root you trust (--tsa-root). It does not say who made the "
+    "package or that the content is what the server sent.",
 }
 
 
-def verify_package(path: Path, roots: Sequence[x509.Certificate] = (),
-                   public_key: str | None = None) -> PackageReport:
+def verify_package(
+    path: Path, roots: Sequence[x509.Certificate] = (), public_key: str | None = None
+) -> PackageReport:
     """Check an exported package offline. Never raises for a damaged package: every problem
     is a failed check."""
     report = PackageReport(Path(path))
     try:
         _verify(report, roots, public_key)
     except Exception as exc:  # a package malformed in a way no check foresaw: still one line
-        report.add("package", "fail", f"cannot be read as an evidence package "
-                   f"({type(exc).__name__}: {exc})")
+        report.add(
+            "package",
+            "fail",
+            f"cannot be read as an evidence package ({type(exc).__name__}: {exc})",
+        )
     return report
 
 
 def report_text(report: PackageReport) -> str:
     """The verdict for a terminal: one line per check, then what the passed checks prove."""
-    lines = [f"{report.path.name}: created {report.created or '?'} by "
-             f"{report.software or '?'}, digest {report.digest or '?'}"]
+    lines = [
+        f"{report.path.name}: created {report.created or '?'} by "
+        f"{report.software or '?'}, digest {report.digest or '?'}"
+    ]
     for check in report.checks:
         lines.append(f"{check.status:<5} {check.name:<10} {check.detail}")
     proven = [c for c in report.checks if c.proves and c.status in ("ok", "warn")]
@@ -712,8 +764,9 @@ def report_text(report: PackageReport) -> str:
             if check.name in seen:
                 continue
             seen.add(check.name)
-            lines += textwrap.wrap(check.proves, width=96, initial_indent=f"  {check.name}: ",
-                                   subsequent_indent="    ")
+            lines += textwrap.wrap(
+                check.proves, width=96, initial_indent=f"  {check.name}: ", subsequent_indent="    "
+            )
     lines.append("")
     problems = report.problems
     warnings = sum(1 for c in report.checks if c.status == "warn")
@@ -726,8 +779,9 @@ def report_text(report: PackageReport) -> str:
     return "\n".join(lines) + "\n"
 
 
-def _verify(report: PackageReport, roots: Sequence[x509.Certificate],
-            public_key: str | None) -> None:
+def _verify(
+    report: PackageReport, roots: Sequence[x509.Certificate], public_key: str | None
+) -> None:
     path = report.path
     try:
         package = zipfile.ZipFile(path)
@@ -760,8 +814,9 @@ def _verify(report: PackageReport, roots: Sequence[x509.Certificate],
             _check_timestamps(digest_doc, datapackage_bytes, roots, report)
 
 
-def _read_member(package: zipfile.ZipFile, name: str, report: PackageReport,
-                 check: str = "files") -> bytes | None:
+def _read_member(
+    package: zipfile.ZipFile, name: str, report: PackageReport, check: str = "files"
+) -> bytes | None:
     try:
         return package.read(name)
     except KeyError:
@@ -780,8 +835,9 @@ def _member_hash(package: zipfile.ZipFile, name: str) -> tuple[int, str]:
     return size, "sha256:" + digest.hexdigest()
 
 
-def _check_files(package: zipfile.ZipFile, names: list[str], listed: dict[str, Any],
-                 report: PackageReport) -> None:
+def _check_files(
+    package: zipfile.ZipFile, names: list[str], listed: dict[str, Any], report: PackageReport
+) -> None:
     failed = False
     for name, resource in listed.items():
         if name not in names:
@@ -795,28 +851,41 @@ def _check_files(package: zipfile.ZipFile, names: list[str], listed: dict[str, A
             failed = True
             continue
         if digest != resource.get("hash"):
-            report.add("files", "fail", f"hash mismatch: {name} has {digest}, datapackage.json "
-                       f"says {resource.get('hash')}")
+            report.add(
+                "files",
+                "fail",
+                f"hash mismatch: {name} has {digest}, datapackage.json says {resource.get('hash')}",
+            )
             failed = True
         elif size != resource.get("bytes"):
-            report.add("files", "fail", f"size mismatch: {name} has {size} bytes, "
-                       f"datapackage.json says {resource.get('bytes')}")
+            report.add(
+                "files",
+                "fail",
+                f"size mismatch: {name} has {size} bytes, "
+                f"datapackage.json says {resource.get('bytes')}",
+            )
             failed = True
     for name in names:
         if name not in listed and name not in (DATAPACKAGE, DIGEST):
             report.add("files", "fail", f"{name} is in the package but not in datapackage.json")
             failed = True
     if not failed:
-        report.add("files", "ok", f"{len(listed)} files match datapackage.json (sha256 and "
-                   "size), no unlisted file", PROVES["files"])
+        report.add(
+            "files",
+            "ok",
+            f"{len(listed)} files match datapackage.json (sha256 and size), no unlisted file",
+            PROVES["files"],
+        )
 
 
-def _check_structure(package: zipfile.ZipFile, names: list[str], datapackage: dict[str, Any],
-                     report: PackageReport) -> None:
+def _check_structure(
+    package: zipfile.ZipFile, names: list[str], datapackage: dict[str, Any], report: PackageReport
+) -> None:
     problems = []
     if datapackage.get("wacz_version") != WACZ_VERSION:
-        problems.append(f"wacz_version is {datapackage.get('wacz_version')!r}, not "
-                        f"{WACZ_VERSION!r}")
+        problems.append(
+            f"wacz_version is {datapackage.get('wacz_version')!r}, not {WACZ_VERSION!r}"
+        )
     if datapackage.get("profile") != "data-package":
         problems.append("profile is not 'data-package'")
     warcs = [n for n in names if n.startswith("archive/") and n.endswith((".warc", ".warc.gz"))]
@@ -837,8 +906,13 @@ def _check_structure(package: zipfile.ZipFile, names: list[str], datapackage: di
         for problem in problems:
             report.add("structure", "fail", problem)
     else:
-        report.add("structure", "ok", f"WACZ {WACZ_VERSION}: {len(warcs)} WARC file(s) stored "
-                   "uncompressed, CDXJ index (blocks and IDX), pages.jsonl", PROVES["structure"])
+        report.add(
+            "structure",
+            "ok",
+            f"WACZ {WACZ_VERSION}: {len(warcs)} WARC file(s) stored "
+            "uncompressed, CDXJ index (blocks and IDX), pages.jsonl",
+            PROVES["structure"],
+        )
 
 
 def _pages_problems(data: bytes) -> list[str]:
@@ -873,8 +947,11 @@ def _check_records(package: zipfile.ZipFile, names: list[str], report: PackageRe
             copies[name] = target
             problems = strict_check(target)
             for problem in problems[:5]:
-                report.add("records", "fail", f"{name} @ {problem.offset}: {problem.kind}: "
-                           f"{problem.detail}")
+                report.add(
+                    "records",
+                    "fail",
+                    f"{name} @ {problem.offset}: {problem.kind}: {problem.detail}",
+                )
             if len(problems) > 5:
                 report.add("records", "fail", f"{name}: {len(problems) - 5} more problems")
             failed = failed or bool(problems)
@@ -888,8 +965,12 @@ def _check_records(package: zipfile.ZipFile, names: list[str], report: PackageRe
                 failed = True
         if provenance is None:
             if not failed:
-                report.add("records", "warn", f"no readable {PROVENANCE_PATH}: records not "
-                           "compared with their capture-time hashes")
+                report.add(
+                    "records",
+                    "warn",
+                    f"no readable {PROVENANCE_PATH}: records not "
+                    "compared with their capture-time hashes",
+                )
             failed = True
         for record in _provenance_records(provenance):
             place = record.get("package") or {}
@@ -902,21 +983,31 @@ def _check_records(package: zipfile.ZipFile, names: list[str], report: PackageRe
                 file.seek(offset)
                 member = file.read(length)
             if hashlib.sha256(member).hexdigest() != record.get("record_sha256"):
-                report.add("records", "fail", f"{place.get('path')} @ {offset}: record "
-                           f"{record.get('record_id')} ({record.get('url')}) is not the one "
-                           "recorded at capture (its sha256 differs)")
+                report.add(
+                    "records",
+                    "fail",
+                    f"{place.get('path')} @ {offset}: record "
+                    f"{record.get('record_id')} ({record.get('url')}) is not the one "
+                    "recorded at capture (its sha256 differs)",
+                )
                 failed = True
         indexed = _check_index(package, names, copies, report)
         failed = failed or indexed is None
     if not failed:
-        report.add("records", "ok", f"{len(warcs)} WARC file(s) whole, every digest matches; "
-                   f"{count} records (warcinfo included) have the sha256 recorded at capture; "
-                   f"{indexed} index "
-                   "entries point at the records they name", PROVES["records"])
+        report.add(
+            "records",
+            "ok",
+            f"{len(warcs)} WARC file(s) whole, every digest matches; "
+            f"{count} records (warcinfo included) have the sha256 recorded at capture; "
+            f"{indexed} index "
+            "entries point at the records they name",
+            PROVES["records"],
+        )
 
 
-def _check_index(package: zipfile.ZipFile, names: list[str], copies: dict[str, Path],
-                 report: PackageReport) -> int | None:
+def _check_index(
+    package: zipfile.ZipFile, names: list[str], copies: dict[str, Path], report: PackageReport
+) -> int | None:
     """Each CDXJ line points at a whole record whose sha256 is its recordDigest; the number
     of lines, or None if any does not."""
     if INDEX_PATH not in names or IDX_PATH not in names:
@@ -943,8 +1034,12 @@ def _check_index(package: zipfile.ZipFile, names: list[str], copies: dict[str, P
             ok = False
             continue
         if copy is None:
-            report.add("records", "fail", f"{INDEX_PATH} line {number} names "
-                       f"{fields['filename']!r}, which is not in archive/")
+            report.add(
+                "records",
+                "fail",
+                f"{INDEX_PATH} line {number} names "
+                f"{fields['filename']!r}, which is not in archive/",
+            )
             ok = False
             continue
         with open(copy, "rb") as file:
@@ -952,8 +1047,12 @@ def _check_index(package: zipfile.ZipFile, names: list[str], copies: dict[str, P
             member = file.read(length)
         expected = fields.get("recordDigest")
         if expected and "sha256:" + hashlib.sha256(member).hexdigest() != expected:
-            report.add("records", "fail", f"{INDEX_PATH} line {number} ({fields.get('url')}) "
-                       "does not point at the record it names")
+            report.add(
+                "records",
+                "fail",
+                f"{INDEX_PATH} line {number} ({fields.get('url')}) "
+                "does not point at the record it names",
+            )
             ok = False
     return len(lines) if ok else None
 
@@ -969,17 +1068,26 @@ def _idx_ok(blocks: bytes, idx: bytes, report: PackageReport) -> bool:
             key, _, text = line.partition(" {")
             fields = json.loads("{" + text)
             offset, length = int(fields["offset"]), int(fields["length"])
-            block = blocks[offset:offset + length]
+            block = blocks[offset : offset + length]
             first = gzip.decompress(block).decode("utf-8").split("\n", 1)[0]
         except (KeyError, ValueError, TypeError, OSError, EOFError, zlib.error):
-            report.add("records", "fail", f"{IDX_PATH} line {number} does not name a gzip block "
-                       f"of {INDEX_PATH}")
+            report.add(
+                "records",
+                "fail",
+                f"{IDX_PATH} line {number} does not name a gzip block of {INDEX_PATH}",
+            )
             return False
         digest = fields.get("digest")
-        if (offset != position or not first.startswith(key) or (
-                digest and digest != "sha256:" + hashlib.sha256(block).hexdigest())):
-            report.add("records", "fail", f"{IDX_PATH} line {number} does not match the block "
-                       f"of {INDEX_PATH} it names")
+        if (
+            offset != position
+            or not first.startswith(key)
+            or (digest and digest != "sha256:" + hashlib.sha256(block).hexdigest())
+        ):
+            report.add(
+                "records",
+                "fail",
+                f"{IDX_PATH} line {number} does not match the block of {INDEX_PATH} it names",
+            )
             return False
         position = offset + length
     if position != len(blocks):
@@ -988,13 +1096,23 @@ def _idx_ok(blocks: bytes, idx: bytes, report: PackageReport) -> bool:
     return True
 
 
-_CHAINED_CAPTURE_FIELDS = ("url", "started_at", "ended_at", "status", "http_status",
-                           "final_url", "peer_ip", "title", "record_id")
+_CHAINED_CAPTURE_FIELDS = (
+    "url",
+    "started_at",
+    "ended_at",
+    "status",
+    "http_status",
+    "final_url",
+    "peer_ip",
+    "title",
+    "record_id",
+)
 _CHAINED_HASHES = ("payload_sha256", "decoded_sha256", "text_sha256")
 
 
-def _check_chain(package: zipfile.ZipFile, names: list[str], listed: dict[str, Any],
-                 report: PackageReport) -> None:
+def _check_chain(
+    package: zipfile.ZipFile, names: list[str], listed: dict[str, Any], report: PackageReport
+) -> None:
     """Recompute each chain entry in provenance.json from the row it carries, and compare
     those rows with the captures and WARC files the provenance describes."""
     if PROVENANCE_PATH not in names:
@@ -1022,8 +1140,10 @@ def _check_chain(package: zipfile.ZipFile, names: list[str], listed: dict[str, A
             problems.append(f"{where} carries no row to recompute it from")
             continue
         if chain_log.entry_hash(entry.get("prev_hash"), table, row) != entry.get("entry_hash"):
-            problems.append(f"{where} does not hash to its entry_hash: the row in "
-                            "provenance.json is not the row that was logged")
+            problems.append(
+                f"{where} does not hash to its entry_hash: the row in "
+                "provenance.json is not the row that was logged"
+            )
             continue
         if table == "captures" and row_id in captures:
             capture = captures[row_id]
@@ -1031,24 +1151,38 @@ def _check_chain(package: zipfile.ZipFile, names: list[str], listed: dict[str, A
             differ += [f for f in _CHAINED_HASHES
                        if (capture.get("hashes") or {}).get(f) != row.get(f)]  # fmt: skip
             if differ:
-                problems.append(f"capture {row_id} in provenance.json differs from its logged "
-                                f"row: {', '.join(differ)}")
+                problems.append(
+                    f"capture {row_id} in provenance.json differs from its logged "
+                    f"row: {', '.join(differ)}"
+                )
         elif table == "warc_files" and row_id in warcs:
             warc = warcs[row_id]
             if warc.get("source_sha256") != row.get("sha256"):
-                problems.append(f"WARC file {row_id}: provenance.json gives sha256 "
-                                f"{warc.get('source_sha256')}, its logged row {row.get('sha256')}")
-            elif warc.get("identical_to_source") and (listed.get(warc.get("path")) or {}).get(
-                    "hash") != f"sha256:{row.get('sha256')}":
-                problems.append(f"{warc.get('path')} is said to be identical to {row_id}, but "
-                                "its sha256 is not the one the chain logged")
+                problems.append(
+                    f"WARC file {row_id}: provenance.json gives sha256 "
+                    f"{warc.get('source_sha256')}, its logged row {row.get('sha256')}"
+                )
+            elif (
+                warc.get("identical_to_source")
+                and (listed.get(warc.get("path")) or {}).get("hash")
+                != f"sha256:{row.get('sha256')}"
+            ):
+                problems.append(
+                    f"{warc.get('path')} is said to be identical to {row_id}, but "
+                    "its sha256 is not the one the chain logged"
+                )
     for problem in problems:
         report.add("chain", "fail", problem)
     if not problems:
         head = found.get("head") or {}
-        report.add("chain", "ok", f"{len(latest)} chain entries recompute from the rows in "
-                   "provenance.json, which match its captures and WARC files; chain head "
-                   f"{head.get('entry_hash')} (entry {head.get('seq')})", PROVES["chain"])
+        report.add(
+            "chain",
+            "ok",
+            f"{len(latest)} chain entries recompute from the rows in "
+            "provenance.json, which match its captures and WARC files; chain head "
+            f"{head.get('entry_hash')} (entry {head.get('seq')})",
+            PROVES["chain"],
+        )
 
 
 def _provenance_records(provenance: Any) -> Iterable[dict[str, Any]]:
@@ -1065,8 +1199,9 @@ def _provenance_records(provenance: Any) -> Iterable[dict[str, Any]]:
                                "length": info.get("length", 0)}}  # fmt: skip
 
 
-def _check_digest(package: zipfile.ZipFile, names: list[str], digest: str,
-                  report: PackageReport) -> dict[str, Any] | None:
+def _check_digest(
+    package: zipfile.ZipFile, names: list[str], digest: str, report: PackageReport
+) -> dict[str, Any] | None:
     if DIGEST not in names:
         report.add("digest", "fail", f"{DIGEST} is missing: nothing fixes the package digest")
         return None
@@ -1079,19 +1214,27 @@ def _check_digest(package: zipfile.ZipFile, names: list[str], digest: str,
         report.add("digest", "fail", f"{DIGEST} is not a JSON object")
         return None
     if document.get("path") != DATAPACKAGE:
-        report.add("digest", "fail", f"{DIGEST} names {document.get('path')!r}, not "
-                   f"{DATAPACKAGE}")
+        report.add("digest", "fail", f"{DIGEST} names {document.get('path')!r}, not {DATAPACKAGE}")
     elif document.get("hash") != digest:
-        report.add("digest", "fail", f"datapackage.json is {digest}, but {DIGEST} says "
-                   f"{document.get('hash')}")
+        report.add(
+            "digest",
+            "fail",
+            f"datapackage.json is {digest}, but {DIGEST} says {document.get('hash')}",
+        )
     else:
-        report.add("digest", "ok", f"datapackage.json is {digest}, as {DIGEST} says",
-                   PROVES["digest"])
+        report.add(
+            "digest", "ok", f"datapackage.json is {digest}, as {DIGEST} says", PROVES["digest"]
+        )
     return document
 
 
-def _check_signature(document: dict[str, Any], digest: str, datapackage: dict[str, Any],
-                     public_key: str | None, report: PackageReport) -> None:
+def _check_signature(
+    document: dict[str, Any],
+    digest: str,
+    datapackage: dict[str, Any],
+    public_key: str | None,
+    report: PackageReport,
+) -> None:
     signed = document.get("signedData")
     if signed is None:
         status = "fail" if public_key else "info"
@@ -1103,24 +1246,39 @@ def _check_signature(document: dict[str, Any], digest: str, datapackage: dict[st
         return
     key = fingerprint(signed["publicKey"])
     if signed.get("created") != datapackage.get("created"):
-        report.add("signature", "fail", f"signedData.created {signed.get('created')!r} differs "
-                   f"from datapackage created {datapackage.get('created')!r}")
+        report.add(
+            "signature",
+            "fail",
+            f"signedData.created {signed.get('created')!r} differs "
+            f"from datapackage created {datapackage.get('created')!r}",
+        )
         return
     if public_key is not None and signed["publicKey"] != public_key:
-        report.add("signature", "fail", f"signed by key {key}, not by the expected key "
-                   f"{fingerprint(public_key)}")
+        report.add(
+            "signature",
+            "fail",
+            f"signed by key {key}, not by the expected key {fingerprint(public_key)}",
+        )
         return
     expected = " (the expected key)" if public_key is not None else ""
-    report.add("signature", "ok", f"ECDSA P-256 signature of {digest} by key {key}{expected}, "
-               f"created {signed.get('created')} (claimed by the signer)", PROVES["signature"])
+    report.add(
+        "signature",
+        "ok",
+        f"ECDSA P-256 signature of {digest} by key {key}{expected}, "
+        f"created {signed.get('created')} (claimed by the signer)",
+        PROVES["signature"],
+    )
 
 
-def _check_timestamps(document: dict[str, Any], datapackage_bytes: bytes,
-                      roots: Sequence[x509.Certificate], report: PackageReport) -> None:
+def _check_timestamps(
+    document: dict[str, Any],
+    datapackage_bytes: bytes,
+    roots: Sequence[x509.Certificate],
+    report: PackageReport,
+) -> None:
     stamps = document.get("timestamps")
     if not stamps:
-        report.add("timestamp", "fail" if roots else "info", "the package has no time-stamp "
-                   "token")
+        report.add("timestamp", "fail" if roots else "info", "the package has no time-stamp token")
         return
     if not isinstance(stamps, list):
         report.add("timestamp", "fail", "timestamps is not a list")
@@ -1141,5 +1299,9 @@ def _check_timestamps(document: dict[str, Any], datapackage_bytes: bytes,
         assert info is not None
         when = info.gen_time.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
         status = "ok" if verdict.trusted else "warn"
-        report.add("timestamp", status, f"{label}: {when} by {info.signer or 'unnamed TSA'}: "
-                   f"{verdict.detail}", PROVES["timestamp"])
+        report.add(
+            "timestamp",
+            status,
+            f"{label}: {when} by {info.signer or 'unnamed TSA'}: {verdict.detail}",
+            PROVES["timestamp"],
+        )

@@ -312,16 +312,21 @@ class WarcWriter:
             raise ValueError("a revisit's payload must be identical to its original's")
         headers = _response_headers(exchange)
         head = _head(f"{exchange.http_version} {exchange.status} {exchange.reason}", headers)
-        fields = self._warc_fields("revisit", exchange.url, exchange.started_at, {
-            "WARC-IP-Address": exchange.peer_ip,
-            "WARC-Refers-To": original.record_id,
-            # The profile requires it when the block keeps the HTTP headers.
-            "WARC-Truncated": "length",
-            "WARC-Profile": REVISIT_PROFILE,
-            "WARC-Refers-To-Target-URI": original.target_uri,
-            "WARC-Refers-To-Date": warc_date(original.date),
-            "WARC-Payload-Digest": original.payload_digest,
-        })
+        fields = self._warc_fields(
+            "revisit",
+            exchange.url,
+            exchange.started_at,
+            {
+                "WARC-IP-Address": exchange.peer_ip,
+                "WARC-Refers-To": original.record_id,
+                # The profile requires it when the block keeps the HTTP headers.
+                "WARC-Truncated": "length",
+                "WARC-Profile": REVISIT_PROFILE,
+                "WARC-Refers-To-Target-URI": original.target_uri,
+                "WARC-Refers-To-Date": warc_date(original.date),
+                "WARC-Payload-Digest": original.payload_digest,
+            },
+        )
         revisit = _Record("revisit", fields, _HTTP_RESPONSE, head)
         request = self._request(exchange)
         revisit_at, request_at = self._write([revisit, request], pair=True)
@@ -333,8 +338,12 @@ class WarcWriter:
         """Write a JSON metadata record about record `refers_to`. It has no Target-URI, so
         replay tools never serve it in place of the page it describes."""
         block = json.dumps(data, ensure_ascii=False, sort_keys=True, default=str).encode()
-        fields = self._warc_fields("metadata", None, self._clock(), {
-            "WARC-Refers-To": refers_to, "WARC-Concurrent-To": concurrent_to})
+        fields = self._warc_fields(
+            "metadata",
+            None,
+            self._clock(),
+            {"WARC-Refers-To": refers_to, "WARC-Concurrent-To": concurrent_to},
+        )
         record = _Record("metadata", fields, "application/json", block)
         (location,) = self._write([record])
         return location
@@ -366,8 +375,11 @@ class WarcWriter:
     def _warc_fields(
         self, rec_type: str, uri: str | None, date: datetime, extra: Mapping[str, str | None]
     ) -> list[tuple[str, str]]:
-        fields = [("WARC-Type", rec_type), ("WARC-Record-ID", _new_id()),
-                  ("WARC-Date", warc_date(date))]
+        fields = [
+            ("WARC-Type", rec_type),
+            ("WARC-Record-ID", _new_id()),
+            ("WARC-Date", warc_date(date)),
+        ]
         if uri is not None:
             fields.append(("WARC-Target-URI", uri))
         return fields + [(k, v) for k, v in extra.items() if v is not None]
@@ -494,9 +506,12 @@ class WarcWriter:
             "http-header-user-agent": USER_AGENT,
         } | self._info
         block = "".join(f"{k}: {v}\r\n" for k, v in fields.items()).encode()
-        warcinfo = _Record("warcinfo", self._warc_fields("warcinfo", None, now,
-                                                          {"WARC-Filename": name}),
-                           "application/warc-fields", block)
+        warcinfo = _Record(
+            "warcinfo",
+            self._warc_fields("warcinfo", None, now, {"WARC-Filename": name}),
+            "application/warc-fields",
+            block,
+        )
         self._warcinfo_id = warcinfo.get("WARC-Record-ID") or ""
         try:
             self._write_group([warcinfo])
@@ -516,9 +531,7 @@ class WarcWriter:
         _fsync_dir(self.directory)
         self._file.close()
         self._file = None
-        self._closed.append(
-            ClosedWarc(self._name, self._position, self._file_sha256.hexdigest())
-        )
+        self._closed.append(ClosedWarc(self._name, self._position, self._file_sha256.hexdigest()))
 
     def _report_closed(self) -> None:
         # Outside the lock: the callback may take its time (it writes to the database).

@@ -199,13 +199,21 @@ def _shared(parts: list[RangeScan]) -> bool:
 
 
 def _keys(ids: Iterable[str]) -> array[int]:
-    return array("Q", [int.from_bytes(hashlib.blake2b(
-        record_id.encode("utf-8", "surrogatepass"), digest_size=8).digest(), "big")
-        for record_id in ids])
+    return array(
+        "Q",
+        [
+            int.from_bytes(
+                hashlib.blake2b(record_id.encode("utf-8", "surrogatepass"), digest_size=8).digest(),
+                "big",
+            )
+            for record_id in ids
+        ],
+    )
 
 
-def _scan_part(read: Any, start: int, stop: int | None, opening: str | None = None, *,
-               keys: bool = True) -> RangeScan:
+def _scan_part(
+    read: Any, start: int, stop: int | None, opening: str | None = None, *, keys: bool = True
+) -> RangeScan:
     """One pass from `start` (where `read` is) until a member starts at or after `stop`;
     references to `opening` (the file's first warcinfo) are taken as answered. Without
     `keys`, the ids are left out (a single pass needs no others')."""
@@ -234,10 +242,20 @@ def _scan_part(read: Any, start: int, stop: int | None, opening: str | None = No
             else:
                 check.add(kind, record.offset, value, record.id)
     check.resolve()
-    return RangeScan(start, end, members, check.problems, check.records,
-                     _keys(check.ids if keys else ()), check.warcinfos, check.references,
-                     check.damaged, check.filename, check.info,
-                     opening if check.assumed else None)
+    return RangeScan(
+        start,
+        end,
+        members,
+        check.problems,
+        check.records,
+        _keys(check.ids if keys else ()),
+        check.warcinfos,
+        check.references,
+        check.damaged,
+        check.filename,
+        check.info,
+        opening if check.assumed else None,
+    )
 
 
 def read_warcinfo(path: Path) -> tuple[str | None, dict[str, str]]:
@@ -347,8 +365,9 @@ def _inflate(read: Any, begin: int, stop: int | None) -> Iterator[_Events]:
             broken = True
         if broken:
             # Carry on at the next gzip header: the member ends where the next one begins.
-            buffer, position, offset = _skip_to_member(read, buffer, position, offset,
-                                                       member, first=offset == start)
+            buffer, position, offset = _skip_to_member(
+                read, buffer, position, offset, member, first=offset == start
+            )
             view = memoryview(buffer)
         if member is not None:
             batch.append(("end", (offset - start, member.hexdigest(), inflater.eof)))
@@ -374,8 +393,9 @@ def _salvage(data: memoryview) -> bytes:
     return b"".join(out)
 
 
-def _skip_to_member(read: Any, buffer: bytes, position: int, offset: int,
-                    member: Any, *, first: bool) -> tuple[bytes, int, int]:
+def _skip_to_member(
+    read: Any, buffer: bytes, position: int, offset: int, member: Any, *, first: bool
+) -> tuple[bytes, int, int]:
     """Move to the next gzip header (not the one at `position` when `first`), hashing the
     bytes passed over into `member`; returns (buffer, position, offset) there, or an empty
     buffer at the end of the file."""
@@ -405,7 +425,8 @@ def _batches(read: Any, start: int, stop: int | None) -> Iterator[_Events]:
     first = next(batches)
     members = sum(1 for kind, _ in first if kind in ("start", "member"))
     inflated = sum(len(value) for kind, value in first if kind == "data") + sum(
-        len(value[1]) for kind, value in first if kind == "member")
+        len(value[1]) for kind, value in first if kind == "member"
+    )
     yield first
     if inflated > _BIG_RECORD * members:
         yield from _in_background(batches)
@@ -515,8 +536,17 @@ class _RecordCheck:
     def member(self, length: int, sha256: str, whole: bool) -> Member:
         """This record's gzip member, as `FileScan.members` lists it."""
         get = self.fields.get
-        return Member(self.offset, length, sha256, whole, get("warc-type"), self.id,
-                      get("warc-target-uri"), get("warc-date"), get("warc-payload-digest"))
+        return Member(
+            self.offset,
+            length,
+            sha256,
+            whole,
+            get("warc-type"),
+            self.id,
+            get("warc-target-uri"),
+            get("warc-date"),
+            get("warc-payload-digest"),
+        )
 
     def add(self, kind: str, detail: str) -> None:
         self.pending.append((kind, detail))
