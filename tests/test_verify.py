@@ -244,12 +244,17 @@ def test_flipped_byte_in_the_middle_of_a_record(archive: Path) -> None:
 def test_any_flipped_byte_is_named_at_its_record(archive: Path, tmp_path: Path) -> None:
     """Wherever the flip lands, the damage is one record's: its gzip data (or, in the gzip
     header's spare bytes, its digests), never a ripple of made-up length or header problems
-    from what broken deflate data inflated to, and never the records after it."""
+    from what broken deflate data inflated to, and never the records after it. (After the
+    break the scan looks for the next gzip header; three bytes of compressed data may look
+    like one, so a problem may also be named elsewhere inside the damaged record.)"""
     target = capture_row(archive, "/2016/10/story")
     original = (archive / "warcs" / target["warc"]).read_bytes()
+    pristine = tmp_path / "pristine.warc.gz"
+    pristine.write_bytes(original)
+    start, end = target["offset"], target["offset"] + target["length"]
+    after = {m.offset: m for m in scan(pristine).members if m.offset >= end}
     damaged = tmp_path / "damaged.warc.gz"
-    start, length = target["offset"], target["length"]
-    for position in range(start + 10, start + length - 8, max(1, (length - 18) // 40)):
+    for position in range(start + 10, end - 8, max(1, (end - start - 18) // 40)):
         data = bytearray(original)
         data[position] ^= 0x01
         damaged.write_bytes(bytes(data))
@@ -260,17 +265,12 @@ def test_any_flipped_byte_is_named_at_its_record(archive: Path, tmp_path: Path) 
             position,
             result.problems,
         )
-        assert {
-            problem.offset for problem in result.problems if problem.kind != "bad-reference"
-        } == {start}, position
-        assert len(result.members) == len(scan_members(original, tmp_path)), position
-
-
-def scan_members(data: bytes, folder: Path) -> list[Any]:
-    pristine_copy = folder / "pristine.warc.gz"
-    if not pristine_copy.exists():
-        pristine_copy.write_bytes(data)
-    return scan(pristine_copy).members
+        assert all(
+            start <= problem.offset < end
+            for problem in result.problems
+            if problem.kind != "bad-reference"
+        ), (position, result.problems)
+        assert {m.offset: m for m in result.members if m.offset >= end} == after, position
 
 
 def test_changed_record_in_a_valid_gzip_member(archive: Path) -> None:
