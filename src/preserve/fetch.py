@@ -168,7 +168,7 @@ class Fetcher:
     connection that the server closed while idle fails the next request as a reset, which
     would be reported as the site being unreachable. urllib3's connection classes directly,
     without requests' sessions and pools on top: nothing of those (cookies, proxies,
-    redirects, retries) is wanted here, and they cost three times the CPU of the fetch
+    redirects, retries) is wanted here, and they cost twice the CPU of the fetch
     itself on a fast network."""
 
     def __init__(self, limits: FetchLimits, clock: Clock = utc_now) -> None:
