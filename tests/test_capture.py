@@ -1062,7 +1062,7 @@ def test_library_capture(site: Site, other_site: Site, tmp_path: Path) -> None:
     try:
         run = Run(archive, "capture", config, utc_now, {"urls": [site.url("/a")]})
         try:
-            results = capture_articles(run, [site.url("/a")], every_seconds=3600)
+            results = list(capture_articles(run, [site.url("/a")], every_seconds=3600))
         finally:
             run.finish()
     finally:
@@ -1101,6 +1101,42 @@ def test_two_articles_citing_the_same_source(site: Site, archive: Path) -> None:
     assert [c["url"] for c in one["citations"]] == [site.url("/shared"), site.url("/only-one")]
     assert [c["url"] for c in two["citations"]] == [site.url("/only-two"), site.url("/shared")]
     assert site.hits["/shared"] == 1
+    assert_archive_sound(archive)
+
+
+def test_the_report_of_a_run_is_written_as_it_is_read_back(site: Site, archive: Path) -> None:
+    """A run keeps nothing of its pages: the report is read back from the archive an article
+    at a time and written as it comes. The JSON is the same, byte for byte, as one document
+    dumped at once, and the text lists every article once, in the order given."""
+    site.pages["/src"] = Page("<html><body><p>Source</p></body></html>")
+    # A line separator in a title: text tools split lines there, JSON does not.
+    site.pages["/one"] = Page(story(("/src", "a source"), title="One\u2028two\u2029three \u0085"))
+    site.pages["/two"] = Page(story(("/src", "the same source"), ("/gone", "a gone page")))
+    site.pages["/three"] = Page(story())
+    urls = [site.url("/two"), site.url("/one"), site.url("/three")]
+
+    result = invoke(archive, "capture", "--json", *FAST, *urls)
+
+    assert result.exit_code == 0, result.output
+    document = json.loads(result.stdout)
+    assert result.stdout == json.dumps(document, indent=2, ensure_ascii=False) + "\n"
+    assert [a["article"]["url"] for a in document["articles"]] == urls
+    assert {k: document[k] for k in ("run", "article", "citations", "requisites")} == (
+        document["articles"][0]
+    )
+    two, one, three = document["articles"]
+    assert [c["url"] for c in two["citations"]] == [site.url("/src"), site.url("/gone")]
+    assert [c["url"] for c in one["citations"]] == [site.url("/src")]
+    assert three["citations"] == [] and three["article"]["citations"] == 0
+    assert two["article"]["citations"] == 2
+
+    result = invoke(archive, "capture", *FAST, *urls)
+
+    assert result.exit_code == 0, result.output
+    blocks = result.stdout.split("\n\n")
+    assert [b.split("\n")[0] for b in blocks] == [f"Article  {url}" for url in urls]
+    assert result.stdout.split("\n")[-2].startswith("Archive: ")
+    assert "Citations  2 of 2 captured" in blocks[0]  # a 404 is captured, with its status
     assert_archive_sound(archive)
 
 

@@ -78,7 +78,7 @@ class Lab:
     def capture(self, *urls: str, every: int = 86400) -> list[ArticleCapture]:
         run = Run(self.archive, "capture", self.config, self.clock, {"urls": list(urls)})
         try:
-            return capture_articles(run, list(urls), every_seconds=every)
+            return list(capture_articles(run, list(urls), every_seconds=every))
         finally:
             run.finish()
 

@@ -144,7 +144,7 @@ def investigation(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Investig
     try:
         run = Run(archive, "capture", config, clock, {"urls": [article]})
         try:
-            captured = capture_articles(run, [article], every_seconds=86400)
+            captured = list(capture_articles(run, [article], every_seconds=86400))
         finally:
             run.finish()
         assert captured[0].ok and len(captured[0].citations) == 4

@@ -9,7 +9,7 @@ import json
 import queue
 import threading
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
 from contextlib import ExitStack
 from dataclasses import dataclass, field, replace
@@ -83,6 +83,36 @@ class Captured:
     requisites: tuple[str, ...] = ()
     extracted: Extracted | None = field(default=None, repr=False, compare=False)
     citation_count: int | None = None  # set when `citations` were let go (see _kept)
+
+    @classmethod
+    def from_row(
+        cls,
+        row: dict[str, Any],
+        *,
+        article: str,
+        citations: tuple[Citation, ...] = (),
+        citation_count: int | None = None,
+    ) -> Captured:
+        """A stored capture (a `captures` row), as part of what was captured for `article`."""
+        return cls(
+            job=Job(row["url"], row["role"], row["depth"], row["parent_id"], article=article),
+            capture_id=row["id"],
+            status=row["status"],
+            error=row["error"],
+            error_detail=row["error_detail"],
+            http_status=row["http_status"],
+            final_url=row["final_url"],
+            sha256=row["payload_sha256"],
+            text_sha256=row["text_sha256"],
+            title=row["title"],
+            record_type=row["record_type"],
+            warc=row["warc"],
+            offset=row["offset"],
+            length=row["length"],
+            truncated=row["truncated"],
+            citations=citations,
+            citation_count=citation_count,
+        )
 
     @property
     def ok(self) -> bool:
@@ -349,15 +379,28 @@ class Recorder:
             requisites=extracted.requisites if extracted else (),
         )
 
-    def run_jobs(
+    def run_jobs(self, jobs: Iterable[Job], progress: Progress | None = None) -> list[Captured]:
+        """`record_jobs`, following nothing, with what was captured, in completion order."""
+        results: list[Captured] = []
+
+        def keep(captured: Captured) -> tuple[Job, ...]:
+            results.append(_kept(captured))
+            return ()
+
+        self.record_jobs(jobs, keep, progress)
+        return results
+
+    def record_jobs(
         self,
         jobs: Iterable[Job],
         follow: Callable[[Captured], Iterable[Job]],
         progress: Progress | None = None,
-    ) -> list[Captured]:
-        """Fetch jobs concurrently, record each as it completes, and queue what `follow`
-        returns for it. Each URL is fetched once per call; results come in completion order.
-        Everything recorded is committed when this returns, or rolled back if it raises.
+    ) -> None:
+        """Fetch jobs concurrently, record each as it completes, then call `follow` with it
+        (in the transaction that stores it) and queue the jobs it returns, unless the run
+        was asked to stop. Each URL is fetched once per call. Nothing is kept here: what
+        was recorded is in the database, committed when this returns, or rolled back if it
+        raises.
 
         A fetch thread that finishes starts the next fetch itself, rather than waiting for
         this thread to notice, which may be busy recording (or syncing to disk): the slots
@@ -368,7 +411,7 @@ class Recorder:
         events: _Events = queue.SimpleQueue()
         lock = threading.Lock()  # guards queue_, seen and unrecorded
         unrecorded = 0  # started, not yet recorded
-        results: list[Captured] = []
+        recorded = 0
 
         def enqueue(job: Job) -> None:
             if job.url not in seen:
@@ -438,16 +481,17 @@ class Recorder:
                         fetched.close()
                         raise
                     captured = self._record(job, fetched, extracted)
-                    followed = [] if self.stop.is_set() else list(follow(captured))
+                    followed = list(follow(captured))
+                    recorded += 1
                     with lock:
                         unrecorded -= 1
-                        for job in followed:
-                            enqueue(job)
+                        if not self.stop.is_set():
+                            for job in followed:
+                                enqueue(job)
                         start()
                         left = unrecorded + queue_.waiting
-                    results.append(_kept(captured))
                     if progress:
-                        progress(len(results), len(results) + left)
+                        progress(recorded, recorded + left)
                 if self._transaction is not None and (
                     not unrecorded
                     or self._uncommitted >= COMMIT_CAPTURES
@@ -460,7 +504,6 @@ class Recorder:
             self._rollback()
             raise
         self._commit()
-        return results
 
     def _wait(self, events: _Events) -> list[tuple[str, Any]]:
         """What happened since the last look: at least one event, unless it is time to
@@ -541,14 +584,20 @@ def _heavy(raw: bytes, content_encoding: str | None) -> bool:
 
 def capture_articles(
     run: Run, urls: list[str], *, every_seconds: int, progress: Progress | None = None
-) -> list[ArticleCapture]:
+) -> Iterator[ArticleCapture]:
     """Capture each article, then its requisites and its citations (to `run.config.depth`),
-    and track the articles and their citations for checks."""
+    and track the articles and their citations for checks, each as it is stored.
+
+    Returns what was captured for each article, read back from the database as it is
+    iterated (so iterate before the archive closes): a run holds nothing of its pages once
+    they are stored, and its memory stays flat in their number."""
     depth_limit = run.config.depth
     store = run.archive.store
 
     def follow(captured: Captured) -> list[Job]:
         job = captured.job
+        if job.role in ("article", "citation"):
+            track_captured(store, captured, every_seconds=every_seconds, now=run.clock())
         if captured.status != "captured" or job.role == "requisite":
             return []
         jobs = []
@@ -566,50 +615,57 @@ def capture_articles(
             ]
         return jobs
 
+    articles = list(dict.fromkeys(canonical(url) for url in urls))
     recorder = Recorder(run)
     try:
-        jobs = [
-            Job(canonical(url), "article", 0, None, typed=True, article=canonical(url))
-            for url in urls
-        ]
-        results = recorder.run_jobs(jobs, follow, progress)
+        jobs = [Job(url, "article", 0, None, typed=True, article=url) for url in articles]
+        recorder.record_jobs(jobs, follow, progress)
     finally:
         recorder.close()
+    if depth_limit >= 1:
+        # Each URL is fetched once per run: a URL that one article shows and another cites
+        # may have been fetched as the first one's requisite. Track it as a citation too.
+        now = run.clock()
+        with store.transaction():
+            for article, row in store.cited_requisites(run.id, articles):
+                cited = Captured.from_row(row, article=article)
+                cited = replace(cited, job=replace(cited.job, role="citation"))
+                track_captured(store, cited, every_seconds=every_seconds, now=now)
+    return (_article_capture(store, run.id, url, depth_limit) for url in articles)
 
-    now = run.clock()
-    with store.transaction():  # one commit for the tracking of the whole run
-        by_article: dict[str, ArticleCapture] = {}
-        for job in jobs:
-            by_article[job.url] = ArticleCapture(run.id, None, [], [])
-        for captured in results:
-            job = captured.job
-            entry = by_article[job.article or job.url]
-            if job.role == "article":
-                entry.article = captured
-            elif job.role == "citation":
-                entry.citations.append(captured)
-            else:
-                entry.requisites.append(captured)
-            if job.role in ("article", "citation"):
-                track_captured(store, captured, every_seconds=every_seconds, now=now)
-        if depth_limit >= 1:
-            # Each URL is fetched once per run: a source that two articles cite was recorded for
-            # the first, and a URL that one article shows, as its requisite. List it under every
-            # article that cites it, and track it as a citation.
-            fetched = {captured.job.url: captured for captured in results}
-            for url, entry in by_article.items():
-                listed = {c.job.url for c in entry.citations}
-                for citation in entry.article.citations if entry.article else ():
-                    other = fetched.get(citation.url)
-                    if other is None or citation.url in listed:
-                        continue
-                    entry.citations.append(other)
-                    if other.job.role == "requisite":
-                        cited = replace(other, job=replace(other.job, role="citation", article=url))
-                        track_captured(store, cited, every_seconds=every_seconds, now=now)
-    for entry in by_article.values():
-        entry.citations.sort(key=lambda c: _position(entry.article, c.job.url))
-    return list(by_article.values())
+
+def _article_capture(store: Store, run_id: int, url: str, depth_limit: int) -> ArticleCapture:
+    """What a run captured for one article, read back from the database."""
+    entry = ArticleCapture(run_id, None, [], [])
+    row = store.run_captures_of(run_id, [url]).get(url)
+    if row is None or row["role"] != "article":
+        return entry
+    cited = tuple(
+        Citation(c["url"], c["anchor_text"] or "", c["context"] or "", c["position"])
+        for c in store.citations(row["id"])
+    )
+    entry.article = Captured.from_row(row, article=url, citations=cited)
+    below = store.descendants(row["id"])
+    counts = store.citation_counts([r["id"] for r in below])
+    for child in below:
+        captured = Captured.from_row(child, article=url, citation_count=counts.get(child["id"], 0))
+        (entry.citations if child["role"] == "citation" else entry.requisites).append(captured)
+    if depth_limit >= 1:
+        # A source that two articles cite was fetched for the first, a URL that one shows
+        # and another cites, as the first one's requisite: list it under every article that
+        # cites it.
+        listed = {c.job.url for c in entry.citations}
+        missing = [c.url for c in cited if c.url not in listed]
+        others = store.run_captures_of(run_id, missing)
+        counts = store.citation_counts([r["id"] for r in others.values()])
+        for citation_url in dict.fromkeys(missing):
+            if (other := others.get(citation_url)) is not None:
+                entry.citations.append(
+                    Captured.from_row(other, article=url, citation_count=counts.get(other["id"], 0))
+                )
+    positions = {c.url: c.position for c in reversed(cited)}
+    entry.citations.sort(key=lambda c: positions.get(c.job.url, 1 << 30))
+    return entry
 
 
 @dataclass
@@ -660,14 +716,6 @@ def track_captured(store: Store, captured: Captured, *, every_seconds: int, now:
             None if captured.ok else failure_reason(captured),
             now,
         )
-
-
-def _position(article: Captured | None, url: str) -> int:
-    if article is not None:
-        for citation in article.citations:
-            if citation.url == url:
-                return citation.position
-    return 1 << 30
 
 
 def failure_reason(captured: Captured) -> str:

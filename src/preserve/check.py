@@ -168,7 +168,7 @@ def _check_chunk(
         )
         for t in targets
     ]
-    captured = recorder.run_jobs(jobs, lambda _c: (), progress)
+    captured = recorder.run_jobs(jobs, progress)
     probes.update(_probe(recorder, store, by_url, captured, probes))
     with store.transaction():  # one commit for the chunk's checks
         results = [_classify(run, by_url[c.job.url], c, probes) for c in captured]
@@ -239,7 +239,7 @@ def _probe(
             )
     if not wanted:
         return {}
-    fetched = recorder.run_jobs(wanted.values(), lambda _c: ())
+    fetched = recorder.run_jobs(wanted.values())
     by_probe_url = {c.job.url: c for c in fetched}
     return {key: by_probe_url[job.url] for key, job in wanted.items()}
 
@@ -396,7 +396,7 @@ def _capture_added_citations(
         return {}
     added: dict[str, list[Captured]] = {}
     now = run.clock()
-    for captured in recorder.run_jobs(jobs, lambda _c: ()):
+    for captured in recorder.run_jobs(jobs):
         article = captured.job.article or ""
         every = (store.target(article) or {}).get("every_seconds") or 86400
         track_captured(store, captured, every_seconds=every, now=now)

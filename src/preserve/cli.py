@@ -10,7 +10,7 @@ import signal
 import sqlite3
 import sys
 import threading
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -26,6 +26,7 @@ from preserve.store import iso, parse_iso, pick_diff_pair
 from preserve.urls import canonical
 
 if TYPE_CHECKING:
+    from preserve.capture import ArticleCapture
     from preserve.check import CheckResult
 
 # The capture engine (and the network code, and extraction) is imported by the commands
@@ -251,18 +252,29 @@ def capture(
                 )
         finally:
             run.finish()
+        # The results are read from the archive as they are printed, an article at a time.
+        failed: list[str | None] = []
+        entries = _noting_failures(results, failed)
+        if as_json:
+            first = next(entries, None)
+            head = first.to_json() if first else {"run": run.id}
+            listed = () if first is None else itertools.chain([first], entries)
+            _emit_json_with_list(head, "articles", (entry.to_json() for entry in listed))
+        elif not quiet:
+            colour, separator = _colour(), ""
+            for entry in entries:
+                if lines := report.capture_lines(entry, colour):
+                    click.echo(separator + "\n".join(lines))
+                    separator = "\n"
+            click.echo(
+                f"Archive: {archive_path}  (run {run.id}, every {format_duration(config.every)})"
+            )
+        else:
+            for _entry in entries:
+                pass
     finally:
         archive.close()
-    if as_json:
-        document = results[0].to_json() if results else {"run": run.id}
-        document["articles"] = [entry.to_json() for entry in results]
-        _emit_json(document)
-    elif not quiet:
-        click.echo(report.capture_text(results, _colour()), nl=False)
-        click.echo(
-            f"Archive: {archive_path}  (run {run.id}, every {format_duration(config.every)})"
-        )
-    if not all(entry.ok for entry in results):
+    if failed:
         ctx.exit(1)
 
 
@@ -417,6 +429,31 @@ _TARGET_COLUMNS = (
     "last_change_at",
     "cited_by",
 )
+
+
+def _noting_failures(
+    entries: Iterable[ArticleCapture], failed: list[str | None]
+) -> Iterator[ArticleCapture]:
+    """`entries`, adding the URL of each article that was not captured to `failed`."""
+    for entry in entries:
+        if not entry.ok:
+            failed.append(entry.article.job.url if entry.article else None)
+        yield entry
+
+
+def _emit_json_with_list(head: dict[str, Any], key: str, items: Iterator[dict[str, Any]]) -> None:
+    """`{**head, key: [items…]}`, byte for byte as `_emit_json` writes it, written as the
+    items come."""
+    opening = json.dumps(head, indent=2, ensure_ascii=False, default=str)
+    click.echo(opening[: -len("\n}")] + f',\n  "{key}": [', nl=False)
+    separator = "\n"
+    empty = True
+    for item in items:
+        # json.dumps escapes every newline inside strings, so these are its own line breaks.
+        text = json.dumps(item, indent=2, ensure_ascii=False, default=str).replace("\n", "\n    ")
+        click.echo(separator + "    " + text, nl=False)
+        separator, empty = ",\n", False
+    click.echo("]\n}" if empty else "\n  ]\n}")
 
 
 def _emit_json_list(key: str, items: Iterator[dict[str, Any]]) -> None:

@@ -244,3 +244,10 @@ def m006_targets_in_status_order(db: Database) -> None:
     db.execute(
         "CREATE INDEX idx_targets_status_order ON targets (added_at, role != 'article', url)"
     )
+
+
+@migrations()
+def m007_captures_by_parent(db: Database) -> None:
+    # A capture's report lists what each article brought in (its citations and their
+    # citations, its requisites), read back from the database by walking parent_id down.
+    db["captures"].create_index(["parent_id"])

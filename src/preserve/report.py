@@ -55,27 +55,31 @@ def _captured_line(captured: Captured, colour: bool) -> str:
     return f"{state:>10}  {captured.job.url}  {what}"
 
 
-def capture_text(results: Sequence[ArticleCapture], colour: bool) -> str:
-    lines: list[str] = []
-    for entry in results:
-        article = entry.article
-        if article is None:
-            continue
-        lines.append(f"Article  {article.job.url}")
-        if article.title:
-            lines.append(f"  title  {article.title}")
-        lines.append("  " + _captured_line(article, colour))
-        if article.warc:
-            lines.append(f"  warc   {article.warc} @ {article.offset} (+{article.length})")
-        ok = sum(1 for c in entry.citations if c.status == "captured")
-        lines.append(f"Citations  {ok} of {len(entry.citations)} captured")
-        for citation in entry.citations:
-            lines.append("  " + _captured_line(citation, colour))
-        if entry.requisites:
-            got = sum(1 for r in entry.requisites if r.status == "captured")
-            lines.append(f"Requisites  {got} of {len(entry.requisites)} captured")
-        lines.append("")
-    return "\n".join(lines).rstrip() + "\n"
+def capture_text(results: Iterable[ArticleCapture], colour: bool) -> str:
+    blocks = ["\n".join(lines) for entry in results if (lines := capture_lines(entry, colour))]
+    return "\n\n".join(blocks) + "\n"
+
+
+def capture_lines(entry: ArticleCapture, colour: bool) -> list[str]:
+    """What was captured for one article, a line each (none if the article was not
+    reached)."""
+    article = entry.article
+    if article is None:
+        return []
+    lines = [f"Article  {article.job.url}"]
+    if article.title:
+        lines.append(f"  title  {article.title}")
+    lines.append("  " + _captured_line(article, colour))
+    if article.warc:
+        lines.append(f"  warc   {article.warc} @ {article.offset} (+{article.length})")
+    ok = sum(1 for c in entry.citations if c.status == "captured")
+    lines.append(f"Citations  {ok} of {len(entry.citations)} captured")
+    for citation in entry.citations:
+        lines.append("  " + _captured_line(citation, colour))
+    if entry.requisites:
+        got = sum(1 for r in entry.requisites if r.status == "captured")
+        lines.append(f"Requisites  {got} of {len(entry.requisites)} captured")
+    return lines
 
 
 def history_text(url: str, captures: Sequence[dict[str, Any]], colour: bool) -> str:

@@ -435,6 +435,56 @@ class Store:
     def captures_of_run(self, run_id: int) -> list[dict[str, Any]]:
         return select(self.db, "SELECT * FROM captures WHERE run_id = ? ORDER BY id", [run_id])
 
+    def descendants(self, capture_id: int) -> list[dict[str, Any]]:
+        """The captures made because of this one, in the order they were stored: what it
+        cited and showed, what those cited, and so on (see `Job.parent_id`)."""
+        return select(
+            self.db,
+            "WITH RECURSIVE tree(id) AS (SELECT id FROM captures WHERE parent_id = ?"
+            " UNION ALL SELECT captures.id FROM captures JOIN tree"
+            " ON captures.parent_id = tree.id)"
+            " SELECT captures.* FROM captures JOIN tree USING (id) ORDER BY captures.id",
+            [capture_id],
+        )
+
+    def run_captures_of(self, run_id: int, urls: Sequence[str]) -> dict[str, dict[str, Any]]:
+        """This run's capture of each of these URLs, by URL (a run fetches a URL once; if it
+        did more, the first)."""
+        found: dict[str, dict[str, Any]] = {}
+        for row in self._in(
+            f"SELECT * FROM captures WHERE run_id = {int(run_id)} AND url IN ({{}}) ORDER BY id",
+            urls,
+        ):
+            found.setdefault(row["url"], row)
+        return found
+
+    def cited_requisites(
+        self, run_id: int, articles: Sequence[str]
+    ) -> list[tuple[str, dict[str, Any]]]:
+        """(article URL, capture row) for each URL that one of these articles cites and this
+        run fetched as a requisite (of it or of another article)."""
+        rows = self._in(
+            "SELECT article.url AS cited_by, shown.* FROM captures AS article"
+            " JOIN citations ON citations.capture_id = article.id"
+            " JOIN captures AS shown ON shown.url = citations.url"
+            f" AND shown.run_id = {int(run_id)} AND shown.role = 'requisite'"
+            f" WHERE article.url IN ({{}}) AND article.run_id = {int(run_id)}"
+            " AND article.role = 'article' ORDER BY article.id, citations.position",
+            articles,
+        )
+        return [(row.pop("cited_by"), row) for row in rows]
+
+    def citation_counts(self, capture_ids: Sequence[int]) -> dict[int, int]:
+        """How many citations each of these captures has (absent: none)."""
+        return {
+            row["capture_id"]: row["n"]
+            for row in self._in(
+                "SELECT capture_id, count(*) AS n FROM citations WHERE capture_id IN ({})"
+                " GROUP BY capture_id",
+                capture_ids,
+            )
+        }
+
     def records(self) -> Iterator[dict[str, Any]]:
         yield from self.db.query("SELECT * FROM records ORDER BY warc, offset")
 
