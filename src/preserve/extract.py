@@ -12,11 +12,13 @@ Split across modules: `decode` (bytes → text), `text` (normalisation and hashe
 
 from __future__ import annotations
 
+import functools
 import json
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass
 from itertools import islice
+from typing import Any
 
 import lxml.html
 from lxml import etree
@@ -243,7 +245,7 @@ def _from_html(body: bytes, url: str, declared: str | None, decoded: str) -> Ext
     small = size <= MAX_EXTRACTOR_ELEMENTS and len(visible) <= MAX_EXTRACTOR_TEXT
     hrefs = _mark_links(root) if small else None
     title, byline = _metadata(root) if hrefs is not None else (None, None)
-    body_tree = _trafilatura(root, url) if hrefs is not None else None
+    body_tree = _trafilatura(root) if hrefs is not None else None
     if body_tree is not None:
         text, items = _from_trafilatura(body_tree, hrefs)
         extractor = "trafilatura"
@@ -283,7 +285,7 @@ def _raw_href(target: str | None, hrefs: list[str] | None) -> str | None:
     return hrefs[int(match.group(1))] if match and int(match.group(1)) < len(hrefs) else None
 
 
-def _trafilatura(root: lxml.html.HtmlElement, url: str) -> etree._Element | None:
+def _trafilatura(root: lxml.html.HtmlElement) -> etree._Element | None:
     """The main-text tree trafilatura finds, or None. In fast mode: its own algorithm alone,
     without the readability and justext runs it otherwise compares against and may switch to.
     That is a third of the time, and steadier for change detection: a small edit can never
@@ -291,20 +293,31 @@ def _trafilatura(root: lxml.html.HtmlElement, url: str) -> etree._Element | None
     import trafilatura
 
     try:
-        doc = trafilatura.bare_extraction(
-            root,
-            url=url,
-            fast=True,
-            include_links=True,
-            include_comments=False,
-            favor_precision=True,
-            with_metadata=False,  # see _metadata
-        )
+        doc = trafilatura.bare_extraction(root, options=_trafilatura_options())
     except Exception:  # its heuristics fail in many ways on odd pages; we then fall back
         return None
     if not isinstance(doc, trafilatura.settings.Document):
         return None
     return doc.body
+
+
+@functools.cache
+def _trafilatura_options() -> Any:
+    """trafilatura's settings, made once (they took a twentieth of an extraction). No URL:
+    it only resolves relative links with it, and ours are absolute placeholders by then. The
+    output format is "txt" because for "python" it would also render the text from the tree,
+    which `_from_trafilatura` does itself, without the links."""
+    from trafilatura.settings import Extractor
+
+    return Extractor(
+        output_format="txt",
+        fast=True,
+        precision=True,  # favour precision
+        comments=False,
+        links=True,
+        formatting=False,
+        with_metadata=False,  # see _metadata
+    )
 
 
 def _metadata(root: lxml.html.HtmlElement) -> tuple[str | None, str | None]:
