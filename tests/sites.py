@@ -4,6 +4,7 @@ edit, delete or break between captures."""
 from __future__ import annotations
 
 import gzip as gzip_module
+import ssl
 import threading
 import time
 from collections import Counter
@@ -42,7 +43,8 @@ class _Server(ThreadingHTTPServer):
 class Site:
     """A local web site. `site.pages["/a"] = Page(...)`; `site.url("/a")`."""
 
-    def __init__(self) -> None:
+    def __init__(self, tls: ssl.SSLContext | None = None) -> None:
+        """`tls`: serve HTTPS with this server context, as https://localhost:PORT."""
         self.pages: dict[str, Page | Handler] = {}
         self.hits: Counter[str] = Counter()
         self.requests: list[tuple[str, dict[str, str]]] = []
@@ -70,6 +72,9 @@ class Site:
         self._server = _Server(("127.0.0.1", 0), RequestHandler)
         self.port = self._server.server_address[1]
         self.base = f"http://127.0.0.1:{self.port}"
+        if tls is not None:  # each connection's handshake happens as it is accepted
+            self._server.socket = tls.wrap_socket(self._server.socket, server_side=True)
+            self.base = f"https://localhost:{self.port}"
         self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
         self._thread.start()
 
