@@ -1,5 +1,5 @@
 """`python -m preserve` runs the command line."""
 
-from preserve.cli import cli
+from preserve.cli import main
 
-cli()
+main()
