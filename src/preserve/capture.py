@@ -708,14 +708,8 @@ def track_captured(store: Store, captured: Captured, *, every_seconds: int, now:
         now=now,
         cited_by=None if job.role == "article" else job.article,
         baseline_capture_id=baseline,
+        first_state=("new", None) if captured.ok else ("failed", failure_reason(captured)),
     )
-    if target is None:
-        store.set_state(
-            job.url,
-            "new" if captured.ok else "failed",
-            None if captured.ok else failure_reason(captured),
-            now,
-        )
 
 
 def failure_reason(captured: Captured) -> str:

@@ -499,25 +499,33 @@ class Store:
         now: datetime,
         cited_by: str | None = None,
         baseline_capture_id: int | None = None,
+        first_state: tuple[str, str | None] | None = None,
     ) -> None:
         """Track a URL for checks, first due one interval after now (it was just captured).
         An existing target keeps its role ("article" wins over "citation") and its schedule
-        unless this call is for an article."""
+        unless this call is for an article. `first_state`: the (state, reason) of a URL not
+        tracked before, as `set_state` would record it, in the same statement."""
         with self._write():
             existing = self.target(url)  # read under the write lock: two runs may race
             if existing is None:
-                self._insert(
-                    "targets",
-                    {
-                        "url": url,
-                        "role": role,
-                        "every_seconds": every_seconds,
-                        "added_at": iso(now),
-                        "next_due": iso(now + timedelta(seconds=every_seconds)),
-                        "cited_by": cited_by,
-                        "baseline_capture_id": baseline_capture_id,
-                    },
-                )
+                row = {
+                    "url": url,
+                    "role": role,
+                    "every_seconds": every_seconds,
+                    "added_at": iso(now),
+                    "next_due": iso(now + timedelta(seconds=every_seconds)),
+                    "cited_by": cited_by,
+                    "baseline_capture_id": baseline_capture_id,
+                }
+                if first_state is not None:
+                    row.update(
+                        state=first_state[0],
+                        reason=first_state[1],
+                        confirmed=0,
+                        last_checked_at=iso(now),
+                        last_change_at=iso(now),
+                    )
+                self._insert("targets", row)
                 return
             update: dict[str, Any] = {}
             if role == "article":
