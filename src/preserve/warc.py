@@ -101,7 +101,7 @@ class StoredRecord:
 
 def warc_date(moment: datetime) -> str:
     """A WARC-Date: UTC, always with microseconds (warcio drops them when they are 0)."""
-    return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+    return moment.astimezone(UTC).isoformat(timespec="microseconds")[:-6] + "Z"  # +00:00
 
 
 # --- writing ----------------------------------------------------------------------------
