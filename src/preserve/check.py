@@ -168,19 +168,32 @@ def _check_chunk(
         )
         for t in targets
     ]
-    captured = recorder.run_jobs(jobs, progress)
-    probes.update(_probe(recorder, store, by_url, captured, probes))
-    with store.transaction():  # one commit for the chunk's checks
-        results = [_classify(run, by_url[c.job.url], c, probes) for c in captured]
+    results: list[_Classified] = []
+    unprobed: list[Captured] = []  # 2xx answers that may be soft-404s, in a new directory
+
+    def classify_now(captured: Captured) -> tuple[Job, ...]:
+        """Classify a recapture as it is stored (in its transaction), while the rest are
+        still being fetched: unless it needs a probe of a directory not yet probed."""
+        captured = replace(captured, citations=(), requisites=())  # in the database
+        target = by_url[captured.job.url]
+        if _probe_key(captured.job.url) not in probes and _needs_probe(store, target, captured):
+            unprobed.append(captured)
+        else:
+            results.append(_classify(run, target, captured, probes))
+        return ()
+
+    recorder.record_jobs(jobs, classify_now, progress)
+    probes.update(_probe(recorder, store, by_url, unprobed, probes))
+    with store.transaction():  # one commit for the checks that waited for a probe
+        results += [_classify(run, by_url[c.job.url], c, probes) for c in unprobed]
     added = _capture_added_citations(run, recorder, results)
     order = {t["url"]: i for i, t in enumerate(targets)}
-    # What a result keeps of its capture: no citations (they are in the database).
     return [
         CheckResult(
             r.url,
             r.role,
             r.outcome,
-            replace(r.captured, citations=()),
+            r.captured,
             r.baseline_capture_id,
             r.check_id,
             tuple(added.get(r.url, ())),
