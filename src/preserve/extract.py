@@ -168,7 +168,7 @@ def _result(
         requisites=requisites,
         text_sha256=sha256_hex(text) if text else None,
         links_sha256=_links_hash(citations),
-        loose_sha256=sha256_hex(loose(text)) if text else None,
+        loose_sha256=sha256_hex(loose(text, normalised=True)) if text else None,
         decoded_sha256=decoded,
         byline=byline,
         modified=modified,

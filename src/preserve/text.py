@@ -99,10 +99,11 @@ class _LooseTable(dict[int, int | None]):
 _LOOSE = _LooseTable()
 
 
-def loose(text: str) -> str:
+def loose(text: str, *, normalised: bool = False) -> str:
     """The normalised text casefolded, with all whitespace and punctuation deleted: equal loose
-    forms with different strict forms mean a punctuation- or case-only edit."""
-    return normalise(text).casefold().translate(_LOOSE)
+    forms with different strict forms mean a punctuation- or case-only edit. `normalised`:
+    `text` already is (normalising is idempotent, checked for every code point)."""
+    return (text if normalised else normalise(text)).casefold().translate(_LOOSE)
 
 
 def sha256_hex(data: bytes | str) -> str:
