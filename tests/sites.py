@@ -48,11 +48,21 @@ class Site:
         self.pages: dict[str, Page | Handler] = {}
         self.hits: Counter[str] = Counter()
         self.requests: list[tuple[str, dict[str, str]]] = []
+        self.connections = 0  # accepted so far (HTTP/1.1: a client may send many requests on one)
+        self.hung_up = 0  # of those, ended
         self.not_found = Page("<html><body><h1>Not Found</h1></body></html>", status=404)
         site = self
 
         class RequestHandler(BaseHTTPRequestHandler):
             protocol_version = "HTTP/1.1"
+
+            def setup(self) -> None:
+                site.connections += 1
+                super().setup()
+
+            def finish(self) -> None:
+                super().finish()
+                site.hung_up += 1  # the client closed the connection (or this side did)
 
             def log_message(self, *args: object) -> None:
                 pass
@@ -84,6 +94,7 @@ class Site:
         self.pages.clear()
         self.hits.clear()
         self.requests.clear()
+        self.connections = self.hung_up = 0
         self.not_found = Page("<html><body><h1>Not Found</h1></body></html>", status=404)
 
     def url(self, path: str = "/") -> str:

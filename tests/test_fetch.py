@@ -10,7 +10,7 @@ import ssl
 import string
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime
 from http.server import BaseHTTPRequestHandler
@@ -369,6 +369,114 @@ def test_drip_body_is_cut_at_the_deadline(site: Site, close_delimited: bool) -> 
     assert got.final.truncated == "time"
     assert 0 < got.final.body.length < 400
     assert got.final.body.read() == b"x" * got.final.body.length
+
+
+# --- connections kept alive -------------------------------------------------------------------
+
+
+def test_fetches_from_one_site_share_a_kept_alive_connection(site: Site) -> None:
+    site.pages["/a"] = Page(HTML)
+    site.pages["/b"] = redirect("/a")
+    with Fetcher(LOOPBACK) as fetcher:
+        first = fetcher.fetch(site.url("/a"))
+        second = fetcher.fetch(site.url("/b"))  # two hops, on the same connection
+    assert first.final is not None and first.final.status == 200
+    assert [e.status for e in second.exchanges] == [302, 200]
+    assert second.final is not None and second.final.body.read() == HTML.encode()
+    assert second.final.peer_ip == "127.0.0.1"
+    assert site.hits == {"/a": 2, "/b": 1} and site.connections == 1
+
+
+def test_a_connection_is_not_kept_after_a_cut_or_closing_answer(site: Site) -> None:
+    site.pages["/big"] = Page(HTML)
+    site.pages["/closing"] = Page(HTML, headers=[("Connection", "close")])
+    site.pages["/a"] = Page(HTML)
+    with Fetcher(FetchLimits(allow_private=True, max_bytes=100)) as fetcher:
+        assert fetcher.fetch(site.url("/big")).final.truncated == "length"  # type: ignore[union-attr]
+        fetcher.fetch(site.url("/closing"))
+        fetcher.fetch(site.url("/a"))
+    assert site.connections == 3  # the rest of a cut body would be read as the next answer
+
+
+def _answer_once_per_connection(handler: BaseHTTPRequestHandler) -> None:
+    """Answers the first request of a connection; on the next, hangs up without a word, as a
+    server does that closes an idle connection just as a request arrives on it."""
+    served = getattr(handler, "served", 0)
+    handler.served = served + 1  # type: ignore[attr-defined]
+    if served:
+        handler.close_connection = True
+        return
+    Site.serve(handler, Page(HTML))
+
+
+def test_a_kept_connection_closed_by_the_server_is_replaced(site: Site) -> None:
+    site.pages["/once"] = _answer_once_per_connection
+    with Fetcher(LOOPBACK) as fetcher:
+        results = [fetcher.fetch(site.url("/once")) for _ in range(3)]
+    for got in results:
+        assert got.error is None and got.final is not None and got.final.status == 200
+        assert len(got.exchanges) == 1  # the request lost with the connection is not an exchange
+    assert site.hits["/once"] == 5 and site.connections == 3
+
+
+def test_a_kept_connection_idle_past_its_time_is_not_used(
+    site: Site, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    site.pages["/a"] = Page(HTML)
+    monkeypatch.setattr(fetch_module, "KEEP_ALIVE_SECONDS", 0.2)
+    with Fetcher(LOOPBACK) as fetcher:
+        fetcher.fetch(site.url("/a"))
+        time.sleep(0.3)
+        got = fetcher.fetch(site.url("/a"))
+    assert got.final is not None and got.final.status == 200 and site.connections == 2
+
+
+def test_the_deadline_holds_on_a_kept_connection(site: Site) -> None:
+    site.pages["/a"] = Page(HTML)
+    site.pages["/drip"] = Page(b"x" * 400, drip=0.05)
+    with Fetcher(FetchLimits(allow_private=True, timeout=0.5, deadline=1.0)) as fetcher:
+        fetcher.fetch(site.url("/a"))
+        began = time.monotonic()
+        got = fetcher.fetch(site.url("/drip"))
+    assert time.monotonic() - began < 2.0
+    assert got.final is not None and got.final.truncated == "time"
+    assert site.connections == 1
+
+
+def test_a_kept_connection_to_a_private_address_serves_no_guarded_hop(site: Site) -> None:
+    """A URL typed by the user may be private; what it links to may not, even over the
+    connection its fetch left open."""
+    site.pages["/typed"] = Page(HTML)
+    site.pages["/cited"] = Page(HTML)
+    with Fetcher(GUARDED) as fetcher:
+        typed = fetcher.fetch(site.url("/typed"), typed=True)
+        cited = fetcher.fetch(site.url("/cited"))
+    assert typed.final is not None and typed.final.status == 200
+    assert cited.error == "blocked-private-address" and "/cited" not in site.hits
+
+
+def test_closing_the_fetcher_closes_its_kept_connections() -> None:
+    site = Site()  # its own: the shared one may still be hanging up on earlier tests
+    try:
+        site.pages["/a"] = Page(HTML)
+        fetcher = Fetcher(LOOPBACK)
+        fetcher.fetch(site.url("/a"))
+        time.sleep(0.2)
+        assert site.hung_up == 0  # kept open
+        fetcher.close()
+        _until(lambda: site.hung_up == 1)
+        fetcher.fetch(site.url("/a"))  # a closed fetcher still fetches, keeping nothing
+        _until(lambda: site.hung_up == 2)
+        assert site.connections == 2
+    finally:
+        site.close()
+
+
+def _until(condition: Callable[[], bool], seconds: float = 3.0) -> None:
+    ends = time.monotonic() + seconds
+    while not condition():
+        assert time.monotonic() < ends, "not within the time allowed"
+        time.sleep(0.02)
 
 
 def _trickle_headers(handler: BaseHTTPRequestHandler) -> None:

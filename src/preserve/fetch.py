@@ -39,6 +39,11 @@ ACCEPT = "text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8"
 # the WARC readers downstream cannot decode those.
 ACCEPT_ENCODING = "gzip, deflate"
 ALLOW_PRIVATE_HINT = "use --allow-private or PRESERVE_ALLOW_PRIVATE=1 to allow it"
+# Connections kept alive between fetches: for this long (servers commonly close idle ones
+# after 5 s or more), this many per site, and this many in all.
+KEEP_ALIVE_SECONDS = 4.0
+KEEP_ALIVE_PER_SITE = 4
+KEEP_ALIVE_TOTAL = 32
 
 Clock = Callable[[], datetime]
 
@@ -176,6 +181,7 @@ class Fetcher:
     def __init__(self, limits: FetchLimits, clock: Clock = utc_now) -> None:
         self.limits = limits
         self._clock = clock
+        self._idle = _IdleConnections()
 
     def fetch(self, url: str, *, typed: bool = False) -> Fetched:
         """GET `url`, following redirects by hand; every hop received is kept.
@@ -216,8 +222,8 @@ class Fetcher:
         return start, None, None
 
     def close(self) -> None:
-        """Nothing stays open between fetches; kept so that a Fetcher is a context manager
-        like any other holder of connections."""
+        """Close the connections kept alive between fetches."""
+        self._idle.close()
 
     def __enter__(self) -> Fetcher:
         return self
@@ -261,18 +267,30 @@ class Fetcher:
         hop = _Hop(guarded=guarded, watchdog=watchdog)
         started_at = self._clock()
         wait = max(0.001, min(self.limits.timeout, watchdog.remaining()))
-        conn = _connection(parts, wait, hop)
+        conn = self._idle.take(parts, hop, wait)
+        reused = conn is not None
         try:
-            conn.request(
-                "GET", target, headers=headers, preload_content=False, decode_content=False
-            )
-            response = conn.getresponse()
+            try:
+                conn = conn or _connection(parts, wait, hop)
+                response = _send(conn, target, headers)
+            except _STALE:
+                if not reused or watchdog.expired:
+                    raise
+                # The server closed the kept connection as it was taken: the request never
+                # reached it. Once more, on a new connection, as browsers do.
+                assert conn is not None
+                conn.close()
+                conn = _connection(parts, wait, hop)
+                response = _send(conn, target, headers)
         except _Blocked as blocked:
-            conn.close()
+            if conn is not None:
+                conn.close()
             raise _Failure("blocked-private-address", blocked.detail(parts.hostname)) from None
         except _NETWORK_ERRORS as exc:
-            conn.close()
+            if conn is not None:
+                conn.close()
             raise _Failure(*_classify(exc, url, watchdog, self.limits, first)) from None
+        complete = False
         try:
             if watchdog.expired:
                 # The watchdog cut the headers short: http.client takes a cut header block
@@ -281,10 +299,16 @@ class Fetcher:
             status_line = (_http_version(response.version), response.status, response.reason or "")
             response_headers = tuple(response.headers.items())
             body, truncated = self._read_body(response, watchdog)
+            # Reusable only after a whole body, as its framing (length or chunks) delimits
+            # it, on a connection the server did not say it would close.
+            complete = truncated is None and response.isclosed() and not watchdog.expired
         finally:
             response.close()  # a cut body is not drained: the connection is dropped
-            conn.close()
             watchdog.release()
+            if complete and conn.sock is not None:
+                self._idle.keep(parts, conn)
+            else:
+                conn.close()
         return Exchange(
             url=url,
             started_at=started_at,
@@ -325,6 +349,102 @@ class Fetcher:
         if truncated is None and close_delimited and watchdog.expired:
             truncated = "time"
         return body, truncated
+
+
+def _send(conn: HTTPConnection, target: str, headers: dict[str, str]) -> urllib3.BaseHTTPResponse:
+    conn.request("GET", target, headers=headers, preload_content=False, decode_content=False)
+    return conn.getresponse()
+
+
+# What a kept-alive connection that the server has closed meanwhile raises on its next
+# request, before any answer.
+_STALE = (
+    ConnectionError,  # reset, aborted, broken pipe; http.client's RemoteDisconnected
+    ssl.SSLEOFError,
+    ssl.SSLZeroReturnError,
+    urllib3.exceptions.ProtocolError,
+)
+
+
+class _IdleConnections:
+    """Connections kept alive between fetches, by scheme, host and port: the next fetch from
+    the same site skips the TCP and TLS handshakes (two round trips, and the CPU of the
+    key exchange). A few per site and KEEP_ALIVE_SECONDS at most, fewer than servers
+    usually allow; one that the server closed meanwhile is noticed as it is taken, or on
+    its request, which is then sent again on a new connection (`Fetcher._exchange`)."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        # Oldest first: (connection, when it was kept).
+        self._by_site: dict[_Site, list[tuple[HTTPConnection, float]]] = {}
+        self._count = 0
+        self._closed = False
+
+    def take(self, parts: SplitResult, hop: _Hop, timeout: float) -> HTTPConnection | None:
+        """A kept connection to this site, made the hop's (its watchdog, its timeout), if
+        one is still open and its address is one the hop may reach."""
+        while True:
+            with self._lock:
+                site = self._by_site.get(key := _site(parts))
+                if not site:
+                    return None
+                conn, since = site.pop()  # the newest: the likeliest to be still open
+                self._count -= 1
+                if not site:
+                    del self._by_site[key]
+            peer = getattr(conn, "peer_ip", None)
+            usable = (
+                time.monotonic() - since < KEEP_ALIVE_SECONDS
+                and conn.is_connected  # no EOF (or stray bytes) waiting on it
+                and not (hop.guarded and (peer is None or not is_public_address(peer)))
+            )
+            if not usable:
+                conn.close()
+                continue
+            assert isinstance(conn, _Admitting) and conn.sock is not None
+            conn.hop, hop.peer_ip, conn.timeout = hop, peer, timeout
+            hop.watchdog.watch(conn, conn.sock)
+            return conn
+
+    def keep(self, parts: SplitResult, conn: HTTPConnection) -> None:
+        dropped: list[HTTPConnection] = []
+        with self._lock:
+            if self._closed:
+                dropped.append(conn)
+            else:
+                site = self._by_site.setdefault(key := _site(parts), [])
+                site.append((conn, time.monotonic()))
+                self._count += 1
+                if len(site) > KEEP_ALIVE_PER_SITE:
+                    dropped.append(self._drop_oldest(key))
+                if self._count > KEEP_ALIVE_TOTAL:  # many sites: the longest idle goes
+                    oldest = min(self._by_site, key=lambda key: self._by_site[key][0][1])
+                    dropped.append(self._drop_oldest(oldest))
+        for old in dropped:
+            old.close()
+
+    def _drop_oldest(self, key: _Site) -> HTTPConnection:
+        site = self._by_site[key]
+        conn, _ = site.pop(0)
+        self._count -= 1
+        if not site:
+            del self._by_site[key]
+        return conn
+
+    def close(self) -> None:
+        with self._lock:
+            kept = [conn for site in self._by_site.values() for conn, _ in site]
+            self._by_site.clear()
+            self._count, self._closed = 0, True
+        for conn in kept:
+            conn.close()
+
+
+_Site = tuple[str, str, int | None]
+
+
+def _site(parts: SplitResult) -> _Site:
+    return (parts.scheme, parts.hostname or "", parts.port)
 
 
 def _request_target(parts: SplitResult) -> str:
@@ -474,7 +594,7 @@ def _admit(conn: _Admitting, sock: socket.socket) -> None:
         peer = None
     if conn.hop.guarded and (peer is None or not is_public_address(peer)):
         raise _Blocked(peer)
-    conn.hop.peer_ip = peer
+    conn.hop.peer_ip = conn.peer_ip = peer
     conn.hop.watchdog.watch(conn, sock)
 
 
@@ -487,6 +607,7 @@ class _Admitting:
 
     def __init__(self, hop: _Hop, *args: Any, **kwargs: Any) -> None:
         self.hop = hop
+        self.peer_ip: str | None = None
         super().__init__(*args, **kwargs)  # type: ignore[call-arg]
 
     def _new_conn(self) -> socket.socket:
