@@ -11,7 +11,7 @@ from tests.sites import Site
 
 @pytest.fixture(autouse=True)
 def clean_env(monkeypatch: pytest.MonkeyPatch) -> None:
-    for name in ("PRESERVE_ARCHIVE", "PRESERVE_ALLOW_PRIVATE"):
+    for name in ("PRESERVE_ARCHIVE", "PRESERVE_ALLOW_PRIVATE", "PRESERVE_CA_BUNDLE"):
         monkeypatch.delenv(name, raising=False)
 
 

@@ -25,6 +25,7 @@ from preserve.config import load_config
 from preserve.fetch import utc_now
 from preserve.warc import REVISIT_PROFILE
 from tests.sites import Page, Site, article_html, redirect
+from tests.tls import OPENSSL, make_localhost_certificate, server_context
 from tests.warc_checks import assert_archive_sound, record_at, rows
 
 BIN = Path(sys.executable).parent
@@ -784,6 +785,45 @@ def test_bad_options_are_refused_before_anything_is_written(
 
     assert_one_error_line(result)
     assert not archive.exists()
+
+
+def test_https_with_an_authority_of_ones_own(
+    archive: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """HTTPS sites are checked against certifi's authorities, or those `ca_bundle` names (an
+    intranet's, a TLS-inspecting proxy's): from the environment or the archive's
+    preserve.toml. A bundle that is no bundle is refused before anything is written."""
+    if OPENSSL is None:
+        pytest.skip("openssl is missing: no certificate for the HTTPS server")
+    authority = make_localhost_certificate(tmp_path / "tls")
+    secure = Site(tls=server_context(tmp_path / "tls"))
+    try:
+        secure.pages["/src"] = Page("<html><body><p>Source</p></body></html>")
+        secure.pages["/a"] = Page(story(("/src", "a source")))
+        url = secure.url("/a")
+
+        refused = capture(archive, url, code=1)
+        assert refused["article"]["error"] == "tls" and secure.hits["/a"] == 0
+
+        monkeypatch.setenv("PRESERVE_CA_BUNDLE", str(authority))
+        document = capture(archive, url)
+        assert document["article"]["http_status"] == 200
+        assert [c["http_status"] for c in document["citations"]] == [200]
+
+        monkeypatch.delenv("PRESERVE_CA_BUNDLE")
+        (archive / "preserve.toml").write_text(f"ca_bundle = {str(authority)!r}\n")
+        assert capture(archive, url)["article"]["record_type"] == "revisit"
+        assert_archive_sound(archive)
+
+        not_a_bundle = tmp_path / "bundle.pem"
+        not_a_bundle.write_text("not a certificate\n")
+        monkeypatch.setenv("PRESERVE_CA_BUNDLE", str(not_a_bundle))
+        other = tmp_path / "other-archive"
+        result = invoke(other, "capture", *FAST, url)
+        assert_one_error_line(result)
+        assert "ca_bundle" in result.stderr and not other.exists()
+    finally:
+        secure.close()
 
 
 def test_bad_input_leaves_an_existing_archive_alone(site: Site, archive: Path) -> None:

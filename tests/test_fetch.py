@@ -12,6 +12,7 @@ import threading
 import time
 from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
+from dataclasses import replace
 from datetime import UTC, datetime
 from http.server import BaseHTTPRequestHandler
 from urllib.parse import urlsplit
@@ -304,15 +305,6 @@ def https_site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Site,
     server.close()
 
 
-@pytest.fixture
-def trusted(monkeypatch: pytest.MonkeyPatch, https_site: tuple[Site, str]) -> Iterator[Site]:
-    """The HTTPS server, its authority trusted in place of certifi's bundle for one test."""
-    monkeypatch.setattr(fetch_module, "ca_bundle", lambda: https_site[1])
-    fetch_module.tls_context.cache_clear()
-    yield https_site[0]
-    fetch_module.tls_context.cache_clear()  # the next test makes it again, from certifi
-
-
 def test_https_certificate_from_an_unknown_authority_is_refused(
     https_site: tuple[Site, str], fetcher: Fetcher
 ) -> None:
@@ -323,20 +315,24 @@ def test_https_certificate_from_an_unknown_authority_is_refused(
     assert got.exchanges == () and site.hits["/p"] == hits  # nothing was sent
 
 
-def test_https_pages_share_one_tls_context_and_are_checked(trusted: Site, fetcher: Fetcher) -> None:
+def test_https_pages_share_one_tls_context_and_are_checked(https_site: tuple[Site, str]) -> None:
     """One TLS context serves every connection (making one per connection cost 28 ms of
-    CPU each), and it still checks everything: the authority, and the host name."""
-    for _ in range(3):  # three connections, each verified
-        got = fetcher.fetch(trusted.url("/p"))
-        assert got.error is None and got.final is not None and got.final.status == 200
-        assert got.final.body.read() == HTML.encode() and got.final.peer_ip == "127.0.0.1"
-    context = fetch_module.tls_context()
-    assert context is fetch_module.tls_context()
-    assert context.verify_mode == ssl.CERT_REQUIRED and context.check_hostname
+    CPU each), and it still checks everything: the authority (here the one `ca_bundle`
+    names), and the host name."""
+    site, authority = https_site
+    with Fetcher(replace(LOOPBACK, ca_bundle=authority)) as fetcher:
+        for page in ("/p", "/p?again", "/p?third"):
+            site.pages[page] = Page(HTML)
+            got = fetcher.fetch(site.url(page))
+            assert got.error is None and got.final is not None and got.final.status == 200
+            assert got.final.body.read() == HTML.encode() and got.final.peer_ip == "127.0.0.1"
+        context = fetch_module.tls_context(authority)
+        assert context is fetch_module.tls_context(authority)
+        assert context.verify_mode == ssl.CERT_REQUIRED and context.check_hostname
 
-    # The certificate names localhost only.
-    got = fetcher.fetch(f"https://127.0.0.1:{trusted.port}/p")
-    assert got.error == "tls" and got.detail and "127.0.0.1" in got.detail
+        # The certificate names localhost only.
+        got = fetcher.fetch(f"https://127.0.0.1:{site.port}/p")
+        assert got.error == "tls" and got.detail and "127.0.0.1" in got.detail
 
 
 def _hang_up(handler: BaseHTTPRequestHandler) -> None:

@@ -38,6 +38,7 @@ class FetchLimits:
     max_redirects: int = DEFAULT_MAX_REDIRECTS
     allow_private: bool = False
     user_agent: str = USER_AGENT
+    ca_bundle: str | None = None  # a PEM file of the authorities to trust, instead of certifi's
 
     @property
     def total_deadline(self) -> float:
@@ -86,8 +87,9 @@ def env_allows_private() -> bool:
 def load_config(archive: Path, **overrides: Any) -> Config:
     """The archive's `preserve.toml` (if any) with the given overrides (None = not given).
 
-    Keys in the file: timeout, deadline, max_bytes, max_redirects, allow_private, workers,
-    per_host, depth, every ("1d"), max_inflated.
+    Keys in the file: timeout, deadline, max_bytes, max_redirects, allow_private, ca_bundle,
+    workers, per_host, depth, every ("1d"), max_inflated. PRESERVE_ALLOW_PRIVATE and
+    PRESERVE_CA_BUNDLE in the environment win over the file.
     """
     settings: dict[str, Any] = {}
     path = archive / "preserve.toml"
@@ -99,6 +101,8 @@ def load_config(archive: Path, **overrides: Any) -> Config:
     settings.update({k: v for k, v in overrides.items() if v is not None})
     if env_allows_private():
         settings["allow_private"] = True
+    if os.environ.get("PRESERVE_CA_BUNDLE"):
+        settings["ca_bundle"] = os.environ["PRESERVE_CA_BUNDLE"]
     fetch_names = {f.name for f in fields(FetchLimits)}
     config_names = {f.name for f in fields(Config)} - {"fetch"}
     unknown = set(settings) - fetch_names - config_names
@@ -122,3 +126,15 @@ def _validate(config: Config) -> None:
         raise UsageError("max_bytes must be positive and max_redirects not negative")
     if config.workers < 1 or config.per_host < 1 or config.depth < 0:
         raise UsageError("workers and per_host must be at least 1, depth at least 0")
+    if limits.ca_bundle is not None:
+        _check_ca_bundle(limits.ca_bundle)
+
+
+def _check_ca_bundle(path: str) -> None:
+    """A bundle that cannot be read would fail every HTTPS fetch as `tls`: say so at once."""
+    import ssl
+
+    try:
+        ssl.create_default_context(cafile=path)
+    except (OSError, ssl.SSLError, ValueError) as exc:
+        raise UsageError(f"ca_bundle {path}: not a PEM file of certificates ({exc})") from exc

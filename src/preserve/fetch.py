@@ -271,7 +271,7 @@ class Fetcher:
         reused = conn is not None
         try:
             try:
-                conn = conn or _connection(parts, wait, hop)
+                conn = conn or _connection(parts, wait, hop, self.limits.ca_bundle)
                 response = _send(conn, target, headers)
             except _STALE:
                 if not reused or watchdog.expired:
@@ -280,7 +280,7 @@ class Fetcher:
                 # reached it. Once more, on a new connection, as browsers do.
                 assert conn is not None
                 conn.close()
-                conn = _connection(parts, wait, hop)
+                conn = _connection(parts, wait, hop, self.limits.ca_bundle)
                 response = _send(conn, target, headers)
         except _Blocked as blocked:
             if conn is not None:
@@ -474,25 +474,29 @@ _SAFE = "!#$%&'()*+,/:;=?@[]~"
 _UNRESERVED = frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-._~")
 
 
-def _connection(parts: SplitResult, timeout: float, hop: _Hop) -> HTTPConnection:
+def _connection(
+    parts: SplitResult, timeout: float, hop: _Hop, authorities: str | None
+) -> HTTPConnection:
     """A connection (not yet opened) for one hop, with the same TLS checks requests makes:
-    certificates against certifi's bundle, and the host name."""
+    certificates against certifi's bundle (or `authorities`), and the host name."""
     host, port = parts.hostname or "", parts.port  # a canonical URL's port is valid
     if parts.scheme == "https":
+        context = tls_context(authorities)
         return _AdmittingTLSConnection(
-            hop, host, port, timeout=timeout, cert_reqs="CERT_REQUIRED", ssl_context=tls_context()
+            hop, host, port, timeout=timeout, cert_reqs="CERT_REQUIRED", ssl_context=context
         )
     return _AdmittingConnection(hop, host, port, timeout=timeout)
 
 
 @functools.cache
-def tls_context() -> ssl.SSLContext:
+def tls_context(authorities: str | None = None) -> ssl.SSLContext:
     """The TLS settings of every connection, made once: given only the bundle's path, urllib3
     makes a context and loads certifi's 150 certificates for each connection, some 28 ms of
     CPU, more than everything else a page costs. The same context as it makes: TLS 1.2 at
-    least, certificates required, host names checked by OpenSSL."""
+    least, certificates required, host names checked by OpenSSL. `authorities`: a PEM file
+    of the certificate authorities to trust instead of certifi's (`FetchLimits.ca_bundle`)."""
     context = create_urllib3_context(cert_reqs=ssl.CERT_REQUIRED)
-    context.load_verify_locations(cafile=ca_bundle())
+    context.load_verify_locations(cafile=authorities or ca_bundle())
     return context
 
 
