@@ -10,7 +10,8 @@
   by one asyncio process (`serve_latency`) listening on several ports, like far-away hosts.
 
 Run as a script: `python webs.py generate DIR ARTICLES SOURCES HOSTS` writes a web;
-`python webs.py static DIR` or `python webs.py latency DIR DELAY` serves one, printing
+`python webs.py static DIR [CERT KEY]` (over HTTPS with a certificate) or
+`python webs.py latency DIR DELAY` serves one, printing
 `ready PORT [PORT…]` once it listens, until killed (`BENCH_THREADED=1` serves the static web
 with the standard library's threaded server instead). Everything is generated from a seed,
 so two runs serve the same bytes.
@@ -23,6 +24,7 @@ import json
 import os
 import random
 import socket
+import ssl
 import sys
 from dataclasses import dataclass
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -102,9 +104,9 @@ class Web:
     def pages(self) -> int:
         return len(self.articles) + len(self.sources)
 
-    def urls(self, ports: list[int], which: str = "articles") -> list[str]:
+    def urls(self, ports: list[int], which: str = "articles", scheme: str = "http") -> list[str]:
         items = {"articles": self.articles, "sources": self.sources}[which]
-        return [f"http://127.0.0.1:{ports[h]}{path}" for h, path in items]
+        return [f"{scheme}://127.0.0.1:{ports[h]}{path}" for h, path in items]
 
     def bytes(self) -> int:
         return int(json.loads((self.root / "web.json").read_text())["bytes"])
@@ -332,13 +334,16 @@ def load_web(root: Path) -> Web | None:
     )
 
 
-def _load(root: Path, host: int, ports: list[int]) -> dict[str, bytes]:
-    """Every page of one host by request path, with the port placeholders filled in."""
+def _load(root: Path, host: int, ports: list[int], scheme: str = "http") -> dict[str, bytes]:
+    """Every page of one host by request path, with the port placeholders filled in (and
+    its links made https when the web is served over TLS)."""
     pages = json.loads((root / f"{host}.json").read_text(encoding="utf-8"))
     out = {}
     for path, text in pages.items():
         for i, port in enumerate(ports):
             text = text.replace(f"{{port:{i}}}", str(port))
+        if scheme != "http":
+            text = text.replace("http://127.0.0.1:", f"{scheme}://127.0.0.1:")
         out[path] = text.encode("utf-8")
     return out
 
@@ -399,7 +404,10 @@ def serve_latency(root: Path, socks: list[socket.socket], delay: float) -> None:
 
 
 async def _latency_main(
-    sites: list[dict[str, bytes]], socks: list[socket.socket], delay: float
+    sites: list[dict[str, bytes]],
+    socks: list[socket.socket],
+    delay: float,
+    tls: ssl.SSLContext | None = None,
 ) -> None:
     servers = []
     for pages, sock in zip(sites, socks, strict=True):
@@ -442,7 +450,7 @@ async def _latency_main(
             finally:
                 writer.close()
 
-        servers.append(await asyncio.start_server(handle, sock=sock, backlog=1024))
+        servers.append(await asyncio.start_server(handle, sock=sock, backlog=1024, ssl=tls))
     await asyncio.gather(*(s.serve_forever() for s in servers))
 
 
@@ -459,17 +467,21 @@ def main(argv: list[str]) -> None:
     socks = _listen(hosts)
     ports = [s.getsockname()[1] for s in socks]
     if kind == "static":
+        tls = None
+        if len(argv) > 2:  # a certificate and its key: serve HTTPS
+            tls = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+            tls.load_cert_chain(argv[2], argv[3])
         # One process per host, each with its listening socket: fork after binding.
         children = []
         for host, sock in enumerate(socks):
             pid = os.fork()
             if pid == 0:
                 try:
-                    if os.environ.get("BENCH_THREADED"):
+                    if os.environ.get("BENCH_THREADED") and tls is None:
                         serve_static(root, host, sock, ports)
                     else:
-                        pages = _load(root, host, ports)
-                        asyncio.run(_latency_main([pages], [sock], 0.0))
+                        pages = _load(root, host, ports, "https" if tls else "http")
+                        asyncio.run(_latency_main([pages], [sock], 0.0, tls))
                 finally:
                     os._exit(0)
             children.append(pid)

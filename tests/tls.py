@@ -1,5 +1,6 @@
 """A certificate authority of the tests' own, made with `openssl`, and a certificate it signs
-for `localhost`: what an HTTPS `Site` needs to be trusted (or, by default, refused)."""
+for `localhost` (or other names and addresses): what an HTTPS server on 127.0.0.1 needs to
+be trusted (or, by default, refused). The benchmark's HTTPS web uses it too."""
 
 from __future__ import annotations
 
@@ -22,7 +23,7 @@ subjectKeyIdentifier = hash
 basicConstraints = critical,CA:false
 keyUsage = critical,digitalSignature
 extendedKeyUsage = serverAuth
-subjectAltName = DNS:localhost
+subjectAltName = {names}
 subjectKeyIdentifier = hash
 authorityKeyIdentifier = keyid
 """
@@ -30,11 +31,12 @@ authorityKeyIdentifier = keyid
 __all__ = ["OPENSSL", "make_localhost_certificate", "server_context"]
 
 
-def make_localhost_certificate(directory: Path) -> Path:
-    """ca.pem (to trust) and localhost.pem/localhost.key (to serve) in `directory`; returns
-    the CA's path."""
+def make_localhost_certificate(directory: Path, *, addresses: tuple[str, ...] = ()) -> Path:
+    """ca.pem (to trust) and localhost.pem/localhost.key (to serve) in `directory`, the
+    certificate for the name localhost and these IP `addresses`; returns the CA's path."""
     directory.mkdir(parents=True, exist_ok=True)
-    (directory / "ca.cnf").write_text(_CONFIG)
+    names = ",".join(["DNS:localhost", *(f"IP:{address}" for address in addresses)])
+    (directory / "ca.cnf").write_text(_CONFIG.format(names=names))
     ec = ["-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes"]
     _openssl(
         "req", "-x509", *ec, "-keyout", "ca.key", "-out", "ca.pem", "-days", "2",
