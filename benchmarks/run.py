@@ -133,6 +133,17 @@ def web(root: Path, *, articles: int, sources: int, hosts: int) -> webs.Web:
     return made
 
 
+def shape(site: webs.Web, sources: int) -> dict[str, Any]:
+    """A web's size, as the results record it."""
+    return {
+        "articles": len(site.articles),
+        "sources_each": sources,
+        "hosts": site.hosts,
+        "pages": site.pages,
+        "bytes": site.bytes(),
+    }
+
+
 def server_capacity(urls: list[str], threads: int = 8) -> float:
     """Requests per second the server answers to `threads` clients, each request on a new
     connection as preserve makes them. The client is Python too, so this is a floor."""
@@ -413,13 +424,7 @@ class Bench:
         self.log("bulk: extraction alone, in this process")
         extraction = extraction_cost(site)
         self.results["bulk"] = {
-            "web": {
-                "articles": articles,
-                "sources_each": sources,
-                "hosts": hosts,
-                "pages": site.pages,
-                "bytes": site.bytes(),
-            },
+            "web": shape(site, sources),
             "server_capacity_rps": round(capacity),
             "capture": [r.to_json() for r in ours],
             "wget": [r.to_json() for r in theirs],
@@ -448,13 +453,7 @@ class Bench:
                 "capture": [r.to_json() for r in plain_ours],
                 "wget": [r.to_json() for r in plain_theirs],
             },
-            "web": {
-                "articles": articles,
-                "sources_each": sources,
-                "hosts": hosts,
-                "pages": site.pages,
-                "bytes": site.bytes(),
-            },
+            "web": shape(site, sources),
             "capture": [r.to_json() for r in ours],
             "wget": [r.to_json() for r in theirs],
         }
@@ -466,14 +465,7 @@ class Bench:
             archive, ours, theirs = self.capture_pair(server, "latency")
             checked = self.check(archive, "latency", server)
         self.results["latency"] = {
-            "web": {
-                "articles": articles,
-                "sources_each": sources,
-                "hosts": hosts,
-                "pages": site.pages,
-                "bytes": site.bytes(),
-                "delay": DELAY,
-            },
+            "web": {**shape(site, sources), "delay": DELAY},
             "capture": [r.to_json() for r in ours],
             "wget": [r.to_json() for r in theirs],
             "check": checked.to_json(),
@@ -523,13 +515,7 @@ class Bench:
             checked = self.check(archive, "big", server)
         verify = self.verify(archive)
         self.results["big"] = {
-            "web": {
-                "articles": articles,
-                "sources_each": sources,
-                "hosts": hosts,
-                "pages": site.pages,
-                "bytes": site.bytes(),
-            },
+            "web": shape(site, sources),
             "capture": captured.to_json(),
             "check": checked.to_json(),
             "verify": verify,
