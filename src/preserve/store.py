@@ -155,7 +155,9 @@ class Store:
         self.on_wait = on_wait  # told once per transaction that must wait for another process
         try:
             conn = sqlite3.connect(path, timeout=BUSY_TIMEOUT_MS / 1000, isolation_level=None)
-            self.db = Database(conn)
+            # No sqlite-utils plugins: whatever else happens to be installed has no business
+            # in the connection to an evidence database (they may add SQL functions).
+            self.db = Database(conn, execute_plugins=False)
             self.db.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
             self.db.enable_wal()
             self.db.execute("PRAGMA foreign_keys = ON")
