@@ -20,10 +20,11 @@ from typing import Any
 from preserve import extractpool
 from preserve.archive import Run
 from preserve.decode import decode_content
-from preserve.extract import NORMALISATION_VERSION, Citation, Extracted, extract
+from preserve.extracted import Citation, Extracted
 from preserve.fetch import Fetched, Fetcher
 from preserve.schedule import HostQueue
 from preserve.store import CitationRow, NewCapture, RecordRow, Store, iso, parse_iso
+from preserve.text import NORMALISATION_VERSION
 from preserve.urls import canonical, host_key
 from preserve.warc import OPEN_SUFFIX, OriginalRef, RecordLocation
 
@@ -565,6 +566,8 @@ def _kept(captured: Captured) -> Captured:
 
 
 def _extract_heavy(raw: bytes, options: dict[str, Any]) -> Extracted:
+    from preserve.extract import extract  # lxml: only a process that extracts imports it
+
     try:
         return extract(raw, **options)
     finally:

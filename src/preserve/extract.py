@@ -16,7 +16,6 @@ import functools
 import json
 import re
 from collections.abc import Iterable
-from dataclasses import dataclass
 from itertools import islice
 from typing import Any
 
@@ -26,6 +25,7 @@ from lxml import etree
 from preserve import page
 from preserve.config import DEFAULT_MAX_INFLATED
 from preserve.decode import decode_content, decode_text, header_charset, mime_type
+from preserve.extracted import Citation, Extracted
 from preserve.text import (
     NORMALISATION_VERSION,
     canonical_links_key,
@@ -39,6 +39,7 @@ from preserve.urls import resolve
 __all__ = [
     "NORMALISATION_VERSION",
     "Citation",
+    "Extracted",
     "Extracted",
     "decode_content",
     "extract",
@@ -74,37 +75,6 @@ _URL_IN_TEXT = re.compile(r"https?://[^\s<>\"'`{}|\\^]+", re.I)
 _OPENER = {")": "(", "]": "["}
 
 Item = tuple[str | None, str, str]  # (raw href, anchor text, context)
-
-
-@dataclass(frozen=True)
-class Citation:
-    """One link inside the main text."""
-
-    url: str  # canonical absolute http(s), no fragment
-    anchor_text: str
-    context: str  # the sentence around the link, normalised, about page.MAX_CONTEXT at most
-    position: int  # 0-based order in the article
-
-
-@dataclass(frozen=True)
-class Extracted:
-    """What one body says, in the forms later captures are compared by."""
-
-    kind: str  # "html", "text" (text/plain), "pdf", "other"
-    charset: str | None  # the codec actually used to decode
-    title: str | None
-    text: str  # normalised main text, one paragraph a line; "" when none
-    visible_text: str  # normalised text of the whole page, for the boundary-shift test
-    citations: tuple[Citation, ...]
-    requisites: tuple[str, ...]  # images, stylesheets, scripts, icons, media: canonical URLs
-    text_sha256: str | None
-    links_sha256: str | None  # over the sorted (links_key(url), anchor text) pairs
-    loose_sha256: str | None
-    decoded_sha256: str  # of the body without its Content-Encoding (capped at max_inflated)
-    byline: str | None = None
-    modified: str | None = None  # dateModified / article:modified_time as the page states it
-    extractor: str = "none"  # what made `text`: "trafilatura", "fallback", "plain", "none"
-    norm_version: int = NORMALISATION_VERSION
 
 
 def extract(
