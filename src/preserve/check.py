@@ -17,8 +17,8 @@ from urllib.parse import urlsplit, urlunsplit
 from preserve.archive import Run
 from preserve.capture import Captured, Job, Progress, Recorder, track_captured
 from preserve.compare import Outcome, PastCheck, Snapshot, classify
-from preserve.extract import NORMALISATION_VERSION, extract
 from preserve.store import NewCheck, Store, iso, parse_iso
+from preserve.text import NORMALISATION_VERSION
 from preserve.warc import read_record
 
 # Outcomes after which the recapture becomes the new baseline: the page answered with
@@ -287,6 +287,8 @@ def snapshot(store: Store, row: dict[str, Any]) -> Snapshot:
 def rederived_snapshot(run: Run, row: dict[str, Any]) -> Snapshot:
     """A baseline extracted again from its WARC record with today's normaliser, so that a
     better normaliser never shows up as a wave of edits."""
+    from preserve.extract import extract  # lxml, for the few baselines this ever happens to
+
     store = run.archive.store
     source = row
     if row["record_type"] == "revisit":
