@@ -451,6 +451,16 @@ def test_a_kept_connection_to_a_private_address_serves_no_guarded_hop(site: Site
     assert cited.error == "blocked-private-address" and "/cited" not in site.hits
 
 
+def test_ended_fetches_leave_no_watchdog_behind(site: Site, fetcher: Fetcher) -> None:
+    """Each fetch's deadline is watched by one shared thread; a fetch that ended does not
+    stay in its heap until its deadline (a minute), which in a fast check held tens of
+    thousands of them."""
+    site.pages["/a"] = Page(HTML)
+    for _ in range(50):
+        assert fetcher.fetch(site.url("/a")).error is None
+    assert len(fetch_module._DEADLINES._heap) <= 2
+
+
 def test_closing_the_fetcher_closes_its_kept_connections() -> None:
     site = Site()  # its own: the shared one may still be hanging up on earlier tests
     try:

@@ -353,7 +353,19 @@ class Fetcher:
 
 def _send(conn: HTTPConnection, target: str, headers: dict[str, str]) -> urllib3.BaseHTTPResponse:
     conn.request("GET", target, headers=headers, preload_content=False, decode_content=False)
+    if _QUICKACK is not None and conn.sock is not None:
+        # Acknowledge the answer's packets at once. On a kept-alive connection Linux delays
+        # its acknowledgements, and a server that writes its headers and its body apart
+        # without TCP_NODELAY (Python's http.server, many small servers) then holds the body
+        # until the acknowledgement comes: 40 ms a page (measured 42 ms; 0.9 with this).
+        try:
+            conn.sock.setsockopt(socket.IPPROTO_TCP, _QUICKACK, 1)
+        except OSError:
+            pass
     return conn.getresponse()
+
+
+_QUICKACK: int | None = getattr(socket, "TCP_QUICKACK", None)  # Linux only
 
 
 # What a kept-alive connection that the server has closed meanwhile raises on its next
@@ -700,6 +712,11 @@ class _Deadlines:
 
     def add(self, ends: float, watchdog: _Watchdog) -> None:
         with self._ready:
+            # Fetches mostly end in the order they began, long before their deadlines: the
+            # ended ones at the top go now, or a minute of them would wait there (18,000
+            # watchdogs in a fast check).
+            while self._heap and self._heap[0][2].cancelled:
+                heapq.heappop(self._heap)
             heapq.heappush(self._heap, (ends, next(self._order), watchdog))
             # Started on first use, and again in a process forked from one that had it.
             if self._thread is None or not self._thread.is_alive():
