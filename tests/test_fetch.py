@@ -461,6 +461,24 @@ def test_ended_fetches_leave_no_watchdog_behind(site: Site, fetcher: Fetcher) ->
     assert len(fetch_module._DEADLINES._heap) <= 2
 
 
+def test_ended_fetches_behind_a_long_one_are_swept_out(
+    site: Site, fetcher: Fetcher, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A long fetch at the top of the deadline heap holds the ended ones behind it until
+    they are swept out, when the heap reaches its sweep size."""
+    monkeypatch.setattr(fetch_module._DEADLINES, "_sweep_at", 40)
+    monkeypatch.setattr(fetch_module._Deadlines, "SWEEP_AT", 40)
+    site.pages["/a"] = Page(HTML)
+    site.pages["/slow"] = Page(HTML, delay=1.5)
+    with ThreadPoolExecutor(1) as pool:
+        slow = pool.submit(fetcher.fetch, site.url("/slow"))
+        _until(lambda: site.hits["/slow"] == 1)
+        for _ in range(100):
+            assert fetcher.fetch(site.url("/a")).error is None
+        assert len(fetch_module._DEADLINES._heap) <= 41  # not 101
+        assert slow.result().error is None
+
+
 def test_closing_the_fetcher_closes_its_kept_connections() -> None:
     site = Site()  # its own: the shared one may still be hanging up on earlier tests
     try:

@@ -704,11 +704,14 @@ class _Deadlines:
     """One thread that expires every fetch's watchdog at its deadline, rather than a timer
     thread per fetch: starting a thread costs more CPU than a fetch on a fast network."""
 
+    SWEEP_AT = 1024  # entries at which ended fetches held behind a long one are swept out
+
     def __init__(self) -> None:
         self._heap: list[tuple[float, int, _Watchdog]] = []
         self._order = itertools.count()
         self._ready = threading.Condition()
         self._thread: threading.Thread | None = None
+        self._sweep_at = self.SWEEP_AT
 
     def add(self, ends: float, watchdog: _Watchdog) -> None:
         with self._ready:
@@ -717,6 +720,10 @@ class _Deadlines:
             # watchdogs in a fast check).
             while self._heap and self._heap[0][2].cancelled:
                 heapq.heappop(self._heap)
+            if len(self._heap) >= self._sweep_at:  # one long fetch on top holds them back
+                self._heap = [entry for entry in self._heap if not entry[2].cancelled]
+                heapq.heapify(self._heap)
+                self._sweep_at = max(self.SWEEP_AT, 2 * len(self._heap))
             heapq.heappush(self._heap, (ends, next(self._order), watchdog))
             # Started on first use, and again in a process forked from one that had it.
             if self._thread is None or not self._thread.is_alive():
