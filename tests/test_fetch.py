@@ -19,6 +19,7 @@ from urllib.parse import urlsplit
 
 import pytest
 import requests
+import urllib3.connection
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -315,20 +316,35 @@ def test_https_certificate_from_an_unknown_authority_is_refused(
     assert got.exchanges == () and site.hits["/p"] == hits  # nothing was sent
 
 
-def test_https_pages_share_one_tls_context_and_are_checked(https_site: tuple[Site, str]) -> None:
+def test_https_pages_share_one_tls_context_and_are_checked(
+    https_site: tuple[Site, str], monkeypatch: pytest.MonkeyPatch
+) -> None:
     """One TLS context serves every connection (making one per connection cost 28 ms of
     CPU each), and it still checks everything: the authority (here the one `ca_bundle`
     names), and the host name."""
     site, authority = https_site
+    made: list[ssl.SSLContext] = []
+
+    def counted(make: Callable[..., ssl.SSLContext]) -> Callable[..., ssl.SSLContext]:
+        def make_and_count(*args: object, **kwargs: object) -> ssl.SSLContext:
+            made.append(make(*args, **kwargs))
+            return made[-1]
+
+        return make_and_count
+
+    # Ours, and the one urllib3 calls for a connection given no context of its own.
+    for module in (fetch_module, urllib3.connection):
+        make = counted(module.create_urllib3_context)
+        monkeypatch.setattr(module, "create_urllib3_context", make)
+    fetch_module.tls_context.cache_clear()
     with Fetcher(replace(LOOPBACK, ca_bundle=authority)) as fetcher:
-        for page in ("/p", "/p?again", "/p?third"):
-            site.pages[page] = Page(HTML)
+        for page in ("/p", "/p?again", "/p?third"):  # each on a connection of its own
+            site.pages[page] = Page(HTML, headers=[("Connection", "close")])
             got = fetcher.fetch(site.url(page))
             assert got.error is None and got.final is not None and got.final.status == 200
             assert got.final.body.read() == HTML.encode() and got.final.peer_ip == "127.0.0.1"
-        context = fetch_module.tls_context(authority)
-        assert context is fetch_module.tls_context(authority)
-        assert context.verify_mode == ssl.CERT_REQUIRED and context.check_hostname
+        assert len(made) == 1 and made[0] is fetch_module.tls_context(authority)
+        assert made[0].verify_mode == ssl.CERT_REQUIRED and made[0].check_hostname
 
         # The certificate names localhost only.
         got = fetcher.fetch(f"https://127.0.0.1:{site.port}/p")
@@ -494,6 +510,23 @@ def test_closing_the_fetcher_closes_its_kept_connections() -> None:
         assert site.connections == 2
     finally:
         site.close()
+
+
+def test_past_the_total_the_longest_idle_connection_goes(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(fetch_module, "KEEP_ALIVE_TOTAL", 1)
+    first, second = Site(), Site()  # their own: the shared one may be hanging up on others
+    try:
+        with Fetcher(LOOPBACK) as fetcher:
+            for site in (first, second):
+                site.pages["/a"] = Page(HTML)
+                assert fetcher.fetch(site.url("/a")).error is None
+            _until(lambda: first.hung_up == 1)
+            time.sleep(0.2)
+            assert second.hung_up == 0  # still kept
+        _until(lambda: second.hung_up == 1)  # closed with the fetcher
+    finally:
+        first.close()
+        second.close()
 
 
 def _until(condition: Callable[[], bool], seconds: float = 3.0) -> None:

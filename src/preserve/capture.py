@@ -12,7 +12,7 @@ import time
 from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
 from contextlib import ExitStack
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, replace
 from datetime import datetime
 from functools import partial
 from typing import Any
@@ -82,7 +82,6 @@ class Captured:
     truncated: str | None
     citations: tuple[Citation, ...] = ()
     requisites: tuple[str, ...] = ()
-    extracted: Extracted | None = field(default=None, repr=False, compare=False)
     citation_count: int | None = None  # set when `citations` were let go (see _kept)
 
     @classmethod
@@ -240,16 +239,6 @@ class Recorder:
     def _on_disk(self, warc: str) -> bool:
         path = self.run.archive.warc_path(warc)
         return path.exists() or path.with_name(path.name + OPEN_SUFFIX).exists()
-
-    def record(self, job: Job, fetched: Fetched, extracted: Extracted | None) -> Captured:
-        """Write a fetch to WARC and store it, durably; closes the fetched bodies."""
-        try:
-            captured = self._record(job, fetched, extracted)
-        except BaseException:
-            self._rollback()
-            raise
-        self._commit()
-        return captured
 
     def _begin(self) -> None:
         if self._transaction is None:

@@ -389,7 +389,6 @@ class _IdleConnections:
         self._lock = threading.Lock()
         # Oldest first: (connection, when it was kept).
         self._by_site: dict[_Site, list[tuple[HTTPConnection, float]]] = {}
-        self._count = 0
         self._closed = False
 
     def take(self, parts: SplitResult, hop: _Hop, timeout: float) -> HTTPConnection | None:
@@ -401,7 +400,6 @@ class _IdleConnections:
                 if not site:
                     return None
                 conn, since = site.pop()  # the newest: the likeliest to be still open
-                self._count -= 1
                 if not site:
                     del self._by_site[key]
             peer = getattr(conn, "peer_ip", None)
@@ -426,10 +424,10 @@ class _IdleConnections:
             else:
                 site = self._by_site.setdefault(key := _site(parts), [])
                 site.append((conn, time.monotonic()))
-                self._count += 1
                 if len(site) > KEEP_ALIVE_PER_SITE:
                     dropped.append(self._drop_oldest(key))
-                if self._count > KEEP_ALIVE_TOTAL:  # many sites: the longest idle goes
+                kept = sum(map(len, self._by_site.values()))  # a few dozen at most
+                if kept > KEEP_ALIVE_TOTAL:  # many sites: the longest idle goes
                     oldest = min(self._by_site, key=lambda key: self._by_site[key][0][1])
                     dropped.append(self._drop_oldest(oldest))
         for old in dropped:
@@ -438,7 +436,6 @@ class _IdleConnections:
     def _drop_oldest(self, key: _Site) -> HTTPConnection:
         site = self._by_site[key]
         conn, _ = site.pop(0)
-        self._count -= 1
         if not site:
             del self._by_site[key]
         return conn
@@ -447,7 +444,7 @@ class _IdleConnections:
         with self._lock:
             kept = [conn for site in self._by_site.values() for conn, _ in site]
             self._by_site.clear()
-            self._count, self._closed = 0, True
+            self._closed = True
         for conn in kept:
             conn.close()
 

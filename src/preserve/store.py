@@ -437,9 +437,6 @@ class Store:
             [url],
         )
 
-    def captures_of_run(self, run_id: int) -> list[dict[str, Any]]:
-        return select(self.db, "SELECT * FROM captures WHERE run_id = ? ORDER BY id", [run_id])
-
     def descendants(self, capture_id: int) -> list[dict[str, Any]]:
         """The captures made because of this one, in the order they were stored: what it
         cited and showed, what those cited, and so on (see `Job.parent_id`)."""
