@@ -323,6 +323,41 @@ def test_wrapper_change_pulling_headline_and_byline_into_the_text_is_not_an_edit
     assert lab.check_one(url).outcome.reason == "boundary-shift"
 
 
+def test_a_capture_leaves_the_visible_text_to_the_check_that_needs_it(lab: Lab, site: Site) -> None:
+    """A capture stores no visible text; a check that compares by it extracts the
+    baseline's again from its WARC record (the redesign test above shows it used), and
+    stores the visible text of what it recaptured."""
+    body = redesign_body()
+    site.pages["/story"] = before_redesign(body)
+    url = site.url("/story")
+    (captured,) = lab.capture(url)
+    assert captured.article is not None
+    kept = "SELECT visible_text FROM texts WHERE sha256 = ?"
+    assert lab.rows(kept, [captured.article.text_sha256]) == [{"visible_text": None}]
+    site.pages["/story"] = after_redesign(body)
+    lab.clock.advance(HOUR)
+    result = lab.check_one(url)
+    assert result.outcome.reason == "boundary-shift"
+    (row,) = lab.rows(kept, [result.captured.text_sha256])
+    assert "The Headline Of The Story" in row["visible_text"]
+
+
+def test_a_baseline_whose_warc_file_is_lost_is_compared_without_its_visible_text(
+    lab: Lab, site: Site
+) -> None:
+    """Without its record the baseline's visible text cannot be had again: the shift can
+    no longer be told from an edit, so it is reported as one (more, never less)."""
+    body = redesign_body()
+    site.pages["/story"] = before_redesign(body)
+    url = site.url("/story")
+    lab.capture(url)
+    for path in lab.archive.warcs.iterdir():
+        path.unlink()
+    site.pages["/story"] = after_redesign(body)
+    lab.clock.advance(HOUR)
+    assert lab.check_one(url).outcome.outcome == "edited"
+
+
 def redesigned_with_an_edit(lab: Lab, site: Site) -> Any:
     body = redesign_body()
     site.pages["/story"] = before_redesign(body)

@@ -9,6 +9,7 @@ import random
 import time
 import tracemalloc
 import zlib
+from dataclasses import replace
 
 import pytest
 from hypothesis import HealthCheck, given, settings
@@ -107,6 +108,24 @@ def test_visible_text_keeps_the_page_furniture_but_not_scripts() -> None:
     assert "Most read one" in result.visible_text and "Home World About" in result.visible_text
     assert "Port officials closed the northern harbour" in result.visible_text
     assert "tracker" not in result.visible_text and "color" not in result.visible_text
+
+
+def test_without_visible_text_nothing_else_changes() -> None:
+    """A capture leaves the visible text out (`visible=False`). The text's length still
+    decides between trafilatura and the fallback, and must decide the same way: U+FDFA
+    grows 18-fold under NFKC, so 55,000 of them stay under MAX_EXTRACTOR_TEXT once
+    normalised and 58,000 go over it."""
+    cases = [
+        (page(), "trafilatura"),
+        (html_doc("<article><p>" + "\ufdfa" * 55_000 + "</p></article>"), "trafilatura"),
+        (html_doc("<article><p>" + "\ufdfa" * 58_000 + "</p></article>"), "fallback"),
+        (html_doc("<article><p>" + "word " * 250_000 + "</p></article>"), "fallback"),
+    ]
+    for raw, extractor in cases:
+        full, lean = run(raw), run(raw, visible=False)
+        assert full.extractor == extractor and full.visible_text
+        assert lean.visible_text == ""
+        assert replace(lean, visible_text=full.visible_text) == full
 
 
 def test_relative_links_resolve_against_base_href() -> None:

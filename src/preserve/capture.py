@@ -161,16 +161,24 @@ class Recorder:
     are not on disk, and one fsync serves many captures."""
 
     def __init__(
-        self, run: Run, stop: threading.Event | None = None, *, reuse_articles: bool = False
+        self,
+        run: Run,
+        stop: threading.Event | None = None,
+        *,
+        reuse_articles: bool = False,
+        visible_text: bool = False,
     ) -> None:
         """`reuse_articles`: an article whose bytes are unchanged may reuse its earlier
         extraction too, which has no requisites (for checks, which do not follow them). The
         extraction workers are then started only once a page needs them: a check mostly
-        finds the same bytes again."""
+        finds the same bytes again. `visible_text`: extract and store each page's visible
+        text too, which a check compares by (a capture leaves it to the check that needs it,
+        see `extract.extract`)."""
         self.run = run
         self.stop = stop or threading.Event()
         self.store = run.archive.store
         self.reuse_articles = reuse_articles
+        self.visible_text = visible_text
         config = run.config
         self.fetcher = Fetcher(config.fetch, clock=run.clock)
         self.pool = ThreadPoolExecutor(
@@ -207,6 +215,7 @@ class Recorder:
                     content_type=final.header("Content-Type"),
                     content_encoding=final.header("Content-Encoding"),
                     max_inflated=limit,
+                    visible=self.visible_text,
                 )
                 body = (raw, options, _heavy(raw, options["content_encoding"]))
         except BaseException:
@@ -523,7 +532,7 @@ def _reused(earlier: dict[str, Any]) -> Extracted:
         charset=None,
         title=earlier["title"],
         text=earlier["text"],
-        visible_text=earlier["visible_text"],
+        visible_text=earlier["visible_text"] or "",
         citations=tuple(
             Citation(c["url"], c["anchor_text"] or "", c["context"] or "", c["position"])
             for c in earlier["citations"]
@@ -790,7 +799,7 @@ def _new_capture(
         record_sha256=location.record_sha256,
         metadata_record_id=metadata_id,
         text=extracted.text if extracted else None,
-        visible_text=extracted.visible_text if extracted else None,
+        visible_text=(extracted.visible_text or None) if extracted else None,
         citations=tuple(
             CitationRow(c.position, c.url, c.anchor_text, c.context) for c in citations
         ),

@@ -17,6 +17,8 @@ from urllib.parse import urlsplit, urlunsplit
 from preserve.archive import Run
 from preserve.capture import Captured, Job, Progress, Recorder, track_captured
 from preserve.compare import Outcome, PastCheck, Snapshot, classify
+from preserve.errors import PreserveError
+from preserve.extracted import Extracted
 from preserve.store import NewCheck, Store, iso, parse_iso
 from preserve.text import NORMALISATION_VERSION
 from preserve.warc import read_record
@@ -122,7 +124,7 @@ def iter_checks(
     check of a million URLs holds a thousand of them at once. Targets given as URLs are
     read from the database a chunk at a time."""
     store = run.archive.store
-    recorder = Recorder(run, stop, reuse_articles=True)
+    recorder = Recorder(run, stop, reuse_articles=True, visible_text=True)
     probes: dict[str, Captured] = {}  # one random sibling per site directory, for the run
     total = len(targets)
     try:
@@ -287,23 +289,9 @@ def snapshot(store: Store, row: dict[str, Any]) -> Snapshot:
 def rederived_snapshot(run: Run, row: dict[str, Any]) -> Snapshot:
     """A baseline extracted again from its WARC record with today's normaliser, so that a
     better normaliser never shows up as a wave of edits."""
-    from preserve.extract import extract  # lxml, for the few baselines this ever happens to
-
-    store = run.archive.store
-    source = row
-    if row["record_type"] == "revisit":
-        source = store.original_for(row["final_url"] or row["url"], row["payload_sha256"]) or row
-    record = read_record(run.archive.warc_path(source["warc"]), source["offset"], source["length"])
-    headers = dict((k.lower(), v) for k, v in record.http_headers)
-    fresh = extract(
-        record.payload,
-        url=row["final_url"] or row["url"],
-        content_type=headers.get("content-type"),
-        content_encoding=headers.get("content-encoding"),
-        max_inflated=run.config.max_inflated,
-    )
+    fresh = _extract_again(run, row)
     return replace(
-        snapshot(store, row),
+        snapshot(run.archive.store, row),
         title=fresh.title,
         text=fresh.text,
         visible_text=fresh.visible_text,
@@ -313,6 +301,45 @@ def rederived_snapshot(run: Run, row: dict[str, Any]) -> Snapshot:
         loose_sha256=fresh.loose_sha256,
         links_sha256=fresh.links_sha256,
     )
+
+
+def _extract_again(run: Run, row: dict[str, Any]) -> Extracted:
+    """The capture's page extracted again from its WARC record."""
+    from preserve.extract import extract  # lxml, for the few pages this ever happens to
+
+    store = run.archive.store
+    source = row
+    if row["record_type"] == "revisit":
+        source = store.original_for(row["final_url"] or row["url"], row["payload_sha256"]) or row
+    record = read_record(run.archive.warc_path(source["warc"]), source["offset"], source["length"])
+    headers = dict((k.lower(), v) for k, v in record.http_headers)
+    return extract(
+        record.payload,
+        url=row["final_url"] or row["url"],
+        content_type=headers.get("content-type"),
+        content_encoding=headers.get("content-encoding"),
+        max_inflated=run.config.max_inflated,
+    )
+
+
+def _with_visible_text(run: Run, snap: Snapshot, row: dict[str, Any]) -> Snapshot:
+    """`snap` with its page's visible text, extracted again from its WARC record if the
+    archive does not hold it (a capture leaves it out: see `extract.extract`). Without its
+    record (a lost file) it stays without: the comparisons that read it then explain less
+    and report more, never less."""
+    if snap.visible_text or snap.kind != "html" or not row["warc"]:
+        return snap
+    try:
+        visible = _extract_again(run, row).visible_text
+    except (OSError, PreserveError):
+        return snap
+    return replace(snap, visible_text=visible)
+
+
+def _needs_visible_text(baseline: Snapshot | None, current: Snapshot, probed: bool) -> bool:
+    """Whether `classify` may read visible texts: only a changed main text (boundary shifts,
+    paywalls) or a soft-404 probe compares them."""
+    return probed or (baseline is not None and baseline.text_sha256 != current.text_sha256)
 
 
 @dataclass(frozen=True)
@@ -346,14 +373,15 @@ def _classify(
         PastCheck(parse_iso(c["checked_at"]), c["outcome"], c["reason"])
         for c in store.past_checks(captured.job.url)
     ]
+    probed = snapshot(store, probe_row) if probe_row else None
+    if _needs_visible_text(baseline, current, probed is not None):
+        if baseline is not None and baseline_row is not None:
+            baseline = _with_visible_text(run, baseline, baseline_row)
+        current = _with_visible_text(run, current, current_row)
+        if probed is not None and probe_row is not None:
+            probed = _with_visible_text(run, probed, probe_row)
     now = run.clock()
-    outcome = classify(
-        baseline,
-        current,
-        history=history,
-        probe=snapshot(store, probe_row) if probe_row else None,
-        now=now,
-    )
+    outcome = classify(baseline, current, history=history, probe=probed, now=now)
     new_baseline = captured.ok and outcome.outcome in BASELINE_OUTCOMES
     check_id = store.add_check(
         NewCheck(

@@ -84,13 +84,21 @@ def extract(
     content_type: str | None,
     content_encoding: str | None = None,
     max_inflated: int = DEFAULT_MAX_INFLATED,
+    visible: bool = True,
 ) -> Extracted:
-    """Extract a response body fetched from `url`. Never raises for bad input."""
+    """Extract a response body fetched from `url`. Never raises for bad input.
+
+    `visible=False` leaves an HTML page's `visible_text` empty. Only comparisons read it,
+    and only for some pages: a capture leaves it out (it was an eighth of the extraction,
+    and as much again in the database) and a check derives it again from the WARC record
+    when it needs it."""
     body = decode_content(raw, content_encoding, max_inflated)
     decoded = sha256_hex(body)
     kind = _kind(body, mime_type(content_type))
     if kind == "html":
-        return _from_html(body[:MAX_TEXT_BYTES], url, header_charset(content_type), decoded)
+        return _from_html(
+            body[:MAX_TEXT_BYTES], url, header_charset(content_type), decoded, visible
+        )
     if kind == "text":
         return _from_plain(body[:MAX_TEXT_BYTES], url, header_charset(content_type), decoded)
     return _result(kind, None, decoded)
@@ -202,16 +210,23 @@ def _trim_url(link: str) -> str:
 # --- HTML -------------------------------------------------------------------------------------
 
 
-def _from_html(body: bytes, url: str, declared: str | None, decoded: str) -> Extracted:
+def _from_html(
+    body: bytes, url: str, declared: str | None, decoded: str, with_visible: bool
+) -> Extracted:
     html, charset = decode_text(body, declared=declared, markup=True)
     root = page.parse(html)
     if root is None:
         return _result("html", charset, decoded)
     base = page.base_url(root, url)
     requisites = page.requisites(root, base)
-    visible = normalise(page.walk_text(page.body_of(root), page.is_invisible))
     modified = page.modified(root)
     size = sum(1 for _ in islice(root.iter(), MAX_EXTRACTOR_ELEMENTS + 1))
+    # The visible text's length decides between trafilatura and the fallback, so it is
+    # measured whenever it might be too long, wanted or not: the choice never depends on
+    # `with_visible`.
+    page_body = page.body_of(root)
+    measured = with_visible or _may_have_long_text(page_body, size)
+    visible = normalise(page.walk_text(page_body, page.is_invisible)) if measured else ""
     small = size <= MAX_EXTRACTOR_ELEMENTS and len(visible) <= MAX_EXTRACTOR_TEXT
     hrefs = _mark_links(root) if small else None
     title, byline = _metadata(root) if hrefs is not None else (None, None)
@@ -228,13 +243,24 @@ def _from_html(body: bytes, url: str, declared: str | None, decoded: str) -> Ext
         decoded,
         title=page.one_line(title) or page.page_title(root),
         text=text,
-        visible=visible,
+        visible=visible if with_visible else "",
         citations=_citations(items, base, url),
         requisites=requisites,
         byline=page.one_line(byline),
         modified=modified,
         extractor=extractor,
     )
+
+
+# No character grows to more than 18 under NFKC (U+FDFA does), and walking the text adds at
+# most two separators per element: a body whose text nodes hold fewer characters than this,
+# with its elements counted twice, cannot normalise to more than MAX_EXTRACTOR_TEXT.
+_SURELY_SHORT = MAX_EXTRACTOR_TEXT // 18
+_TEXT_LENGTH = etree.XPath("string-length()")
+
+
+def _may_have_long_text(body: etree._Element, elements: int) -> bool:
+    return int(_TEXT_LENGTH(body)) + 2 * elements > _SURELY_SHORT
 
 
 def _mark_links(root: lxml.html.HtmlElement) -> list[str]:

@@ -368,7 +368,8 @@ class Store:
         return rows[0] if rows else None
 
     def text(self, text_sha256: str | None) -> tuple[str, str] | None:
-        """(text, visible_text) stored under a text hash."""
+        """(text, visible_text) stored under a text hash. The visible text is "" when the
+        archive does not hold it: a capture leaves it out (see `check._with_visible_text`)."""
         if not text_sha256:
             return None
         rows = select(
