@@ -7,6 +7,7 @@ IDNA hosts, and percent-encoding of characters that may not appear raw in a URI.
 
 from __future__ import annotations
 
+import re
 from urllib.parse import quote, urljoin, urlsplit, urlunsplit
 
 from preserve.errors import BadURL
@@ -18,6 +19,7 @@ _DEFAULT_PORTS = {"http": 80, "https": 443}
 _PATH_SAFE = "/%:@!$&'()*+,;=-._~"
 _QUERY_SAFE = _PATH_SAFE + "?"
 MAX_URL_LENGTH = 8192
+_CONTROL = re.compile("[\x00-\x1f\x7f]")
 
 
 def canonical(url: str) -> str:
@@ -31,7 +33,7 @@ def canonical(url: str) -> str:
     url = url.strip()
     if len(url) > MAX_URL_LENGTH:
         raise BadURL(f"URL longer than {MAX_URL_LENGTH} characters")
-    if any(ord(c) < 0x20 or ord(c) == 0x7F for c in url):
+    if _CONTROL.search(url):
         raise BadURL(f"URL contains control characters: {url[:80]!r}")
     try:
         parts = urlsplit(url)
