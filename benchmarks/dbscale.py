@@ -9,7 +9,8 @@ import time
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-from preserve.store import Store, iso
+from preserve.store import Store
+from preserve.times import iso
 
 OUTCOMES = (
     "unchanged",

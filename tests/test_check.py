@@ -25,8 +25,8 @@ from preserve.capture import ArticleCapture, capture_articles
 from preserve.check import CheckResult, check_targets, select_targets
 from preserve.cli import cli
 from preserve.config import Config, FetchLimits
-from preserve.store import iso
 from preserve.text import NORMALISATION_VERSION
+from preserve.times import iso
 from preserve.warc import read_record, strict_check
 from tests.sites import Page, Site, article_html, redirect
 

@@ -30,7 +30,8 @@ from preserve.compare import word_diff
 from preserve.config import Config, FetchLimits
 from preserve.dossier import Report, build_report, passages
 from preserve.report import report_text
-from preserve.store import Store, iso
+from preserve.store import Store
+from preserve.times import iso
 from tests.browser import find_chromium, load
 from tests.sites import Page, Site, article_html, redirect
 

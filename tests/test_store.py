@@ -15,7 +15,8 @@ from click.testing import CliRunner
 
 from preserve.cli import cli
 from preserve.errors import ArchiveError
-from preserve.store import CitationRow, NewCapture, NewCheck, Store, iso, parse_iso
+from preserve.store import CitationRow, NewCapture, NewCheck, Store
+from preserve.times import iso, parse_iso
 
 T0 = datetime(2026, 11, 1, 12, 0, 0, 123456, tzinfo=UTC)
 URL = "https://example.org/2016/10/some-article"

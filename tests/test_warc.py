@@ -28,6 +28,7 @@ from preserve import fetch as fetch_module
 from preserve.config import FetchLimits
 from preserve.errors import IntegrityError
 from preserve.fetch import Body, Exchange
+from preserve.times import iso
 from preserve.warc import (
     CONFORMS_TO,
     REVISIT_PROFILE,
@@ -38,7 +39,6 @@ from preserve.warc import (
     WarcWriter,
     read_record,
     strict_check,
-    warc_date,
 )
 from preserve.warccheck import FileScan, join, scan, scan_range
 from tests.replay import pywb
@@ -393,11 +393,11 @@ def test_revisit_record(writer: WarcWriter, warcs: Path) -> None:
     assert revisit.header("WARC-Profile") == REVISIT_PROFILE
     assert revisit.header("WARC-Refers-To") == original_at.record_id
     assert revisit.header("WARC-Refers-To-Target-URI") == "http://example.com/article?id=7"
-    assert revisit.header("WARC-Refers-To-Date") == warc_date(STARTED)
+    assert revisit.header("WARC-Refers-To-Date") == iso(STARTED)
     assert revisit.payload_digest == revisit_at.payload_digest == original_at.payload_digest
     assert revisit.header("WARC-Truncated") == "length"
     assert revisit.header("WARC-IP-Address") == "93.184.215.14"
-    assert revisit.date == request.date == warc_date(later.started_at)
+    assert revisit.date == request.date == iso(later.started_at)
     assert revisit.http_status == 200 and revisit.payload == b""
     assert request.header("WARC-Concurrent-To") == revisit.record_id
     assert_valid(warcs / revisit_at.warc)

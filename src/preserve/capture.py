@@ -23,8 +23,9 @@ from preserve.decode import decode_content
 from preserve.extracted import Citation, Extracted
 from preserve.fetch import Fetched, Fetcher
 from preserve.schedule import HostQueue
-from preserve.store import CitationRow, NewCapture, RecordRow, Store, iso, parse_iso
+from preserve.store import CitationRow, NewCapture, RecordRow, Store
 from preserve.text import NORMALISATION_VERSION
+from preserve.times import iso, parse_iso
 from preserve.urls import canonical, host_key
 from preserve.warc import OPEN_SUFFIX, OriginalRef, RecordLocation
 

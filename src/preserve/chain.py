@@ -43,6 +43,7 @@ from typing import Any
 from sqlite_utils import Database
 
 from preserve.sql import select
+from preserve.times import iso
 
 TAG = "sha256:"
 
@@ -140,7 +141,7 @@ def append(db: Database, table: str, row_id: Any) -> Entry:
         "row_id": str(row_id),
         "prev_hash": prev,
         "entry_hash": entry_hash(prev, table, rows[0]),
-        "created_at": datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ"),
+        "created_at": iso(datetime.now(UTC)),
     }
     # A plain INSERT: sqlite-utils' insert reads the table's schema first, on every call.
     seq = db.execute(

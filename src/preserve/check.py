@@ -19,8 +19,9 @@ from preserve.capture import Captured, Job, Progress, Recorder, track_captured
 from preserve.compare import Outcome, PastCheck, Snapshot, classify
 from preserve.errors import PreserveError
 from preserve.extracted import Extracted
-from preserve.store import NewCheck, Store, iso, parse_iso
+from preserve.store import NewCheck, Store
 from preserve.text import NORMALISATION_VERSION
+from preserve.times import iso, parse_iso
 from preserve.warc import read_record
 
 # Outcomes after which the recapture becomes the new baseline: the page answered with

@@ -23,7 +23,8 @@ from preserve import __version__, report
 from preserve.archive import Archive, Run
 from preserve.config import Config, format_duration, load_config, parse_duration
 from preserve.errors import ArchiveError, PreserveError, UsageError
-from preserve.store import iso, parse_iso, pick_diff_pair
+from preserve.store import pick_diff_pair
+from preserve.times import iso, parse_iso
 from preserve.urls import canonical
 
 if TYPE_CHECKING:

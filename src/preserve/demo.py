@@ -14,7 +14,7 @@ from preserve.config import load_config
 from preserve.dossier import build_report
 from preserve.fetch import utc_now
 from preserve.sample import SampleWeb
-from preserve.store import iso
+from preserve.times import iso
 
 Echo = Callable[..., None]
 REPORT_NAME = "report.html"

@@ -9,7 +9,7 @@ import sqlite3
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import AbstractContextManager, contextmanager
 from dataclasses import asdict, dataclass, field
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from operator import attrgetter
 from pathlib import Path
 from typing import Any
@@ -20,18 +20,10 @@ from preserve import chain
 from preserve.errors import ArchiveBusy, ArchiveError, UsageError
 from preserve.migrations import migrations
 from preserve.sql import select
+from preserve.times import iso, parse_iso
 
 BUSY_TIMEOUT_MS = 60_000
 WAIT_NOTICE_MS = 2_000  # a write that waits longer for another process says so
-
-
-def iso(moment: datetime) -> str:
-    """The one spelling of a time in the database: UTC, microseconds, `Z`; sorts as text."""
-    return moment.astimezone(UTC).isoformat(timespec="microseconds")[:-6] + "Z"  # +00:00
-
-
-def parse_iso(text: str) -> datetime:
-    return datetime.strptime(text, "%Y-%m-%dT%H:%M:%S.%fZ").replace(tzinfo=UTC)
 
 
 @dataclass(frozen=True)

@@ -28,6 +28,7 @@ from typing import TYPE_CHECKING, Any, BinaryIO
 from preserve import USER_AGENT
 from preserve.config import WARC_ROTATE_BYTES
 from preserve.errors import IntegrityError
+from preserve.times import iso
 
 if TYPE_CHECKING:  # annotations only: reading and checking WARC files needs no network code
     from preserve.fetch import Body, Exchange
@@ -97,11 +98,6 @@ class StoredRecord:
 
     def http_header(self, name: str) -> str | None:
         return _first(self.http_headers, name)
-
-
-def warc_date(moment: datetime) -> str:
-    """A WARC-Date: UTC, always with microseconds (warcio drops them when they are 0)."""
-    return moment.astimezone(UTC).isoformat(timespec="microseconds")[:-6] + "Z"  # +00:00
 
 
 # --- writing ----------------------------------------------------------------------------
@@ -323,7 +319,7 @@ class WarcWriter:
                 "WARC-Truncated": "length",
                 "WARC-Profile": REVISIT_PROFILE,
                 "WARC-Refers-To-Target-URI": original.target_uri,
-                "WARC-Refers-To-Date": warc_date(original.date),
+                "WARC-Refers-To-Date": iso(original.date),
                 "WARC-Payload-Digest": original.payload_digest,
             },
         )
@@ -378,7 +374,7 @@ class WarcWriter:
         fields = [
             ("WARC-Type", rec_type),
             ("WARC-Record-ID", _new_id()),
-            ("WARC-Date", warc_date(date)),
+            ("WARC-Date", iso(date)),
         ]
         if uri is not None:
             fields.append(("WARC-Target-URI", uri))
