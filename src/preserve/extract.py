@@ -89,8 +89,8 @@ def extract(
     """Extract a response body fetched from `url`. Never raises for bad input.
 
     `visible=False` leaves an HTML page's `visible_text` empty. Only comparisons read it,
-    and only for some pages: a capture leaves it out (it was an eighth of the extraction,
-    and as much again in the database) and a check derives it again from the WARC record
+    and only for some pages: a capture leaves it out (it took an eighth of the extraction's
+    time, and a third of the database) and a check derives it again from the WARC record
     when it needs it."""
     body = decode_content(raw, content_encoding, max_inflated)
     decoded = sha256_hex(body)
