@@ -1043,7 +1043,7 @@ def verify_package_command(
       preserve verify-package evidence.wacz --tsa-root tsa-root.pem
     """
     from preserve.signing import load_public_key_arg, load_roots
-    from preserve.wacz import report_text, verify_package
+    from preserve.waczcheck import report_text, verify_package
 
     roots = load_roots(tsa_roots)
     expected = load_public_key_arg(public_key) if public_key is not None else None
