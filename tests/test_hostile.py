@@ -28,6 +28,7 @@ import tempfile
 import threading
 import time
 from collections.abc import Callable, Iterator
+from contextlib import closing
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -1009,6 +1010,97 @@ def test_a_read_only_archive_is_refused_clearly(tmp_path: Path, site: Site) -> N
             path.chmod(0o755)
     assert {p.name: p.stat().st_mtime_ns for p in archive.rglob("*")} == before
     assert_verify_clean(archive)
+
+
+def test_a_read_only_archive_can_still_be_verified_searched_and_reported(
+    tmp_path: Path, site: Site
+) -> None:
+    """Evidence kept on read-only media: every command that only reads works there, and
+    nothing in the folder changes."""
+    archive = tmp_path / "archive"
+    site.pages["/a"] = Page(cite("/b"))
+    site.pages["/b"] = Page(article_html("B", ["The harbour closed on Monday night."]))
+    assert preserve(archive, "capture", site.url("/a"), "--allow-private", "-q").code == 0
+    before = {p.name: p.stat().st_mtime_ns for p in archive.rglob("*")}
+    assert not (archive / "preserve.db-wal").exists()  # all of it in the file: immutable
+    how = read_only(archive)
+    try:
+        verified = preserve(archive, "verify", "--json", **how)
+        assert verified.code == 0 and verified.json()["ok"], verified.stdout + verified.stderr
+        status = preserve(archive, "status", "--json", **how)
+        assert status.code == 0
+        assert {t["url"] for t in status.json()["targets"]} == {site.url("/a"), site.url("/b")}
+        for args in (
+            ("history", site.url("/b")),
+            ("show", site.url("/b")),
+            ("find-text", "harbour closed on Monday"),
+            ("report", site.url("/a"), "--json"),
+            ("export", site.url("/a"), "--wacz", str(tmp_path / "evidence.wacz")),
+        ):
+            ran = preserve(archive, *args, **how)
+            assert ran.code == 0, (args, ran.stderr)
+        assert (tmp_path / "evidence.wacz").stat().st_size > 0
+        ran = preserve(archive, "check", "--allow-private", **how)
+        assert ran.code == 2 and "not writable" in one_line_error(ran)
+    finally:
+        if not how:
+            for path in (archive, archive / "warcs"):
+                path.chmod(0o755)
+    assert {p.name: p.stat().st_mtime_ns for p in archive.rglob("*")} == before
+
+
+def test_a_read_only_copy_taken_while_a_run_wrote_is_read_through_its_wal(
+    tmp_path: Path, site: Site
+) -> None:
+    """A copy of an archive taken while another process had it open holds a -wal file with
+    the latest transactions: they are read, not ignored (opened as immutable, SQLite would
+    leave them out, and the second capture's WARC file would be unknown)."""
+    archive = tmp_path / "archive"
+    site.pages["/a"] = Page(cite("/b"))
+    site.pages["/c"] = Page(article_html("C", ["A second article, captured later on."]))
+    assert preserve(archive, "capture", site.url("/a"), "--allow-private", "-q").code == 0
+    holder = sqlite3.connect(archive / "preserve.db")  # keeps the -wal from being folded in
+    holder.execute("PRAGMA wal_autocheckpoint = 0")
+    try:
+        holder.execute("SELECT count(*) FROM captures").fetchall()
+        assert preserve(archive, "capture", site.url("/c"), "--allow-private", "-q").code == 0
+        copy = tmp_path / "copy"
+        shutil.copytree(archive, copy)
+    finally:
+        holder.close()
+    assert (copy / "preserve.db-wal").stat().st_size > 0
+    how = read_only(copy)
+    try:
+        verified = preserve(copy, "verify", "--json", **how)
+        assert verified.code == 0 and verified.json()["ok"], verified.stdout + verified.stderr
+        status = preserve(copy, "status", "--json", **how)
+        assert site.url("/c") in {t["url"] for t in status.json()["targets"]}
+    finally:
+        if not how:
+            for path in (copy, copy / "warcs"):
+                path.chmod(0o755)
+
+
+def test_a_read_only_archive_of_an_older_version_is_refused_clearly(
+    tmp_path: Path, site: Site
+) -> None:
+    archive = tmp_path / "archive"
+    site.pages["/a"] = Page(cite("/b"))
+    assert preserve(archive, "capture", site.url("/a"), "--allow-private", "-q").code == 0
+    with closing(sqlite3.connect(archive / "preserve.db")) as conn, conn:
+        # As preserve left it before its last migration:
+        conn.execute("DELETE FROM _sqlite_migrations WHERE name = 'm007_captures_by_parent'")
+        conn.execute("DROP INDEX idx_captures_parent_id")
+    how = read_only(archive)
+    try:
+        ran = preserve(archive, "status", **how)
+        assert ran.code == 2
+        assert "earlier version of preserve" in one_line_error(ran)
+    finally:
+        if not how:
+            for path in (archive, archive / "warcs"):
+                path.chmod(0o755)
+    assert preserve(archive, "status").code == 0  # writable again: brought up to date
 
 
 def test_a_missing_warc_is_explained_and_not_relied_on(tmp_path: Path, site: Site) -> None:

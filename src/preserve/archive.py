@@ -30,19 +30,34 @@ class Archive:
     """An archive folder, created on first use."""
 
     def __init__(
-        self, path: Path, *, create: bool = True, on_wait: Callable[[], None] | None = None
+        self,
+        path: Path,
+        *,
+        create: bool = True,
+        writes: bool = True,
+        on_wait: Callable[[], None] | None = None,
     ) -> None:
+        """`writes=False`: for a command that only reads. A folder that cannot be written
+        (read-only media, a read-only mount) is then opened read-only instead of refused,
+        so that an archive can be verified, searched and reported on where it is kept."""
         self.path = path
         self.warcs = path / WARC_DIR
         if not path.exists() and not create:
             raise ArchiveError(f"no archive at {path} (run `preserve capture URL` first)")
-        try:
-            self.warcs.mkdir(parents=True, exist_ok=True)
-        except OSError as exc:
-            raise ArchiveError(f"cannot create the archive folder {path}: {exc.strerror}") from exc
-        if not os.access(path, os.W_OK) or not os.access(self.warcs, os.W_OK):
-            raise ArchiveError(f"the archive folder {path} is not writable")
-        self.store = Store(path / DB_NAME, on_wait=on_wait)
+        writable = os.access(path, os.W_OK) and (
+            not self.warcs.exists() or os.access(self.warcs, os.W_OK)
+        )
+        self.read_only = not writable and not writes and (path / DB_NAME).exists()
+        if not self.read_only:
+            try:
+                self.warcs.mkdir(parents=True, exist_ok=True)
+            except OSError as exc:
+                raise ArchiveError(
+                    f"cannot create the archive folder {path}: {exc.strerror}"
+                ) from exc
+            if not os.access(path, os.W_OK) or not os.access(self.warcs, os.W_OK):
+                raise ArchiveError(f"the archive folder {path} is not writable")
+        self.store = Store(path / DB_NAME, on_wait=on_wait, read_only=self.read_only)
 
     def close(self) -> None:
         self.store.close()

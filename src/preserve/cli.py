@@ -156,8 +156,8 @@ def _config(archive: Path, **overrides: Any) -> Config:
     return load_config(archive, **overrides)
 
 
-def _archive(ctx: click.Context, *, create: bool = True) -> Archive:
-    return Archive(ctx.obj["archive"], create=create, on_wait=_waiting)
+def _archive(ctx: click.Context, *, create: bool = True, writes: bool = True) -> Archive:
+    return Archive(ctx.obj["archive"], create=create, writes=writes, on_wait=_waiting)
 
 
 def _waiting() -> None:
@@ -332,7 +332,7 @@ def history(ctx: click.Context, url: str, as_json: bool) -> None:
       preserve history https://example.org/2016/10/some-article
     """
     url = canonical(url)
-    archive = _archive(ctx, create=False)
+    archive = _archive(ctx, create=False, writes=False)
     try:
         rows = archive.store.history(url)
     finally:
@@ -386,7 +386,7 @@ def status(ctx: click.Context, as_json: bool) -> None:
     Example:
       preserve status --json
     """
-    archive = _archive(ctx, create=False)
+    archive = _archive(ctx, create=False, writes=False)
     try:
         # Streamed, a thousand lines at a time: an archive may track a million URLs.
         if as_json:
@@ -754,7 +754,7 @@ def diff(
       preserve diff https://example.org/2016/10/some-article --from 2026-11-01
     """
     url = canonical(url)
-    archive = _archive(ctx, create=False)
+    archive = _archive(ctx, create=False, writes=False)
     try:
         old, new = pick_diff_pair(archive.store, url, _when(from_time), _when(to_time))
         old_text = (archive.store.text(old["text_sha256"]) or ("", ""))[0]
@@ -831,7 +831,7 @@ def report_command(
     to_stdout = html_path is not None and str(html_path) == "-"
     if as_json and to_stdout:
         raise UsageError("--json and --html - both print to stdout: give --html a file name")
-    archive = _archive(ctx, create=False)
+    archive = _archive(ctx, create=False, writes=False)
     try:
         for url in wanted:
             target = archive.store.target(url)
@@ -881,7 +881,7 @@ def _write_file(path: Path, text: str) -> None:
         raise UsageError(f"cannot write {path}: {exc.strerror}") from exc
 
 
-# --- evidence packages: export, keygen, verify-package (wacz.py, signing.py) ---------------
+# --- evidence packages: export, keygen, verify-package (wacz.py, waczcheck.py, signing.py) -
 
 
 @cli.command()
@@ -941,7 +941,7 @@ def export(
     if not wacz_path.resolve().parent.is_dir():
         raise UsageError(f"no such folder: {wacz_path.resolve().parent}")
     key = load_private_key(key_path) if key_path is not None else None
-    archive = _archive(ctx, create=False)
+    archive = _archive(ctx, create=False, writes=False)
     try:
         result = export_package(
             archive.store,
@@ -1080,7 +1080,7 @@ def verify(ctx: click.Context, since: str | None, as_json: bool) -> None:
     from preserve.verify import render
     from preserve.verify import verify as verify_archive
 
-    archive = _archive(ctx, create=False)
+    archive = _archive(ctx, create=False, writes=False)
     try:
         result = verify_archive(archive, since=_when(since))
     finally:
@@ -1111,7 +1111,7 @@ def find_text_command(
     """
     from preserve.findtext import find_text, render
 
-    archive = _archive(ctx, create=False)
+    archive = _archive(ctx, create=False, writes=False)
     try:
         result = find_text(
             archive.store, quote, url=canonical(url) if url else None, ignore_case=ignore_case
@@ -1158,7 +1158,7 @@ def show(ctx: click.Context, url: str, at_time: str | None, mode: str) -> None:
     from preserve import show as shown
 
     url = canonical(url)
-    archive = _archive(ctx, create=False)
+    archive = _archive(ctx, create=False, writes=False)
     try:
         capture = shown.pick_capture(archive.store, url, _when(at_time))
         if mode == "raw":

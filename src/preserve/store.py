@@ -139,22 +139,57 @@ class NewCheck:
         return {k: v for k, v in asdict(self).items() if k != "new_baseline"}
 
 
+def connect(path: Path, *, read_only: bool = False) -> sqlite3.Connection:
+    """A connection to the database at `path`. `read_only`: for a database in a folder that
+    cannot be written (read-only media, a read-only mount). SQLite reads a WAL database
+    there through its -wal and -shm files when they exist (a copy taken while a run was
+    writing has them, and the -wal may hold its latest transactions); without a -wal, all
+    of it is in the file, which is opened as immutable (no locks, no -shm to create)."""
+    if not read_only:
+        return sqlite3.connect(path, timeout=BUSY_TIMEOUT_MS / 1000, isolation_level=None)
+    wal = path.with_name(path.name + "-wal").exists()
+    query = "mode=ro" if wal else "mode=ro&immutable=1"
+    return sqlite3.connect(
+        f"{path.resolve().as_uri()}?{query}",
+        uri=True,
+        timeout=BUSY_TIMEOUT_MS / 1000,
+        isolation_level=None,
+    )
+
+
 class Store:
     """The archive's SQLite database."""
 
-    def __init__(self, path: Path, *, on_wait: Callable[[], None] | None = None) -> None:
+    def __init__(
+        self,
+        path: Path,
+        *,
+        on_wait: Callable[[], None] | None = None,
+        read_only: bool = False,
+    ) -> None:
+        """`read_only`: open it without writing anything (see `connect`); every write then
+        fails, and a database that an earlier preserve made is refused (it cannot be brought
+        up to date)."""
         self.path = path
         self.on_wait = on_wait  # told once per transaction that must wait for another process
+        self.read_only = read_only
         try:
-            conn = sqlite3.connect(path, timeout=BUSY_TIMEOUT_MS / 1000, isolation_level=None)
+            conn = connect(path, read_only=read_only)
             # No sqlite-utils plugins: whatever else happens to be installed has no business
             # in the connection to an evidence database (they may add SQL functions).
             self.db = Database(conn, execute_plugins=False)
             self.db.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
-            self.db.enable_wal()
+            if not read_only:
+                self.db.enable_wal()
             self.db.execute("PRAGMA foreign_keys = ON")
             self.db.execute("PRAGMA synchronous = NORMAL")
             if migrations.pending(self.db):
+                if read_only:
+                    raise ArchiveError(
+                        f"{path} was made by an earlier version of preserve and cannot be "
+                        "brought up to date where it is read-only: open it once where it can "
+                        "be written"
+                    )
                 # Under the write lock: two processes opening a new archive at once would
                 # otherwise both create its tables, and one fail.
                 with self._write():
@@ -189,8 +224,8 @@ class Store:
         self.db.execute("COMMIT")
 
     def transaction(self) -> AbstractContextManager[None]:
-        """One write transaction around many writes (each of them a savepoint in it):
-        one commit for a batch of captures instead of one per capture."""
+        """One write transaction around many writes (each joins it): one commit for a batch
+        of captures instead of one per capture."""
         return self._write()
 
     def _begin(self) -> None:

@@ -50,6 +50,7 @@ from typing import Any
 
 from preserve import chain
 from preserve.archive import Archive
+from preserve.store import Store, connect
 from preserve.verifypool import Pool, cpus
 from preserve.warc import OPEN_SUFFIX
 from preserve.warccheck import (
@@ -191,7 +192,7 @@ def verify(
                     )
                     for row in captures.get(f.name, [])
                 ]
-        checked = _checked_files(db, store.path, to_read, captures, pool, digests)
+        checked = _checked_files(db, store, to_read, captures, pool, digests)
         # The log and the texts, while the workers (if any) read the files.
         chain_problems, entries = chain.check(db)
         logged = _chain_problems(db, chain_problems) + _text_problems(db)
@@ -394,7 +395,7 @@ def _size(path: Path) -> int:
 
 def _checked_files(
     db: Any,
-    db_path: Path,
+    store: Store,
     files: list[_File],
     captures: dict[str, list[tuple[Any, ...]]],
     pool: Pool | None,
@@ -409,7 +410,15 @@ def _checked_files(
     target = _target(files, known, pool.count)
     plans = [(f, _cuts(known[f.name], target)) for f in files]
     parts = [
-        _Part(f.name, f.path, db_path, start, stop, _between(captures.get(f.name, []), start, stop))
+        _Part(
+            f.name,
+            f.path,
+            store.path,
+            store.read_only,
+            start,
+            stop,
+            _between(captures.get(f.name, []), start, stop),
+        )
         for f, cuts in plans
         if f.path
         for start, stop in zip(cuts, [*cuts[1:], None], strict=True)
@@ -506,6 +515,7 @@ class _Part:
     name: str
     path: Path
     db_path: Path
+    db_read_only: bool
     start: int
     stop: int | None
     captures: list[tuple[Any, ...]]
@@ -559,7 +569,7 @@ def _suspect_rows(part: _Part, members: dict[int, Member]) -> list[_Row]:
     must not be used after it)."""
     db = _worker_db.get(part.db_path)
     if db is None:
-        db = _worker_db[part.db_path] = sqlite3.connect(part.db_path, timeout=30)
+        db = _worker_db[part.db_path] = connect(part.db_path, read_only=part.db_read_only)
     where = ["warc = ?"]
     params: list[Any] = [part.name]
     if part.start:
