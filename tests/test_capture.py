@@ -1322,3 +1322,30 @@ def test_a_command_ends_its_extraction_workers(site: Site, archive: Path) -> Non
         worker.join(timeout=10)  # reaped: killed, not waiting for more pages
     assert all(worker.exitcode is not None for worker in workers)
     assert extractpool._pool is None
+
+
+def test_extraction_workers_killed_between_pages_cost_no_page(site: Site, archive: Path) -> None:
+    """A worker the kernel kills (the out-of-memory killer, an operator's kill -9) breaks
+    the pool: the pages given to it go to a new one, and every page still gets its text."""
+    import signal
+
+    from preserve import extractpool
+
+    if extractpool.cpus() < 2:
+        pytest.skip("one CPU: pages are extracted in the calling thread, with no workers")
+    sources = [(f"/src/{n}", f"document {n}") for n in range(6)]
+    site.pages["/a"] = Page(story(*sources))
+    for path, _ in sources:
+        site.pages[path] = Page(story(title=f"Source {path}"))
+    extractpool.start()
+    pool = extractpool._pool
+    assert pool is not None
+    for worker in list(pool._processes.values()):  # type: ignore[attr-defined]
+        os.kill(worker.pid, signal.SIGKILL)
+        worker.join(timeout=10)
+    document = capture(archive, site.url("/a"))
+    assert pool._broken  # type: ignore[attr-defined]  # it was found broken, and its pages redone
+    pages = {site.url("/a"), *(site.url(path) for path, _ in sources)}
+    texts = {r["url"]: r["text_sha256"] for r in rows(archive, "SELECT * FROM captures")}
+    assert pages <= set(texts) and all(texts[url] for url in pages), texts
+    assert len(document["citations"]) == len(sources)
