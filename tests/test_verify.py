@@ -636,6 +636,62 @@ def test_rows_written_outside_preserve_are_unlogged(archive: Path) -> None:
     assert kinds(archive) == {"row-unlogged"}
 
 
+def rewrite_log(path: Path, statement: str) -> None:
+    """What a forger with write access does: edit a logged row, then recompute every chain
+    entry from the rows as they now stand, so that the chain is consistent again."""
+    sql(path, statement)
+    db = Database(path / "preserve.db")
+    try:
+        prev = None
+        for entry in chain.entries(db):
+            key = chain.KEYS[entry.table_name]
+            (row,) = db.query(
+                f"SELECT * FROM [{entry.table_name}] WHERE [{key}] = ?", [entry.row_id]
+            )
+            digest = chain.entry_hash(prev, entry.table_name, row)
+            db.execute(
+                "UPDATE chain SET prev_hash = ?, entry_hash = ? WHERE seq = ?",
+                [prev, digest, entry.seq],
+            )
+            prev = digest
+        db.conn.commit()
+    finally:
+        db.close()
+
+
+def test_a_head_noted_down_stays_in_the_chain_until_the_log_is_rewritten(
+    archive: Path, module_site: Site
+) -> None:
+    noted = json.loads(invoke(archive, "verify", "--json").stdout)["chain"]["head"]
+    (last,) = sql(archive, "SELECT max(seq) AS seq FROM chain")
+    # The archive goes on: a check logs more rows after the head was noted.
+    checked = invoke(archive, "check", "--allow-private", "--quiet")
+    assert checked.exit_code == 0, checked.output
+    result = invoke(archive, "verify", "--head", noted, "--json")
+    assert result.exit_code == 0, result.stdout
+    data = json.loads(result.stdout)["chain"]
+    assert data["given_heads"] == [{"hash": noted, "seq": last["seq"]}]
+    assert data["head"] != noted and data["entries"] > last["seq"]
+    text = invoke(archive, "verify", "--head", noted).stdout
+    assert f"Head {noted} is chain entry {last['seq']}" in text
+
+    # Rewritten, the log is consistent on its own: only the head noted down tells.
+    target = capture_row(archive, "/src/report")
+    rewrite_log(archive, f"UPDATE captures SET http_status = 404 WHERE id = {target['id']}")
+    assert kinds(archive) == set()
+    assert kinds(archive, heads=[noted]) == {"chain-head-missing"}
+    result = invoke(archive, "verify", "--head", noted, "--json")
+    assert result.exit_code == 1
+    assert json.loads(result.stdout)["chain"]["given_heads"] == [{"hash": noted, "seq": None}]
+
+
+def test_a_malformed_head_is_refused_before_anything_is_read(archive: Path) -> None:
+    for bad in ("52aaba36", "sha256:" + "G" * 64, "sha256:" + "a" * 63, "md5:" + "a" * 64):
+        result = invoke(archive, "verify", "--head", bad)
+        assert result.exit_code == 2
+        assert result.stderr.startswith("Error: --head") and result.stderr.count("\n") == 1
+
+
 # --- the chain: old archives and concurrent writers ---------------------------------------
 
 

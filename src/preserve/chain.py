@@ -150,6 +150,21 @@ def append(db: Database, table: str, row_id: Any) -> Entry:
     return Entry(seq=int(seq), **entry)
 
 
+def find(db: Database, entry_hash: str) -> Entry | None:
+    """The entry whose hash is `entry_hash` (a head noted down earlier), if the chain has it."""
+    rows = select(db, "SELECT * FROM chain WHERE entry_hash = ? ORDER BY seq LIMIT 1", [entry_hash])
+    return Entry(**rows[0]) if rows else None
+
+
+def is_hash(text: str) -> bool:
+    """Whether `text` is spelled as an entry hash is: the tag, then 64 lowercase hex digits."""
+    digest = text.removeprefix(TAG)
+    return text.startswith(TAG) and len(digest) == 64 and all(c in _HEX for c in digest)
+
+
+_HEX = frozenset("0123456789abcdef")
+
+
 def head(db: Database) -> Entry | None:
     """The latest entry, whose hash stands for the whole log up to it."""
     rows = select(db, "SELECT * FROM chain ORDER BY seq DESC LIMIT 1")

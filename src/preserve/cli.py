@@ -1065,9 +1065,17 @@ def verify_package_command(
     help="Only read WARC files closed at or after this time (ISO 8601); "
     "every file is still looked for, and the chain checked in full.",
 )
+@click.option(
+    "--head",
+    "heads",
+    multiple=True,
+    metavar="HASH",
+    help="A chain head noted down earlier (from verify, or an exported package) that must "
+    "still be an entry of the chain (repeatable).",
+)
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON document.")
 @click.pass_context
-def verify(ctx: click.Context, since: str | None, as_json: bool) -> None:
+def verify(ctx: click.Context, since: str | None, heads: tuple[str, ...], as_json: bool) -> None:
     """Check the whole archive: every WARC record (gzip members, lengths, digests), every
     database row against its record, missing, extra, renamed or unfinished files, and the
     hash chain of the log. Exits 1 if anything is wrong.
@@ -1076,13 +1084,21 @@ def verify(ctx: click.Context, since: str | None, as_json: bool) -> None:
     Example:
       preserve verify
       preserve verify --since 2026-11-01 --json
+      preserve verify --head sha256:52aaba36…   # a head noted down at an export
     """
+    from preserve.chain import is_hash
     from preserve.verify import render
     from preserve.verify import verify as verify_archive
 
+    for noted in heads:
+        if not is_hash(noted):
+            raise UsageError(
+                f"--head {noted!r}: a chain head is spelled as verify prints it, "
+                "sha256: and 64 hexadecimal digits"
+            )
     archive = _archive(ctx, create=False, writes=False)
     try:
-        result = verify_archive(archive, since=_when(since))
+        result = verify_archive(archive, since=_when(since), heads=heads)
     finally:
         archive.close()
     if as_json:

@@ -19,8 +19,10 @@ Problem kinds:
 - rows against records: `record-missing` (no record starts at the row's offset, or its file
   is missing), `record-length`, `record-sha256`, `record-id`, `record-type`, `payload-sha256`;
 - the log: `chain-broken`, `chain-reordered`, `row-edited`, `row-deleted`, `row-reordered`,
-  `row-unlogged` (see `preserve.chain`); `text-sha256` (a stored text that no longer hashes
-  to its key), `text-unindexed` (a text find-text cannot find).
+  `row-unlogged` (see `preserve.chain`); `chain-head-missing` (a head noted down earlier and
+  given to check against is no entry of the chain: the log was rewritten after it was noted);
+  `text-sha256` (a stored text that no longer hashes to its key), `text-unindexed` (a text
+  find-text cannot find).
 
 `since` limits the reading to files closed at or after that time (and to files not closed
 yet); every file is still looked for on disk and its size compared, and the chain and the
@@ -42,7 +44,7 @@ import os
 import socket
 import sqlite3
 import threading
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Sequence
 from contextlib import AbstractContextManager, nullcontext
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -111,6 +113,8 @@ class Verification:
     chain_entries: int
     chain_head: str | None
     in_progress: tuple[str, ...] = ()  # `.open` files of a run still writing: not checked
+    # Heads noted down earlier and given to check against: (hash, seq of its entry or None).
+    given_heads: tuple[tuple[str, int | None], ...] = ()
 
     @property
     def ok(self) -> bool:
@@ -122,7 +126,11 @@ class Verification:
             "records_checked": self.records_checked,
             "files_checked": self.files_checked,
             "bytes_read": self.bytes_read,
-            "chain": {"entries": self.chain_entries, "head": self.chain_head},
+            "chain": {
+                "entries": self.chain_entries,
+                "head": self.chain_head,
+                "given_heads": [{"hash": h, "seq": seq} for h, seq in self.given_heads],
+            },
             "in_progress": list(self.in_progress),
             "problems": [p.to_json() for p in self.problems],
         }
@@ -157,9 +165,18 @@ class _File:
 
 
 def verify(
-    archive: Archive, *, since: str | None = None, workers: int | None = None
+    archive: Archive,
+    *,
+    since: str | None = None,
+    workers: int | None = None,
+    heads: Sequence[str] = (),
 ) -> Verification:
-    """Check everything; see the module docstring. Never raises for damage it finds."""
+    """Check everything; see the module docstring. Never raises for damage it finds.
+
+    `heads`: chain heads noted down earlier (printed by an earlier verify, or carried by an
+    exported package), each of which must still be an entry of the chain. The chain only
+    grows, so an old head is an entry somewhere in it; one that is not means the log was
+    rewritten since, however consistent it is now."""
     store = archive.store
     db = store.db
     closed = {row["name"]: row for row in db.query("SELECT * FROM warc_files")}
@@ -202,6 +219,21 @@ def verify(
             problems += file_problems
     problems.sort(key=lambda p: (p.warc or "", p.offset if p.offset is not None else -1))
     problems += logged
+    given = []
+    for noted in heads:
+        entry = chain.find(db, noted)
+        given.append((noted, entry.seq if entry else None))
+        if entry is None:
+            problems.append(
+                Problem(
+                    "chain-head-missing",
+                    None,
+                    None,
+                    None,
+                    f"no chain entry has the hash {noted}: the log was rewritten after that "
+                    "head was noted down (or the head is another archive's)",
+                )
+            )
     head = chain.head(db)
     return Verification(
         tuple(problems),
@@ -211,6 +243,7 @@ def verify(
         entries,
         head.entry_hash if head else None,
         tuple(in_progress),
+        tuple(given),
     )
 
 
@@ -876,5 +909,8 @@ def render(result: Verification) -> str:
         lines.append(f"{len(result.problems)} problem(s) ({read}).")
     if result.in_progress:
         lines.append(f"Not checked, still being written: {', '.join(result.in_progress)}")
+    for noted, seq in result.given_heads:
+        if seq is not None:
+            lines.append(f"Head {noted} is chain entry {seq}: the log up to it is still there.")
     lines.append(f"Chain head: {result.chain_head}")
     return "\n".join(lines) + "\n"

@@ -104,9 +104,9 @@ PROVES = {
     "the server sent them (TLS gives no such proof).",
     "chain": "The captures and WARC files described in provenance.json are the rows that the "
     "archive's hash chain logged when they were written. That they were not changed "
-    "afterwards shows only against a chain head kept elsewhere: compare the head with "
-    "`preserve verify` on the archive or with an earlier package; this package's "
-    "signature and time-stamps fix the head as of the export.",
+    "afterwards shows only against a chain head kept elsewhere: `preserve verify --head` "
+    "with this head on the archive checks that it is still an entry of its chain; this "
+    "package's signature and time-stamps fix the head as of the export.",
     "digest": "datapackage.json is the one named by the package digest, so the digest covers "
     "every listed file.",
     "signature": "Whoever holds the private key of this public key signed this package digest: "
