@@ -25,6 +25,8 @@ from preserve.capture import ArticleCapture, capture_articles
 from preserve.check import CheckResult, check_targets, select_targets
 from preserve.cli import cli
 from preserve.config import Config, FetchLimits
+from preserve.dossier import build_report
+from preserve.report import check_lines
 from preserve.text import NORMALISATION_VERSION
 from preserve.times import iso
 from preserve.warc import read_record, strict_check
@@ -356,6 +358,63 @@ def test_a_baseline_whose_warc_file_is_lost_is_compared_without_its_visible_text
     site.pages["/story"] = after_redesign(body)
     lab.clock.advance(HOUR)
     assert lab.check_one(url).outcome.outcome == "edited"
+
+
+def test_a_headline_going_back_and_forth_is_one_alternating_event(lab: Lab, site: Site) -> None:
+    """An A/B-tested headline (notes §13.9): A, B, A, B. Each change is an edit, but a
+    return to an earlier version says so, and the back and forth is one event."""
+    headline_a, headline_b = "Harbour closed after moorings fail", "Why the harbour closed"
+    body = long_paragraphs(count=6)
+    versions = {h: Page(article_html(h, body)) for h in (headline_a, headline_b)}
+    site.pages["/story"] = versions[headline_a]
+    url = site.url("/story")
+    (first,) = lab.capture(url)
+    assert first.article is not None
+    seen = []
+    for headline in (headline_b, headline_a, headline_b, headline_a):
+        site.pages["/story"] = versions[headline]
+        lab.clock.advance(HOUR)
+        seen.append(lab.check_one(url))
+    assert [r.outcome.outcome for r in seen] == ["edited"] * 4
+    assert seen[0].outcome.reverted_to is None  # B is new
+    back = seen[1].outcome.reverted_to  # A again: back to the first capture
+    assert back is not None and back.capture_id == first.article.capture_id
+    assert not back.alternating
+    assert [r.outcome.reverted_to.alternating for r in seen[2:]] == [True, True]  # type: ignore[union-attr]
+    assert seen[2].outcome.reverted_to.capture_id == seen[0].captured.capture_id  # type: ignore[union-attr]
+    assert seen[3].to_json()["reverted_to"]["alternating"] is True
+    assert "alternating between two versions" in check_lines(seen[3:], colour=False)
+
+    report = build_report(lab.store, [url], archive="a", generated_at="now", tool_version="t")
+    (dossier,) = report.articles
+    events = [e.describe() for e in dossier.standing.events]
+    assert events[0] == "first captured" and events[1].startswith("edited (")
+    assert events[2:] == ["alternating between two versions (3 changes)"]
+
+
+def test_an_edit_back_to_an_older_text_names_the_capture_it_returns_to(
+    lab: Lab, site: Site
+) -> None:
+    first_text, second_text = long_paragraphs(count=5), long_paragraphs(CLAIM + " Twice.", 5)
+    site.pages["/story"] = Page(article_html("Wiretap inquiry", first_text))
+    url = site.url("/story")
+    (first,) = lab.capture(url)
+    assert first.article is not None
+    site.pages["/story"] = Page(article_html("Wiretap inquiry", second_text))
+    lab.clock.advance(HOUR)
+    assert lab.check_one(url).outcome.reverted_to is None
+    site.pages["/story"] = Page(article_html("Wiretap inquiry", first_text))
+    lab.clock.advance(HOUR)
+    result = lab.check_one(url)
+    assert (result.outcome.outcome, result.outcome.reason) == ("edited", "text")
+    assert result.outcome.reverted_to is not None
+    assert result.outcome.reverted_to.capture_id == first.article.capture_id
+    (captured,) = lab.rows(
+        "SELECT started_at FROM captures WHERE id = ?", [first.article.capture_id]
+    )
+    assert result.outcome.reverted_to.captured_at == captured["started_at"]
+    (row,) = lab.rows("SELECT detail FROM checks WHERE id = ?", [result.check_id])
+    assert json.loads(row["detail"])["reverted_to"]["capture_id"] == first.article.capture_id
 
 
 def redesigned_with_an_edit(lab: Lab, site: Site) -> Any:

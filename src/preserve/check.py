@@ -16,7 +16,7 @@ from urllib.parse import urlsplit, urlunsplit
 
 from preserve.archive import Run
 from preserve.capture import Captured, Job, Progress, Recorder, track_captured
-from preserve.compare import Outcome, PastCheck, Snapshot, classify
+from preserve.compare import Outcome, PastCheck, Reversion, Snapshot, classify
 from preserve.errors import PreserveError
 from preserve.extracted import Extracted
 from preserve.store import NewCheck, Store
@@ -58,6 +58,7 @@ class CheckResult:
             "blocked_by": outcome.blocked_by,
             "edit": outcome_detail(outcome).get("edit"),
             "links": outcome_detail(outcome).get("links"),
+            "reverted_to": outcome.reverted_to.to_json() if outcome.reverted_to else None,
             "sha256": self.captured.sha256,
             "record_type": self.captured.record_type,
             "warc": self.captured.warc,
@@ -80,6 +81,8 @@ def outcome_detail(outcome: Outcome) -> dict[str, Any]:
         detail["blocked_by"] = outcome.blocked_by
     if outcome.text_equal is not None:
         detail["text_equal"] = outcome.text_equal
+    if outcome.reverted_to is not None:
+        detail["reverted_to"] = outcome.reverted_to.to_json()
     return detail
 
 
@@ -337,6 +340,29 @@ def _with_visible_text(run: Run, snap: Snapshot, row: dict[str, Any]) -> Snapsho
     return replace(snap, visible_text=visible)
 
 
+def _version(row: dict[str, Any]) -> tuple[Any, ...]:
+    """What a capture says, as edits are told: its main text, title and links (for a page
+    without text, its bytes)."""
+    if row["text_sha256"] or row["kind"] in ("html", "text"):
+        return (row["text_sha256"], row["title"], row["links_sha256"])
+    return (row["payload_sha256"],)
+
+
+def _reversion(
+    store: Store, baseline_row: dict[str, Any], current_row: dict[str, Any]
+) -> Reversion | None:
+    """Whether an edit brings back a version from before the baseline (NewsDiffs' flip-flop
+    guard): the latest earlier capture that said what the page says now, and whether the
+    baseline's version came before that one too (A, B, A, B: alternating)."""
+    mine, theirs = _version(current_row), _version(baseline_row)
+    earlier = store.versions_before(current_row["url"], baseline_row["id"])
+    for at, row in enumerate(earlier):
+        if _version(row) == mine:
+            alternating = any(_version(r) == theirs for r in earlier[at + 1 :])
+            return Reversion(row["id"], row["started_at"], alternating)
+    return None
+
+
 def _needs_visible_text(baseline: Snapshot | None, current: Snapshot, probed: bool) -> bool:
     """Whether `classify` may read visible texts: only a changed main text (boundary shifts,
     paywalls) or a soft-404 probe compares them."""
@@ -383,6 +409,8 @@ def _classify(
             probed = _with_visible_text(run, probed, probe_row)
     now = run.clock()
     outcome = classify(baseline, current, history=history, probe=probed, now=now)
+    if outcome.outcome == "edited" and baseline_row is not None:
+        outcome = replace(outcome, reverted_to=_reversion(store, baseline_row, current_row))
     new_baseline = captured.ok and outcome.outcome in BASELINE_OUTCOMES
     check_id = store.add_check(
         NewCheck(

@@ -85,6 +85,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from difflib import SequenceMatcher
+from typing import Any
 from urllib.parse import urlsplit
 
 from preserve.diff import (
@@ -202,6 +203,24 @@ class PastCheck:
 
 
 @dataclass(frozen=True)
+class Reversion:
+    """An edit that brings back what the page said before its baseline: the latest earlier
+    capture that said it. `alternating`: what the baseline says had also been said before
+    that, so the page goes back and forth between two versions (an A/B-tested headline)."""
+
+    capture_id: int
+    captured_at: str
+    alternating: bool
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "capture_id": self.capture_id,
+            "captured_at": self.captured_at,
+            "alternating": self.alternating,
+        }
+
+
+@dataclass(frozen=True)
 class Outcome:
     """The verdict on one check, with the rule that fired and the evidence it rests on."""
 
@@ -215,6 +234,7 @@ class Outcome:
     links: LinkChanges | None = None
     blocked_by: str | None = None  # 451: the Link rel="blocked-by" target
     title_change: tuple[str | None, str | None] | None = None  # (baseline title, current)
+    reverted_to: Reversion | None = None  # an edit back to an earlier version (set by check)
 
 
 def classify(

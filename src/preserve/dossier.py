@@ -25,7 +25,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Sequence
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from itertools import groupby
 from typing import Any
 
@@ -129,19 +129,28 @@ class Event:
     text_equal: bool | None = None
     words_added: int | None = None
     words_removed: int | None = None
+    reverted_to: str | None = None  # an edit back to what the page said at this time
+    alternating: bool = False  # edits back and forth between two versions, `times` of them
 
     def describe(self) -> str:
         """One plain sentence about the event, times left to the caller."""
         what = reason_text(self.reason)
         if self.outcome == "captured":
             return "first captured"
+        if self.outcome == "edited" and self.alternating:
+            return f"alternating between two versions ({self.times} changes)"
         if self.outcome == "edited":
             counts = (
                 f": +{self.words_added} / -{self.words_removed} words"
                 if self.words_added is not None
                 else ""
             )
-            return f"edited ({what or 'changed'}){counts}"
+            back = (
+                f", back to the version of {human_time(self.reverted_to)}"
+                if self.reverted_to
+                else ""
+            )
+            return f"edited ({what or 'changed'}){counts}{back}"
         if self.outcome == "moved":
             return f"moved to {self.new_url}" + (
                 "" if self.text_equal in (None, True) else ", with its text changed"
@@ -624,6 +633,16 @@ def _events(captures: Sequence[dict[str, Any]], checks: Sequence[dict[str, Any]]
                 last.times + 1,
             )
             continue
+        reverted = detail.get("reverted_to") or {}
+        if reverted.get("alternating") and last is not None and last.reverted_to:
+            # A, B, A, B: the edits back and forth since the first return are one event.
+            events[-1] = replace(
+                last,
+                last_at=check["checked_at"],
+                times=last.times + 1 if last.alternating else 2,
+                alternating=True,
+            )
+            continue
         events.append(
             Event(
                 check["checked_at"],
@@ -634,6 +653,7 @@ def _events(captures: Sequence[dict[str, Any]], checks: Sequence[dict[str, Any]]
                 text_equal=detail.get("text_equal"),
                 words_added=edit.get("words_added"),
                 words_removed=edit.get("words_removed"),
+                reverted_to=reverted.get("captured_at"),
             )
         )
     return events

@@ -11,7 +11,7 @@ import click
 if TYPE_CHECKING:  # for annotations only: `status` and the like need no capture engine
     from preserve.capture import ArticleCapture, Captured
     from preserve.check import CheckResult
-    from preserve.compare import Hunk
+    from preserve.compare import Hunk, Reversion
     from preserve.dossier import CaptureRef, Paragraph, Report
 
 OUTCOME_COLOURS = {
@@ -131,6 +131,12 @@ def check_text(results: Sequence[CheckResult], colour: bool) -> str:
     return check_lines(results, colour) + check_summary(counts)
 
 
+def reverted_text(reversion: Reversion) -> str:
+    """What an edit back to an earlier version adds to its reason."""
+    back = f"back to the version of {reversion.captured_at[:19]}"
+    return f", alternating between two versions ({back})" if reversion.alternating else f", {back}"
+
+
 def check_summary(counts: dict[str, int]) -> str:
     """The last line of a check's report: how many of each outcome."""
     return "\n" + ", ".join(f"{n} {word}" for word, n in sorted(counts.items())) + "\n"
@@ -150,6 +156,8 @@ def check_lines(results: Sequence[CheckResult], colour: bool) -> str:
             reason += f" → {outcome.new_url}"
         if outcome.outcome == "restored" and outcome.text_equal is not None:
             reason += ", text as before" if outcome.text_equal else ", text changed"
+        if outcome.reverted_to is not None:
+            reason += reverted_text(outcome.reverted_to)
         status = result.captured.http_status or result.captured.error or ""
         lines.append(f"{badge(word, colour)}{pad} {status!s:>6}  {result.url}  {reason}".rstrip())
         if outcome.edit is not None:

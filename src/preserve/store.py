@@ -653,6 +653,17 @@ class Store:
             [url],
         )
 
+    def versions_before(self, url: str, capture_id: int, limit: int = 1000) -> list[dict[str, Any]]:
+        """What the URL's good captures (2xx) before capture `capture_id` said, newest first,
+        at most `limit` of them: the versions an edit may bring back."""
+        return select(
+            self.db,
+            "SELECT id, started_at, kind, title, text_sha256, links_sha256, payload_sha256"
+            " FROM captures WHERE url = ? AND id < ? AND status = 'captured'"
+            " AND http_status BETWEEN 200 AND 299 ORDER BY id DESC LIMIT ?",
+            [url, capture_id, limit],
+        )
+
     def past_checks(self, url: str) -> list[dict[str, Any]]:
         """Earlier checks of a URL, oldest first (what confirmation rules look at)."""
         return select(
