@@ -75,9 +75,16 @@ def stop() -> None:
     if pool is None:
         return
     processes = list((getattr(pool, "_processes", None) or {}).values())
+    manager = getattr(pool, "_executor_manager_thread", None)
     pool.shutdown(wait=False, cancel_futures=True)
     for process in processes:
         process.kill()
+    # The pool's manager thread closes its wake-up pipe as it ends, and at exit Python 3.11
+    # wakes every manager thread still running through that pipe, unlocked: a command that
+    # ended just then printed "Exception ignored ... Bad file descriptor". The thread ends
+    # as soon as it sees its workers gone (milliseconds).
+    if manager is not None:
+        manager.join(timeout=5)
 
 
 def _warm(parent: int | None) -> None:
