@@ -826,6 +826,18 @@ def test_https_with_an_authority_of_ones_own(
         secure.close()
 
 
+def test_a_malformed_settings_file_is_refused_before_anything_is_fetched(
+    site: Site, archive: Path
+) -> None:
+    archive.mkdir()
+    (archive / "preserve.toml").write_text("timeout = [\n")
+    result = invoke(archive, "capture", *FAST, site.url("/a"))
+    assert result.exit_code == 2
+    assert_one_error_line(result)
+    assert "preserve.toml" in result.stderr
+    assert [p.name for p in archive.iterdir()] == ["preserve.toml"]
+
+
 def test_bad_input_leaves_an_existing_archive_alone(site: Site, archive: Path) -> None:
     site.pages["/a"] = Page(story(("/missing", "a missing page")))
     capture(archive, site.url("/a"))

@@ -17,7 +17,6 @@ from preserve.config import Config
 from preserve.errors import ArchiveError
 from preserve.store import Store
 from preserve.warc import OPEN_SUFFIX, ClosedWarc, WarcWriter, lock_open_file
-from preserve.warccheck import read_warcinfo, scan
 
 if TYPE_CHECKING:
     from preserve.fetch import Clock
@@ -154,7 +153,7 @@ def seal_orphans(archive: Archive, *, by_run: int, now: datetime) -> list[Recove
     for path in sorted(archive.warcs.glob("*.warc.gz")):
         if path.name in known:
             continue
-        run_id = _run_of(store, read_warcinfo(path)[1])
+        run_id = _run_of(store, _warccheck().read_warcinfo(path)[1])
         # A live run enters its file once it has closed it; a file of no known run is not
         # preserve's to enter (verify reports it).
         if run_id is not None and (run_id in dead or run_id not in unfinished):
@@ -201,7 +200,7 @@ def _seal(archive: Archive, path: Path, now: datetime) -> Recovery | None:
     with os.fdopen(fd, "r+b") as file:
         if not lock_open_file(fd, path):
             return None
-        result = scan(path)
+        result = _warccheck().scan(path)
         end = records = 0
         for member in result.members:
             if not member.whole or member.offset != end:
@@ -294,3 +293,11 @@ def _plain(config: Config) -> dict[str, Any]:
         k: (v.total_seconds() if hasattr(v, "total_seconds") else v)
         for k, v in asdict(config).items()
     } | {"fetch": asdict(config.fetch)}
+
+
+def _warccheck() -> Any:
+    """`preserve.warccheck`, imported when a dead run left something to look at: a run that
+    finds nothing to seal (nearly all) need not load it (a 150th of a second of its start)."""
+    from preserve import warccheck
+
+    return warccheck

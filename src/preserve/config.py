@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import os
 import re
-import tomllib
 from dataclasses import dataclass, field, fields, replace
 from datetime import timedelta
 from pathlib import Path
@@ -94,6 +93,8 @@ def load_config(archive: Path, **overrides: Any) -> Config:
     settings: dict[str, Any] = {}
     path = archive / "preserve.toml"
     if path.exists():
+        import tomllib  # only for an archive that has the file
+
         try:
             settings.update(tomllib.loads(path.read_text(encoding="utf-8")))
         except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
