@@ -872,3 +872,46 @@ def test_a_source_keeps_its_history_restored_and_edited(tmp_path: Path) -> None:
     text = report_text(report, colour=False)
     assert "Source 2 “anchor 1” edited: text changed" in text
     assert "The minister [-confirmed-] {+denied+} it." in text
+
+
+def test_edits_back_and_forth_are_told_as_one_event() -> None:
+    """The events of a URL's checks: a return to an earlier version says so; alternating
+    edits that follow it are one event; an alternating edit after something else (here a
+    spell offline) starts a new one."""
+    from preserve.dossier import _events
+
+    def check(at: str, outcome: str, reverted: dict[str, Any] | None = None) -> dict[str, Any]:
+        detail = {"edit": {"words_added": 1, "words_removed": 1}}
+        if reverted:
+            detail["reverted_to"] = reverted
+        return {
+            "checked_at": at,
+            "outcome": outcome,
+            "reason": "title-only" if outcome == "edited" else "timeout",
+            "confirmed": 1,
+            "new_url": None,
+            "detail": json.dumps(detail),
+        }
+
+    back = {"capture_id": 1, "captured_at": "2026-11-01T10:00:00.000000Z", "alternating": False}
+    again = {**back, "alternating": True}
+    checks = [
+        check("2026-11-02T10:00:00.000000Z", "edited"),
+        check("2026-11-03T10:00:00.000000Z", "edited", back),
+        check("2026-11-04T10:00:00.000000Z", "edited", again),
+        check("2026-11-05T10:00:00.000000Z", "edited", again),
+        check("2026-11-06T10:00:00.000000Z", "unreachable"),
+        check("2026-11-07T10:00:00.000000Z", "edited", again),
+    ]
+    described = [e.describe() for e in _events([], checks)]
+    assert described == [
+        "edited (title changed): +1 / -1 words",
+        "alternating between two versions (3 changes)",
+        "unreachable: timeout",
+        "alternating between two versions",
+    ]
+    assert (
+        _events([], checks[:2])[1]
+        .describe()
+        .endswith("back to the version of 2026-11-01 10:00:00 UTC")
+    )

@@ -138,7 +138,8 @@ class Event:
         if self.outcome == "captured":
             return "first captured"
         if self.outcome == "edited" and self.alternating:
-            return f"alternating between two versions ({self.times} changes)"
+            changes = f" ({self.times} changes)" if self.times > 1 else ""
+            return f"alternating between two versions{changes}"
         if self.outcome == "edited":
             counts = (
                 f": +{self.words_added} / -{self.words_removed} words"
@@ -654,6 +655,7 @@ def _events(captures: Sequence[dict[str, Any]], checks: Sequence[dict[str, Any]]
                 words_added=edit.get("words_added"),
                 words_removed=edit.get("words_removed"),
                 reverted_to=reverted.get("captured_at"),
+                alternating=bool(reverted.get("alternating")),
             )
         )
     return events
