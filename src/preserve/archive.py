@@ -10,6 +10,7 @@ from collections.abc import Callable
 from dataclasses import asdict, dataclass
 from datetime import datetime
 from pathlib import Path
+from types import ModuleType
 from typing import TYPE_CHECKING, Any
 
 from preserve import __version__
@@ -295,7 +296,7 @@ def _plain(config: Config) -> dict[str, Any]:
     } | {"fetch": asdict(config.fetch)}
 
 
-def _warccheck() -> Any:
+def _warccheck() -> ModuleType:
     """`preserve.warccheck`, imported when a dead run left something to look at: a run that
     finds nothing to seal (nearly all) need not load it (a 150th of a second of its start)."""
     from preserve import warccheck
