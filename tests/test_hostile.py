@@ -1081,6 +1081,33 @@ def test_a_read_only_copy_taken_while_a_run_wrote_is_read_through_its_wal(
                 path.chmod(0o755)
 
 
+def test_a_read_only_copy_whose_wal_lacks_its_shm_is_refused_clearly(
+    tmp_path: Path, site: Site
+) -> None:
+    archive = tmp_path / "archive"
+    site.pages["/a"] = Page(cite("/b"))
+    assert preserve(archive, "capture", site.url("/a"), "--allow-private", "-q").code == 0
+    holder = sqlite3.connect(archive / "preserve.db")
+    holder.execute("PRAGMA wal_autocheckpoint = 0")
+    try:
+        holder.execute("SELECT count(*) FROM captures").fetchall()
+        assert preserve(archive, "track", site.url("/a"), "--every", "2d").code == 0
+        copy = Path(shutil.copytree(archive, tmp_path / "copy"))
+    finally:
+        holder.close()
+    assert (copy / "preserve.db-wal").stat().st_size > 0
+    (copy / "preserve.db-shm").unlink()
+    how = read_only(copy)
+    try:
+        ran = preserve(copy, "verify", **how)
+        assert ran.code == 2
+        assert "-wal" in one_line_error(ran) and "preserve.db-shm" in ran.stderr
+    finally:
+        if not how:
+            for path in (copy, copy / "warcs"):
+                path.chmod(0o755)
+
+
 def test_a_read_only_archive_of_an_older_version_is_refused_clearly(
     tmp_path: Path, site: Site
 ) -> None:

@@ -195,6 +195,13 @@ class Store:
                 with self._write():
                     migrations.apply(self.db)
         except sqlite3.DatabaseError as exc:
+            shm = path.with_name(path.name + "-shm")
+            if read_only and path.with_name(path.name + "-wal").exists() and not shm.exists():
+                raise ArchiveError(
+                    f"cannot open the database {path}: its -wal file holds transactions that "
+                    f"SQLite reads only with {shm.name}, which is missing and cannot be made "
+                    "in a read-only folder; copy the archive where it can be written"
+                ) from exc
             raise ArchiveError(f"cannot open the database {path}: {exc}") from exc
 
     def close(self) -> None:
