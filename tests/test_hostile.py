@@ -28,7 +28,7 @@ import tempfile
 import threading
 import time
 from collections.abc import Callable, Iterator
-from contextlib import closing
+from contextlib import closing, contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -995,19 +995,43 @@ def read_only(archive: Path) -> dict[str, Any]:
     return {"prefix": (unshare, "--mount", "--propagation", "private", "sh", "-c", script, "sh")}
 
 
+@contextmanager
+def made_read_only(archive: Path) -> Iterator[dict[str, Any]]:
+    """`read_only(archive)` for the length of a block (file modes given back after it)."""
+    how = read_only(archive)
+    try:
+        yield how
+    finally:
+        if not how:
+            for path in (archive, archive / "warcs"):
+                path.chmod(0o755)
+
+
+def copied_while_written(archive: Path, copy: Path, *args: str) -> Path:
+    """A copy of `archive` taken while another process has it open, just after `preserve
+    ARGS` wrote to it: the copy's -wal file still holds those transactions."""
+    holder = sqlite3.connect(archive / "preserve.db")  # keeps the -wal from being folded in
+    holder.execute("PRAGMA wal_autocheckpoint = 0")
+    try:
+        holder.execute("SELECT count(*) FROM captures").fetchall()
+        assert preserve(archive, *args).code == 0
+        shutil.copytree(archive, copy)
+    finally:
+        holder.close()
+    assert (copy / "preserve.db-wal").stat().st_size > 0
+    return copy
+
+
 def test_a_read_only_archive_is_refused_clearly(tmp_path: Path, site: Site) -> None:
     archive = tmp_path / "archive"
     site.pages["/a"] = Page(cite("/b"))
     assert preserve(archive, "capture", site.url("/a"), "--allow-private", "-q").code == 0
     before = {p.name: p.stat().st_mtime_ns for p in archive.rglob("*")}
-    how = read_only(archive)
-    for args in (("capture", site.url("/a"), "--allow-private"), ("check", "--allow-private")):
-        ran = preserve(archive, *args, **how)
-        assert ran.code == 2
-        assert "not writable" in one_line_error(ran)
-    if not how:
-        for path in (archive, archive / "warcs"):
-            path.chmod(0o755)
+    with made_read_only(archive) as how:
+        for args in (("capture", site.url("/a"), "--allow-private"), ("check", "--allow-private")):
+            ran = preserve(archive, *args, **how)
+            assert ran.code == 2
+            assert "not writable" in one_line_error(ran)
     assert {p.name: p.stat().st_mtime_ns for p in archive.rglob("*")} == before
     assert_verify_clean(archive)
 
@@ -1023,8 +1047,7 @@ def test_a_read_only_archive_can_still_be_verified_searched_and_reported(
     assert preserve(archive, "capture", site.url("/a"), "--allow-private", "-q").code == 0
     before = {p.name: p.stat().st_mtime_ns for p in archive.rglob("*")}
     assert not (archive / "preserve.db-wal").exists()  # all of it in the file: immutable
-    how = read_only(archive)
-    try:
+    with made_read_only(archive) as how:
         verified = preserve(archive, "verify", "--json", **how)
         assert verified.code == 0 and verified.json()["ok"], verified.stdout + verified.stderr
         status = preserve(archive, "status", "--json", **how)
@@ -1042,10 +1065,6 @@ def test_a_read_only_archive_can_still_be_verified_searched_and_reported(
         assert (tmp_path / "evidence.wacz").stat().st_size > 0
         ran = preserve(archive, "check", "--allow-private", **how)
         assert ran.code == 2 and "not writable" in one_line_error(ran)
-    finally:
-        if not how:
-            for path in (archive, archive / "warcs"):
-                path.chmod(0o755)
     assert {p.name: p.stat().st_mtime_ns for p in archive.rglob("*")} == before
 
 
@@ -1059,26 +1078,14 @@ def test_a_read_only_copy_taken_while_a_run_wrote_is_read_through_its_wal(
     site.pages["/a"] = Page(cite("/b"))
     site.pages["/c"] = Page(article_html("C", ["A second article, captured later on."]))
     assert preserve(archive, "capture", site.url("/a"), "--allow-private", "-q").code == 0
-    holder = sqlite3.connect(archive / "preserve.db")  # keeps the -wal from being folded in
-    holder.execute("PRAGMA wal_autocheckpoint = 0")
-    try:
-        holder.execute("SELECT count(*) FROM captures").fetchall()
-        assert preserve(archive, "capture", site.url("/c"), "--allow-private", "-q").code == 0
-        copy = tmp_path / "copy"
-        shutil.copytree(archive, copy)
-    finally:
-        holder.close()
-    assert (copy / "preserve.db-wal").stat().st_size > 0
-    how = read_only(copy)
-    try:
+    copy = copied_while_written(
+        archive, tmp_path / "copy", "capture", site.url("/c"), "--allow-private", "-q"
+    )
+    with made_read_only(copy) as how:
         verified = preserve(copy, "verify", "--json", **how)
         assert verified.code == 0 and verified.json()["ok"], verified.stdout + verified.stderr
         status = preserve(copy, "status", "--json", **how)
         assert site.url("/c") in {t["url"] for t in status.json()["targets"]}
-    finally:
-        if not how:
-            for path in (copy, copy / "warcs"):
-                path.chmod(0o755)
 
 
 def test_a_read_only_copy_whose_wal_lacks_its_shm_is_refused_clearly(
@@ -1087,25 +1094,14 @@ def test_a_read_only_copy_whose_wal_lacks_its_shm_is_refused_clearly(
     archive = tmp_path / "archive"
     site.pages["/a"] = Page(cite("/b"))
     assert preserve(archive, "capture", site.url("/a"), "--allow-private", "-q").code == 0
-    holder = sqlite3.connect(archive / "preserve.db")
-    holder.execute("PRAGMA wal_autocheckpoint = 0")
-    try:
-        holder.execute("SELECT count(*) FROM captures").fetchall()
-        assert preserve(archive, "track", site.url("/a"), "--every", "2d").code == 0
-        copy = Path(shutil.copytree(archive, tmp_path / "copy"))
-    finally:
-        holder.close()
-    assert (copy / "preserve.db-wal").stat().st_size > 0
+    copy = copied_while_written(
+        archive, tmp_path / "copy", "track", site.url("/a"), "--every", "2d"
+    )
     (copy / "preserve.db-shm").unlink()
-    how = read_only(copy)
-    try:
+    with made_read_only(copy) as how:
         ran = preserve(copy, "verify", **how)
         assert ran.code == 2
         assert "-wal" in one_line_error(ran) and "preserve.db-shm" in ran.stderr
-    finally:
-        if not how:
-            for path in (copy, copy / "warcs"):
-                path.chmod(0o755)
 
 
 def test_a_read_only_archive_of_an_older_version_is_refused_clearly(
@@ -1118,15 +1114,10 @@ def test_a_read_only_archive_of_an_older_version_is_refused_clearly(
         # As preserve left it before its last migration:
         conn.execute("DELETE FROM _sqlite_migrations WHERE name = 'm007_captures_by_parent'")
         conn.execute("DROP INDEX idx_captures_parent_id")
-    how = read_only(archive)
-    try:
+    with made_read_only(archive) as how:
         ran = preserve(archive, "status", **how)
         assert ran.code == 2
         assert "earlier version of preserve" in one_line_error(ran)
-    finally:
-        if not how:
-            for path in (archive, archive / "warcs"):
-                path.chmod(0o755)
     assert preserve(archive, "status").code == 0  # writable again: brought up to date
 
 
