@@ -47,8 +47,8 @@ class Archive:
         writable = os.access(path, os.W_OK) and (
             not self.warcs.exists() or os.access(self.warcs, os.W_OK)
         )
-        self.read_only = not writable and not writes and (path / DB_NAME).exists()
-        if not self.read_only:
+        read_only = not writable and not writes and (path / DB_NAME).exists()
+        if not read_only:
             try:
                 self.warcs.mkdir(parents=True, exist_ok=True)
             except OSError as exc:
@@ -57,7 +57,7 @@ class Archive:
                 ) from exc
             if not os.access(path, os.W_OK) or not os.access(self.warcs, os.W_OK):
                 raise ArchiveError(f"the archive folder {path} is not writable")
-        self.store = Store(path / DB_NAME, on_wait=on_wait, read_only=self.read_only)
+        self.store = Store(path / DB_NAME, on_wait=on_wait, read_only=read_only)
 
     def close(self) -> None:
         self.store.close()

@@ -40,7 +40,6 @@ __all__ = [
     "NORMALISATION_VERSION",
     "Citation",
     "Extracted",
-    "Extracted",
     "decode_content",
     "extract",
     "links_key",
