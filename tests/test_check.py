@@ -417,6 +417,87 @@ def test_an_edit_back_to_an_older_text_names_the_capture_it_returns_to(
     assert json.loads(row["detail"])["reverted_to"]["capture_id"] == first.article.capture_id
 
 
+def dated_page(body: list[str], author: str, modified: str) -> Page:
+    head = (
+        f'<meta name="author" content="{author}">'
+        f'<meta property="article:modified_time" content="{modified}">'
+    )
+    return Page(article_html("Wiretap inquiry", body, extra_head=head))
+
+
+def test_byline_and_stated_date_are_recorded_and_compared_each_on_its_own(
+    lab: Lab, site: Site
+) -> None:
+    """Notes §4 and §13.8: the byline is part of what an article says; a new stated date
+    alone is cosmetic; a text edited under the same stated date is a silent edit."""
+    body = long_paragraphs(count=5)
+    site.pages["/story"] = dated_page(body, "Jane Doe", "2026-11-01T08:00:00Z")
+    url = site.url("/story")
+    (first,) = lab.capture(url)
+    assert first.article is not None
+    (row,) = lab.rows("SELECT * FROM captures WHERE id = ?", [first.article.capture_id])
+    assert (row["byline"], row["modified"]) == ("Jane Doe", "2026-11-01T08:00:00Z")
+
+    site.pages["/story"] = dated_page(body, "John Roe", "2026-11-01T08:00:00Z")
+    lab.clock.advance(HOUR)
+    byline = lab.check_one(url)
+    assert (byline.outcome.outcome, byline.outcome.reason) == ("edited", "byline-only")
+    assert byline.to_json()["metadata"] == {"byline": {"before": "Jane Doe", "after": "John Roe"}}
+    assert 'byline "Jane Doe" → "John Roe"' in check_lines([byline], colour=False)
+
+    site.pages["/story"] = dated_page(body, "John Roe", "2026-11-02T09:30:00Z")
+    lab.clock.advance(HOUR)
+    dated = lab.check_one(url).outcome
+    assert (dated.outcome, dated.reason) == ("cosmetic", "date-modified")
+
+    site.pages["/story"] = dated_page(
+        long_paragraphs(CLAIM + " Twice.", 5), "John Roe", "2026-11-02T09:30:00Z"
+    )
+    lab.clock.advance(HOUR)
+    silent = lab.check_one(url)
+    assert (silent.outcome.reason, silent.outcome.silent_edit) == ("text", True), silent.outcome
+    assert silent.to_json()["silent_edit"] is True and silent.to_json()["metadata"] is None
+    (stored,) = lab.rows("SELECT detail FROM checks WHERE id = ?", [silent.check_id])
+    assert json.loads(stored["detail"])["silent_edit"] is True
+
+    report = build_report(lab.store, [url], archive="a", generated_at="now", tool_version="t")
+    (dossier,) = report.articles
+    events = [e.describe() for e in dossier.standing.events]
+    assert events[1] == 'edited (byline changed); byline "Jane Doe" → "John Roe"'
+    assert "with the same stated date of modification" in events[2]
+    event = report.to_json()["articles"][0]["standing"]["events"][1]
+    assert list(event["metadata"]) == [
+        {"field": "byline", "before": "Jane Doe", "after": "John Roe"}
+    ]
+
+
+def test_captures_from_before_bylines_were_recorded_are_not_read_as_a_change(
+    lab: Lab, site: Site
+) -> None:
+    body = long_paragraphs(count=5)
+    site.pages["/story"] = dated_page(body, "Jane Doe", "2026-11-01T08:00:00Z")
+    url = site.url("/story")
+    lab.capture(url)
+    # As an archive made before m008 holds them: NULL, not "none".
+    lab.store.db.execute("UPDATE captures SET byline = NULL, modified = NULL")
+    lab.store.db.conn.commit()
+    lab.clock.advance(HOUR)
+    same = lab.check_one(url)
+    assert same.outcome.outcome == "unchanged"
+    # Unchanged bytes are not extracted again, except to record what the old row lacks.
+    (row,) = lab.rows(
+        "SELECT byline, modified FROM captures WHERE id = ?", [same.captured.capture_id]
+    )
+    assert (row["byline"], row["modified"]) == ("Jane Doe", "2026-11-01T08:00:00Z")
+
+    lab.store.db.execute("UPDATE captures SET byline = NULL, modified = NULL")
+    lab.store.db.conn.commit()
+    site.pages["/story"] = dated_page(body, "John Roe", "2026-11-05T08:00:00Z")
+    lab.clock.advance(HOUR)
+    outcome = lab.check_one(url).outcome
+    assert (outcome.outcome, outcome.reason, outcome.metadata) == ("cosmetic", "markup", ())
+
+
 def redesigned_with_an_edit(lab: Lab, site: Site) -> Any:
     body = redesign_body()
     site.pages["/story"] = before_redesign(body)

@@ -14,12 +14,14 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from preserve.compare import (
+    MetadataChange,
     Outcome,
     PastCheck,
     Snapshot,
     classify,
     explained_spans,
     link_changes,
+    metadata_json,
     summarise,
     unexplained_hunks,
     url_key,
@@ -731,8 +733,74 @@ def test_edited_article_also_reports_its_citations() -> None:
 
 def test_title_change_is_carried() -> None:
     outcome = classify(BASE, page(title="Minister admits it"), now=T0)
-    assert outcome.title_change == (TITLE, "Minister admits it")
+    assert outcome.metadata == (MetadataChange("title", TITLE, "Minister admits it"),)
     assert outcome.text_equal is True
+    assert metadata_json(outcome.metadata) == {
+        "title": {"before": TITLE, "after": "Minister admits it"}
+    }
+
+
+DATED = page(byline="By Jane Doe", modified="2026-11-01T08:00:00Z")
+
+
+@pytest.mark.parametrize(
+    ("changes", "expected", "rule"),
+    [
+        ({"byline": "By John Roe"}, ("edited", "byline-only"), "byline.differs"),
+        ({"byline": ""}, ("edited", "byline-only"), "byline.differs"),  # the byline removed
+        (
+            {"byline": "By John Roe", "title": "Minister admits it"},
+            ("edited", "title-and-byline"),
+            "title+byline.differ",
+        ),
+        ({"byline": "By John Roe", "links": LINKS[:2]}, ("edited", "byline-and-links"), None),
+        (
+            {"byline": "By John Roe", "title": "Minister admits it", "links": LINKS[:2]},
+            ("edited", "title-byline-and-links"),
+            "title+byline+links.differ",
+        ),
+        ({"modified": "2026-11-02T09:30:00Z"}, ("cosmetic", "date-modified"), "modified.differs"),
+        ({"byline": "  By Jane   Doe "}, ("cosmetic", "markup"), "text.equal"),  # spaces only
+    ],
+)
+def test_byline_and_stated_date_are_compared_each_on_its_own(
+    changes: dict[str, object], expected: tuple[str, str], rule: str | None
+) -> None:
+    values: dict[str, object] = {"byline": "By Jane Doe", "modified": "2026-11-01T08:00:00Z"}
+    values.update(changes)
+    outcome = classify(DATED, page(nonce="new bytes", **values), now=T0)  # type: ignore[arg-type]
+    assert (outcome.outcome, outcome.reason) == expected
+    assert rule is None or outcome.rule == rule
+    assert outcome.text_equal is True
+    changed = {c.field: (c.before, c.after) for c in outcome.metadata}
+    for field in ("byline", "modified"):
+        if field in changes and expected[1] != "markup":
+            assert changed[field] == (getattr(DATED, field), changes[field] or None)
+
+
+def test_a_byline_or_date_the_baseline_never_recorded_is_no_change() -> None:
+    # Captures made before preserve recorded them hold NULL: unknown, not "none".
+    unknown = page()
+    assert unknown.byline is None and unknown.modified is None
+    current = page(nonce="new bytes", byline="By Jane Doe", modified="2026-11-02")
+    outcome = classify(unknown, current, now=T0)
+    assert (outcome.outcome, outcome.reason, outcome.metadata) == ("cosmetic", "markup", ())
+
+
+def test_an_edit_under_the_same_stated_date_is_silent() -> None:
+    silent = classify(DATED, page(NEGATED, byline="By Jane Doe", modified=DATED.modified), now=T0)
+    assert (silent.outcome, silent.reason, silent.silent_edit) == ("edited", "text", True)
+    assert silent.metadata == ()
+    owned = classify(DATED, page(NEGATED, byline="By Jane Doe", modified="2026-11-03"), now=T0)
+    assert (owned.reason, owned.silent_edit) == ("text", False)
+    assert owned.metadata == (MetadataChange("modified", DATED.modified, "2026-11-03"),)
+    undated = page(byline="By Jane Doe", modified="")
+    never = classify(undated, page(NEGATED, byline="By Jane Doe", modified=""), now=T0)
+    assert (never.reason, never.silent_edit) == ("text", False)  # no date stated: no claim
+    same_text = classify(
+        DATED, page(nonce="x", byline="By Jane Doe", modified=DATED.modified), now=T0
+    )
+    assert same_text.silent_edit is False
 
 
 def test_451_keeps_blocked_by() -> None:

@@ -329,6 +329,8 @@ class Recorder:
                 {
                     "url": job.url,
                     "title": extracted.title,
+                    "byline": extracted.byline,
+                    "modified": extracted.modified,
                     "text_sha256": extracted.text_sha256,
                     "norm_version": NORMALISATION_VERSION,
                     "citations": [
@@ -532,6 +534,8 @@ def _reused(earlier: dict[str, Any]) -> Extracted:
         kind=earlier["kind"],
         charset=None,
         title=earlier["title"],
+        byline=earlier["byline"] or None,
+        modified=earlier["modified"] or None,
         text=earlier["text"],
         visible_text=earlier["visible_text"] or "",
         citations=tuple(
@@ -792,6 +796,8 @@ def _new_capture(
         links_sha256=extracted.links_sha256 if extracted else None,
         norm_version=NORMALISATION_VERSION if extracted else None,
         title=extracted.title if extracted else None,
+        byline=(extracted.byline or "") if extracted else None,
+        modified=(extracted.modified or "") if extracted else None,
         record_type=record_type,
         warc=location.warc,
         offset=location.offset,

@@ -16,7 +16,7 @@ from urllib.parse import urlsplit, urlunsplit
 
 from preserve.archive import Run
 from preserve.capture import Captured, Job, Progress, Recorder, track_captured
-from preserve.compare import Outcome, PastCheck, Reversion, Snapshot, classify
+from preserve.compare import Outcome, PastCheck, Reversion, Snapshot, classify, metadata_json
 from preserve.errors import PreserveError
 from preserve.extracted import Extracted
 from preserve.store import NewCheck, Store
@@ -58,6 +58,8 @@ class CheckResult:
             "blocked_by": outcome.blocked_by,
             "edit": outcome_detail(outcome).get("edit"),
             "links": outcome_detail(outcome).get("links"),
+            "metadata": metadata_json(outcome.metadata),
+            "silent_edit": outcome.silent_edit,
             "reverted_to": outcome.reverted_to.to_json() if outcome.reverted_to else None,
             "sha256": self.captured.sha256,
             "record_type": self.captured.record_type,
@@ -83,6 +85,10 @@ def outcome_detail(outcome: Outcome) -> dict[str, Any]:
         detail["text_equal"] = outcome.text_equal
     if outcome.reverted_to is not None:
         detail["reverted_to"] = outcome.reverted_to.to_json()
+    if outcome.metadata:
+        detail["metadata"] = metadata_json(outcome.metadata)
+    if outcome.silent_edit:
+        detail["silent_edit"] = True
     return detail
 
 
@@ -280,6 +286,8 @@ def snapshot(store: Store, row: dict[str, Any]) -> Snapshot:
         payload_sha256=row["payload_sha256"],
         kind=row["kind"] or "other",
         title=row["title"],
+        byline=row["byline"],
+        modified=row["modified"],
         text=texts[0],
         visible_text=texts[1],
         links=links,
@@ -297,6 +305,8 @@ def rederived_snapshot(run: Run, row: dict[str, Any]) -> Snapshot:
     return replace(
         snapshot(run.archive.store, row),
         title=fresh.title,
+        byline=fresh.byline or "",
+        modified=fresh.modified or "",
         text=fresh.text,
         visible_text=fresh.visible_text,
         links=tuple((c.url, c.anchor_text) for c in fresh.citations),

@@ -107,6 +107,7 @@ __all__ = [
     "EditSummary",
     "Hunk",
     "LinkChanges",
+    "MetadataChange",
     "Outcome",
     "PastCheck",
     "Snapshot",
@@ -184,6 +185,10 @@ class Snapshot:
     payload_sha256: str | None = None
     kind: str = "html"  # "html", "text", "pdf" or "other"
     title: str | None = None
+    # The byline and the stated dateModified: "" when the page states none, None when not
+    # known (a capture made before preserve recorded them), which is never read as a change.
+    byline: str | None = None
+    modified: str | None = None
     text: str = ""  # normalised main text, paragraphs separated by "\n"
     visible_text: str = ""  # normalised full visible text
     links: tuple[tuple[str, str], ...] = ()  # (url, anchor text) citations, in order
@@ -221,6 +226,21 @@ class Reversion:
 
 
 @dataclass(frozen=True)
+class MetadataChange:
+    """A change in what the page says of itself: its title, byline or stated date of
+    modification (the notes' headline, byline and dateModified, each compared on its own)."""
+
+    field: str  # "title" | "byline" | "modified"
+    before: str | None
+    after: str | None
+
+
+def metadata_json(changes: Sequence[MetadataChange]) -> dict[str, Any] | None:
+    """`{"title": {"before": …, "after": …}, …}` for the fields that changed; None if none."""
+    return {c.field: {"before": c.before, "after": c.after} for c in changes} or None
+
+
+@dataclass(frozen=True)
 class Outcome:
     """The verdict on one check, with the rule that fired and the evidence it rests on."""
 
@@ -233,7 +253,10 @@ class Outcome:
     edit: EditSummary | None = None
     links: LinkChanges | None = None
     blocked_by: str | None = None  # 451: the Link rel="blocked-by" target
-    title_change: tuple[str | None, str | None] | None = None  # (baseline title, current)
+    metadata: tuple[MetadataChange, ...] = ()  # title, byline, stated date: what changed
+    # The main text changed while the page went on stating the same date of modification:
+    # an edit the page does not own up to.
+    silent_edit: bool = False
     reverted_to: Reversion | None = None  # an edit back to an earlier version (set by check)
 
 
@@ -422,7 +445,7 @@ def _compare(b: Snapshot, c: Snapshot) -> Outcome:
     if c.kind in TEXT_KINDS and b.text.strip() and not c.text.strip():
         return Outcome("restricted", "no-text", False, "text.no-text")
     links = _link_diff(b, c)
-    title = (b.title, c.title) if _title(b) != _title(c) else None
+    metadata = _metadata_changes(b, c)
     if b.kind != c.kind or c.kind not in TEXT_KINDS:
         # Bytes are the evidence for PDFs and other files; their text, if any, is a bonus.
         has_text = bool(b.text or c.text)
@@ -435,15 +458,22 @@ def _compare(b: Snapshot, c: Snapshot) -> Outcome:
             text_equal=same,
             edit=summarise(b.text, c.text) if has_text and not same else None,
             links=links,
-            title_change=title,
+            metadata=metadata,
         )
     if _same_text(b, c):
-        return _metadata(title, links, "markup", "text.equal")
+        return _metadata(metadata, links, "markup", "text.equal")
     hunks = word_diff(b.text, c.text)
     if not hunks:
-        return _metadata(title, links, "paragraph-breaks", "text.paragraph-breaks")
+        return _metadata(metadata, links, "paragraph-breaks", "text.paragraph-breaks")
     edited = Outcome(
-        "edited", "text", True, "text.edited", text_equal=False, links=links, title_change=title
+        "edited",
+        "text",
+        True,
+        "text.edited",
+        text_equal=False,
+        links=links,
+        metadata=metadata,
+        silent_edit=bool(b.modified) and b.modified == c.modified,
     )
     if _loose(b) == _loose(c):
         edit = summarise(b.text, c.text, hunks)
@@ -456,9 +486,9 @@ def _compare(b: Snapshot, c: Snapshot) -> Outcome:
     if not unexplained:
         moves = [h for h in hunks if h.moved]
         if moves:
-            result = _metadata(title, links, "reordered", "text.reordered")
+            result = _metadata(metadata, links, "reordered", "text.reordered")
             return replace(result, edit=summarise(b.text, c.text, moves), text_equal=False)
-        return _metadata(title, links, "boundary-shift", "text.boundary-shift")
+        return _metadata(metadata, links, "boundary-shift", "text.boundary-shift")
     removed = sum(len(h.old) for h in unexplained)
     if removed >= PAYWALL_REMOVED * len(b.text.split()) and _paywalled(b, c):
         return Outcome("restricted", "paywall", False, "text.paywall", text_equal=False)
@@ -488,21 +518,39 @@ def _error_title(title: str | None) -> bool:
 
 
 def _metadata(
-    title: tuple[str | None, str | None] | None,
+    metadata: tuple[MetadataChange, ...],
     links: LinkChanges | None,
     reason: str,
     rule: str,
 ) -> Outcome:
-    """The main text is the same (or only its extraction moved): title and links decide."""
-    if title and links:
-        reason, rule = "title-and-links", "title+links.differ"
-    elif title:
-        reason, rule = "title-only", "title.differs"
-    elif links:
-        reason, rule = "links-only", "links.differ"
+    """The main text is the same (or only its extraction moved): title, byline and links
+    decide, each named in the reason (`title-only`, `byline-and-links`, …). A new stated
+    date alone is cosmetic: some sites restate it on every request."""
+    changed = {c.field for c in metadata}
+    parts = [f for f in ("title", "byline") if f in changed] + (["links"] if links else [])
+    if not parts:
+        if changed and reason == "markup":  # the stated date is all that changed
+            reason, rule = "date-modified", "modified.differs"
+        return Outcome("cosmetic", reason, True, rule, text_equal=True, metadata=metadata)
+    if len(parts) == 1:
+        reason = f"{parts[0]}-only"
     else:
-        return Outcome("cosmetic", reason, True, rule, text_equal=True)
-    return Outcome("edited", reason, True, rule, text_equal=True, links=links, title_change=title)
+        reason = "-".join(parts[:-1]) + f"-and-{parts[-1]}"
+    rule = "+".join(parts) + (".differs" if parts in (["title"], ["byline"]) else ".differ")
+    return Outcome("edited", reason, True, rule, text_equal=True, links=links, metadata=metadata)
+
+
+def _metadata_changes(b: Snapshot, c: Snapshot) -> tuple[MetadataChange, ...]:
+    """Title, byline and stated date, each compared on its own, spaces aside; a byline or
+    date the baseline never recorded is not compared."""
+    changes = []
+    if _title(b) != _title(c):
+        changes.append(MetadataChange("title", b.title, c.title))
+    for name in ("byline", "modified"):
+        before, after = getattr(b, name), getattr(c, name)
+        if before is not None and after is not None and before.split() != after.split():
+            changes.append(MetadataChange(name, before or None, after or None))
+    return tuple(changes)
 
 
 def _link_diff(b: Snapshot, c: Snapshot) -> LinkChanges | None:

@@ -29,7 +29,7 @@ from dataclasses import asdict, dataclass, field, replace
 from itertools import groupby
 from typing import Any
 
-from preserve.compare import Hunk, url_key, word_diff
+from preserve.compare import Hunk, MetadataChange, url_key, word_diff
 from preserve.diff import is_negation, is_number
 from preserve.store import Store
 
@@ -50,6 +50,11 @@ REASONS = {
     "title-only": "title changed",
     "links-only": "cited links changed",
     "title-and-links": "title and cited links changed",
+    "byline-only": "byline changed",
+    "title-and-byline": "title and byline changed",
+    "byline-and-links": "byline and cited links changed",
+    "title-byline-and-links": "title, byline and cited links changed",
+    "date-modified": "only the stated date of modification changed",
     "punctuation-only": "punctuation or case changed",
     "payload": "the file changed",
     "kind-changed": "the kind of file changed",
@@ -65,6 +70,16 @@ def human_time(moment: str | None, *, seconds: bool = True) -> str:
     if not moment:
         return "-"
     return moment[: 19 if seconds else 16].replace("T", " ") + " UTC"
+
+
+def restated_text(change: MetadataChange) -> str:
+    """A change of title, byline or stated date, in words: `title "A" → "B"`."""
+    name = {"modified": "stated date of modification"}.get(change.field, change.field)
+    return f"{name} {_quoted(change.before)} → {_quoted(change.after)}"
+
+
+def _quoted(value: str | None) -> str:
+    return f'"{value}"' if value else "(none)"
 
 
 def reason_text(reason: str | None) -> str:
@@ -131,6 +146,8 @@ class Event:
     words_removed: int | None = None
     reverted_to: str | None = None  # an edit back to what the page said at this time
     alternating: bool = False  # edits back and forth between two versions, `times` of them
+    metadata: tuple[MetadataChange, ...] = ()  # the title, byline or stated date changed
+    silent_edit: bool = False  # the text changed, the stated date of modification did not
 
     def describe(self) -> str:
         """One plain sentence about the event, times left to the caller."""
@@ -151,7 +168,9 @@ class Event:
                 if self.reverted_to
                 else ""
             )
-            return f"edited ({what or 'changed'}){counts}{back}"
+            silent = ", with the same stated date of modification" if self.silent_edit else ""
+            restated = "".join(f"; {restated_text(change)}" for change in self.metadata)
+            return f"edited ({what or 'changed'}){counts}{back}{silent}{restated}"
         if self.outcome == "moved":
             return f"moved to {self.new_url}" + (
                 "" if self.text_equal in (None, True) else ", with its text changed"
@@ -656,9 +675,22 @@ def _events(captures: Sequence[dict[str, Any]], checks: Sequence[dict[str, Any]]
                 words_removed=edit.get("words_removed"),
                 reverted_to=reverted.get("captured_at"),
                 alternating=bool(reverted.get("alternating")),
+                metadata=_restated(detail.get("metadata")),
+                silent_edit=bool(detail.get("silent_edit")),
             )
         )
     return events
+
+
+def _restated(metadata: Any) -> tuple[MetadataChange, ...]:
+    """A check detail's `metadata` (see `compare.metadata_json`), in field order."""
+    if not isinstance(metadata, dict):
+        return ()
+    return tuple(
+        MetadataChange(name, metadata[name].get("before"), metadata[name].get("after"))
+        for name in ("title", "byline", "modified")
+        if isinstance(metadata.get(name), dict)
+    )
 
 
 def _edits(url: str, label: str, gathered: _Gathered) -> list[Edit]:

@@ -251,3 +251,12 @@ def m007_captures_by_parent(db: Database) -> None:
     # A capture's report lists what each article brought in (its citations and their
     # citations, its requisites), read back from the database by walking parent_id down.
     db["captures"].create_index(["parent_id"])
+
+
+@migrations()
+def m008_byline_and_modified(db: Database) -> None:
+    # Compared on their own since: the byline and the page's stated dateModified (notes §4).
+    # NULL in the rows from before, which no comparison reads as a change. Not in the hash
+    # chain, whose columns are fixed (chain.py); both are derived from the chained record.
+    db["captures"].add_column("byline", str)
+    db["captures"].add_column("modified", str)

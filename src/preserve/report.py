@@ -144,6 +144,8 @@ def check_summary(counts: dict[str, int]) -> str:
 
 def check_lines(results: Sequence[CheckResult], colour: bool) -> str:
     """The report's lines for these results (a check prints them a chunk at a time)."""
+    from preserve.dossier import restated_text
+
     lines: list[str] = []
     for result in results:
         outcome = result.outcome
@@ -166,6 +168,10 @@ def check_lines(results: Sequence[CheckResult], colour: bool) -> str:
             if edit.first_changed_old or edit.first_changed_new:
                 lines.append(f"{'':18}was: {edit.first_changed_old or '(nothing)'}")
                 lines.append(f"{'':18}now: {edit.first_changed_new or '(nothing)'}")
+        for change in outcome.metadata:
+            lines.append(f"{'':18}{restated_text(change)}")
+        if outcome.silent_edit:
+            lines.append(f"{'':18}the page states the same date of modification as before")
         if outcome.links is not None:
             for line in outcome.links.describe():
                 lines.append(f"{'':18}{line}")

@@ -81,6 +81,10 @@ class NewCapture:
     links_sha256: str | None = None
     norm_version: int | None = None
     title: str | None = None
+    # What the page says of itself besides its title: "" when it says nothing, None when
+    # not recorded (no extraction, or a capture made before preserve recorded them).
+    byline: str | None = None
+    modified: str | None = None  # its stated dateModified, as written
     record_type: str | None = None
     warc: str | None = None
     offset: int | None = None
@@ -428,9 +432,11 @@ class Store:
         bytes can reuse it instead of parsing the page again."""
         rows = select(
             self.db,
-            "SELECT id, kind, title, decoded_sha256, text_sha256, loose_sha256, links_sha256"
-            " FROM captures WHERE payload_sha256 = ? AND final_url = ? AND norm_version = ?"
-            " AND status = 'captured' AND kind IS NOT NULL ORDER BY id DESC LIMIT 1",
+            "SELECT id, kind, title, byline, modified, decoded_sha256, text_sha256,"
+            " loose_sha256, links_sha256 FROM captures"
+            " WHERE payload_sha256 = ? AND final_url = ? AND norm_version = ?"
+            " AND status = 'captured' AND kind IS NOT NULL AND byline IS NOT NULL"
+            " ORDER BY id DESC LIMIT 1",
             [payload_sha256, final_url, norm_version],
         )
         if not rows:

@@ -471,6 +471,8 @@ def _provenance(
                     "normalisation_version": capture["norm_version"],
                 },
                 "title": capture["title"],
+                "byline": capture["byline"],
+                "modified": capture["modified"],
                 "record_type": capture["record_type"],
                 "record_id": capture["record_id"],
                 "run": capture["run_id"],
