@@ -319,6 +319,30 @@ def test_title_prefers_trafilatura_then_the_title_element() -> None:
     assert no_text.title == "Empty page" and no_text.text == "" and no_text.text_sha256 is None
 
 
+def test_byline_and_stated_date_are_what_the_page_declares() -> None:
+    head = (
+        '<meta name="author" content="Jane Doe">'
+        '<meta property="article:modified_time" content=" 2026-11-02T09:30:00Z ">'
+    )
+    declared = run(page(extra_head=head))
+    assert (declared.byline, declared.modified) == ("Jane Doe", "2026-11-02T09:30:00Z")
+    ld = (
+        '<script type="application/ld+json">{"@context": "https://schema.org", '
+        '"@type": "NewsArticle", "dateModified": '
+        '"2026-11-03", "author": {"@type": "Person", "name": "Ada Okafor"}}</script>'
+    )
+    assert (run(page(extra_head=ld)).byline, run(page(extra_head=ld)).modified) == (
+        "Ada Okafor",
+        "2026-11-03",
+    )
+    # A byline only in the body is not taken, neither the header's "By Staff Writer" nor a
+    # related story's author: the first "author" element on a page is as often in such a
+    # card, which would make a rotating sidebar a new byline.
+    cards = '<li><a href="/other">Other story</a> <span class="author">Tom Moreau</span></li>'
+    undeclared = run(page(aside=cards))
+    assert (undeclared.byline, undeclared.modified) == (None, None)
+
+
 def test_plain_text_finds_urls() -> None:
     text = (
         "Sources for the harbour story\r\n\r\n"

@@ -107,12 +107,13 @@ def page_title(root: etree._Element) -> str | None:
 
 
 def modified(root: etree._Element) -> str | None:
-    """The page's own dateModified, as written: meta tags first, then JSON-LD."""
+    """The page's own dateModified, as written (its first 64 characters: no date is longer,
+    and it is stored with every capture): meta tags first, then JSON-LD."""
     keys = ("article:modified_time", "og:updated_time", "datemodified", "dcterms.modified")
     for meta in root.iter("meta"):
         key = meta.get("property") or meta.get("itemprop") or meta.get("name") or ""
         if key.lower() in keys and (meta.get("content") or "").strip():
-            return meta.get("content", "").strip()
+            return meta.get("content", "").strip()[:64]
     for script in root.iter("script"):
         if (script.get("type") or "").lower() == "application/ld+json" and script.text:
             match = re.search(r'"dateModified"\s*:\s*"([^"]{1,64})"', script.text)
