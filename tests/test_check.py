@@ -465,6 +465,8 @@ def test_byline_and_stated_date_are_recorded_and_compared_each_on_its_own(
     events = [e.describe() for e in dossier.standing.events]
     assert events[1] == 'edited (byline changed); byline "Jane Doe" → "John Roe"'
     assert "with the same stated date of modification" in events[2]
+    (finding,) = dossier.findings()
+    assert finding.text.endswith("the page still states the same date of modification")
     event = report.to_json()["articles"][0]["standing"]["events"][1]
     assert list(event["metadata"]) == [
         {"field": "byline", "before": "Jane Doe", "after": "John Roe"}

@@ -237,6 +237,7 @@ class Edit:
     hunks: tuple[Hunk, ...]
     links: tuple[LinkChange, ...]
     paragraphs: tuple[Paragraph, ...] = field(default=(), repr=False)
+    silent_edit: bool = False  # made under the same stated date of modification
 
 
 @dataclass(frozen=True)
@@ -378,6 +379,8 @@ def _edit_note(edits: Sequence[Edit], url: str) -> str:
     if edit.negations_removed:
         notes.append("removed " + ", ".join(f"“{w}”" for w in edit.negations_removed))
     notes += [f"{old or '(none)'} → {new or '(none)'}" for old, new in edit.numbers_changed]
+    if edit.silent_edit:
+        notes.append("the page still states the same date of modification")
     return "; " + "; ".join(notes)
 
 
@@ -723,6 +726,7 @@ def _edits(url: str, label: str, gathered: _Gathered) -> list[Edit]:
                 hunks=tuple(hunks),
                 links=_link_changes(detail.get("links") or {}, gathered),
                 paragraphs=tuple(passages(old, new, hunks)),
+                silent_edit=bool(detail.get("silent_edit")),
             )
         )
     return edits
