@@ -985,14 +985,68 @@ def read_only(archive: Path) -> dict[str, Any]:
         for path in (archive, archive / "warcs"):
             path.chmod(0o555)
         return {}
+    return {"prefix": in_mount_namespace(f'mount --bind -o ro "{archive}" "{archive}"')}
+
+
+def in_mount_namespace(script: str) -> tuple[str, ...]:
+    """A command prefix that runs `script` (a shell line), then the command, in a mount
+    namespace of its own; skips the test where there is none to make (not root)."""
     unshare = shutil.which("unshare")
     if (
-        unshare is None
+        os.geteuid() != 0
+        or unshare is None
         or subprocess.run([unshare, "--mount", "true"], capture_output=True).returncode != 0
     ):
-        pytest.skip("root, and no mount namespace to make the archive read-only in")
-    script = f'mount --bind -o ro "{archive}" "{archive}" && exec "$@"'
-    return {"prefix": (unshare, "--mount", "--propagation", "private", "sh", "-c", script, "sh")}
+        pytest.skip("no mount namespace to change the machine in (needs root and unshare)")
+    return (
+        unshare,
+        "--mount",
+        "--propagation",
+        "private",
+        "sh",
+        "-c",
+        f'{script} && exec "$@"',
+        "sh",
+    )
+
+
+def without_shared_memory() -> tuple[str, ...]:
+    """As in containers and function sandboxes with no writable /dev/shm: multiprocessing
+    cannot make its locks there, so no worker process can be started."""
+    return in_mount_namespace("mount -t tmpfs -o ro tmpfs /dev/shm")
+
+
+def test_a_machine_where_workers_cannot_start_still_extracts_every_page(
+    tmp_path: Path, site: Site
+) -> None:
+    """Extraction workers that cannot be started (here: no writable /dev/shm) cost speed,
+    not pages: each is extracted in the main process. It used to end the run with "storage
+    failed: Read-only file system"."""
+    archive = tmp_path / "archive"
+    site.pages["/a"] = Page(cite("/b", "/c"))
+    for name in ("/b", "/c"):
+        site.pages[name] = Page(article_html(name, ["The harbour closed on Monday night."]))
+    prefix = without_shared_memory()
+    ran = preserve(archive, "capture", site.url("/a"), "--allow-private", "--json", prefix=prefix)
+    assert ran.code == 0, ran.stderr
+    assert all(c["status"] == "captured" for c in ran.json()["citations"])
+    texts = rows(archive, "SELECT url, text_sha256 FROM captures WHERE role != 'requisite'")
+    assert len(texts) == 3 and all(row["text_sha256"] for row in texts), texts
+    checked = preserve(archive, "check", "--allow-private", "--json", prefix=prefix)
+    assert checked.code == 0, checked.stderr
+    assert {r["outcome"] for r in checked.json()["results"]} == {"unchanged"}
+
+
+def test_verify_workers_that_cannot_start_leave_the_work_to_verify() -> None:
+    script = (
+        "from preserve.verifypool import Pool\n"
+        "with Pool(2) as pool:\n"
+        "    print(list(pool.map(abs, [-1, -2, -3], ahead=2)))\n"
+    )
+    ran = subprocess.run(
+        [*without_shared_memory(), sys.executable, "-c", script], capture_output=True, text=True
+    )
+    assert (ran.returncode, ran.stdout, ran.stderr) == (0, "[1, 2, 3]\n", "")
 
 
 @contextmanager

@@ -7,7 +7,9 @@ The workers are forked from this process when it has no other thread yet (the co
 line, as a run starts: they are up at once and share its memory), else from a fork server
 that imported `preserve.extract` once (forking a process that runs threads is unsafe). They
 are shared by every capture and check in the process. On a single CPU, pages are extracted
-in the calling thread instead.
+in the calling thread instead, and so they are where workers cannot be started: no writable
+/dev/shm for their locks (some containers and function sandboxes), or no process left to
+fork. Slower, and nothing lost.
 """
 
 from __future__ import annotations
@@ -26,6 +28,7 @@ from preserve.extracted import Extracted
 _PR_SET_PDEATHSIG = 1
 _lock = threading.Lock()
 _pool: ProcessPoolExecutor | None = None
+_cannot_start = False  # starting workers failed once in this process: not tried again
 
 
 def cpus() -> int:
@@ -45,24 +48,33 @@ def start() -> None:
 
 
 def _get_pool() -> ProcessPoolExecutor | None:
-    global _pool
-    if cpus() < 2:
+    global _pool, _cannot_start
+    if cpus() < 2 or _cannot_start:
         return None
     with _lock:
-        if _pool is None:
-            parent: int | None = os.getpid()
-            if threading.active_count() == 1 and "fork" in multiprocessing.get_all_start_methods():
-                context = multiprocessing.get_context("fork")
-            else:
-                context = multiprocessing.get_context("forkserver")
-                context.set_forkserver_preload(["preserve.extract", "preserve.extractwarm"])
-                parent = None  # the fork server is the parent; it exits when this one does
-            _pool = ProcessPoolExecutor(
-                cpus(), mp_context=context, initializer=_warm, initargs=(parent,)
-            )
-            # With fork, the first submit forks every worker, here and now.
-            _pool.submit(_ping)
+        if _pool is None and not _cannot_start:
+            try:
+                _pool = _new_pool()
+            except OSError:  # see the module's docstring
+                _cannot_start = True
         return _pool
+
+
+def _new_pool() -> ProcessPoolExecutor:
+    parent: int | None = os.getpid()
+    if threading.active_count() == 1 and "fork" in multiprocessing.get_all_start_methods():
+        context = multiprocessing.get_context("fork")
+    else:
+        context = multiprocessing.get_context("forkserver")
+        context.set_forkserver_preload(["preserve.extract", "preserve.extractwarm"])
+        parent = None  # the fork server is the parent; it exits when this one does
+    pool = ProcessPoolExecutor(cpus(), mp_context=context, initializer=_warm, initargs=(parent,))
+    try:
+        pool.submit(_ping)  # with fork, the first submit forks every worker, here and now
+    except OSError:
+        pool.shutdown(wait=False, cancel_futures=True)
+        raise
+    return pool
 
 
 def stop() -> None:
@@ -157,7 +169,7 @@ def _submit(
         _discard(pool)
         _retry(outer, body, options, retries)
         return
-    except RuntimeError:  # shut down: the interpreter is exiting
+    except (RuntimeError, OSError):  # shut down (the interpreter is exiting), or no fork
         _run_here(outer, body, options)
         return
 

@@ -2,7 +2,8 @@
 verify (so they start at once and share what it has read), results come back in the order
 asked with a bounded number of jobs ahead, and the workers die with verify however it
 ends (killed, interrupted), leaving none behind. If a worker dies, the jobs left run in
-the calling process instead.
+the calling process instead, and so do all of them where workers cannot be started (no
+writable /dev/shm for their locks, no process left to fork).
 """
 
 from __future__ import annotations
@@ -35,12 +36,16 @@ class Pool:
     starting threads in this process (forking a process that runs threads is unsafe)."""
 
     def __init__(self, count: int) -> None:
-        self._executor: ProcessPoolExecutor | None = ProcessPoolExecutor(
-            count,
-            mp_context=multiprocessing.get_context("fork"),
-            initializer=_die_with_parent,
-            initargs=(os.getpid(),),
-        )
+        self._executor: ProcessPoolExecutor | None = None
+        try:
+            self._executor = ProcessPoolExecutor(
+                count,
+                mp_context=multiprocessing.get_context("fork"),
+                initializer=_die_with_parent,
+                initargs=(os.getpid(),),
+            )
+        except OSError:  # see the module's docstring
+            pass
         self.count = count
 
     def map(self, fn: Callable[[T], R], items: Iterable[T], ahead: int) -> Iterator[R]:
@@ -70,7 +75,7 @@ class Pool:
             return None
         try:
             return self._executor.submit(fn, item)
-        except BrokenProcessPool:
+        except (BrokenProcessPool, OSError):  # a worker died, or none could be forked
             self._broken()
             return None
 
