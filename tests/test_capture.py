@@ -9,6 +9,7 @@ import json
 import os
 import socket
 import sqlite3
+import ssl
 import subprocess
 import sys
 from collections.abc import Iterator
@@ -824,6 +825,68 @@ def test_https_with_an_authority_of_ones_own(
         assert "ca_bundle" in result.stderr and not other.exists()
     finally:
         secure.close()
+
+
+def test_a_capture_over_https_records_who_the_server_proved_to_be(
+    archive: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, site: Site
+) -> None:
+    """Each record says the protocols it went over (the IIPC's WARC-Protocol and
+    WARC-Cipher-Suite proposals), and a capture over HTTPS keeps the server's certificate
+    by its sha256 (what Certificate Transparency logs are searched by) in a metadata record
+    beside the page and in the database: an authenticity signal alongside the page."""
+    if OPENSSL is None:
+        pytest.skip("openssl is missing: no certificate for the HTTPS server")
+    folder = tmp_path / "tls"
+    monkeypatch.setenv("PRESERVE_CA_BUNDLE", str(make_localhost_certificate(folder)))
+    served = ssl.PEM_cert_to_DER_cert((folder / "localhost.pem").read_text())
+    secure = Site(tls=server_context(folder))
+    try:
+        secure.pages["/src"] = Page(article_html("Source", ["The source says so."]))
+        secure.pages["/a"] = Page(story(("/src", "a source")))
+        site.pages["/plain"] = Page(story(("/plain-src", "a plain source")))
+        url = secure.url("/a")
+        capture(archive, url)
+        capture(archive, url)  # again: a revisit carries them too
+        capture(archive, site.url("/plain"))
+    finally:
+        secure.close()
+    for row in rows(archive, "SELECT * FROM records WHERE type IN ('response', 'revisit')"):
+        record = record_at(archive, row["warc"], row["offset"], row["length"])
+        protocols = [v for k, v in record.headers if k == "WARC-Protocol"]
+        if record.target_uri and record.target_uri.startswith("https:"):
+            assert protocols == ["http/1.1", "tls/1.3"], record.headers
+            assert (record.header("WARC-Cipher-Suite") or "").startswith("TLS_")
+        else:
+            assert protocols == ["http/1.1"] and record.header("WARC-Cipher-Suite") is None
+    https = rows(archive, "SELECT * FROM captures WHERE url LIKE 'https:%' AND role != 'requisite'")
+    assert len(https) == 4
+    for capture_row in https:
+        tls = json.loads(capture_row["tls"])
+        assert tls["certificate_sha256"] == hashlib.sha256(served).hexdigest()
+        assert (tls["protocol"], tls["subject"], tls["names"]) == (
+            "tls/1.3",
+            "CN=localhost",
+            ["localhost"],
+        )
+        assert tls["issuer"] and tls["not_after"] > capture_row["started_at"]
+        stored = record_at(
+            archive, capture_row["warc"], capture_row["offset"], capture_row["length"]
+        )
+        (metadata,) = rows(
+            archive,
+            "SELECT * FROM records WHERE capture_id = ? AND type = 'metadata'",
+            (capture_row["id"],),
+        )
+        about = record_at(archive, metadata["warc"], metadata["offset"], metadata["length"])
+        assert about.header("WARC-Refers-To") == stored.record_id
+        assert json.loads(about.payload)["tls"] == tls
+    plain = rows(archive, "SELECT tls FROM captures WHERE url LIKE 'http:%'")
+    assert len(plain) >= 2 and all(row["tls"] is None for row in plain)
+    assert_archive_sound(archive)
+    shown = invoke(archive, "show", url)
+    assert f"server certificate sha256:{hashlib.sha256(served).hexdigest()} (CN=localhost" in (
+        shown.stderr
+    )
 
 
 def test_a_malformed_settings_file_is_refused_before_anything_is_fetched(

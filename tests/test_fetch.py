@@ -15,6 +15,7 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import replace
 from datetime import UTC, datetime
 from http.server import BaseHTTPRequestHandler
+from pathlib import Path
 from urllib.parse import urlsplit
 
 import pytest
@@ -27,6 +28,7 @@ from preserve import fetch as fetch_module
 from preserve.config import FetchLimits
 from preserve.errors import BadURL
 from preserve.fetch import Exchange, Fetched, Fetcher, _request_target, is_public_address
+from preserve.tlspeer import distinguished_name, iana_cipher_suite, protocol_name
 from preserve.urls import canonical
 from tests.sites import Page, Site, redirect
 from tests.tls import OPENSSL, make_localhost_certificate, server_context
@@ -349,6 +351,63 @@ def test_https_pages_share_one_tls_context_and_are_checked(
         # The certificate names localhost only.
         got = fetcher.fetch(f"https://127.0.0.1:{site.port}/p")
         assert got.error == "tls" and got.detail and "127.0.0.1" in got.detail
+
+
+@pytest.mark.parametrize(
+    ("openssl", "iana"),
+    [
+        ("TLS_AES_256_GCM_SHA384", "TLS_AES_256_GCM_SHA384"),  # TLS 1.3: already IANA's
+        ("ECDHE-RSA-AES128-GCM-SHA256", "TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256"),
+        ("ECDHE-ECDSA-AES256-GCM-SHA384", "TLS_ECDHE_ECDSA_WITH_AES_256_GCM_SHA384"),
+        ("DHE-RSA-AES256-GCM-SHA384", "TLS_DHE_RSA_WITH_AES_256_GCM_SHA384"),
+        ("AES128-GCM-SHA256", "TLS_RSA_WITH_AES_128_GCM_SHA256"),
+        ("ECDHE-RSA-CHACHA20-POLY1305", "TLS_ECDHE_RSA_WITH_CHACHA20_POLY1305_SHA256"),
+        ("ECDHE-RSA-AES128-SHA", None),  # CBC: not spelled rather than guessed
+        ("weird", None),
+    ],
+)
+def test_cipher_suites_are_given_their_iana_names(openssl: str, iana: str | None) -> None:
+    assert iana_cipher_suite(openssl) == iana
+
+
+def test_tls_versions_and_names_as_warc_and_people_write_them() -> None:
+    assert [protocol_name(v) for v in ("TLSv1.3", "TLSv1.2", "SSLv3")] == [
+        "tls/1.3",
+        "tls/1.2",
+        "ssl/3",
+    ]
+    subject = (
+        (("countryName", "US"),),
+        (("organizationName", "Let's Encrypt"),),
+        (("commonName", "R3"),),
+    )
+    assert distinguished_name(subject) == "C=US, O=Let's Encrypt, CN=R3"
+    assert distinguished_name(()) is None
+
+
+def test_https_exchanges_say_who_the_server_proved_to_be(https_site: tuple[Site, str]) -> None:
+    site, authority = https_site
+    folder = Path(authority).parent
+    served = ssl.PEM_cert_to_DER_cert((folder / "localhost.pem").read_text())
+    with Fetcher(replace(LOOPBACK, ca_bundle=authority)) as fetcher:
+        first, again = (fetcher.fetch(site.url("/p")).final for _ in range(2))  # one connection
+    assert first is not None and again is not None
+    assert first.tls is not None and again.tls == first.tls
+    assert first.tls.certificate_sha256 == hashlib.sha256(served).hexdigest()
+    assert (first.tls.protocol, first.tls.subject, first.tls.names) == (
+        "tls/1.3",
+        "CN=localhost",
+        ("localhost",),
+    )
+    assert (
+        first.tls.not_before and first.tls.not_after and first.tls.not_before < first.tls.not_after
+    )
+
+
+def test_plain_http_exchanges_have_no_tls(site: Site, fetcher: Fetcher) -> None:
+    site.pages["/plain"] = Page(HTML)
+    got = fetcher.fetch(site.url("/plain")).final
+    assert got is not None and got.tls is None
 
 
 def _hang_up(handler: BaseHTTPRequestHandler) -> None:

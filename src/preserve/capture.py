@@ -323,27 +323,30 @@ class Recorder:
                 final_location, record_type = response, kind
         metadata_id = None
         citations = extracted.citations if extracted else ()
+        about: dict[str, Any] = {}
         if final_location is not None and job.role == "article" and extracted is not None:
-            metadata = writer.write_metadata(
-                final_location.record_id,
-                {
-                    "url": job.url,
-                    "title": extracted.title,
-                    "byline": extracted.byline,
-                    "modified": extracted.modified,
-                    "text_sha256": extracted.text_sha256,
-                    "norm_version": NORMALISATION_VERSION,
-                    "citations": [
-                        {
-                            "url": c.url,
-                            "anchor_text": c.anchor_text,
-                            "context": c.context,
-                            "position": c.position,
-                        }
-                        for c in citations
-                    ],
-                },
-            )
+            about = {
+                "url": job.url,
+                "title": extracted.title,
+                "byline": extracted.byline,
+                "modified": extracted.modified,
+                "text_sha256": extracted.text_sha256,
+                "norm_version": NORMALISATION_VERSION,
+                "citations": [
+                    {
+                        "url": c.url,
+                        "anchor_text": c.anchor_text,
+                        "context": c.context,
+                        "position": c.position,
+                    }
+                    for c in citations
+                ],
+            }
+        if final_location is not None and final is not None and final.tls is not None:
+            # Who the server proved to be, beside the page: in the WARC file with it.
+            about = {"url": job.url, **about, "tls": final.tls.to_json()}
+        if final_location is not None and about:
+            metadata = writer.write_metadata(final_location.record_id, about)
             metadata_id = metadata.record_id
             records.append(
                 _record_row(len(fetched.exchanges), "metadata", job.url, None, None, metadata, None)
@@ -796,6 +799,7 @@ def _new_capture(
         links_sha256=extracted.links_sha256 if extracted else None,
         norm_version=NORMALISATION_VERSION if extracted else None,
         title=extracted.title if extracted else None,
+        tls=json.dumps(final.tls.to_json()) if final.tls else None,
         byline=(extracted.byline or "") if extracted else None,
         modified=(extracted.modified or "") if extracted else None,
         record_type=record_type,

@@ -1187,6 +1187,8 @@ def show(ctx: click.Context, url: str, at_time: str | None, mode: str) -> None:
             text = shown.main_text(archive.store, capture)
             click.echo(shown.header(capture), err=True)
             click.echo(text)
+        if line := shown.tls_line(capture):
+            click.echo(line, err=True)
         if note := shown.later_note(archive.store, capture):
             click.echo(note, err=True)
     finally:

@@ -29,6 +29,7 @@ from urllib3.util.ssl_ import create_urllib3_context
 
 from preserve.config import FetchLimits
 from preserve.errors import BadURL, StorageError
+from preserve.tlspeer import TlsPeer, observed
 from preserve.urls import SCHEMES, canonical, resolve
 
 # Spool bodies to disk past this size so that many concurrent fetches stay small in memory.
@@ -112,6 +113,7 @@ class Exchange:
     peer_ip: str | None
     body: Body
     truncated: str | None = None  # "length", "time" or "disconnect" when the body was cut
+    tls: TlsPeer | None = None  # over HTTPS: what the connection showed of the server
 
     def header(self, name: str) -> str | None:
         """The first value of a response header, case-insensitively."""
@@ -298,6 +300,7 @@ class Fetcher:
                 raise _Failure("timeout", watchdog.detail())
             status_line = (_http_version(response.version), response.status, response.reason or "")
             response_headers = tuple(response.headers.items())
+            tls = _tls(conn)
             body, truncated = self._read_body(response, watchdog)
             # Reusable only after a whole body, as its framing (length or chunks) delimits
             # it, on a connection the server did not say it would close.
@@ -322,6 +325,7 @@ class Fetcher:
             peer_ip=hop.peer_ip,
             body=body,
             truncated=truncated,
+            tls=tls,
         )
 
     def _read_body(
@@ -362,6 +366,7 @@ def _send(conn: HTTPConnection, target: str, headers: dict[str, str]) -> urllib3
             conn.sock.setsockopt(socket.IPPROTO_TCP, _QUICKACK, 1)
         except OSError:
             pass
+    _tls(conn)  # now: http.client lets go of the socket of an answer that closes it
     return conn.getresponse()
 
 
@@ -597,6 +602,16 @@ def _literal_address(host: str) -> str | None:
         except OSError:
             return None
     return None
+
+
+def _tls(conn: HTTPConnection) -> TlsPeer | None:
+    """What the connection's TLS showed of the server: the same for every exchange on a
+    kept connection, so worked out once for it, as its first request goes out."""
+    known: TlsPeer | None = getattr(conn, "tls_peer", None)
+    if known is None and isinstance(conn, HTTPSConnection):
+        known = observed(conn.sock)
+        conn.tls_peer = known  # type: ignore[attr-defined]
+    return known
 
 
 def _admit(conn: _Admitting, sock: socket.socket) -> None:

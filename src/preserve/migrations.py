@@ -260,3 +260,10 @@ def m008_byline_and_modified(db: Database) -> None:
     # chain, whose columns are fixed (chain.py); both are derived from the chained record.
     db["captures"].add_column("byline", str)
     db["captures"].add_column("modified", str)
+
+
+@migrations()
+def m009_tls(db: Database) -> None:
+    # Over HTTPS, what the connection showed of the server (tlspeer.TlsPeer, as JSON); also
+    # in the capture's metadata record, in the WARC file.
+    db["captures"].add_column("tls", str)

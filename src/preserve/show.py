@@ -11,6 +11,7 @@ against the record's digests and the capture's payload sha256 before they are gi
 from __future__ import annotations
 
 import hashlib
+import json
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -131,6 +132,26 @@ def header(capture: dict[str, Any], shown: Payload | None = None) -> str:
     if shown is not None and shown.offset != capture["offset"]:
         line += f"; a revisit of {shown.warc} @ {shown.offset}"
     return line + ")"
+
+
+def tls_line(capture: dict[str, Any]) -> str | None:
+    """A line for stderr on who the server proved to be, for a capture over HTTPS."""
+    try:
+        tls = json.loads(capture.get("tls") or "null")
+    except ValueError:
+        return None
+    if not isinstance(tls, dict):
+        return None
+    cipher = f" ({tls['cipher_suite']})" if tls.get("cipher_suite") else ""
+    line = f"over {tls.get('protocol')}{cipher}"
+    if tls.get("certificate_sha256"):
+        line += f", server certificate sha256:{tls['certificate_sha256']}"
+        facts = [tls.get("subject"), tls.get("issuer") and f"issued by {tls['issuer']}"]
+        if tls.get("not_after"):
+            facts.append(f"valid until {tls['not_after'][:10]}")
+        if any(facts):
+            line += " (" + ", ".join(f for f in facts if f) + ")"
+    return line
 
 
 def later_note(store: Store, capture: dict[str, Any]) -> str | None:

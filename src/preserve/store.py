@@ -85,6 +85,7 @@ class NewCapture:
     # not recorded (no extraction, or a capture made before preserve recorded them).
     byline: str | None = None
     modified: str | None = None  # its stated dateModified, as written
+    tls: str | None = None  # over HTTPS, JSON: protocol, cipher suite, the server's certificate
     record_type: str | None = None
     warc: str | None = None
     offset: int | None = None

@@ -459,6 +459,7 @@ def _provenance(
                 "redirects": _loads(capture["redirects"]),
                 "response_headers": _loads(capture["headers"]),
                 "peer_ip": capture["peer_ip"],
+                "tls": _loads(capture["tls"]),
                 "content_type": capture["content_type"],
                 "kind": capture["kind"],
                 "truncated": capture["truncated"],

@@ -224,6 +224,17 @@ def _response_headers(exchange: Exchange) -> list[tuple[str, str]]:
     return headers
 
 
+def _protocol(exchange: Exchange, http_version: str | None = None) -> list[tuple[str, str]]:
+    """The protocols an exchange went over, as the IIPC's proposals for WARC-Protocol
+    (repeated: HTTP, then TLS) and WARC-Cipher-Suite write them."""
+    fields = [("WARC-Protocol", (http_version or exchange.http_version).lower())]
+    if exchange.tls is not None:
+        fields.append(("WARC-Protocol", exchange.tls.protocol))
+        if exchange.tls.cipher_suite:
+            fields.append(("WARC-Cipher-Suite", exchange.tls.cipher_suite))
+    return fields
+
+
 def _digests(head: bytes, body: Body) -> tuple[str, str]:
     """(block, payload) digests, computed in one pass over the body before it is written,
     because the WARC header that carries them precedes the block."""
@@ -323,7 +334,7 @@ class WarcWriter:
                 "WARC-Payload-Digest": original.payload_digest,
             },
         )
-        revisit = _Record("revisit", fields, _HTTP_RESPONSE, head)
+        revisit = _Record("revisit", fields + _protocol(exchange), _HTTP_RESPONSE, head)
         request = self._request(exchange)
         revisit_at, request_at = self._write([revisit, request], pair=True)
         return revisit_at, request_at
@@ -395,13 +406,16 @@ class WarcWriter:
                 "WARC-Block-Digest": block_digest,
             },
         )
-        return _Record("response", fields, _HTTP_RESPONSE, head, exchange.body)
+        return _Record(
+            "response", fields + _protocol(exchange), _HTTP_RESPONSE, head, exchange.body
+        )
 
     def _request(self, exchange: Exchange) -> _Record:
         headers = list(exchange.request_headers)
         # http.client always speaks HTTP/1.1, whatever version the server answers in.
         head = _head(f"{exchange.method} {exchange.request_target} HTTP/1.1", headers)
         fields = self._warc_fields("request", exchange.url, exchange.started_at, {})
+        fields += _protocol(exchange, http_version="HTTP/1.1")
         return _Record("request", fields, "application/http; msgtype=request", head)
 
     def _write(self, records: list[_Record], *, pair: bool = False) -> list[RecordLocation]:

@@ -45,6 +45,10 @@ _HTTP_FRAMING = re.compile(rb"\r\n(transfer-encoding|content-length)[ \t]*:([^\r
 _GZIP_MAGIC = b"\x1f\x8b\x08"  # ID1, ID2 and CM=deflate: where a gzip member can begin
 _INFO_LIMIT = 64 << 10  # bytes of a warcinfo block kept (its fields name the file and run)
 
+# Fields a record may carry more than once: WARC 1.1's WARC-Concurrent-To, and the proposed
+# WARC-Protocol (one for HTTP, one for TLS), as the IIPC's warc-specifications issue 42 has it.
+_REPEATABLE = frozenset({"warc-concurrent-to", "warc-protocol"})
+
 
 @dataclass(frozen=True)
 class WarcProblem:
@@ -667,7 +671,7 @@ class _RecordCheck:
             name, colon, value = line.partition(":")
             if not colon or line[:1] in (" ", "\t"):
                 self.add("bad-header", f"not a header line (or a folded one): {line[:60]!r}")
-            elif name.lower() in fields and name.lower() != "warc-concurrent-to":
+            elif name.lower() in fields and name.lower() not in _REPEATABLE:
                 self.add("duplicate-header", f"{name} repeated")
             else:
                 fields.setdefault(name.lower(), value.strip())
