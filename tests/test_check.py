@@ -24,8 +24,10 @@ from preserve.archive import Archive, Run
 from preserve.capture import ArticleCapture, capture_articles
 from preserve.check import CheckResult, check_targets, select_targets
 from preserve.cli import cli
+from preserve.compare import Outcome, PastCheck
 from preserve.config import Config, FetchLimits
 from preserve.dossier import build_report
+from preserve.notify import is_news
 from preserve.report import check_lines
 from preserve.text import NORMALISATION_VERSION
 from preserve.times import iso
@@ -498,6 +500,104 @@ def test_captures_from_before_bylines_were_recorded_are_not_read_as_a_change(
     lab.clock.advance(HOUR)
     outcome = lab.check_one(url).outcome
     assert (outcome.outcome, outcome.reason, outcome.metadata) == ("cosmetic", "markup", ())
+
+
+# --- news: what --on-change is told -------------------------------------------------------
+
+
+def test_news_is_a_change_of_what_is_known_not_a_repetition(lab: Lab, site: Site) -> None:
+    """A takedown is news when first seen and when confirmed, not at every check in
+    between; every edit and every return is news; an unchanged page never is."""
+    site.pages["/doc"] = Page(short_article())
+    url = site.url("/doc")
+    lab.capture(url)
+    seen = []
+    for status, wait in ((200, HOUR), (410, HOUR), (410, HOUR / 4), (410, 2 * HOUR), (410, HOUR)):
+        if status == 410:
+            site.pages["/doc"] = Page("<html><body><p>Removed.</p></body></html>", 410)
+        lab.clock.advance(wait)
+        result = lab.check_one(url)
+        seen.append((result.outcome.outcome, result.outcome.confirmed, result.news))
+        assert result.to_json()["news"] is result.news
+    assert seen == [
+        ("unchanged", True, False),
+        ("gone", False, True),  # first seen
+        ("gone", False, False),  # seen again: nothing new
+        ("gone", True, True),  # confirmed: news again
+        ("gone", True, False),
+    ]
+    site.pages["/doc"] = Page(short_article())
+    lab.clock.advance(HOUR)
+    back = lab.check_one(url)
+    assert (back.outcome.outcome, back.news) == ("restored", True)
+
+
+@pytest.mark.parametrize(
+    ("outcome", "reason", "confirmed", "last", "news"),
+    [
+        ("edited", "text", True, ("edited", "text", True), True),  # every edit
+        ("moved", None, True, None, True),
+        ("moved", None, True, ("moved", None, True), False),
+        ("restricted", "paywall", False, ("unchanged", None, True), True),
+        ("restricted", "paywall", True, ("restricted", "paywall", False), True),
+        ("restricted", "paywall", True, ("restricted", "paywall", True), False),
+        ("gone", "http-404", False, ("gone", "http-410", True), True),  # another reason
+        ("unreachable", "timeout", False, None, False),  # a fetch that did not work, once
+        ("cosmetic", "markup", True, None, False),
+        ("failed", "http-404", False, None, False),
+    ],
+)
+def test_what_is_news(
+    outcome: str,
+    reason: str | None,
+    confirmed: bool,
+    last: tuple[str, str | None, bool] | None,
+    news: bool,
+) -> None:
+    before = PastCheck(T0, *last) if last else None
+    assert is_news(Outcome(outcome, reason, confirmed, "rule"), before) is news
+
+
+def test_on_change_runs_the_command_with_the_news_only(
+    lab: Lab, site: Site, tmp_path: Path
+) -> None:
+    site.pages["/a"] = Page(short_article(seed="a"))
+    site.pages["/b"] = Page(short_article(seed="b"))
+    lab.capture(site.url("/a"))
+    lab.capture(site.url("/b"))
+    told = tmp_path / "told.json"
+    command = f'cat > {told} && echo "$PRESERVE_NEWS $PRESERVE_RUN" >> {told}.env'
+    site.pages["/a"] = Page(short_article("Council approves the harbour budget, again", seed="a"))
+    ran = invoke(lab.path, "check", "--allow-private", "--json", "--on-change", command)
+    assert ran.exit_code == 0, (ran.stdout, ran.stderr)
+    everything = json.loads(ran.stdout)  # the command's doings are not in preserve's output
+    news = json.loads(told.read_text())
+    assert news["archive"] == str(lab.path) and news["run"] == everything["run"]
+    assert [(r["url"], r["outcome"], r["news"]) for r in news["results"]] == [
+        (site.url("/a"), "edited", True)
+    ]
+    assert news["results"][0] == next(r for r in everything["results"] if r["news"])
+    assert (tmp_path / "told.json.env").read_text() == f"1 {everything['run']}\n"
+
+    told.unlink()
+    quiet = invoke(lab.path, "check", "--allow-private", "--quiet", "--on-change", command)
+    assert (quiet.exit_code, quiet.stdout, quiet.stderr) == (0, "", "")
+    assert not told.exists()  # no news: not run
+
+
+def test_a_failing_on_change_command_is_said_and_loses_nothing(lab: Lab, site: Site) -> None:
+    site.pages["/a"] = Page(short_article(seed="a"))
+    url = site.url("/a")
+    lab.capture(url)
+    site.pages["/a"] = Page("<html><body><p>Removed.</p></body></html>", 410)
+    command = "cat > /dev/null; echo 'mail: no route to host'; exit 3"
+    ran = invoke(lab.path, "check", "--allow-private", "--quiet", "--on-change", command)
+    assert ran.exit_code == 0 and ran.stdout == ""
+    assert ran.stderr == (
+        "Warning: the --on-change command failed (exit 3): mail: no route to host\n"
+    )
+    (check,) = lab.rows("SELECT outcome FROM checks WHERE url = ?", [url])
+    assert check["outcome"] == "gone"
 
 
 def redesigned_with_an_edit(lab: Lab, site: Site) -> Any:

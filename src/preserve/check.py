@@ -19,6 +19,7 @@ from preserve.capture import Captured, Job, Progress, Recorder, track_captured
 from preserve.compare import Outcome, PastCheck, Reversion, Snapshot, classify, metadata_json
 from preserve.errors import PreserveError
 from preserve.extracted import Extracted
+from preserve.notify import is_news
 from preserve.store import NewCheck, Store
 from preserve.text import NORMALISATION_VERSION
 from preserve.times import iso, parse_iso
@@ -41,6 +42,7 @@ class CheckResult:
     baseline_capture_id: int | None
     check_id: int
     added_citations: tuple[Captured, ...] = field(default=())
+    news: bool = False  # a change since this URL's last check (`notify.is_news`)
 
     def to_json(self) -> dict[str, Any]:
         outcome = self.outcome
@@ -50,6 +52,7 @@ class CheckResult:
             "outcome": outcome.outcome,
             "reason": outcome.reason,
             "confirmed": outcome.confirmed,
+            "news": self.news,
             "http_status": self.captured.http_status,
             "error": self.captured.error,
             "rule": outcome.rule,
@@ -209,6 +212,7 @@ def _check_chunk(
             r.baseline_capture_id,
             r.check_id,
             tuple(added.get(r.url, ())),
+            r.news,
         )
         for r in sorted(results, key=lambda r: order[r.url])
     ]
@@ -387,6 +391,7 @@ class _Classified:
     captured: Captured
     baseline_capture_id: int | None
     check_id: int
+    news: bool
 
 
 def _classify(
@@ -407,7 +412,7 @@ def _classify(
     probe = probes.get(_probe_key(captured.job.url))
     probe_row = store.capture(probe.capture_id) if probe else None
     history = [
-        PastCheck(parse_iso(c["checked_at"]), c["outcome"], c["reason"])
+        PastCheck(parse_iso(c["checked_at"]), c["outcome"], c["reason"], bool(c["confirmed"]))
         for c in store.past_checks(captured.job.url)
     ]
     probed = snapshot(store, probe_row) if probe_row else None
@@ -458,6 +463,7 @@ def _classify(
         captured,
         baseline_row["id"] if baseline_row else None,
         check_id,
+        is_news(outcome, history[-1] if history else None),
     )
 
 

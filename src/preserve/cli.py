@@ -30,6 +30,7 @@ from preserve.urls import canonical
 if TYPE_CHECKING:
     from preserve.capture import ArticleCapture
     from preserve.check import CheckResult
+    from preserve.notify import News
 
 # The capture engine (and the network code, and extraction) is imported by the commands
 # that fetch: the others start in half the time without it.
@@ -150,6 +151,14 @@ def fetch_options(func: Callable[..., Any]) -> Callable[..., Any]:
     for option in reversed(options):
         func = option(func)
     return func
+
+
+on_change_option = click.option(
+    "--on-change",
+    metavar="COMMAND",
+    help="Run this shell command when the check finds news (an edit, a takedown, a move, a "
+    "return), with the news as JSON on its stdin.",
+)
 
 
 def _config(archive: Path, **overrides: Any) -> Config:
@@ -518,6 +527,7 @@ def demo(ctx: click.Context, keep: bool) -> None:
     is_flag=True,
     help="Exit 1 when anything was edited or gone (like `git diff --exit-code`).",
 )
+@on_change_option
 @fetch_options
 @click.pass_context
 def check(
@@ -525,6 +535,7 @@ def check(
     urls: tuple[str, ...],
     due: bool,
     exit_code: bool,
+    on_change: str | None,
     timeout: float | None,
     deadline: float | None,
     max_bytes: int | None,
@@ -540,6 +551,7 @@ def check(
     Examples:
       preserve check                       # every tracked URL
       preserve check --due --exit-code     # from cron: only what is due
+      preserve check --due --quiet --on-change 'mail -s "preserve: news" me@example.org'
       preserve check https://example.org/2016/10/some-article
     """
     wanted = [canonical(url) for url in urls]
@@ -555,6 +567,14 @@ def check(
     )
     archive = _archive(ctx, create=False)
     output = _CheckOutput("json" if as_json else "quiet" if quiet else "text", _colour())
+    from preserve.notify import News
+
+    news = News(archive.path)
+
+    def each(run_id: int, chunk: list[CheckResult]) -> None:
+        output.chunk(run_id, chunk)
+        news.add(chunk)
+
     try:
         for url in wanted:
             if archive.store.target(url) is None:
@@ -565,13 +585,25 @@ def check(
             wanted,
             due=due,
             show_progress=not (as_json or quiet),
-            each=output.chunk,
+            each=each,
         )
     finally:
         archive.close()
     output.finish(run_id)
+    _tell(news, on_change, run_id)
     if exit_code and output.changed:
         ctx.exit(1)
+
+
+def _tell(news: News, command: str | None, run_id: int | None) -> None:
+    """Run the --on-change command with a run's news, if it has any; a failure of the
+    command is said on stderr (the check itself is stored either way)."""
+    try:
+        failed = news.tell(command, run_id) if command else None
+    finally:
+        news.close()
+    if failed:
+        click.echo(f"Warning: {failed}", err=True)
 
 
 class _CheckOutput:
@@ -663,11 +695,13 @@ def _run_check(
     show_default=True,
     help="Longest sleep between looks at the schedule, in seconds.",
 )
+@on_change_option
 @fetch_options
 @click.pass_context
 def watch(
     ctx: click.Context,
     interval: float,
+    on_change: str | None,
     timeout: float | None,
     deadline: float | None,
     max_bytes: int | None,
@@ -697,18 +731,25 @@ def watch(
     stop = threading.Event()
     for signum in (signal.SIGINT, signal.SIGTERM):
         signal.signal(signum, lambda *_: stop.set())
+    from preserve.notify import News
+
     archive = _archive(ctx, create=False)
     try:
         while not stop.is_set():
             results: list[CheckResult] = []
+            news = News(archive.path)
+
+            def each(
+                _run: int,
+                chunk: list[CheckResult],
+                into: list[CheckResult] = results,
+                news: News = news,
+            ) -> None:
+                into.extend(chunk)
+                news.add(chunk)
+
             run_id = _run_check(
-                archive,
-                config,
-                [],
-                due=True,
-                show_progress=False,
-                each=lambda _run, chunk, into=results: into.extend(chunk),
-                stop=stop,
+                archive, config, [], due=True, show_progress=False, each=each, stop=stop
             )
             if results and as_json:
                 click.echo(
@@ -720,6 +761,7 @@ def watch(
                 )
             elif results and not quiet:
                 click.echo(report.check_text(results, _colour()), nl=False)
+            _tell(news, on_change, run_id)
             stop.wait(_seconds_until_due(archive, interval))
     finally:
         archive.close()

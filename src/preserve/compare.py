@@ -205,6 +205,7 @@ class PastCheck:
     checked_at: datetime
     outcome: str
     reason: str | None
+    confirmed: bool = False
 
 
 @dataclass(frozen=True)

@@ -682,7 +682,8 @@ class Store:
         """Earlier checks of a URL, oldest first (what confirmation rules look at)."""
         return select(
             self.db,
-            "SELECT checked_at, outcome, reason FROM checks WHERE url = ? ORDER BY checked_at, id",
+            "SELECT checked_at, outcome, reason, confirmed FROM checks WHERE url = ?"
+            " ORDER BY checked_at, id",
             [url],
         )
 
