@@ -573,7 +573,7 @@ def check(
 
     def each(run_id: int, chunk: list[CheckResult]) -> None:
         output.chunk(run_id, chunk)
-        news.add(chunk)
+        news.add(run_id, chunk)
 
     try:
         for url in wanted:
@@ -589,17 +589,17 @@ def check(
         )
     finally:
         archive.close()
+        _tell(news, on_change)  # what was stored is news, even if the run then failed
     output.finish(run_id)
-    _tell(news, on_change, run_id)
     if exit_code and output.changed:
         ctx.exit(1)
 
 
-def _tell(news: News, command: str | None, run_id: int | None) -> None:
+def _tell(news: News, command: str | None) -> None:
     """Run the --on-change command with a run's news, if it has any; a failure of the
     command is said on stderr (the check itself is stored either way)."""
     try:
-        failed = news.tell(command, run_id) if command else None
+        failed = news.tell(command) if command else None
     finally:
         news.close()
     if failed:
@@ -740,17 +740,20 @@ def watch(
             news = News(archive.path)
 
             def each(
-                _run: int,
+                run_id: int,
                 chunk: list[CheckResult],
                 into: list[CheckResult] = results,
                 news: News = news,
             ) -> None:
                 into.extend(chunk)
-                news.add(chunk)
+                news.add(run_id, chunk)
 
-            run_id = _run_check(
-                archive, config, [], due=True, show_progress=False, each=each, stop=stop
-            )
+            try:
+                run_id = _run_check(
+                    archive, config, [], due=True, show_progress=False, each=each, stop=stop
+                )
+            finally:
+                _tell(news, on_change)
             if results and as_json:
                 click.echo(
                     json.dumps(
@@ -761,7 +764,6 @@ def watch(
                 )
             elif results and not quiet:
                 click.echo(report.check_text(results, _colour()), nl=False)
-            _tell(news, on_change, run_id)
             stop.wait(_seconds_until_due(archive, interval))
     finally:
         archive.close()

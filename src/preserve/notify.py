@@ -49,24 +49,26 @@ class News:
 
     def __init__(self, archive: Path) -> None:
         self.archive = archive
+        self.run_id: int | None = None
         self.count = 0
         self._file: IO[bytes] = tempfile.SpooledTemporaryFile(max_size=1 << 20)
 
-    def add(self, results: list[CheckResult]) -> None:
+    def add(self, run_id: int, results: list[CheckResult]) -> None:
+        self.run_id = run_id
         for result in results:
             if result.news:
                 entry = json.dumps(result.to_json(), ensure_ascii=False, default=str)
                 self._file.write((",\n    " if self.count else "").encode() + entry.encode())
                 self.count += 1
 
-    def tell(self, command: str, run_id: int | None) -> str | None:
+    def tell(self, command: str) -> str | None:
         """Run `command` (a shell line) with the news on stdin, if there is any. Returns
         None, or a line saying how the command failed: the check is stored either way."""
         if not self.count:
             return None
         document = tempfile.TemporaryFile()
         with document:
-            head = {"run": run_id, "archive": str(self.archive)}
+            head = {"run": self.run_id, "archive": str(self.archive)}
             document.write(json.dumps(head, ensure_ascii=False)[:-1].encode())
             document.write(b', "results": [\n    ')
             self._file.seek(0)
@@ -74,16 +76,16 @@ class News:
                 document.write(chunk)
             document.write(b"\n  ]\n}\n")
             document.seek(0)
-            return _run(command, document, self._environment(run_id))
+            return _run(command, document, self._environment())
 
     def close(self) -> None:
         self._file.close()
 
-    def _environment(self, run_id: int | None) -> dict[str, str]:
+    def _environment(self) -> dict[str, str]:
         return {
             **os.environ,
             "PRESERVE_ARCHIVE": str(self.archive),
-            "PRESERVE_RUN": str(run_id or ""),
+            "PRESERVE_RUN": str(self.run_id or ""),
             "PRESERVE_NEWS": str(self.count),
         }
 
