@@ -9,8 +9,10 @@ import itertools
 import json
 import random
 import secrets
+import signal
 import subprocess
 import sys
+import time
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from http.server import BaseHTTPRequestHandler
@@ -583,6 +585,44 @@ def test_on_change_runs_the_command_with_the_news_only(
     quiet = invoke(lab.path, "check", "--allow-private", "--quiet", "--on-change", command)
     assert (quiet.exit_code, quiet.stdout, quiet.stderr) == (0, "", "")
     assert not told.exists()  # no news: not run
+
+
+def test_watch_runs_checks_as_they_fall_due_and_tells_the_news(site: Site, tmp_path: Path) -> None:
+    """`preserve watch` as a real process: it checks what falls due, runs --on-change with
+    the news, and stops cleanly on SIGTERM."""
+    archive = tmp_path / "archive"
+    site.pages["/a"] = Page(short_article(seed="watched"))
+    url = site.url("/a")
+    captured = invoke(archive, "capture", url, "--allow-private", "--every", "1s", "--quiet")
+    assert captured.exit_code == 0, captured.stderr
+    site.pages["/a"] = Page(
+        short_article("Harbour budget approved, then withdrawn", seed="watched")
+    )
+    told = tmp_path / "told.json"
+    watcher = subprocess.Popen(
+        [str(BIN / "preserve"), "--archive", str(archive), "watch", "--interval", "1"]
+        + [
+            "--allow-private",
+            "--quiet",
+            "--on-change",
+            f"cat > {told}.part && mv {told}.part {told}",
+        ],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+    )
+    try:
+        deadline = time.monotonic() + 60
+        while not told.exists() and time.monotonic() < deadline and watcher.poll() is None:
+            time.sleep(0.1)
+    finally:
+        watcher.send_signal(signal.SIGTERM)
+        out, err = watcher.communicate(timeout=60)
+    assert watcher.returncode == 0, err
+    assert (out, err) == (b"", b"")
+    news = json.loads(told.read_text())
+    assert [(r["url"], r["outcome"], r["reason"]) for r in news["results"]] == [
+        (url, "edited", "title-only")
+    ]
 
 
 def test_a_failing_on_change_command_is_said_and_loses_nothing(lab: Lab, site: Site) -> None:
