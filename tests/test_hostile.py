@@ -1117,6 +1117,7 @@ def test_a_read_only_archive_can_still_be_verified_searched_and_reported(
             ran = preserve(archive, *args, **how)
             assert ran.code == 0, (args, ran.stderr)
         assert (tmp_path / "evidence.wacz").stat().st_size > 0
+        assert "not logged in the archive: it is read-only here" in ran.stdout
         ran = preserve(archive, "check", "--allow-private", **how)
         assert ran.code == 2 and "not writable" in one_line_error(ran)
     assert {p.name: p.stat().st_mtime_ns for p in archive.rglob("*")} == before

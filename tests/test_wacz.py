@@ -181,6 +181,49 @@ def test_export_reports_what_it_wrote(made: Made) -> None:
     assert made.tsa.queries == 1
 
 
+def test_every_export_is_logged_in_the_archives_hash_chain(made: Made, tmp_path: Path) -> None:
+    """The chain of custody (anchors' request 7): which package was made from the archive,
+    when, by which host and tool, signed by which key: by the package's sha256, in the hash
+    chain, so that the archive itself shows what was handed over."""
+    assert "logged in the archive as export 1: chain entry " in made.export_output
+    out = made.root / "logged.wacz"
+    result = invoke("--archive", str(made.archive), "export", made.article, "--wacz", str(out),
+                    "--json")  # fmt: skip
+    assert result.exit_code == 0, result.output
+    logged = json.loads(result.stdout)["logged"]
+    db = sqlite3.connect(made.archive / "preserve.db")
+    db.row_factory = sqlite3.Row
+    try:
+        exports = {row["wacz"]: dict(row) for row in db.execute("SELECT * FROM exports")}
+        entry = db.execute(
+            "SELECT * FROM chain WHERE table_name = 'exports' AND row_id = ?",
+            [str(logged["export_id"])],
+        ).fetchone()
+    finally:
+        db.close()
+    first, this = exports[str(made.package.resolve())], exports[str(out.resolve())]
+    assert first["sha256"] == hashlib.sha256(made.package.read_bytes()).hexdigest()
+    assert first["signed_by"] and len(json.loads(first["timestamps"])) == 1
+    assert this["sha256"] == hashlib.sha256(out.read_bytes()).hexdigest()
+    assert json.loads(this["articles"]) == [made.article] and this["signed_by"] is None
+    assert (entry["seq"], entry["entry_hash"]) == (logged["chain_entry"], logged["chain_head"])
+    checked = invoke("--archive", str(made.archive), "verify", "--head", logged["chain_head"])
+    assert checked.exit_code == 0, checked.output
+
+    # A log of exports rewritten afterwards is caught like any other row.
+    copy = tmp_path / "copy"
+    shutil.copytree(made.archive, copy)
+    db = sqlite3.connect(copy / "preserve.db")
+    db.execute("UPDATE exports SET sha256 = ? WHERE id = ?", ["0" * 64, logged["export_id"]])
+    db.commit()
+    db.close()
+    tampered = invoke("--archive", str(copy), "verify", "--json")
+    assert tampered.exit_code == 1
+    problems = json.loads(tampered.stdout)["problems"]
+    assert [p["kind"] for p in problems] == ["row-edited"], problems
+    assert "exports row" in problems[0]["detail"]
+
+
 @pytest.mark.skipif(not (BIN / "wacz").exists(), reason="py-wacz is not installed")
 def test_wacz_validate_passes(made: Made) -> None:
     result = subprocess.run([str(BIN / "wacz"), "validate", "-f", str(made.package)],
@@ -693,8 +736,12 @@ def test_hash_chain_entries_of_the_rows_go_into_the_provenance(made: Made) -> No
         assert (
             entries[("warc_files", warc["copied_from"])]["row"]["sha256"] == (warc["source_sha256"])
         )
-    # the head is the archive's head at export time, as `preserve verify` prints it
-    head = rows(made.archive, "SELECT * FROM chain ORDER BY seq DESC LIMIT 1")[0]
+    # the head is the archive's head at export time, as `preserve verify` prints it: the
+    # entry just before the one that logged this export
+    (logged,) = rows(
+        made.archive, "SELECT prev_hash FROM chain WHERE table_name = 'exports' AND row_id = '1'"
+    )
+    (head,) = rows(made.archive, "SELECT * FROM chain WHERE entry_hash = ?", (logged["prev_hash"],))
     assert chain["head"]["entry_hash"] == head["entry_hash"]
     result = verify(made.package)
     (line,) = [ln for ln in result.output.splitlines() if ln.startswith("ok    chain")]

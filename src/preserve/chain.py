@@ -1,13 +1,13 @@
-"""The provenance log's hash chain: every `captures`, `checks` and `warc_files` row gets an entry
-in the `chain` table, written in the same transaction as the row, whose hash covers the row
-and the previous entry's hash. Editing, deleting or reordering a logged row, or deleting or
-reordering entries, breaks the chain where it happened; `check` says where.
+"""The provenance log's hash chain: every `captures`, `checks`, `warc_files` and `exports` row
+gets an entry in the `chain` table, written in the same transaction as the row, whose hash
+covers the row and the previous entry's hash. Editing, deleting or reordering a logged row,
+or deleting or reordering entries, breaks the chain where it happened; `check` says where.
 
 What is hashed, exactly (this is a contract: changing any of it changes every hash):
 
     entry_hash = "sha256:" + hex(sha256(canonical_json({
         "prev": <the previous entry's entry_hash, or null for the first entry>,
-        "table": <"captures" | "checks" | "warc_files">,
+        "table": <"captures" | "checks" | "warc_files" | "exports">,
         "row": {<column>: <value as stored in SQLite> for column in COLUMNS[table]},
     })))
 
@@ -15,9 +15,10 @@ What is hashed, exactly (this is a contract: changing any of it changes every ha
   kept as they are (`ensure_ascii=False`), encoded as UTF-8. Values are what SQLite returns:
   integers, text, or null (JSON numbers, strings, null).
 - `COLUMNS` below lists, per table, the columns hashed: every column the table had when the
-  chain began, including its key (`id`, or `name` for `warc_files`). Columns added to a table
-  later are not covered; covering them needs a new tag (e.g. "sha256-v2:") so that entries
-  made before still verify with the list they were made with.
+  chain began (or, for `exports`, when the table was added), including its key (`id`, or
+  `name` for `warc_files`). Columns added to a table later are not covered; covering them
+  needs a new tag (e.g. "sha256-v2:") so that entries made before still verify with the
+  list they were made with. A new table is new entries only, and changes no earlier hash.
 - `warc_files` rows carry each closed WARC file's size and sha256, so every byte of every
   closed file is in the chain.
 - Not hashed: the entry's own `seq` (order is carried by `prev`), `row_id` (the row's key is
@@ -62,8 +63,13 @@ COLUMNS: dict[str, tuple[str, ...]] = {
         "detail",
     ),
     "warc_files": ("name", "run_id", "created_at", "closed_at", "size", "sha256"),
+    # A table added later (m010), whole: the entries made before it are untouched.
+    "exports": (
+        "id", "exported_at", "wacz", "bytes", "sha256", "digest", "articles", "captures",
+        "records", "signed_by", "timestamps", "tool_version", "host", "pid",
+    ),
 }  # fmt: skip
-KEYS = {"captures": "id", "checks": "id", "warc_files": "name"}
+KEYS = {"captures": "id", "checks": "id", "warc_files": "name", "exports": "id"}
 
 
 @dataclass(frozen=True)

@@ -7,7 +7,9 @@ import functools
 import gc
 import itertools
 import json
+import os
 import signal
+import socket
 import sqlite3
 import sys
 import threading
@@ -29,8 +31,10 @@ from preserve.urls import canonical
 
 if TYPE_CHECKING:
     from preserve.capture import ArticleCapture
+    from preserve.chain import Entry
     from preserve.check import CheckResult
     from preserve.notify import News
+    from preserve.wacz import ExportResult
 
 # The capture engine (and the network code, and extraction) is imported by the commands
 # that fetch: the others start in half the time without it.
@@ -986,21 +990,34 @@ def export(
         raise UsageError(f"no such folder: {wacz_path.resolve().parent}")
     key = load_private_key(key_path) if key_path is not None else None
     archive = _archive(ctx, create=False, writes=False)
+    now = utc_now()
     try:
         result = export_package(
             archive.store,
             archive.warcs,
             articles,
             wacz_path,
-            now=utc_now(),
+            now=now,
             key=key,
             tsa_urls=tsa_urls,
             title=title,
         )
+        logged = None if archive.store.read_only else _log_export(archive, articles, result, now)
     finally:
         archive.close()
     if as_json:
-        _emit_json(result.to_json())
+        _emit_json(
+            {
+                **result.to_json(),
+                "logged": {
+                    "export_id": int(logged.row_id),
+                    "chain_entry": logged.seq,
+                    "chain_head": logged.entry_hash,
+                }
+                if logged
+                else None,
+            }
+        )
         return
     click.echo(f"Wrote {wacz_path} ({result.size} bytes, sha256:{result.sha256})")
     click.echo(
@@ -1012,7 +1029,37 @@ def export(
         click.echo(f"  signed by key {result.signed_by}")
     for stamp in result.timestamps:
         click.echo(f"  time-stamped {stamp['genTime']} by {stamp['tsa']}")
+    if logged:
+        click.echo(
+            f"  logged in the archive as export {logged.row_id}: chain entry {logged.seq}, "
+            f"head {logged.entry_hash}"
+        )
+    else:
+        click.echo("  not logged in the archive: it is read-only here")
     click.echo(f"Check it with: preserve verify-package {wacz_path}")
+
+
+def _log_export(
+    archive: Archive, articles: list[str], result: ExportResult, now: datetime
+) -> Entry:
+    """The chain of custody: who made which package from the archive, and when."""
+    return archive.store.add_export(
+        {
+            "exported_at": iso(now),
+            "wacz": str(result.path.resolve()),
+            "bytes": result.size,
+            "sha256": result.sha256,
+            "digest": result.digest,
+            "articles": json.dumps(articles, ensure_ascii=False),
+            "captures": result.captures,
+            "records": result.records,
+            "signed_by": result.signed_by,
+            "timestamps": json.dumps(result.timestamps, ensure_ascii=False),
+            "tool_version": __version__,
+            "host": socket.gethostname(),
+            "pid": os.getpid(),
+        }
+    )
 
 
 @cli.command()

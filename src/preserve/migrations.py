@@ -267,3 +267,28 @@ def m009_tls(db: Database) -> None:
     # Over HTTPS, what the connection showed of the server (tlspeer.TlsPeer, as JSON); also
     # in the capture's metadata record, in the WARC file.
     db["captures"].add_column("tls", str)
+
+
+@migrations()
+def m010_exports(db: Database) -> None:
+    # Chain of custody: every evidence package made from the archive, by its sha256, in the
+    # hash chain (a table of its own, so the entries made before are untouched).
+    db["exports"].create(
+        {
+            "id": int,
+            "exported_at": str,
+            "wacz": str,  # the package's path, as written
+            "bytes": int,
+            "sha256": str,  # of the .wacz file
+            "digest": str,  # of its datapackage.json, which signatures cover
+            "articles": str,  # JSON: the article URLs asked for
+            "captures": int,
+            "records": int,
+            "signed_by": str,  # the signing key's fingerprint
+            "timestamps": str,  # JSON: the RFC 3161 tokens' times and authorities
+            "tool_version": str,
+            "host": str,
+            "pid": int,
+        },
+        pk="id",
+    )

@@ -371,6 +371,13 @@ class Store:
             )
             chain.append(self.db, "warc_files", name)
 
+    def add_export(self, values: dict[str, Any]) -> chain.Entry:
+        """Log an evidence package made from the archive (an `exports` row, m010) in the
+        hash chain: the chain entry that covers it."""
+        with self._write():
+            export_id = self._insert("exports", values)
+            return chain.append(self.db, "exports", export_id)
+
     # captures ---------------------------------------------------------------------------
 
     def add_capture(self, capture: NewCapture) -> int:
