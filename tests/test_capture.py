@@ -883,10 +883,15 @@ def test_a_capture_over_https_records_who_the_server_proved_to_be(
     plain = rows(archive, "SELECT tls FROM captures WHERE url LIKE 'http:%'")
     assert len(plain) >= 2 and all(row["tls"] is None for row in plain)
     assert_archive_sound(archive)
+    certificate = hashlib.sha256(served).hexdigest()
     shown = invoke(archive, "show", url)
-    assert f"server certificate sha256:{hashlib.sha256(served).hexdigest()} (CN=localhost" in (
-        shown.stderr
-    )
+    assert f"server certificate sha256:{certificate} (CN=localhost" in shown.stderr
+    # The report's evidence names it beside each capture.
+    html = tmp_path / "report.html"
+    assert invoke(archive, "report", url, "--html", str(html)).exit_code == 0
+    assert f"TLS certificate sha256:{certificate}" in html.read_text()
+    (dossier,) = json.loads(invoke(archive, "report", url, "--json").stdout)["articles"]
+    assert dossier["first_capture"]["certificate_sha256"] == certificate
 
 
 def test_a_malformed_settings_file_is_refused_before_anything_is_fetched(

@@ -106,6 +106,7 @@ class CaptureRef:
     offset: int | None
     length: int | None
     record_id: str | None
+    certificate_sha256: str | None = None  # over HTTPS: the server's (see tlspeer)
 
     @property
     def good(self) -> bool:
@@ -515,6 +516,7 @@ def _ref(row: dict[str, Any] | None) -> CaptureRef:
         offset=row["offset"],
         length=row["length"],
         record_id=row["record_id"],
+        certificate_sha256=row.get("certificate_sha256"),
     )
 
 

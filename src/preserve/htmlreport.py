@@ -509,7 +509,13 @@ def _evidence_table(rows: Iterable[tuple[str, CaptureRef | None]]) -> str:
         body.append(
             f"<tr><th>{_esc(label)}</th><td>{_esc(human_time(ref.captured_at))}</td>"
             f"<td>{_esc(status)}</td>"
-            f'<td class="mono">sha256:{_esc(ref.sha256 or "-")}</td>'
+            f'<td class="mono">sha256:{_esc(ref.sha256 or "-")}'
+            + (
+                f"<br>TLS certificate sha256:{_esc(ref.certificate_sha256)}"
+                if ref.certificate_sha256
+                else ""
+            )
+            + "</td>"
             f'<td class="mono">{where}<br>{_esc(ref.record_type or "")} '
             f"{_esc(ref.record_id or '')}</td></tr>"
         )

@@ -771,7 +771,10 @@ class Store:
             " captures.final_url, captures.kind, captures.payload_sha256,"
             " captures.payload_length, captures.text_sha256, captures.title,"
             " captures.record_type, captures.warc, captures.offset, captures.length,"
-            " captures.record_id, checks.id AS check_id FROM captures"
+            " captures.record_id, checks.id AS check_id,"
+            " CASE WHEN json_valid(captures.tls)"
+            " THEN json_extract(captures.tls, '$.certificate_sha256') END AS certificate_sha256"
+            " FROM captures"
             " LEFT JOIN checks ON checks.capture_id = captures.id"
             " WHERE captures.role != 'probe' AND captures.url IN ({})",
             urls,
