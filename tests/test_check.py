@@ -640,6 +640,30 @@ def test_a_failing_on_change_command_is_said_and_loses_nothing(lab: Lab, site: S
     assert check["outcome"] == "gone"
 
 
+def test_a_relative_time_in_the_text_is_cosmetic_and_a_counter_is_an_edit(
+    lab: Lab, site: Site
+) -> None:
+    """Notes §13.10, pinned: "Updated 5 minutes ago" changes at every fetch and is not an
+    edit; a view counter in the main text is, since nothing tells it from a stated number."""
+    body = long_paragraphs(count=5)
+
+    def served(when: str, views: str) -> Page:
+        return Page(article_html("Wiretap inquiry", [f"Updated {when} by the desk.", *body, views]))
+
+    site.pages["/story"] = served("5 minutes ago", "Read 1,204 times.")
+    url = site.url("/story")
+    lab.capture(url)
+    site.pages["/story"] = served("2 hours ago", "Read 1,204 times.")
+    lab.clock.advance(HOUR)
+    later = lab.check_one(url).outcome
+    assert (later.outcome, later.reason) == ("cosmetic", "relative-time")
+    site.pages["/story"] = served("3 hours ago", "Read 1,873 times.")
+    lab.clock.advance(HOUR)
+    counted = lab.check_one(url).outcome
+    assert (counted.outcome, counted.reason) == ("edited", "text")
+    assert counted.edit is not None and counted.edit.words_added == 1
+
+
 def redesigned_with_an_edit(lab: Lab, site: Site) -> Any:
     body = redesign_body()
     site.pages["/story"] = before_redesign(body)

@@ -803,6 +803,52 @@ def test_an_edit_under_the_same_stated_date_is_silent() -> None:
     assert same_text.silent_edit is False
 
 
+def stamped(when: str, text: str = ARTICLE) -> str:
+    return f"Updated {when} by the news desk.\n{text}"
+
+
+@pytest.mark.parametrize(
+    ("before", "after"),
+    [
+        ("5 minutes ago", "12 minutes ago"),
+        ("5 minutes ago", "2 hours ago"),
+        ("just now", "an hour ago"),
+        ("1 day ago", "3 days ago"),
+    ],
+)
+def test_a_time_said_relative_to_the_fetch_is_not_an_edit(before: str, after: str) -> None:
+    """Notes §13.10: "Updated 5 minutes ago" in the main text changes at every fetch."""
+    outcome = classify(page(stamped(before)), page(stamped(after)), now=T0)
+    assert (outcome.outcome, outcome.reason, outcome.rule) == (
+        "cosmetic",
+        "relative-time",
+        "text.relative-time",
+    )
+
+
+def test_a_real_edit_beside_a_relative_time_reports_only_the_edit() -> None:
+    outcome = classify(
+        page(stamped("5 minutes ago")), page(stamped("2 hours ago", NEGATED)), now=T0
+    )
+    assert (outcome.outcome, outcome.reason) == ("edited", "text")
+    assert outcome.edit is not None
+    changed = [" ".join(h.old + h.new) for h in outcome.edit.hunks]
+    assert changed == ["denied did not deny"]
+
+
+@pytest.mark.parametrize(
+    ("before", "after"),
+    [
+        ("Viewed 12,345 times.", "Viewed 12,400 times."),  # a counter: pinned as an edit
+        ("It drew 40 million views.", "It drew 4 million views."),
+        ("The vote is 5 days away.", "The vote is 3 days away."),  # not relative to the fetch
+    ],
+)
+def test_other_numbers_that_change_are_edits(before: str, after: str) -> None:
+    outcome = classify(page(f"{before}\n{ARTICLE}"), page(f"{after}\n{ARTICLE}"), now=T0)
+    assert (outcome.outcome, outcome.reason) == ("edited", "text")
+
+
 def test_451_keeps_blocked_by() -> None:
     link = '<https://isp.example/legal>; rel="blocked-by", <https://x.example/>; rel="help"'
     outcome = classify(BASE, failure(status=451, headers=(("Link", link),)), now=T0)

@@ -39,9 +39,12 @@ Decisions where the notes are silent or disagree:
   `cosmetic/paragraph-breaks`; equal loose hashes are `edited/punctuation-only`. Otherwise the
   word diff's spans go through the boundary-shift test; all explained → `cosmetic/
   boundary-shift` (or `cosmetic/reordered`, `text_equal` false, when spans of five words or
-  more only moved, with the moves in `edit`). Then title and links: `edited/title-only`,
-  `links-only` or `title-and-links`. Edits report only the unexplained spans, a
-  partly explained hunk cut down to its unexplained runs (notes §13.17).
+  more only moved, with the moves in `edit`). A span that only changes a time said relative
+  to the fetch ("Updated 5 minutes ago") is explained too (`cosmetic/relative-time` when
+  nothing else changed; notes §13.10); a counter (views, comments) is an edit. Then title,
+  byline and links: `edited/title-only`, `byline-only`, `links-only`, or the parts joined
+  (`title-and-links`). Edits report only the unexplained spans, a partly explained hunk cut
+  down to its unexplained runs (notes §13.17).
 - **Replaced** (`gone/replaced`): at least `REPLACED_CHANGED` of the words changed (over the
   unexplained spans) while under half of the smaller text's 3-shingles survive, or, for texts
   of `MIN_SHINGLE_WORDS` words or more, under `REPLACED_OVERLAP` of them survive. The overlap
@@ -167,6 +170,13 @@ _PAYWALL = re.compile(
     re.IGNORECASE,
 )
 _BLOCKED_BY = re.compile(r"<([^>]*)>([^<]*)")
+# A time said relative to when the page was served ("Updated 5 minutes ago"): it changes at
+# every fetch and says nothing about the article (notes §13.10).
+_RELATIVE_TIME = re.compile(
+    r"\b(?:(?:\d+|an?|one|a\s+few|few|several)\s+"
+    r"(?:sec(?:ond)?|min(?:ute)?|h(?:ou)?r|hour|day|week|month|year)s?\s+ago|just\s+now)\b",
+    re.IGNORECASE,
+)
 _REL_BLOCKED_BY = re.compile(r'rel\s*=\s*"?[^";,]*\bblocked-by\b', re.IGNORECASE)
 
 
@@ -484,11 +494,16 @@ def _compare(b: Snapshot, c: Snapshot) -> Outcome:
     unexplained = unexplained_hunks(
         b.text, c.text, hunks, old_visible=b.visible_text, new_visible=c.visible_text
     )
+    old_words, new_words = b.text.split(), c.text.split()
+    clock = [h for h in unexplained if _relative_time(h, old_words, new_words)]
+    unexplained = [h for h in unexplained if h not in clock]
     if not unexplained:
         moves = [h for h in hunks if h.moved]
         if moves:
             result = _metadata(metadata, links, "reordered", "text.reordered")
             return replace(result, edit=summarise(b.text, c.text, moves), text_equal=False)
+        if clock:
+            return _metadata(metadata, links, "relative-time", "text.relative-time")
         return _metadata(metadata, links, "boundary-shift", "text.boundary-shift")
     removed = sum(len(h.old) for h in unexplained)
     if removed >= PAYWALL_REMOVED * len(b.text.split()) and _paywalled(b, c):
@@ -498,6 +513,33 @@ def _compare(b: Snapshot, c: Snapshot) -> Outcome:
             return Outcome("gone", "soft-404", False, "soft404.error-title", text_equal=False)
         return Outcome("gone", "replaced", False, "text.replaced", text_equal=False)
     return replace(edited, edit=summarise(b.text, c.text, unexplained))
+
+
+def _relative_time(hunk: Hunk, old_words: Sequence[str], new_words: Sequence[str]) -> bool:
+    """Whether every word a hunk changes, on both sides, lies inside a relative time
+    ("5 minutes ago" → "2 hours ago"). A number anywhere else, a view counter included, is
+    an edit: nothing tells it from a number the article states."""
+    if not hunk.old and not hunk.new:
+        return False
+    return _within_relative_time(old_words, hunk.old_at, len(hunk.old)) and (
+        _within_relative_time(new_words, hunk.new_at, len(hunk.new))
+    )
+
+
+def _within_relative_time(words: Sequence[str], at: int, count: int) -> bool:
+    if count == 0:
+        return True
+    low, high = max(0, at - 4), min(len(words), at + count + 4)
+    starts, line = [], ""
+    for word in words[low:high]:
+        starts.append(len(line))
+        line += word + " "
+    covered: set[int] = set()
+    for match in _RELATIVE_TIME.finditer(line):
+        for offset, start in enumerate(starts):
+            if start < match.end() and start + len(words[low + offset]) > match.start():
+                covered.add(low + offset)
+    return all(i in covered for i in range(at, at + count))
 
 
 def _replaced(old: str, new: str, unexplained: Sequence[Hunk]) -> bool:
