@@ -664,6 +664,27 @@ def test_a_relative_time_in_the_text_is_cosmetic_and_a_counter_is_an_edit(
     assert counted.edit is not None and counted.edit.words_added == 1
 
 
+def test_a_chinese_article_edited_by_one_character_is_edited_not_gone(lab: Lab, site: Site) -> None:
+    """Notes §13.33, through a real server: Chinese has no spaces between words, and a
+    one-character edit of a paragraph must not read as a replaced page."""
+    paragraphs = [
+        "市议会周二批准了港口预算，议员们以十二票对三票通过了这项计划，反对者表示将继续上诉。",
+        "港口管理局表示，工程将于明年春天开始，预计耗时三年，总投资约为四千万元人民币。",
+        "环保组织对此表示担忧，认为新码头可能影响附近湿地的候鸟栖息地，并要求重新评估。",
+    ]
+    brief = "".join(paragraphs)  # one paragraph: one whitespace "word"
+    site.pages["/zh"] = Page(article_html("市议会批准港口预算", [brief]))
+    url = site.url("/zh")
+    (captured,) = lab.capture(url)
+    assert captured.article is not None and captured.article.text_sha256
+    edited = brief.replace("十二票", "十一票")
+    site.pages["/zh"] = Page(article_html("市议会批准港口预算", [edited]))
+    lab.clock.advance(HOUR)
+    outcome = lab.check_one(url).outcome
+    assert (outcome.outcome, outcome.reason) == ("edited", "text")
+    assert outcome.edit is not None and "十一票" in outcome.edit.first_changed_new
+
+
 def redesigned_with_an_edit(lab: Lab, site: Site) -> Any:
     body = redesign_body()
     site.pages["/story"] = before_redesign(body)

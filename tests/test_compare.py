@@ -27,6 +27,7 @@ from preserve.compare import (
     url_key,
     word_diff,
 )
+from preserve.diff import tokens
 
 T0 = datetime(2026, 11, 1, 12, 0, tzinfo=UTC)
 HOUR, DAY = timedelta(hours=1), timedelta(days=1)
@@ -847,6 +848,53 @@ def test_a_real_edit_beside_a_relative_time_reports_only_the_edit() -> None:
 def test_other_numbers_that_change_are_edits(before: str, after: str) -> None:
     outcome = classify(page(f"{before}\n{ARTICLE}"), page(f"{after}\n{ARTICLE}"), now=T0)
     assert (outcome.outcome, outcome.reason) == ("edited", "text")
+
+
+ZH = (
+    "市议会周二批准了港口预算，议员们以十二票对三票通过了这项计划。"
+    "港口管理局表示，工程将于明年春天开始。"
+)
+ZH_OTHER = (
+    "今天天气很好，我们去公园散步，看到很多人在跑步和打太极拳。"
+    "孩子们在草地上放风筝，老人们在树下下棋。"
+)
+
+
+@pytest.mark.parametrize(
+    ("old", "new", "expected"),
+    [
+        (ZH, ZH.replace("十二票", "十一票"), ("edited", "text")),  # one character: an edit
+        (ZH, ZH_OTHER, ("gone", "replaced")),
+        (
+            "東京都は火曜日に港湾予算を承認した。",
+            "東京都は水曜日に港湾予算を承認した。",
+            ("edited", "text"),
+        ),
+        (
+            "สภาเมืองอนุมัติงบประมาณท่าเรือเมื่อวันอังคาร",
+            "สภาเมืองอนุมัติงบประมาณท่าเรือเมื่อวันพุธ",
+            ("edited", "text"),
+        ),
+        (
+            "وافق مجلس المدينة يوم الثلاثاء على ميزانية الميناء",
+            "وافق مجلس المدينة يوم الأربعاء على ميزانية الميناء",
+            ("edited", "text"),
+        ),
+    ],
+)
+def test_scripts_without_spaces_are_compared_by_character(
+    old: str, new: str, expected: tuple[str, str]
+) -> None:
+    """Notes §13.33. A paragraph of Chinese is one whitespace "word": a one-character edit
+    made it a text with every word changed and no shingle left, so `gone/replaced`, a false
+    takedown. Similarity now counts each character of such scripts as a token."""
+    outcome = classify(page(old), page(new), now=T0)
+    assert (outcome.outcome, outcome.reason) == expected
+
+
+@given(st.text(alphabet=st.characters(max_codepoint=0x0DFF), max_size=200))
+def test_tokens_are_whitespace_words_outside_those_scripts(text: str) -> None:
+    assert tokens(text) == text.split()
 
 
 def test_451_keeps_blocked_by() -> None:

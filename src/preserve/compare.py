@@ -100,6 +100,7 @@ from preserve.diff import (
     link_changes,
     overlap3,
     summarise,
+    tokens,
     unexplained_hunks,
     url_key,
     word_diff,
@@ -345,7 +346,7 @@ def _probe_says_dead(
     if probe is None or probe.error or probe.status is None or not 200 <= probe.status < 300:
         return None  # a 404/410 probe is an honest site; a failed probe says nothing
     mine = current.visible_text or current.text
-    if not current.text.strip() and len(mine.split()) < SHELL_WORDS:
+    if not current.text.strip() and len(tokens(mine)) < SHELL_WORDS:
         return None  # an SPA shell serves the same page for every URL: inconclusive
     if baseline is not None and (
         _same_text(baseline, current) or overlap3(baseline.text, current.text) >= REPLACED_SURVIVING
@@ -367,7 +368,7 @@ def _probe_says_dead(
 
 
 def _ratio(a: str, b: str) -> float:
-    matcher = SequenceMatcher(None, a.split(), b.split())
+    matcher = SequenceMatcher(None, tokens(a), tokens(b))
     if matcher.real_quick_ratio() < PROBE_RATIO or matcher.quick_ratio() < PROBE_RATIO:
         return 0.0  # cheap upper bounds first: most live pages are nowhere near the probe
     return matcher.ratio()
@@ -553,7 +554,8 @@ def _replaced(old: str, new: str, unexplained: Sequence[Hunk]) -> bool:
     overlap = overlap3(old, new)
     if changed >= REPLACED_CHANGED and overlap < REPLACED_SURVIVING:
         return True
-    return min(old_words, new_words) >= MIN_SHINGLE_WORDS and overlap < REPLACED_OVERLAP
+    shortest = min(len(tokens(old)), len(tokens(new)))  # in the tokens the overlap counts
+    return shortest >= MIN_SHINGLE_WORDS and overlap < REPLACED_OVERLAP
 
 
 def _error_title(title: str | None) -> bool:

@@ -505,9 +505,26 @@ def _ends_sentence(word: str) -> bool:
     return bool(_SENTENCE_END.search(word))
 
 
+# Scripts written without spaces between words (Chinese, Japanese kana, Thai, Lao, Khmer,
+# Myanmar): each of their characters is a token of its own, so that a whole paragraph of
+# Chinese is not one "word" to similarity measures.
+_UNSPACED = (
+    "\u0e00-\u0eff\u1000-\u109f\u1780-\u17ff\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff"
+)
+_TOKEN = re.compile(f"[{_UNSPACED}]|[^\\s{_UNSPACED}]+")
+
+
+def tokens(text: str) -> list[str]:
+    """The words of a text for measuring similarity: whitespace-separated words, and each
+    character of the scripts written without spaces. The same as `text.split()` for text
+    without those scripts."""
+    return _TOKEN.findall(text)
+
+
 def shingles(text: str, size: int = 3) -> set[tuple[str, ...]]:
-    """Word `size`-shingles of a text, casefolded; a text shorter than that is one shingle."""
-    words = text.casefold().split()  # the texts are normalised (NFKC) already
+    """Token `size`-shingles of a text (see `tokens`), casefolded; a text shorter than that
+    is one shingle."""
+    words = tokens(text.casefold())  # the texts are normalised (NFKC) already
     if len(words) < size:
         return {tuple(words)} if words else set()
     return {tuple(words[i : i + size]) for i in range(len(words) - size + 1)}
