@@ -685,6 +685,24 @@ def test_a_chinese_article_edited_by_one_character_is_edited_not_gone(lab: Lab, 
     assert outcome.edit is not None and "十一票" in outcome.edit.first_changed_new
 
 
+def test_a_cookie_consent_wall_is_restricted_never_gone(lab: Lab, site: Site) -> None:
+    site.pages["/story"] = Page(article_html("Wiretap inquiry", long_paragraphs(count=5)))
+    url = site.url("/story")
+    lab.capture(url)
+    wall = (
+        "We value your privacy. We and our partners use cookies and similar technologies to "
+        "store and access information on your device, for personalised ads and content and "
+        "to measure them. Click Accept all to agree, or Manage options to make your choices."
+    )
+    site.pages["/story"] = Page(article_html("Before you continue", [wall]))
+    seen = []
+    for _ in range(2):
+        lab.clock.advance(DAY)
+        outcome = lab.check_one(url).outcome
+        seen.append((outcome.outcome, outcome.reason, outcome.confirmed))
+    assert seen == [("restricted", "consent", False), ("restricted", "consent", True)]
+
+
 def redesigned_with_an_edit(lab: Lab, site: Site) -> Any:
     body = redesign_body()
     site.pages["/story"] = before_redesign(body)

@@ -897,6 +897,25 @@ def test_tokens_are_whitespace_words_outside_those_scripts(text: str) -> None:
     assert tokens(text) == text.split()
 
 
+CONSENT = (
+    "We value your privacy. We and our partners store and access information on a device, "
+    "such as cookies, and process personal data for personalised ads and content, ad and "
+    "content measurement and audience insights. Click Accept all to consent, or Manage "
+    "options to choose."
+)
+
+
+def test_a_cookie_consent_wall_in_place_of_the_page_is_restricted_not_gone() -> None:
+    """Notes §13.26: a consent interstitial is access-restricted; it was `gone/replaced`."""
+    wall = page(CONSENT, title="Before you continue", links=())
+    outcome = classify(BASE, wall, now=T0)
+    assert (outcome.outcome, outcome.reason, outcome.confirmed) == ("restricted", "consent", False)
+    # A consent banner in the chrome of a page that was replaced does not hide the fact.
+    shop = page(SHOP, title="Garden furniture", links=())
+    bannered = replace(shop, visible_text=shop.visible_text + "\nWe use cookies. Accept all")
+    assert classify(BASE, bannered, now=T0).reason == "replaced"
+
+
 def test_451_keeps_blocked_by() -> None:
     link = '<https://isp.example/legal>; rel="blocked-by", <https://x.example/>; rel="help"'
     outcome = classify(BASE, failure(status=451, headers=(("Link", link),)), now=T0)

@@ -52,7 +52,8 @@ Decisions where the notes are silent or disagree:
   teaser, a heavy cut) or grew (the extractor took the whole page) is never "replaced".
   Under `CHEAP_EDIT` changed the overlap is not computed: so few changes cannot reach it.
 - **Paywall**: ≥ half of the baseline's words gone and a subscribe-to-continue phrase the
-  baseline did not show → `restricted/paywall`.
+  baseline did not show → `restricted/paywall`. A text replaced by a cookie-consent wall (its
+  phrases in the title or text, not in the baseline's main text) → `restricted/consent`.
 - **Moved**: a 301/308 hop to a different URL (under `url_key`: http↔https, `www.` and a
   trailing slash do not count) whose final answer is 2xx, not a root, login, error or
   probe URL, and not where the baseline already ended; `moved` (confirmed) with `new_url`
@@ -168,6 +169,14 @@ _ERROR_TITLE = re.compile(
 _PAYWALL = re.compile(
     r"subscribe to (continue|read)|to continue reading|already a subscriber|subscribers only|"
     r"(sign|log) in to (continue|read)|create a free account to continue",
+    re.IGNORECASE,
+)
+# A cookie-consent wall in place of the page (notes §12: access-restricted, never gone).
+_CONSENT = re.compile(
+    r"we value your privacy|accept all cookies|(accept|reject) all\b|"
+    r"manage (cookie )?(options|preferences|settings|choices)|your privacy choices|"
+    r"(we|this site|this website) uses? cookies|consent to (the use of )?cookies|"
+    r"before you continue",
     re.IGNORECASE,
 )
 _BLOCKED_BY = re.compile(r"<([^>]*)>([^<]*)")
@@ -510,6 +519,8 @@ def _compare(b: Snapshot, c: Snapshot) -> Outcome:
     if removed >= PAYWALL_REMOVED * len(b.text.split()) and _paywalled(b, c):
         return Outcome("restricted", "paywall", False, "text.paywall", text_equal=False)
     if _replaced(b.text, c.text, unexplained):
+        if _consent_wall(b, c):
+            return Outcome("restricted", "consent", False, "text.consent", text_equal=False)
         if _error_title(c.title) and not _error_title(b.title):
             return Outcome("gone", "soft-404", False, "soft404.error-title", text_equal=False)
         return Outcome("gone", "replaced", False, "text.replaced", text_equal=False)
@@ -619,6 +630,14 @@ def _loose(s: Snapshot) -> str:
 
 def _is_punct(ch: str) -> bool:
     return unicodedata.category(ch).startswith("P")
+
+
+def _consent_wall(b: Snapshot, c: Snapshot) -> bool:
+    """The page's main text gave way to a cookie-consent wall: its phrases are now the title
+    or the main text. A consent banner in a page's chrome (its visible text) is common and
+    says nothing: a replaced page with one is still replaced."""
+    now_says = any(_CONSENT.search(t or "") for t in (c.title, c.text))
+    return now_says and not _CONSENT.search(b.text)
 
 
 def _paywalled(b: Snapshot, c: Snapshot) -> bool:

@@ -61,6 +61,7 @@ REASONS = {
     "bot-challenge": "a bot challenge",
     "login": "a login page",
     "paywall": "a paywall",
+    "consent": "a cookie-consent wall",
     "no-text": "a page without text",
 }
 
