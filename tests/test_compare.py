@@ -916,6 +916,25 @@ def test_a_cookie_consent_wall_in_place_of_the_page_is_restricted_not_gone() -> 
     assert classify(BASE, bannered, now=T0).reason == "replaced"
 
 
+def test_a_parked_domain_is_gone_parked() -> None:
+    """Notes §13.27: a parked domain is `gone/parked`; a repurposed one stays `replaced`."""
+    parking = (
+        "This domain may be for sale. Related searches: garden furniture, cheap flights, "
+        "online degrees, car insurance quotes, best credit cards, web hosting deals."
+    )
+    parked = classify(BASE, page(parking, title="news.example", links=()), now=T0)
+    assert (parked.outcome, parked.reason, parked.rule) == ("gone", "parked", "text.parked")
+    later = classify(
+        BASE,
+        page(parking, title="news.example", links=()),
+        history=[PastCheck(T0 - 2 * DAY, "gone", "parked")],
+        now=T0,
+    )
+    assert later.confirmed is True
+    shop = classify(BASE, page(SHOP, title="Garden furniture", links=()), now=T0)
+    assert (shop.outcome, shop.reason) == ("gone", "replaced")
+
+
 def test_451_keeps_blocked_by() -> None:
     link = '<https://isp.example/legal>; rel="blocked-by", <https://x.example/>; rel="help"'
     outcome = classify(BASE, failure(status=451, headers=(("Link", link),)), now=T0)

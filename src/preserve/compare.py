@@ -54,6 +54,8 @@ Decisions where the notes are silent or disagree:
 - **Paywall**: ≥ half of the baseline's words gone and a subscribe-to-continue phrase the
   baseline did not show → `restricted/paywall`. A text replaced by a cookie-consent wall (its
   phrases in the title or text, not in the baseline's main text) → `restricted/consent`.
+- **Parked**: a replaced text whose page says its domain is for sale, expired or parked, or
+  offers "related searches" → `gone/parked` (confirmed like `replaced`).
 - **Moved**: a 301/308 hop to a different URL (under `url_key`: http↔https, `www.` and a
   trailing slash do not count) whose final answer is 2xx, not a root, login, error or
   probe URL, and not where the baseline already ended; `moved` (confirmed) with `new_url`
@@ -146,6 +148,7 @@ CONFIRM = {
     "dns": (3, timedelta(hours=24)),
     "soft-404": (2, timedelta(hours=24)),
     "replaced": (2, timedelta(hours=24)),
+    "parked": (2, timedelta(hours=24)),
 }
 RESTRICTED_STATUSES = frozenset({401, 402, 403, 407, 412, 428, 429, 440, 449})
 TRANSIENT_CUTS = frozenset({"time", "disconnect"})
@@ -169,6 +172,14 @@ _ERROR_TITLE = re.compile(
 _PAYWALL = re.compile(
     r"subscribe to (continue|read)|to continue reading|already a subscriber|subscribers only|"
     r"(sign|log) in to (continue|read)|create a free account to continue",
+    re.IGNORECASE,
+)
+# A parked domain: the page gave way to a registrar's or a parking service's "for sale" page
+# with ads for related searches (notes §12: gone/parked).
+_PARKED = re.compile(
+    r"(this|the) domain( name)? (is|may be) for sale|buy this domain|"
+    r"domain (is )?(parked|for sale)|related searches|parked (free|domain)|"
+    r"this domain (has )?expired",
     re.IGNORECASE,
 )
 # A cookie-consent wall in place of the page (notes §12: access-restricted, never gone).
@@ -523,6 +534,8 @@ def _compare(b: Snapshot, c: Snapshot) -> Outcome:
             return Outcome("restricted", "consent", False, "text.consent", text_equal=False)
         if _error_title(c.title) and not _error_title(b.title):
             return Outcome("gone", "soft-404", False, "soft404.error-title", text_equal=False)
+        if any(_PARKED.search(t or "") for t in (c.title, c.text, c.visible_text)):
+            return Outcome("gone", "parked", False, "text.parked", text_equal=False)
         return Outcome("gone", "replaced", False, "text.replaced", text_equal=False)
     return replace(edited, edit=summarise(b.text, c.text, unexplained))
 

@@ -45,6 +45,7 @@ REASONS = {
     "dns": "the domain name no longer exists",
     "soft-404": 'the site answers with a "not found" page',
     "replaced": "replaced by unrelated content",
+    "parked": "the domain is parked or for sale",
     "unreachable-persistent": "unreachable for over a week",
     "text": "text changed",
     "title-only": "title changed",
