@@ -910,6 +910,10 @@ def test_a_cookie_consent_wall_in_place_of_the_page_is_restricted_not_gone() -> 
     wall = page(CONSENT, title="Before you continue", links=())
     outcome = classify(BASE, wall, now=T0)
     assert (outcome.outcome, outcome.reason, outcome.confirmed) == ("restricted", "consent", False)
+    assert classify(BASE, replace(wall, title="News"), now=T0).reason == "consent"  # 3 phrases
+    # One such phrase in a new article is no wall.
+    other = page(SHOP + " The shop will accept all returns.", title="Garden furniture", links=())
+    assert classify(BASE, other, now=T0).reason == "replaced"
     # A consent banner in the chrome of a page that was replaced does not hide the fact.
     shop = page(SHOP, title="Garden furniture", links=())
     bannered = replace(shop, visible_text=shop.visible_text + "\nWe use cookies. Accept all")

@@ -646,10 +646,12 @@ def _is_punct(ch: str) -> bool:
 
 
 def _consent_wall(b: Snapshot, c: Snapshot) -> bool:
-    """The page's main text gave way to a cookie-consent wall: its phrases are now the title
-    or the main text. A consent banner in a page's chrome (its visible text) is common and
-    says nothing: a replaced page with one is still replaced."""
-    now_says = any(_CONSENT.search(t or "") for t in (c.title, c.text))
+    """The page's main text gave way to a cookie-consent wall: the title is one of its
+    phrases, or the main text holds two different ones (one alone, "accept all", can be in
+    any article). A consent banner in a page's chrome (its visible text) is common and says
+    nothing: a replaced page with one is still replaced."""
+    phrases = {m.group(0).casefold() for m in _CONSENT.finditer(c.text)}
+    now_says = bool(_CONSENT.search(c.title or "")) or len(phrases) >= 2
     return now_says and not _CONSENT.search(b.text)
 
 
