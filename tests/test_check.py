@@ -703,6 +703,40 @@ def test_a_cookie_consent_wall_is_restricted_never_gone(lab: Lab, site: Site) ->
     assert seen == [("restricted", "consent", False), ("restricted", "consent", True)]
 
 
+def test_a_live_blog_edited_at_every_check_is_one_event_with_its_totals(
+    lab: Lab, site: Site
+) -> None:
+    """Notes §13.34: a page edited at every check (a live blog) is one event in the report's
+    timeline, with its totals; every edit keeps its own diff. An edit after a quiet check
+    is an event of its own."""
+    posts = long_paragraphs(count=5)
+    site.pages["/live"] = Page(article_html("Live: harbour vote", posts))
+    url = site.url("/live")
+    lab.capture(url)
+    added = []
+    for n in range(1, 5):
+        update = f"Update {n}: councillor number {n} has now spoken against the plan."
+        added.append(len(update.split()))
+        posts = [update, *posts]
+        site.pages["/live"] = Page(article_html("Live: harbour vote", posts))
+        lab.clock.advance(HOUR)
+        assert lab.check_one(url).outcome.reason == "text"
+    lab.clock.advance(HOUR)
+    assert lab.check_one(url).outcome.outcome == "unchanged"
+    site.pages["/live"] = Page(article_html("Live: harbour vote", ["Closing note.", *posts]))
+    lab.clock.advance(HOUR)
+    assert lab.check_one(url).outcome.reason == "text"
+    report = build_report(lab.store, [url], archive="a", generated_at="now", tool_version="t")
+    (dossier,) = report.articles
+    events = [e.describe() for e in dossier.standing.events]
+    assert events == [
+        "first captured",
+        f"edited (text changed, 4 times): +{sum(added)} / -0 words in all",
+        "edited (text changed): +2 / -0 words",
+    ]
+    assert len(dossier.edits) == 5
+
+
 def redesigned_with_an_edit(lab: Lab, site: Site) -> Any:
     body = redesign_body()
     site.pages["/story"] = before_redesign(body)

@@ -163,9 +163,12 @@ class Event:
         if self.outcome == "edited":
             counts = (
                 f": +{self.words_added} / -{self.words_removed} words"
+                + (" in all" if self.times > 1 else "")
                 if self.words_added is not None
                 else ""
             )
+            if self.times > 1:  # a run of edits of the same kind: a live blog, say
+                what = f"{what or 'changed'}, {self.times} times"
             back = (
                 f", back to the version of {human_time(self.reverted_to)}"
                 if self.reverted_to
@@ -637,8 +640,10 @@ def _events(captures: Sequence[dict[str, Any]], checks: Sequence[dict[str, Any]]
                 or (f"http-{first.http_status}" if not first.good and first.http_status else None),
             )
         )
+    previous: str | None = None  # the outcome of the check before, an event or not
     for check in checks:
-        outcome = check["outcome"]
+        outcome, follows = check["outcome"], previous
+        previous = outcome
         if outcome not in EVENT_OUTCOMES:
             continue
         detail = _detail(check)
@@ -661,6 +666,22 @@ def _events(captures: Sequence[dict[str, Any]], checks: Sequence[dict[str, Any]]
             )
             continue
         reverted = detail.get("reverted_to") or {}
+        if follows == "edited" and _same_kind_of_edit(last, check, detail):
+            # A page edited at every check (a live blog) is one event, with its totals;
+            # edits with quiet checks between them stay apart.
+            assert last is not None
+            words = (
+                (detail.get("edit") or {}).get("words_added"),
+                (detail.get("edit") or {}).get("words_removed"),
+            )
+            events[-1] = replace(
+                last,
+                last_at=check["checked_at"],
+                times=last.times + 1,
+                words_added=_plus(last.words_added, words[0]),
+                words_removed=_plus(last.words_removed, words[1]),
+            )
+            continue
         if reverted.get("alternating") and last is not None and last.reverted_to:
             # A, B, A, B: the edits back and forth since the first return are one event.
             events[-1] = replace(
@@ -687,6 +708,24 @@ def _events(captures: Sequence[dict[str, Any]], checks: Sequence[dict[str, Any]]
             )
         )
     return events
+
+
+def _same_kind_of_edit(last: Event | None, check: dict[str, Any], detail: dict[str, Any]) -> bool:
+    """Whether this check's edit continues the run of edits `last` stands for: the same
+    reason, both plain (no return to an earlier version, no title, byline or date told
+    apart), both silent or neither."""
+    return (
+        last is not None
+        and last.outcome == check["outcome"] == "edited"
+        and last.reason == check["reason"]
+        and not (last.reverted_to or last.alternating or last.metadata)
+        and not (detail.get("reverted_to") or detail.get("metadata"))
+        and last.silent_edit == bool(detail.get("silent_edit"))
+    )
+
+
+def _plus(total: int | None, more: Any) -> int | None:
+    return total + more if isinstance(total, int) and isinstance(more, int) else total
 
 
 def _restated(metadata: Any) -> tuple[MetadataChange, ...]:
