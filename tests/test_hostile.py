@@ -914,10 +914,18 @@ def test_two_runs_at_once_lose_nothing(tmp_path: Path) -> None:
         site.close()
 
 
-def test_a_run_that_must_wait_says_so(tmp_path: Path, site: Site) -> None:
+def captured_article(tmp_path: Path, site: Site, more: dict[str, Page] | None = None) -> Path:
+    """`tmp_path/archive` after capturing the site's /a, which cites /b; `more`: other pages
+    the site serves, set before the capture."""
     archive = tmp_path / "archive"
     site.pages["/a"] = Page(cite("/b"))
+    site.pages.update(more or {})
     assert preserve(archive, "capture", site.url("/a"), "--allow-private", "-q").code == 0
+    return archive
+
+
+def test_a_run_that_must_wait_says_so(tmp_path: Path, site: Site) -> None:
+    archive = captured_article(tmp_path, site)
     conn = sqlite3.connect(archive / "preserve.db", isolation_level=None, check_same_thread=False)
     conn.execute("BEGIN IMMEDIATE")  # another writer, holding the database
     proc = Proc(archive, "capture", site.url("/a"), "--allow-private", "-q")
@@ -1077,9 +1085,7 @@ def copied_while_written(archive: Path, copy: Path, *args: str) -> Path:
 
 
 def test_a_read_only_archive_is_refused_clearly(tmp_path: Path, site: Site) -> None:
-    archive = tmp_path / "archive"
-    site.pages["/a"] = Page(cite("/b"))
-    assert preserve(archive, "capture", site.url("/a"), "--allow-private", "-q").code == 0
+    archive = captured_article(tmp_path, site)
     before = {p.name: p.stat().st_mtime_ns for p in archive.rglob("*")}
     with made_read_only(archive) as how:
         for args in (("capture", site.url("/a"), "--allow-private"), ("check", "--allow-private")):
@@ -1095,10 +1101,9 @@ def test_a_read_only_archive_can_still_be_verified_searched_and_reported(
 ) -> None:
     """Evidence kept on read-only media: every command that only reads works there, and
     nothing in the folder changes."""
-    archive = tmp_path / "archive"
-    site.pages["/a"] = Page(cite("/b"))
-    site.pages["/b"] = Page(article_html("B", ["The harbour closed on Monday night."]))
-    assert preserve(archive, "capture", site.url("/a"), "--allow-private", "-q").code == 0
+    archive = captured_article(
+        tmp_path, site, {"/b": Page(article_html("B", ["The harbour closed on Monday night."]))}
+    )
     before = {p.name: p.stat().st_mtime_ns for p in archive.rglob("*")}
     assert not (archive / "preserve.db-wal").exists()  # all of it in the file: immutable
     with made_read_only(archive) as how:
@@ -1129,10 +1134,9 @@ def test_a_read_only_copy_taken_while_a_run_wrote_is_read_through_its_wal(
     """A copy of an archive taken while another process had it open holds a -wal file with
     the latest transactions: they are read, not ignored (opened as immutable, SQLite would
     leave them out, and the second capture's WARC file would be unknown)."""
-    archive = tmp_path / "archive"
-    site.pages["/a"] = Page(cite("/b"))
-    site.pages["/c"] = Page(article_html("C", ["A second article, captured later on."]))
-    assert preserve(archive, "capture", site.url("/a"), "--allow-private", "-q").code == 0
+    archive = captured_article(
+        tmp_path, site, {"/c": Page(article_html("C", ["A second article, captured later on."]))}
+    )
     copy = copied_while_written(
         archive, tmp_path / "copy", "capture", site.url("/c"), "--allow-private", "-q"
     )
@@ -1146,9 +1150,7 @@ def test_a_read_only_copy_taken_while_a_run_wrote_is_read_through_its_wal(
 def test_a_read_only_copy_whose_wal_lacks_its_shm_is_refused_clearly(
     tmp_path: Path, site: Site
 ) -> None:
-    archive = tmp_path / "archive"
-    site.pages["/a"] = Page(cite("/b"))
-    assert preserve(archive, "capture", site.url("/a"), "--allow-private", "-q").code == 0
+    archive = captured_article(tmp_path, site)
     copy = copied_while_written(
         archive, tmp_path / "copy", "track", site.url("/a"), "--every", "2d"
     )
@@ -1162,11 +1164,9 @@ def test_a_read_only_copy_whose_wal_lacks_its_shm_is_refused_clearly(
 def test_a_read_only_archive_of_an_older_version_is_refused_clearly(
     tmp_path: Path, site: Site
 ) -> None:
-    archive = tmp_path / "archive"
-    site.pages["/a"] = Page(cite("/b"))
-    assert preserve(archive, "capture", site.url("/a"), "--allow-private", "-q").code == 0
+    archive = captured_article(tmp_path, site)
     with closing(sqlite3.connect(archive / "preserve.db")) as conn, conn:
-        # As preserve left it before its last migration:
+        # As a preserve from before m007 left it (any migration undone would do):
         conn.execute("DELETE FROM _sqlite_migrations WHERE name = 'm007_captures_by_parent'")
         conn.execute("DROP INDEX idx_captures_parent_id")
     with made_read_only(archive) as how:
@@ -1177,10 +1177,9 @@ def test_a_read_only_archive_of_an_older_version_is_refused_clearly(
 
 
 def test_a_missing_warc_is_explained_and_not_relied_on(tmp_path: Path, site: Site) -> None:
-    archive = tmp_path / "archive"
-    site.pages["/a"] = Page(cite("/b"))
-    site.pages["/b"] = Page(article_html("B", ["The source text stays the same."]))
-    assert preserve(archive, "capture", site.url("/a"), "--allow-private", "-q").code == 0
+    archive = captured_article(
+        tmp_path, site, {"/b": Page(article_html("B", ["The source text stays the same."]))}
+    )
     (lost,) = (archive / "warcs").iterdir()
     lost.unlink()
 
