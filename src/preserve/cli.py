@@ -25,7 +25,7 @@ from preserve import __version__, report
 from preserve.archive import Archive, Run
 from preserve.config import Config, format_duration, load_config, parse_duration
 from preserve.errors import ArchiveError, PreserveError, UsageError
-from preserve.store import pick_diff_pair
+from preserve.store import NewExport, pick_diff_pair
 from preserve.times import iso, parse_iso
 from preserve.urls import canonical
 
@@ -1044,21 +1044,21 @@ def _log_export(
 ) -> Entry:
     """The chain of custody: who made which package from the archive, and when."""
     return archive.store.add_export(
-        {
-            "exported_at": iso(now),
-            "wacz": str(result.path.resolve()),
-            "bytes": result.size,
-            "sha256": result.sha256,
-            "digest": result.digest,
-            "articles": json.dumps(articles, ensure_ascii=False),
-            "captures": result.captures,
-            "records": result.records,
-            "signed_by": result.signed_by,
-            "timestamps": json.dumps(result.timestamps, ensure_ascii=False),
-            "tool_version": __version__,
-            "host": socket.gethostname(),
-            "pid": os.getpid(),
-        }
+        NewExport(
+            exported_at=iso(now),
+            wacz=str(result.path.resolve()),
+            bytes=result.size,
+            sha256=result.sha256,
+            digest=result.digest,
+            articles=json.dumps(articles, ensure_ascii=False),
+            captures=result.captures,
+            records=result.records,
+            signed_by=result.signed_by,
+            timestamps=json.dumps(result.timestamps, ensure_ascii=False),
+            tool_version=__version__,
+            host=socket.gethostname(),
+            pid=os.getpid(),
+        )
     )
 
 

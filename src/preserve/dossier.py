@@ -670,16 +670,12 @@ def _events(captures: Sequence[dict[str, Any]], checks: Sequence[dict[str, Any]]
             # A page edited at every check (a live blog) is one event, with its totals;
             # edits with quiet checks between them stay apart.
             assert last is not None
-            words = (
-                (detail.get("edit") or {}).get("words_added"),
-                (detail.get("edit") or {}).get("words_removed"),
-            )
             events[-1] = replace(
                 last,
                 last_at=check["checked_at"],
                 times=last.times + 1,
-                words_added=_plus(last.words_added, words[0]),
-                words_removed=_plus(last.words_removed, words[1]),
+                words_added=_plus(last.words_added, edit.get("words_added")),
+                words_removed=_plus(last.words_removed, edit.get("words_removed")),
             )
             continue
         if reverted.get("alternating") and last is not None and last.reverted_to:

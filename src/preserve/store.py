@@ -121,6 +121,25 @@ _citation_values = attrgetter(*CitationRow.__dataclass_fields__)
 
 
 @dataclass(frozen=True)
+class NewExport:
+    """An evidence package made from the archive, as logged (m010)."""
+
+    exported_at: str
+    wacz: str  # the package's path
+    bytes: int
+    sha256: str  # of the .wacz file
+    digest: str  # of its datapackage.json
+    articles: str  # JSON list of the article URLs asked for
+    captures: int
+    records: int
+    signed_by: str | None
+    timestamps: str  # JSON
+    tool_version: str
+    host: str
+    pid: int
+
+
+@dataclass(frozen=True)
 class NewCheck:
     """One check of one URL, as stored."""
 
@@ -371,11 +390,11 @@ class Store:
             )
             chain.append(self.db, "warc_files", name)
 
-    def add_export(self, values: dict[str, Any]) -> chain.Entry:
+    def add_export(self, export: NewExport) -> chain.Entry:
         """Log an evidence package made from the archive (an `exports` row, m010) in the
         hash chain: the chain entry that covers it."""
         with self._write():
-            export_id = self._insert("exports", values)
+            export_id = self._insert("exports", asdict(export))
             return chain.append(self.db, "exports", export_id)
 
     # captures ---------------------------------------------------------------------------
