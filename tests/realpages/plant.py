@@ -20,7 +20,13 @@ from dataclasses import dataclass
 
 from tests.realpages.corpus import sentences, words
 
-EDIT_KINDS = ("word-inserted", "word-removed", "number-changed", "negation-added", "sentence-removed")
+EDIT_KINDS = (
+    "word-inserted",
+    "word-removed",
+    "number-changed",
+    "negation-added",
+    "sentence-removed",
+)
 NOISE_KINDS = ("most-read", "related-inline", "script-tokens", "render-time", "ad-ids")
 
 # The word a negation adds, by language; "not" where the language is not listed.
@@ -256,10 +262,10 @@ def _escape(text: str, charset: str) -> str:
 
 
 def _insert_before(source: str, pattern: str, block: str, at_end: bool = True) -> str:
-    match = None
-    for match in re.finditer(pattern, source, re.I):
-        if not at_end:
-            break
+    """`block` inserted before the last match of `pattern` (the first, `at_end=False`), or
+    at the end (the start) of a page without one."""
+    found = list(re.finditer(pattern, source, re.I))
+    match = (found[-1] if at_end else found[0]) if found else None
     if match is None:
         return source + block if at_end else block + source
     return source[: match.start()] + block + source[match.start() :]
