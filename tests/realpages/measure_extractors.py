@@ -28,7 +28,7 @@ if __package__ in (None, ""):
     sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 
 from tests.realpages.corpus import Page, load_pages, overlap, snippet_scores
-from tests.realpages.plant import EDIT_KINDS, variants
+from tests.realpages.plant import EDIT_KINDS, NOISE_KINDS, variants
 
 Extractor = Callable[[bytes, str], str]  # (page bytes, charset) → main text
 
@@ -117,12 +117,13 @@ SETTINGS: dict[str, Extractor] = {
 }
 
 
-def _measure(args: tuple[str, Page, int]) -> dict[str, Any]:
+def _measure(args: tuple[str, Page, int, bool]) -> dict[str, Any]:
     """One setting on one page: its scores, its time, and for each planted edit whether the
-    edited page's text differs from the original's."""
+    edited page's text differs from the original's (with `noise`, likewise for each kind of
+    noise: a text-only comparison would call it an edit)."""
     from preserve.text import normalise
 
-    name, page, seed = args
+    name, page, seed, noise = args
     extract = SETTINGS[name]
     started = time.perf_counter()
     text = extract(page.html, page.charset)
@@ -144,6 +145,18 @@ def _measure(args: tuple[str, Page, int]) -> dict[str, Any]:
         changed = normalise(extract(v.changed, page.charset))
         edits.append({"kind": v.kind, "seen": changed != base})
     row["edits"] = edits
+    if noise:
+        row["noise"] = [
+            {
+                "kind": v.kind,
+                "seen": normalise(extract(v.base, page.charset))
+                != normalise(extract(v.changed, page.charset)),
+            }
+            for v in variants(
+                page.id, page.html, page.charset, page.marked, page.language, seed,
+                kinds=NOISE_KINDS, min_words=min_words,
+            )
+        ]  # fmt: skip
     return row
 
 
@@ -204,7 +217,50 @@ def tables(rows: list[dict[str, Any]]) -> str:
             es = [e for r in by[name] for e in r["edits"] if e["kind"] == kind]
             cells.append(f"{sum(not e['seen'] for e in es)}/{len(es)}")
         out.append(f"| {name} | " + " | ".join(cells) + " |")
+    if any("noise" in r for r in rows):
+        out += ["", "### Noise that changes the extracted text (all pages)", ""]
+        out += [
+            "| setting | " + " | ".join(NOISE_KINDS) + " |",
+            "|---" * (len(NOISE_KINDS) + 1) + "|",
+        ]
+        for name in names:
+            if not all("noise" in r for r in by[name]):
+                continue
+            cells = []
+            for kind in NOISE_KINDS:
+                ns = [n for r in by[name] for n in r["noise"] if n["kind"] == kind]
+                cells.append(f"{sum(n['seen'] for n in ns)}/{len(ns)}")
+            out.append(f"| {name} | " + " | ".join(cells) + " |")
+    out += ["", *suspects(rows)]
     return "\n".join(out)
+
+
+def suspects(rows: list[dict[str, Any]]) -> list[str]:
+    """Full-text pages whose marking looks unreliable: marked words that even the whole
+    visible text lacks (the marking holds text the page does not show), or a marked text much
+    shorter than what every trafilatura setting takes for the article (a partial marking)."""
+    pages: dict[str, dict[str, dict[str, Any]]] = defaultdict(dict)
+    for row in rows:
+        if row["marking"] == "full":
+            pages[row["page"]][row["setting"]] = row
+    out = [
+        "### Full-text pages whose marking looks unreliable",
+        "",
+        "| page | visible-text recall | best precision of a trafilatura setting | why |",
+        "|---|---|---|---|",
+    ]
+    for page, by in sorted(pages.items()):
+        visible = by.get("visible text", {}).get("recall", 1.0)
+        precisions = [r["precision"] for n, r in by.items() if n.startswith("trafilatura")]
+        best = max(precisions, default=1.0)
+        why = []
+        if visible < 0.9:
+            why.append("marked words not in the visible text")
+        if best < 0.6:
+            why.append("marked text shorter than any extraction")
+        if why:
+            out.append(f"| {page} | {visible:.3f} | {best:.3f} | {'; '.join(why)} |")
+    return out
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -213,14 +269,19 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--pages", nargs="*", help="only these page ids")
     parser.add_argument("--jobs", type=int, default=2, help="processes (default 2)")
     parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--noise", action="store_true", help="also plant noise (twice as long)")
     parser.add_argument("--out", type=Path, help="write every row (JSON) here")
+    parser.add_argument("--tables", type=Path, help="only print the tables of a saved --out")
     args = parser.parse_args(argv)
+    if args.tables:
+        print(tables(json.loads(args.tables.read_text(encoding="utf-8"))))
+        return 0
     pages = load_pages(args.pages or None)
     if not pages:
         print("no corpus pages: run tests/realpages/fetch.py first", file=sys.stderr)
         return 2
     names = args.settings or list(SETTINGS)
-    work = [(name, page, args.seed) for page in pages for name in names]
+    work = [(name, page, args.seed, args.noise) for page in pages for name in names]
     with ProcessPoolExecutor(max_workers=args.jobs) as pool:
         rows = list(pool.map(_measure, work, chunksize=4))
     print(tables(rows))
