@@ -18,7 +18,7 @@ import json
 import statistics
 import sys
 import time
-from collections import defaultdict
+from collections import Counter, defaultdict
 from collections.abc import Callable
 from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
@@ -231,8 +231,50 @@ def tables(rows: list[dict[str, Any]]) -> str:
                 ns = [n for r in by[name] for n in r["noise"] if n["kind"] == kind]
                 cells.append(f"{sum(n['seen'] for n in ns)}/{len(ns)}")
             out.append(f"| {name} | " + " | ".join(cells) + " |")
+    out += ["", *pairs(rows)]
     out += ["", *suspects(rows)]
     return "\n".join(out)
+
+
+PRIMARY = ("preserve extract()", "pipeline fallbacks on")
+
+
+def pairs(rows: list[dict[str, Any]]) -> list[str]:
+    """A second text compared too: an edit is seen when either setting's text changes (and so
+    is noise). The main text kept stays the first setting's."""
+    by: dict[tuple[str, str], dict[str, Any]] = {(r["setting"], r["page"]): r for r in rows}
+    names = [n for n in SETTINGS if any(r["setting"] == n for r in rows)]
+    pages = sorted({r["page"] for r in rows})
+    out = [
+        "### Two texts compared: an edit (or noise) is seen when either text changes",
+        "",
+        "| kept text | compared too | edits missed (full) | edits missed (snippets) | noise seen |",
+        "|---|---|---|---|---|",
+    ]
+    for first in (n for n in PRIMARY if n in names):
+        for second in names:
+            if second == first or second == "visible text":
+                continue
+            missed: Counter[str] = Counter()
+            planted: Counter[str] = Counter()
+            noise = noise_total = 0
+            for page in pages:
+                a, b = by.get((first, page)), by.get((second, page))
+                if a is None or b is None:
+                    continue
+                for ea, eb in zip(a["edits"], b["edits"], strict=True):
+                    planted[a["marking"]] += 1
+                    missed[a["marking"]] += not (ea["seen"] or eb["seen"])
+                if "noise" in a and "noise" in b:
+                    for na, nb in zip(a["noise"], b["noise"], strict=True):
+                        noise_total += 1
+                        noise += na["seen"] or nb["seen"]
+            noise_cell = f"{noise}/{noise_total}" if noise_total else "-"
+            out.append(
+                f"| {first} | {second} | {missed['full']}/{planted['full']} | "
+                f"{missed['snippets']}/{planted['snippets']} | {noise_cell} |"
+            )
+    return out
 
 
 def suspects(rows: list[dict[str, Any]]) -> list[str]:
