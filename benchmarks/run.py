@@ -167,7 +167,7 @@ def server_capacity(urls: list[str], threads: int = 8) -> float:
 _EXTRACTION_COST = """
 import json, sys, time
 from pathlib import Path
-from preserve.extract import extract
+from preserve.extract.extractor import extract
 root, pages = Path(sys.argv[1]), int(sys.argv[2])
 bodies = []
 for path in sorted(root.glob("[0-9]*.json")):
@@ -182,8 +182,9 @@ for body in bodies:
 seconds = time.process_time() - started
 # trafilatura's step alone, as extract calls it (the same function, hence the private names),
 # on trees parsed beforehand: the part no change of preserve's own code can make cheaper.
-from preserve import extract as ex, page
-from preserve.decode import decode_text
+from preserve.extract import extractor as ex
+from preserve.extract import page
+from preserve.extract.decode import decode_text
 trees = [page.parse(decode_text(body, declared="utf-8", markup=True)[0]) for body in bodies]
 for tree in trees:
     ex._mark_links(tree)
@@ -499,12 +500,12 @@ class Bench:
         else:
             self.log("verify: preserve.warc.strict_check (no `preserve verify` yet)")
             script = (
-                "import sys; from preserve.warc import strict_check\n"
+                "import sys; from preserve.warc.records import strict_check\n"
                 "bad = [p for f in sys.argv[1:] for p in strict_check(f)]\n"
                 "print(len(bad)); sys.exit(1 if bad else 0)"
             )
             ours = timed([sys.executable, "-c", script, *map(str, files)], check=False)
-            how = "preserve.warc.strict_check"
+            how = "preserve.warc.records.strict_check"
         self.log("verify: warcio check")
         theirs = timed([WARCIO, "check", *map(str, files)], check=False)
         return {
@@ -552,9 +553,9 @@ class Bench:
         status_json = preserve(archive, "status", "--json")
         due_cli = preserve(archive, "check", "--due", "--quiet")
         # The selections alone, in this process: what the commands do before any output.
-        from preserve.check import select_targets
-        from preserve.report import STATUS_COLUMNS
-        from preserve.store import Store
+        from preserve.cli.text import STATUS_COLUMNS
+        from preserve.engine.check import select_targets
+        from preserve.store.database import Store
 
         store = Store(archive / "preserve.db")
         try:

@@ -19,12 +19,12 @@ from typing import Any
 import pytest
 from click.testing import CliRunner, Result
 
-from preserve.archive import Archive, Run
-from preserve.capture import capture_articles
-from preserve.cli import cli
+from preserve.cli.main import cli
 from preserve.config import load_config
-from preserve.fetch import utc_now
-from preserve.warc import REVISIT_PROFILE
+from preserve.engine.archive import Archive, Run
+from preserve.engine.capture import capture_articles
+from preserve.net.fetch import utc_now
+from preserve.warc.records import REVISIT_PROFILE
 from tests.sites import Page, Site, article_html, redirect
 from tests.tls import OPENSSL, make_localhost_certificate, server_context
 from tests.warc_checks import assert_archive_sound, record_at, rows
@@ -1386,7 +1386,7 @@ def test_a_run_keeps_only_the_count_of_a_sources_citations(site: Site, archive: 
 def test_a_command_ends_its_extraction_workers(site: Site, archive: Path) -> None:
     """The workers hold nothing once a command is done: they are ended with it, not left
     to wind down in the interpreter's exit."""
-    from preserve import extractpool
+    from preserve.extract import pool as extractpool
 
     site.pages["/a"] = Page(story(("/src/inquiry", "the inquiry report")))
     site.pages["/src/inquiry"] = Page(story(title="Inquiry report"))
@@ -1409,7 +1409,7 @@ def test_extraction_workers_killed_between_pages_cost_no_page(site: Site, archiv
     the pool: the pages given to it go to a new one, and every page still gets its text."""
     import signal
 
-    from preserve import extractpool
+    from preserve.extract import pool as extractpool
 
     if extractpool.cpus() < 2:
         pytest.skip("one CPU: pages are extracted in the calling thread, with no workers")

@@ -22,18 +22,18 @@ from typing import Any
 import pytest
 from click.testing import CliRunner, Result
 
-from preserve.archive import Archive, Run
-from preserve.capture import ArticleCapture, capture_articles
-from preserve.check import CheckResult, check_targets, select_targets
-from preserve.cli import cli
-from preserve.compare import Outcome, PastCheck
+from preserve.changes.classify import Outcome, PastCheck
+from preserve.cli.main import cli
+from preserve.cli.text import check_lines
 from preserve.config import Config, FetchLimits
-from preserve.dossier import build_report
-from preserve.notify import is_news
-from preserve.report import check_lines
-from preserve.text import NORMALISATION_VERSION
+from preserve.engine.archive import Archive, Run
+from preserve.engine.capture import ArticleCapture, capture_articles
+from preserve.engine.check import CheckResult, check_targets, select_targets
+from preserve.engine.notify import is_news
+from preserve.extract.normalise import NORMALISATION_VERSION
+from preserve.report.build import build_report
 from preserve.times import iso
-from preserve.warc import read_record, strict_check
+from preserve.warc.records import read_record, strict_check
 from tests.sites import Page, Site, article_html, redirect
 
 BIN = Path(sys.executable).parent

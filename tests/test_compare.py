@@ -13,7 +13,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from preserve.compare import (
+from preserve.changes.classify import (
     MetadataChange,
     Outcome,
     PastCheck,
@@ -27,7 +27,7 @@ from preserve.compare import (
     url_key,
     word_diff,
 )
-from preserve.diff import tokens
+from preserve.changes.diff import tokens
 
 T0 = datetime(2026, 11, 1, 12, 0, tzinfo=UTC)
 HOUR, DAY = timedelta(hours=1), timedelta(days=1)

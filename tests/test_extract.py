@@ -15,8 +15,8 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from preserve import extract as extract_module
-from preserve.extract import (
+from preserve.extract import extractor as extract_module
+from preserve.extract.extractor import (
     Extracted,
     decode_content,
     extract,

@@ -24,11 +24,11 @@ import urllib3.connection
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from preserve import fetch as fetch_module
 from preserve.config import FetchLimits
 from preserve.errors import BadURL
-from preserve.fetch import Exchange, Fetched, Fetcher, _request_target, is_public_address
-from preserve.tlspeer import distinguished_name, iana_cipher_suite, protocol_name
+from preserve.net import fetch as fetch_module
+from preserve.net.fetch import Exchange, Fetched, Fetcher, _request_target, is_public_address
+from preserve.net.tls import distinguished_name, iana_cipher_suite, protocol_name
 from preserve.urls import canonical
 from tests.sites import Page, Site, redirect
 from tests.tls import OPENSSL, make_localhost_certificate, server_context

@@ -38,9 +38,9 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from preserve.errors import BadURL
-from preserve.extract import extract
+from preserve.extract.extractor import extract
 from preserve.urls import canonical
-from preserve.warc import OPEN_SUFFIX, read_record
+from preserve.warc.records import OPEN_SUFFIX, read_record
 from tests import hostile
 from tests.hostile import HostileServer, redirect, respond
 from tests.sites import Page, Site, article_html
@@ -737,9 +737,9 @@ CRASHER = """
 import os, signal, sys
 from datetime import UTC, datetime
 from pathlib import Path
-from preserve.archive import Archive, Run
+from preserve.engine.archive import Archive, Run
 from preserve.config import Config
-from preserve.fetch import Body, Exchange
+from preserve.net.fetch import Body, Exchange
 archive = Archive(Path(sys.argv[1]))
 run = Run(archive, "capture", Config(), lambda: datetime.now(UTC), {})
 exchange = Exchange(url="http://example.org/", started_at=datetime.now(UTC), method="GET",
@@ -826,8 +826,8 @@ def test_write_order_records_synced_before_rows_commit(
     """Every row is committed only after the bytes it points at were flushed and fsynced."""
     from click.testing import CliRunner
 
-    from preserve.cli import cli
-    from preserve.store import Store
+    from preserve.cli.main import cli
+    from preserve.store.database import Store
 
     synced: dict[str, int] = {}  # WARC file name → its size at its last fsync
     pending: list[Any] = []  # record rows inserted, not yet committed
@@ -1047,7 +1047,7 @@ def test_a_machine_where_workers_cannot_start_still_extracts_every_page(
 
 def test_verify_workers_that_cannot_start_leave_the_work_to_verify() -> None:
     script = (
-        "from preserve.verifypool import Pool\n"
+        "from preserve.evidence.pool import Pool\n"
         "with Pool(2) as pool:\n"
         "    print(list(pool.map(abs, [-1, -2, -3], ahead=2)))\n"
     )

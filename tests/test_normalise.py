@@ -8,7 +8,7 @@ import unicodedata
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from preserve.text import _FOLD, _INVISIBLE, normalise
+from preserve.extract.normalise import _FOLD, _INVISIBLE, normalise
 
 
 def reference(text: str) -> str:

@@ -21,16 +21,16 @@ from click.testing import CliRunner
 from lxml import etree
 from lxml import html as lxml_html
 
-from preserve import htmlreport
-from preserve.archive import Archive, Run
-from preserve.capture import capture_articles
-from preserve.check import check_targets
-from preserve.cli import cli
-from preserve.compare import word_diff
+from preserve.changes.classify import word_diff
+from preserve.cli.main import cli
+from preserve.cli.text import report_text
 from preserve.config import Config, FetchLimits
-from preserve.dossier import Report, build_report, passages
-from preserve.report import report_text
-from preserve.store import Store
+from preserve.engine.archive import Archive, Run
+from preserve.engine.capture import capture_articles
+from preserve.engine.check import check_targets
+from preserve.report import html as htmlreport
+from preserve.report.build import Report, build_report, passages
+from preserve.store.database import Store
 from preserve.times import iso
 from tests.browser import find_chromium, load
 from tests.sites import Page, Site, article_html, redirect
@@ -489,7 +489,7 @@ def test_passages_keep_one_paragraph_of_context_and_mark_gaps() -> None:
 
 
 def test_a_lane_never_holds_more_marks_than_pixels() -> None:
-    from preserve.dossier import Lane, Mark
+    from preserve.report.build import Lane, Mark
 
     marks = tuple(Mark(iso(T0 + timedelta(hours=i)), "unchanged") for i in range(5000))
     svg = htmlreport.timeline_svg([Lane("busy", "https://example.org/", marks)])
@@ -744,7 +744,7 @@ def test_the_demo_writes_the_report(tmp_path: Path) -> None:
 
 
 def test_hostile_strings_cannot_escape_their_element() -> None:
-    from preserve.dossier import CaptureRef, Citation, Dossier, Lane, Mark, Standing
+    from preserve.report.build import CaptureRef, Citation, Dossier, Lane, Mark, Standing
 
     nasty = '"><img src=x onerror=alert(1)>\x00\ud800</title><script>x()</script>'
     ref = CaptureRef(
@@ -878,7 +878,7 @@ def test_edits_back_and_forth_are_told_as_one_event() -> None:
     """The events of a URL's checks: a return to an earlier version says so; alternating
     edits that follow it are one event; an alternating edit after something else (here a
     spell offline) starts a new one."""
-    from preserve.dossier import _events
+    from preserve.report.build import _events
 
     def check(at: str, outcome: str, reverted: dict[str, Any] | None = None) -> dict[str, Any]:
         detail = {"edit": {"words_added": 1, "words_removed": 1}}

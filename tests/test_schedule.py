@@ -6,7 +6,7 @@ import random
 
 import pytest
 
-from preserve.schedule import HostQueue
+from preserve.engine.hostqueue import HostQueue
 
 
 def drain(queue: HostQueue[int]) -> list[tuple[str, int]]:

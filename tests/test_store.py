@@ -13,9 +13,9 @@ from typing import Any
 import pytest
 from click.testing import CliRunner
 
-from preserve.cli import cli
+from preserve.cli.main import cli
 from preserve.errors import ArchiveError
-from preserve.store import CitationRow, NewCapture, NewCheck, Store
+from preserve.store.database import CitationRow, NewCapture, NewCheck, Store
 from preserve.times import iso, parse_iso
 
 T0 = datetime(2026, 11, 1, 12, 0, 0, 123456, tzinfo=UTC)

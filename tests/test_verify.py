@@ -24,17 +24,17 @@ import pytest
 from click.testing import CliRunner, Result
 from sqlite_utils import Database
 
-from preserve import chain
-from preserve.archive import Archive, Run
-from preserve.capture import capture_articles
-from preserve.check import check_targets, select_targets
-from preserve.cli import cli
+from preserve.cli.main import cli
 from preserve.config import Config, FetchLimits
-from preserve.migrations import migrations
-from preserve.store import NewCapture, Store
-from preserve.verify import verify
-from preserve.warc import WarcWriter
-from preserve.warccheck import scan
+from preserve.engine.archive import Archive, Run
+from preserve.engine.capture import capture_articles
+from preserve.engine.check import check_targets, select_targets
+from preserve.evidence.verify import verify
+from preserve.store import chain
+from preserve.store.database import NewCapture, Store
+from preserve.store.migrations import migrations
+from preserve.warc.check import scan
+from preserve.warc.records import WarcWriter
 from tests.sites import Page, Site, article_html
 
 T0 = datetime(2026, 10, 1, 12, 0, tzinfo=UTC)
@@ -323,8 +323,8 @@ def test_open_file_left_by_a_crashed_run(archive: Path, module_site: Site) -> No
     module_site.pages["/late"] = Page(article_html("Late", ["Captured just before a crash."]))
     script = textwrap.dedent(f"""
         import os, sys
-        from preserve.archive import Archive, Run
-        from preserve.capture import capture_articles
+        from preserve.engine.archive import Archive, Run
+        from preserve.engine.capture import capture_articles
         from tests.test_verify import CONFIG, Clock
         archive = Archive(__import__("pathlib").Path({str(archive)!r}))
         run = Run(archive, "capture", CONFIG, Clock(), {{}})
@@ -391,8 +391,8 @@ def test_since_reads_only_recent_files(archive: Path) -> None:
 PARALLEL = """
 import json, sys
 from pathlib import Path
-from preserve import verify
-from preserve.archive import Archive
+from preserve.evidence import verify
+from preserve.engine.archive import Archive
 verify.PARALLEL_BYTES = 0
 verify._MIN_PART = 0  # every file read in parts, however small
 archive = Archive(Path(sys.argv[1]), create=False)
@@ -517,7 +517,7 @@ def test_damage_across_the_parts_of_a_file(archive: Path) -> None:
 
 POOL = """
 import os, sys, time
-from preserve.verifypool import Pool
+from preserve.evidence.pool import Pool
 PARENT = os.getpid()
 
 def square(n):
@@ -728,7 +728,7 @@ def test_an_archive_from_before_the_chain_is_logged_when_opened(tmp_path: Path) 
 APPEND = """
 import sys
 from pathlib import Path
-from preserve.store import NewCapture, Store
+from preserve.store.database import NewCapture, Store
 store = Store(Path(sys.argv[1]))
 for i in range(int(sys.argv[2])):
     store.add_capture(NewCapture(run_id=None, url=f"http://example.org/{sys.argv[3]}/{i}",

@@ -26,15 +26,15 @@ import requests
 import surt
 from click.testing import CliRunner, Result
 
-from preserve import signing
-from preserve.archive import Archive, Run
-from preserve.capture import capture_articles
-from preserve.check import check_targets
-from preserve.cli import cli
+from preserve.cli.main import cli
 from preserve.config import load_config
-from preserve.fetch import utc_now
-from preserve.sample import SampleWeb
-from preserve.warc import read_record, strict_check
+from preserve.demo.sample import SampleWeb
+from preserve.engine.archive import Archive, Run
+from preserve.engine.capture import capture_articles
+from preserve.engine.check import check_targets
+from preserve.evidence import signing
+from preserve.net.fetch import utc_now
+from preserve.warc.records import read_record, strict_check
 from tests.replay import AVAILABLE as replay_available
 from tests.replay import pywb
 from tests.tsa import OPENSSL, LocalTSA
@@ -719,7 +719,7 @@ def test_a_missing_warc_file_fails_the_export_with_its_name(made: Made, tmp_path
 
 
 def test_hash_chain_entries_of_the_rows_go_into_the_provenance(made: Made) -> None:
-    chain_log = pytest.importorskip("preserve.chain")
+    chain_log = pytest.importorskip("preserve.store.chain")
     provenance = json.loads(members(made.package)["provenance/provenance.json"])
     chain = provenance["chain"]
     entries = {(e["table_name"], e["row_id"]): e for e in chain["entries"]}
@@ -771,7 +771,7 @@ def repackage(made: Made, name: str, edit: Callable[[dict[str, Any]], None]) -> 
 
 
 def test_a_provenance_rewritten_to_disagree_with_the_chain_is_named(made: Made) -> None:
-    pytest.importorskip("preserve.chain")
+    pytest.importorskip("preserve.store.chain")
     forged = "0" * 64
 
     def edit_capture(provenance: dict[str, Any]) -> None:

@@ -24,12 +24,13 @@ import pytest
 import requests
 
 from preserve import USER_AGENT
-from preserve import fetch as fetch_module
 from preserve.config import FetchLimits
 from preserve.errors import IntegrityError
-from preserve.fetch import Body, Exchange
+from preserve.net import fetch as fetch_module
+from preserve.net.fetch import Body, Exchange
 from preserve.times import iso
-from preserve.warc import (
+from preserve.warc.check import FileScan, join, scan, scan_range
+from preserve.warc.records import (
     CONFORMS_TO,
     REVISIT_PROFILE,
     ClosedWarc,
@@ -40,7 +41,6 @@ from preserve.warc import (
     read_record,
     strict_check,
 )
-from preserve.warccheck import FileScan, join, scan, scan_range
 from tests.replay import pywb
 from tests.sites import Page, Site
 

@@ -10,7 +10,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from preserve.warc import REVISIT_PROFILE, StoredRecord, read_record, strict_check
+from preserve.warc.records import REVISIT_PROFILE, StoredRecord, read_record, strict_check
 
 BIN = Path(sys.executable).parent
 

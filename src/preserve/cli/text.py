@@ -1,0 +1,320 @@
+"""Renders results for people: plain text for a terminal (coloured when it is one); the
+HTML report is `htmlreport`. Returns strings; never opens the database or the network."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator, Sequence
+from typing import TYPE_CHECKING, Any
+
+import click
+
+if TYPE_CHECKING:  # for annotations only: `status` and the like need no capture engine
+    from preserve.changes.classify import Hunk, Reversion
+    from preserve.engine.capture import ArticleCapture, Captured
+    from preserve.engine.check import CheckResult
+    from preserve.report.build import CaptureRef, Paragraph, Report
+
+OUTCOME_COLOURS = {
+    "new": "green",
+    "captured": "green",
+    "ok": "green",
+    "unchanged": "green",
+    "cosmetic": "green",
+    "edited": "yellow",
+    "moved": "cyan",
+    "restored": "cyan",
+    "gone": "red",
+    "failed": "red",
+    "restricted": "magenta",
+    "unreachable": "magenta",
+}
+
+
+def badge(word: str | None, colour: bool) -> str:
+    word = word or "-"
+    if not colour:
+        return word
+    return click.style(word, fg=OUTCOME_COLOURS.get(word), bold=True)
+
+
+def short(sha256: str | None) -> str:
+    return sha256[:12] if sha256 else "-"
+
+
+def _captured_line(captured: Captured, colour: bool) -> str:
+    if captured.status == "captured":
+        what = f"{captured.http_status} sha256:{short(captured.sha256)}"
+        if captured.record_type == "revisit":
+            what += " (revisit: payload already archived)"
+        if captured.truncated:
+            what += f" truncated:{captured.truncated}"
+        state = badge("captured", colour)
+    else:
+        what = f"{captured.error}: {captured.error_detail}"
+        state = badge("failed", colour)
+    return f"{state:>10}  {captured.job.url}  {what}"
+
+
+def capture_text(results: Iterable[ArticleCapture], colour: bool) -> str:
+    blocks = ["\n".join(lines) for entry in results if (lines := capture_lines(entry, colour))]
+    return "\n\n".join(blocks) + "\n"
+
+
+def capture_lines(entry: ArticleCapture, colour: bool) -> list[str]:
+    """What was captured for one article, a line each (none if the article was not
+    reached)."""
+    article = entry.article
+    if article is None:
+        return []
+    lines = [f"Article  {article.job.url}"]
+    if article.title:
+        lines.append(f"  title  {article.title}")
+    lines.append("  " + _captured_line(article, colour))
+    if article.warc:
+        lines.append(f"  warc   {article.warc} @ {article.offset} (+{article.length})")
+    ok = sum(1 for c in entry.citations if c.status == "captured")
+    lines.append(f"Citations  {ok} of {len(entry.citations)} captured")
+    for citation in entry.citations:
+        lines.append("  " + _captured_line(citation, colour))
+    if entry.requisites:
+        got = sum(1 for r in entry.requisites if r.status == "captured")
+        lines.append(f"Requisites  {got} of {len(entry.requisites)} captured")
+    return lines
+
+
+def history_text(url: str, captures: Sequence[dict[str, Any]], colour: bool) -> str:
+    lines = [f"History of {url}", ""]
+    if not captures:
+        return f"No captures of {url} in this archive.\n"
+    header = f"{'captured at':<27} {'status':>6}  {'outcome':<11} {'sha256':<12}  warc @ offset"
+    lines.append(header)
+    for row in captures:
+        status = row["http_status"] if row["http_status"] is not None else row["error"]
+        outcome = badge(row["outcome"], colour)
+        pad = " " * max(0, 11 - len(row["outcome"] or "-"))
+        where = f"{row['warc']} @ {row['offset']}" if row["warc"] else "-"
+        lines.append(
+            f"{row['captured_at']:<27} {status!s:>6}  {outcome}{pad} "
+            f"{short(row['sha256']):<12}  {where}"
+        )
+    return "\n".join(lines) + "\n"
+
+
+def status_text(targets: Sequence[dict[str, Any]], colour: bool) -> str:
+    if not targets:
+        return "Nothing is tracked yet: `preserve capture URL` starts.\n"
+    rows = ((t["state"], t["reason"], t["last_checked_at"], t["role"], t["url"]) for t in targets)
+    return STATUS_HEADER + "".join(status_lines(rows, colour))
+
+
+STATUS_COLUMNS = ("state", "reason", "last_checked_at", "role", "url")
+STATUS_HEADER = f"{'state':<12} {'reason':<16} {'last check':<20} {'role':<8}  url\n"
+
+
+def status_lines(rows: Iterable[tuple[Any, ...]], colour: bool) -> Iterator[str]:
+    """One line per target, from (state, reason, last_checked_at, role, url) tuples."""
+    for state, reason, checked, role, url in rows:
+        state = state or "-"
+        pad = " " * max(0, 12 - len(state))
+        yield (
+            f"{badge(state, colour)}{pad} {reason or '':<16} {(checked or '-')[:19]:<20} "
+            f"{role:<8}  {url}\n"
+        )
+
+
+def check_text(results: Sequence[CheckResult], colour: bool) -> str:
+    if not results:
+        return "Nothing to check.\n"
+    counts: dict[str, int] = {}
+    for result in results:
+        counts[result.outcome.outcome] = counts.get(result.outcome.outcome, 0) + 1
+    return check_lines(results, colour) + check_summary(counts)
+
+
+def reverted_text(reversion: Reversion) -> str:
+    """What an edit back to an earlier version adds to its reason."""
+    back = f"back to the version of {reversion.captured_at[:19]}"
+    return f", alternating between two versions ({back})" if reversion.alternating else f", {back}"
+
+
+def check_summary(counts: dict[str, int]) -> str:
+    """The last line of a check's report: how many of each outcome."""
+    return "\n" + ", ".join(f"{n} {word}" for word, n in sorted(counts.items())) + "\n"
+
+
+def check_lines(results: Sequence[CheckResult], colour: bool) -> str:
+    """The report's lines for these results (a check prints them a chunk at a time)."""
+    from preserve.report.build import restated_text
+
+    lines: list[str] = []
+    for result in results:
+        outcome = result.outcome
+        word = outcome.outcome
+        pad = " " * max(0, 11 - len(word))
+        reason = outcome.reason or ""
+        if outcome.outcome == "gone":
+            reason += " (confirmed)" if outcome.confirmed else " (not yet confirmed)"
+        if outcome.new_url:
+            reason += f" → {outcome.new_url}"
+        if outcome.outcome == "restored" and outcome.text_equal is not None:
+            reason += ", text as before" if outcome.text_equal else ", text changed"
+        if outcome.reverted_to is not None:
+            reason += reverted_text(outcome.reverted_to)
+        status = result.captured.http_status or result.captured.error or ""
+        lines.append(f"{badge(word, colour)}{pad} {status!s:>6}  {result.url}  {reason}".rstrip())
+        if outcome.edit is not None:
+            edit = outcome.edit
+            lines.append(f"{'':18}+{edit.words_added} / -{edit.words_removed} words")
+            if edit.first_changed_old or edit.first_changed_new:
+                lines.append(f"{'':18}was: {edit.first_changed_old or '(nothing)'}")
+                lines.append(f"{'':18}now: {edit.first_changed_new or '(nothing)'}")
+        for change in outcome.metadata:
+            lines.append(f"{'':18}{restated_text(change)}")
+        if outcome.silent_edit:
+            lines.append(f"{'':18}the page states the same date of modification as before")
+        if outcome.links is not None:
+            for line in outcome.links.describe():
+                lines.append(f"{'':18}{line}")
+        for added in result.added_citations:
+            lines.append(f"{'':18}new source captured: {added.job.url} ({added.status})")
+    return "".join(line + "\n" for line in lines)
+
+
+def diff_text(
+    url: str, old: dict[str, Any], new: dict[str, Any], hunks: Sequence[Hunk], colour: bool
+) -> str:
+    lines = [
+        f"Diff of {url}",
+        f"--- {old['started_at']}  sha256:{short(old['payload_sha256'])}  {old['warc']}",
+        f"+++ {new['started_at']}  sha256:{short(new['payload_sha256'])}  {new['warc']}",
+        "",
+    ]
+    changed = [h for h in hunks if h.op != "equal"]
+    if not changed:
+        return "\n".join(lines + ["(the main texts are equal)"]) + "\n"
+    for hunk in changed:
+        lines.append(render_hunk(hunk, colour))
+        lines.append("")
+    return "\n".join(lines)
+
+
+def render_hunk(hunk: Hunk, colour: bool) -> str:
+    """A hunk as `[-removed-]{+added+}` inline in its paragraph (coloured on a terminal)."""
+    parts: list[str] = []
+    for op, text in hunk.segments():
+        if op == "equal":
+            parts.append(text)
+        elif op == "delete":
+            parts.append(
+                click.style(text, fg="red", strikethrough=True) if colour else f"[-{text}-]"
+            )
+        else:
+            parts.append(
+                click.style(text, fg="green", underline=True) if colour else f"{{+{text}+}}"
+            )
+    return " ".join(p for p in parts if p)
+
+
+def report_text(document: Report, colour: bool) -> str:
+    """`preserve report` for a terminal: per article its state, what changed, every source
+    in article order with its first and latest capture, and the word diff of every edit."""
+    # The dossier (with the diff code) loads only for reports: a capture need not wait
+    # for it when it starts.
+    from preserve.report.build import human_time, reason_text
+
+    if not document.articles:
+        return "No article is tracked in this archive yet: `preserve capture URL` starts.\n"
+    lines: list[str] = []
+    for dossier in document.articles:
+        title = dossier.title or dossier.url
+        lines.append(click.style(title, bold=True) if colour else title)
+        lines.append(f"  {badge(dossier.badge, colour)}  {dossier.url}")
+        lines.append(f"  {dossier.summary()}")
+        first = dossier.first_capture
+        lines.append(
+            f"  first captured {human_time(first.captured_at if first else None)}"
+            f" · last checked {human_time(dossier.last_checked_at)}"
+        )
+        findings = dossier.findings()
+        if findings:
+            lines += ["", "  What changed"]
+            lines += [f"    {_padded(f.state, colour)} {f.text}" for f in findings]
+        lines += ["", "  Sources, in article order"]
+        for citation in dossier.citations:
+            standing = citation.standing
+            lines.append(
+                f"  {citation.number:>3} {_padded(standing.state, colour)} "
+                f"{citation.anchor_text or citation.url}"
+            )
+            lines.append(f"{'':17}{citation.url}")
+            if standing.state not in ("unchanged", "new"):
+                lines.append(f"{'':17}{standing.describe()}")
+            for label, ref in (("first", citation.first_capture), ("last ", citation.last_capture)):
+                if ref is not None:
+                    lines.append(f"{'':17}{label} {_capture_ref(ref)}")
+        for edit in dossier.edits:
+            lines.append("")
+            lines.append(
+                f"  Edit of {edit.label}: {reason_text(edit.reason) or 'changed'}, "
+                f"found {human_time(edit.checked_at)} "
+                f"(+{edit.words_added} / -{edit.words_removed} words)"
+            )
+            lines.append(f"    {edit.url}")
+            for paragraph in edit.paragraphs:
+                if paragraph.gap_before:
+                    lines.append("    …")
+                lines.append("    " + _paragraph_text(paragraph, colour))
+            for change in edit.links:
+                was = f" (was {change.old_url})" if change.old_url else ""
+                lines.append(f"    link {change.change}: {change.url} ({change.anchor!r}){was}")
+        lines.append("")
+    lines.append(
+        f"Archive {document.archive} · {len(document.warc_files)} WARC file(s) · "
+        f"preserve {document.tool_version} · check it with `preserve verify`"
+    )
+    return "\n".join(lines) + "\n"
+
+
+def _padded(state: str, colour: bool) -> str:
+    return badge(state, colour) + " " * max(0, 10 - len(state))
+
+
+def _capture_ref(ref: CaptureRef) -> str:
+    from preserve.report.build import human_time
+
+    status = ref.http_status or ref.error or ref.status
+    where = f"  {ref.warc} @ {ref.offset}" if ref.warc else ""
+    return f"{human_time(ref.captured_at)}  {status}  sha256:{short(ref.sha256)}{where}"
+
+
+def _paragraph_text(paragraph: Paragraph, colour: bool) -> str:
+    """A diffed paragraph: `[-removed-] {+added+}`, or red/green on a terminal (changed
+    numbers and negations in bold); context paragraphs dimmed."""
+    runs: list[tuple[str, list[tuple[str, bool]]]] = []
+    for segment in paragraph.segments:
+        if not runs or runs[-1][0] != segment.op:
+            runs.append((segment.op, []))
+        runs[-1][1].append((segment.text, bool(segment.mark)))
+    parts = []
+    for op, pieces in runs:
+        if not colour:
+            text = " ".join(text for text, _ in pieces)
+            parts.append({"equal": text, "delete": f"[-{text}-]", "insert": f"{{+{text}+}}"}[op])
+        elif op == "equal":
+            text = " ".join(text for text, _ in pieces)
+            parts.append(text if paragraph.changed else click.style(text, dim=True))
+        elif op == "delete":
+            parts.append(
+                " ".join(
+                    click.style(text, fg="red", strikethrough=True, bold=marked)
+                    for text, marked in pieces
+                )
+            )
+        else:
+            parts.append(
+                " ".join(
+                    click.style(text, fg="green", underline=True, bold=marked)
+                    for text, marked in pieces
+                )
+            )
+    return " ".join(parts)

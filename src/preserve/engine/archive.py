@@ -1,0 +1,304 @@
+"""An archive is a folder: `preserve.db` (the index and the log) and `warcs/` (WARC files,
+never rewritten once closed). This module opens one and starts runs in it."""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import socket
+from collections.abc import Callable
+from dataclasses import asdict, dataclass
+from datetime import datetime
+from pathlib import Path
+from types import ModuleType
+from typing import TYPE_CHECKING, Any
+
+from preserve import __version__
+from preserve.config import Config
+from preserve.errors import ArchiveError
+from preserve.store.database import Store
+from preserve.warc.records import OPEN_SUFFIX, ClosedWarc, WarcWriter, lock_open_file
+
+if TYPE_CHECKING:
+    from preserve.net.fetch import Clock
+
+DB_NAME = "preserve.db"
+WARC_DIR = "warcs"
+
+
+class Archive:
+    """An archive folder, created on first use."""
+
+    def __init__(
+        self,
+        path: Path,
+        *,
+        create: bool = True,
+        writes: bool = True,
+        on_wait: Callable[[], None] | None = None,
+    ) -> None:
+        """`writes=False`: for a command that only reads. A folder that cannot be written
+        (read-only media, a read-only mount) is then opened read-only instead of refused,
+        so that an archive can be verified, searched and reported on where it is kept."""
+        self.path = path
+        self.warcs = path / WARC_DIR
+        if not path.exists() and not create:
+            raise ArchiveError(f"no archive at {path} (run `preserve capture URL` first)")
+        writable = os.access(path, os.W_OK) and (
+            not self.warcs.exists() or os.access(self.warcs, os.W_OK)
+        )
+        read_only = not writable and not writes and (path / DB_NAME).exists()
+        if not read_only:
+            try:
+                self.warcs.mkdir(parents=True, exist_ok=True)
+            except OSError as exc:
+                raise ArchiveError(
+                    f"cannot create the archive folder {path}: {exc.strerror}"
+                ) from exc
+            if not os.access(path, os.W_OK) or not os.access(self.warcs, os.W_OK):
+                raise ArchiveError(f"the archive folder {path} is not writable")
+        self.store = Store(path / DB_NAME, on_wait=on_wait, read_only=read_only)
+
+    def close(self) -> None:
+        self.store.close()
+
+    def warc_path(self, name: str) -> Path:
+        return self.warcs / name
+
+
+class Run:
+    """One command's work in an archive: a `runs` row and the WARC file(s) it writes."""
+
+    def __init__(
+        self, archive: Archive, command: str, config: Config, clock: Clock, options: dict[str, Any]
+    ) -> None:
+        self.archive = archive
+        self.clock = clock
+        self.config = config
+        self.host = socket.gethostname()
+        self.id = archive.store.start_run(
+            command,
+            {**options, "config": _plain(config)},
+            started_at=clock(),
+            tool_version=__version__,
+            host=self.host,
+            pid=os.getpid(),
+        )
+        # What runs that died left behind (before this run opens a file of its own).
+        self.recovered = seal_orphans(archive, by_run=self.id, now=clock())
+        self.writer = WarcWriter(
+            archive.warcs,
+            info={
+                "operator": f"preserve run {self.id} on {self.host}",
+                "preserve-run": str(self.id),
+                "preserve-command": command,
+            },
+            rotate_bytes=config.warc_rotate_bytes,
+            clock=clock,
+            on_closed=self._closed,
+        )
+
+    def _closed(self, warc: ClosedWarc) -> None:
+        self.archive.store.add_warc_file(
+            warc.name, self.id, size=warc.size, sha256=warc.sha256, closed_at=self.clock()
+        )
+
+    def finish(self) -> None:
+        self.writer.close()
+        self.archive.store.end_run(self.id, self.clock())
+
+
+@dataclass(frozen=True)
+class Recovery:
+    """One thing a run repaired of what a dead run left behind (a `recoveries` row)."""
+
+    kind: str  # sealed-warc | dropped-warc | registered-warc | unsealable-warc | dead-run
+    run_id: int | None  # the run that died
+    warc: str | None
+    detail: str  # one line for people
+    kept_bytes: int = 0
+    cut_bytes: int = 0
+    records: int = 0
+
+
+def seal_orphans(archive: Archive, *, by_run: int, now: datetime) -> list[Recovery]:
+    """Finish what runs that died (kill -9, a crash, power loss) left behind, so that the
+    archive verifies clean again without anyone's help:
+
+    - a `NAME.open` WARC file whose lock nobody holds (a writer holds it until the file is
+      renamed, and the system drops it when the writer dies): cut after its last whole gzip
+      member, renamed to NAME and entered in `warc_files`. The torn record cut off has no row
+      pointing at it, since rows are committed only after their records are synced; a file
+      without even a whole warcinfo is removed;
+    - a closed file missing from `warc_files` whose run is over (it died between the two);
+    - runs on this host whose process is gone, and runs whose file had to be sealed: ended
+      at their last capture.
+
+    Each is logged in `recoveries`. Safe while other runs write: their files are locked.
+    """
+    store = archive.store
+    found: list[Recovery] = []
+    for path in sorted(archive.warcs.glob("*" + OPEN_SUFFIX)):
+        recovery = _seal(archive, path, now)
+        if recovery is not None:
+            found.append(recovery)
+    sealed = {r.run_id for r in found if r.run_id is not None}
+    host = socket.gethostname()
+    unfinished = {run["id"]: run for run in store.open_runs() if run["id"] != by_run}
+    dead = {
+        run_id: run
+        for run_id, run in unfinished.items()
+        if run_id in sealed or (run["host"] == host and run["pid"] and not _alive(run["pid"]))
+    }
+    known = {row["name"] for row in store.warc_files()}
+    for path in sorted(archive.warcs.glob("*.warc.gz")):
+        if path.name in known:
+            continue
+        run_id = _run_of(store, _warccheck().read_warcinfo(path)[1])
+        # A live run enters its file once it has closed it; a file of no known run is not
+        # preserve's to enter (verify reports it).
+        if run_id is not None and (run_id in dead or run_id not in unfinished):
+            size, digest = _hash_file(path)
+            store.add_warc_file(path.name, run_id, size=size, sha256=digest, closed_at=now)
+            found.append(
+                Recovery(
+                    "registered-warc",
+                    run_id,
+                    path.name,
+                    f"entered {path.name} in warc_files (its run ended first)",
+                    kept_bytes=size,
+                )
+            )
+    for recovery in found:
+        store.add_recovery(
+            now,
+            by_run,
+            recovery.kind,
+            recovery.run_id,
+            warc=recovery.warc,
+            kept_bytes=recovery.kept_bytes,
+            cut_bytes=recovery.cut_bytes,
+            records=recovery.records,
+            detail=recovery.detail,
+        )
+    for run_id, run in sorted(dead.items()):
+        detail = (
+            f"run {run_id} (process {run['pid']} on {run['host']}) died before it "
+            "ended; ended at its last stored capture"
+        )
+        if store.end_dead_run(run_id, by_run_id=by_run, now=now, detail=detail):
+            found.append(Recovery("dead-run", run_id, None, detail))
+    return found
+
+
+def _seal(archive: Archive, path: Path, now: datetime) -> Recovery | None:
+    """Seal one `.open` file if its writer is dead (see `seal_orphans`); None if it is in use
+    (or was sealed by someone else meanwhile)."""
+    try:
+        fd = os.open(path, os.O_RDWR)
+    except FileNotFoundError:
+        return None
+    with os.fdopen(fd, "r+b") as file:
+        if not lock_open_file(fd, path):
+            return None
+        result = _warccheck().scan(path)
+        end = records = 0
+        for member in result.members:
+            if not member.whole or member.offset != end:
+                break
+            end, records = end + member.length, records + 1
+        if records and result.members[0].rec_type != "warcinfo":
+            end = records = 0
+        final = path.with_name(path.name.removesuffix(OPEN_SUFFIX))
+        run_id = _run_of(archive.store, result.info)
+        cut = result.size - end
+        needed = archive.store.rows_end(final.name)
+        if needed > end or final.exists():
+            why = (
+                f"rows point up to byte {needed}, but its whole records end at {end}"
+                if needed > end
+                else f"{final.name} exists too"
+            )
+            return Recovery(
+                "unsealable-warc",
+                run_id,
+                path.name,
+                f"left {path.name} as it is: {why}",
+                kept_bytes=result.size,
+            )
+        if not records:
+            os.unlink(path)
+            _fsync_dir(path.parent)
+            return Recovery(
+                "dropped-warc",
+                run_id,
+                path.name,
+                f"removed {path.name}: its writer died before a whole record "
+                f"was in it ({cut} bytes)",
+                cut_bytes=cut,
+            )
+        if cut:
+            file.truncate(end)
+        os.fsync(fd)
+        os.rename(path, final)
+        _fsync_dir(path.parent)
+    size, digest = _hash_file(final)
+    archive.store.add_warc_file(final.name, run_id, size=size, sha256=digest, closed_at=now)
+    torn = f", cut off a torn record of {cut} bytes" if cut else ""
+    return Recovery(
+        "sealed-warc",
+        run_id,
+        final.name,
+        f"sealed {final.name} left open by a run that died: kept {records} whole records{torn}",
+        kept_bytes=size,
+        cut_bytes=cut,
+        records=records,
+    )
+
+
+def _run_of(store: Store, info: dict[str, str]) -> int | None:
+    """The run a WARC file says it was written by (its warcinfo), if the database has it."""
+    text = info.get("preserve-run", "")
+    return int(text) if text.isdigit() and store.run_exists(int(text)) else None
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except OSError:  # EPERM: alive, another user's
+        return True
+    return True
+
+
+def _hash_file(path: Path) -> tuple[int, str]:
+    digest, size = hashlib.sha256(), 0
+    with open(path, "rb") as file:
+        while chunk := file.read(1 << 20):
+            digest.update(chunk)
+            size += len(chunk)
+    return size, digest.hexdigest()
+
+
+def _fsync_dir(directory: Path) -> None:
+    fd = os.open(directory, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+def _plain(config: Config) -> dict[str, Any]:
+    return {
+        k: (v.total_seconds() if hasattr(v, "total_seconds") else v)
+        for k, v in asdict(config).items()
+    } | {"fetch": asdict(config.fetch)}
+
+
+def _warccheck() -> ModuleType:
+    """`preserve.warccheck`, imported when a dead run left something to look at: a run that
+    finds nothing to seal (nearly all) need not load it (a 150th of a second of its start)."""
+    from preserve.warc import check as warccheck
+
+    return warccheck

@@ -1,0 +1,1 @@
+"""Evidence: verifying an archive, evidence packages (WACZ) and checking them, signing."""
