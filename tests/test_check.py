@@ -22,14 +22,16 @@ from typing import Any
 import pytest
 from click.testing import CliRunner, Result
 
-from preserve.changes.classify import Outcome, PastCheck
+from preserve.changes.model import Outcome, PastCheck
+from preserve.changes.news import is_news
 from preserve.cli.main import cli
 from preserve.cli.text import check_lines
 from preserve.config import Config, FetchLimits
 from preserve.engine.archive import Archive, Run
-from preserve.engine.capture import ArticleCapture, capture_articles
-from preserve.engine.check import CheckResult, check_targets, select_targets
-from preserve.engine.notify import is_news
+from preserve.engine.capture import capture_articles
+from preserve.engine.captured import ArticleCapture
+from preserve.engine.check import check_targets, select_targets
+from preserve.engine.results import CheckResult
 from preserve.extract.normalise import NORMALISATION_VERSION
 from preserve.report.build import build_report
 from preserve.times import iso

@@ -13,21 +13,13 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from preserve.changes.classify import (
-    MetadataChange,
-    Outcome,
-    PastCheck,
-    Snapshot,
-    classify,
-    explained_spans,
-    link_changes,
-    metadata_json,
-    summarise,
-    unexplained_hunks,
-    url_key,
-    word_diff,
-)
-from preserve.changes.diff import tokens
+from preserve.changes.boundary import explained_spans, unexplained_hunks
+from preserve.changes.classify import classify
+from preserve.changes.diff import word_diff
+from preserve.changes.links import link_changes, url_key
+from preserve.changes.model import MetadataChange, Outcome, PastCheck, Snapshot, metadata_json
+from preserve.changes.summary import summarise
+from preserve.changes.words import tokens
 
 T0 = datetime(2026, 11, 1, 12, 0, tzinfo=UTC)
 HOUR, DAY = timedelta(hours=1), timedelta(days=1)

@@ -21,7 +21,7 @@ from click.testing import CliRunner
 from lxml import etree
 from lxml import html as lxml_html
 
-from preserve.changes.classify import word_diff
+from preserve.changes.diff import word_diff
 from preserve.cli.main import cli
 from preserve.cli.text import report_text
 from preserve.config import Config, FetchLimits

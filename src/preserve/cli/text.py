@@ -1,5 +1,5 @@
-"""Renders results for people: plain text for a terminal (coloured when it is one); the
-HTML report is `htmlreport`. Returns strings; never opens the database or the network."""
+"""The terminal output of the commands, as plain text (coloured on a terminal). Returns
+strings; never opens the database or the network."""
 
 from __future__ import annotations
 
@@ -9,9 +9,11 @@ from typing import TYPE_CHECKING, Any
 import click
 
 if TYPE_CHECKING:  # for annotations only: `status` and the like need no capture engine
-    from preserve.changes.classify import Hunk, Reversion
-    from preserve.engine.capture import ArticleCapture, Captured
-    from preserve.engine.check import CheckResult
+    from preserve.changes.diff import Hunk
+    from preserve.changes.model import Reversion
+    from preserve.engine.captured import ArticleCapture, Captured
+    from preserve.engine.history import HistoryEntry
+    from preserve.engine.results import CheckResult
     from preserve.report.build import CaptureRef, Paragraph, Report
 
 OUTCOME_COLOURS = {
@@ -82,20 +84,20 @@ def capture_lines(entry: ArticleCapture, colour: bool) -> list[str]:
     return lines
 
 
-def history_text(url: str, captures: Sequence[dict[str, Any]], colour: bool) -> str:
+def history_text(url: str, captures: Sequence[HistoryEntry], colour: bool) -> str:
     lines = [f"History of {url}", ""]
     if not captures:
         return f"No captures of {url} in this archive.\n"
     header = f"{'captured at':<27} {'status':>6}  {'outcome':<11} {'sha256':<12}  warc @ offset"
     lines.append(header)
-    for row in captures:
-        status = row["http_status"] if row["http_status"] is not None else row["error"]
-        outcome = badge(row["outcome"], colour)
-        pad = " " * max(0, 11 - len(row["outcome"] or "-"))
-        where = f"{row['warc']} @ {row['offset']}" if row["warc"] else "-"
+    for entry in captures:
+        status = entry.http_status if entry.http_status is not None else entry.error
+        outcome = badge(entry.outcome, colour)
+        pad = " " * max(0, 11 - len(entry.outcome or "-"))
+        where = f"{entry.warc} @ {entry.offset}" if entry.warc else "-"
         lines.append(
-            f"{row['captured_at']:<27} {status!s:>6}  {outcome}{pad} "
-            f"{short(row['sha256']):<12}  {where}"
+            f"{entry.captured_at:<27} {status!s:>6}  {outcome}{pad} "
+            f"{short(entry.sha256):<12}  {where}"
         )
     return "\n".join(lines) + "\n"
 

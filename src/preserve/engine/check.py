@@ -6,100 +6,69 @@ edited article newly cites."""
 from __future__ import annotations
 
 import json
-import random
-import string
 import threading
-from collections.abc import Iterator, Mapping, Sequence
-from dataclasses import dataclass, field, replace
+from collections.abc import Callable, Iterator, Sequence
+from dataclasses import dataclass, replace
 from typing import Any
-from urllib.parse import urlsplit, urlunsplit
 
-from preserve.changes.classify import (
-    Outcome,
-    PastCheck,
-    Reversion,
-    Snapshot,
-    classify,
-    metadata_json,
+from preserve.changes.classify import classify
+from preserve.changes.model import Outcome, PastCheck
+from preserve.changes.news import is_news
+from preserve.config import Config
+from preserve.engine.archive import Archive, Run
+from preserve.engine.captured import Captured, Job, Progress
+from preserve.engine.probe import needs_probe, probe_directories, probe_key
+from preserve.engine.recorder import Recorder
+from preserve.engine.results import CheckResult, outcome_detail
+from preserve.engine.snapshots import (
+    needs_visible_text,
+    rederived_snapshot,
+    reversion,
+    snapshot,
+    with_visible_text,
 )
-from preserve.engine.archive import Run
-from preserve.engine.capture import Captured, Job, Progress, Recorder, track_captured
-from preserve.engine.notify import is_news
-from preserve.errors import PreserveError
-from preserve.extract.extracted import Extracted
+from preserve.engine.tracking import track_captured
+from preserve.errors import UsageError
 from preserve.extract.normalise import NORMALISATION_VERSION
 from preserve.store.database import NewCheck, Store
-from preserve.times import iso, parse_iso
-from preserve.warc.records import read_record
+from preserve.times import Clock, iso, parse_iso, utc_now
+from preserve.urls import canonical
 
 # Outcomes after which the recapture becomes the new baseline: the page answered with
 # content that is what the URL now says. Errors, takedowns and restrictions never are.
 BASELINE_OUTCOMES = ("new", "unchanged", "cosmetic", "edited", "moved", "restored")
-CHANGE_OUTCOMES = ("edited", "gone")
 
 
-@dataclass(frozen=True)
-class CheckResult:
-    """One URL's check: the outcome and where its evidence is."""
-
-    url: str
-    role: str
-    outcome: Outcome
-    captured: Captured
-    baseline_capture_id: int | None
-    check_id: int
-    added_citations: tuple[Captured, ...] = field(default=())
-    news: bool = False  # a change since this URL's last check (`notify.is_news`)
-
-    def to_json(self) -> dict[str, Any]:
-        outcome = self.outcome
-        return {
-            "url": self.url,
-            "role": self.role,
-            "outcome": outcome.outcome,
-            "reason": outcome.reason,
-            "confirmed": outcome.confirmed,
-            "news": self.news,
-            "http_status": self.captured.http_status,
-            "error": self.captured.error,
-            "rule": outcome.rule,
-            "new_url": outcome.new_url,
-            "text_equal": outcome.text_equal,
-            "blocked_by": outcome.blocked_by,
-            "edit": outcome_detail(outcome).get("edit"),
-            "links": outcome_detail(outcome).get("links"),
-            "metadata": metadata_json(outcome.metadata),
-            "silent_edit": outcome.silent_edit,
-            "reverted_to": outcome.reverted_to.to_json() if outcome.reverted_to else None,
-            "sha256": self.captured.sha256,
-            "record_type": self.captured.record_type,
-            "warc": self.captured.warc,
-            "offset": self.captured.offset,
-            "capture_id": self.captured.capture_id,
-            "baseline_capture_id": self.baseline_capture_id,
-            "check_id": self.check_id,
-            "added_citations": [c.to_json() for c in self.added_citations],
-        }
-
-
-def outcome_detail(outcome: Outcome) -> dict[str, Any]:
-    """The parts of an outcome that go into the check's JSON `detail` column."""
-    detail: dict[str, Any] = {}
-    if outcome.edit is not None:
-        detail["edit"] = outcome.edit.to_json()
-    if outcome.links is not None:
-        detail["links"] = outcome.links.to_json()
-    if outcome.blocked_by:
-        detail["blocked_by"] = outcome.blocked_by
-    if outcome.text_equal is not None:
-        detail["text_equal"] = outcome.text_equal
-    if outcome.reverted_to is not None:
-        detail["reverted_to"] = outcome.reverted_to.to_json()
-    if outcome.metadata:
-        detail["metadata"] = metadata_json(outcome.metadata)
-    if outcome.silent_edit:
-        detail["silent_edit"] = True
-    return detail
+def check(
+    archive: Archive,
+    urls: Sequence[str] = (),
+    *,
+    config: Config,
+    due: bool = False,
+    clock: Clock = utc_now,
+    progress: Progress | None = None,
+    stop: threading.Event | None = None,
+    on_run: Callable[[Run], None] | None = None,
+) -> Iterator[list[CheckResult]]:
+    """Recapture tracked URLs (these, or those due, or all) in a new run of `archive` and
+    classify each against its baseline; yields the results a chunk at a time, each chunk
+    stored before it is handed over. Nothing happens until it is iterated, and no run is
+    started when nothing is selected. `stop` set: the URLs in flight are still recorded,
+    nothing more is started."""
+    wanted = [canonical(url) for url in urls]
+    for url in wanted:
+        if archive.store.target(url) is None:
+            raise UsageError(f"not tracked: {url} (capture it first)")
+    targets = select_target_urls(archive.store, wanted or None, due=due, now=clock())
+    if not targets:
+        return
+    run = Run(archive, "check", config, clock, {"urls": wanted, "due": due})
+    if on_run is not None:
+        on_run(run)
+    try:
+        yield from iter_checks(run, targets, progress, stop=stop)
+    finally:
+        run.finish()
 
 
 def select_targets(
@@ -198,14 +167,14 @@ def _check_chunk(
         still being fetched: unless it needs a probe of a directory not yet probed."""
         captured = replace(captured, citations=(), requisites=())  # in the database
         target = by_url[captured.job.url]
-        if _probe_key(captured.job.url) not in probes and _needs_probe(store, target, captured):
+        if probe_key(captured.job.url) not in probes and needs_probe(store, target, captured):
             unprobed.append(captured)
         else:
             results.append(_classify(run, target, captured, probes))
         return ()
 
     recorder.record_jobs(jobs, classify_now, progress)
-    probes.update(_probe(recorder, store, by_url, unprobed, probes))
+    probes.update(probe_directories(recorder, store, by_url, unprobed, probes))
     with store.transaction():  # one commit for the checks that waited for a probe
         results += [_classify(run, by_url[c.job.url], c, probes) for c in unprobed]
     added = _capture_added_citations(run, recorder, results)
@@ -223,171 +192,6 @@ def _check_chunk(
         )
         for r in sorted(results, key=lambda r: order[r.url])
     ]
-
-
-def _needs_probe(store: Store, target: dict[str, Any], captured: Captured) -> bool:
-    """Only a 2xx that differs from the baseline, or that was redirected, can be a soft-404;
-    everything else is decided without asking the site about a missing page."""
-    if not captured.ok:
-        return False
-    baseline = (
-        store.capture(target["baseline_capture_id"]) if target["baseline_capture_id"] else None
-    )
-    redirected = captured.final_url not in (None, captured.job.url)
-    return redirected or baseline is None or baseline["payload_sha256"] != captured.sha256
-
-
-def probe_url(url: str) -> str:
-    """A URL beside `url` that surely does not exist: its directory + 25 random letters."""
-    parts = urlsplit(url)
-    directory = parts.path.rsplit("/", 1)[0] + "/"
-    name = "".join(random.choices(string.ascii_lowercase, k=25))
-    return urlunsplit((parts.scheme, parts.netloc, directory + name, "", ""))
-
-
-def _probe_key(url: str) -> str:
-    parts = urlsplit(url)
-    return f"{parts.scheme}://{parts.netloc}{parts.path.rsplit('/', 1)[0]}/"
-
-
-def _probe(
-    recorder: Recorder,
-    store: Store,
-    targets: dict[str, dict[str, Any]],
-    captured: Sequence[Captured],
-    known: Mapping[str, Captured] | None = None,
-) -> dict[str, Captured]:
-    """Fetch one random sibling per host and directory (cached for the run: none for a
-    directory in `known`)."""
-    wanted: dict[str, Job] = {}
-    for item in captured:
-        if item.job.url not in targets or not _needs_probe(store, targets[item.job.url], item):
-            continue
-        key = _probe_key(item.job.url)
-        if key not in wanted and key not in (known or {}):
-            wanted[key] = Job(
-                probe_url(item.job.url),
-                "probe",
-                0,
-                item.capture_id,
-                typed=item.job.typed,
-                article=item.job.article,
-            )
-    if not wanted:
-        return {}
-    fetched = recorder.run_jobs(wanted.values())
-    by_probe_url = {c.job.url: c for c in fetched}
-    return {key: by_probe_url[job.url] for key, job in wanted.items()}
-
-
-def snapshot(store: Store, row: dict[str, Any]) -> Snapshot:
-    """What compare needs to know about a stored capture."""
-    texts = store.text(row["text_sha256"]) or ("", "")
-    links = tuple((c["url"], c["anchor_text"] or "") for c in store.citations(row["id"]))
-    redirects = tuple((u, s) for u, s in json.loads(row["redirects"] or "[]"))
-    return Snapshot(
-        url=row["url"],
-        captured_at=parse_iso(row["started_at"]),
-        error=row["error"],
-        status=row["http_status"],
-        final_url=row["final_url"],
-        redirects=redirects,
-        headers=tuple((k, v) for k, v in json.loads(row["headers"] or "[]")),
-        truncated=row["truncated"],
-        payload_sha256=row["payload_sha256"],
-        kind=row["kind"] or "other",
-        title=row["title"],
-        byline=row["byline"],
-        modified=row["modified"],
-        text=texts[0],
-        visible_text=texts[1],
-        links=links,
-        norm_version=row["norm_version"] or NORMALISATION_VERSION,
-        text_sha256=row["text_sha256"],
-        loose_sha256=row["loose_sha256"],
-        links_sha256=row["links_sha256"],
-    )
-
-
-def rederived_snapshot(run: Run, row: dict[str, Any]) -> Snapshot:
-    """A baseline extracted again from its WARC record with today's normaliser, so that a
-    better normaliser never shows up as a wave of edits."""
-    fresh = _extract_again(run, row)
-    return replace(
-        snapshot(run.archive.store, row),
-        title=fresh.title,
-        byline=fresh.byline or "",
-        modified=fresh.modified or "",
-        text=fresh.text,
-        visible_text=fresh.visible_text,
-        links=tuple((c.url, c.anchor_text) for c in fresh.citations),
-        norm_version=NORMALISATION_VERSION,
-        text_sha256=fresh.text_sha256,
-        loose_sha256=fresh.loose_sha256,
-        links_sha256=fresh.links_sha256,
-    )
-
-
-def _extract_again(run: Run, row: dict[str, Any]) -> Extracted:
-    """The capture's page extracted again from its WARC record."""
-    from preserve.extract.extractor import extract  # lxml, for the few pages this ever happens to
-
-    store = run.archive.store
-    source = row
-    if row["record_type"] == "revisit":
-        source = store.original_for(row["final_url"] or row["url"], row["payload_sha256"]) or row
-    record = read_record(run.archive.warc_path(source["warc"]), source["offset"], source["length"])
-    headers = dict((k.lower(), v) for k, v in record.http_headers)
-    return extract(
-        record.payload,
-        url=row["final_url"] or row["url"],
-        content_type=headers.get("content-type"),
-        content_encoding=headers.get("content-encoding"),
-        max_inflated=run.config.max_inflated,
-    )
-
-
-def _with_visible_text(run: Run, snap: Snapshot, row: dict[str, Any]) -> Snapshot:
-    """`snap` with its page's visible text, extracted again from its WARC record if the
-    archive does not hold it (a capture leaves it out: see `extract.extract`). Without its
-    record (a lost file) it stays without: the comparisons that read it then explain less
-    and report more, never less."""
-    if snap.visible_text or snap.kind != "html" or not row["warc"]:
-        return snap
-    try:
-        visible = _extract_again(run, row).visible_text
-    except (OSError, PreserveError):
-        return snap
-    return replace(snap, visible_text=visible)
-
-
-def _version(row: dict[str, Any]) -> tuple[Any, ...]:
-    """What a capture says, as edits are told: its main text, title and links (for a page
-    without text, its bytes)."""
-    if row["text_sha256"] or row["kind"] in ("html", "text"):
-        return (row["text_sha256"], row["title"], row["links_sha256"])
-    return (row["payload_sha256"],)
-
-
-def _reversion(
-    store: Store, baseline_row: dict[str, Any], current_row: dict[str, Any]
-) -> Reversion | None:
-    """Whether an edit brings back a version from before the baseline (NewsDiffs' flip-flop
-    guard): the latest earlier capture that said what the page says now, and whether the
-    baseline's version came before that one too (A, B, A, B: alternating)."""
-    mine, theirs = _version(current_row), _version(baseline_row)
-    earlier = store.versions_before(current_row["url"], baseline_row["id"])
-    for at, row in enumerate(earlier):
-        if _version(row) == mine:
-            alternating = any(_version(r) == theirs for r in earlier[at + 1 :])
-            return Reversion(row["id"], row["started_at"], alternating)
-    return None
-
-
-def _needs_visible_text(baseline: Snapshot | None, current: Snapshot, probed: bool) -> bool:
-    """Whether `classify` may read visible texts: only a changed main text (boundary shifts,
-    paywalls) or a soft-404 probe compares them."""
-    return probed or (baseline is not None and baseline.text_sha256 != current.text_sha256)
 
 
 @dataclass(frozen=True)
@@ -416,23 +220,23 @@ def _classify(
     current_row = store.capture(captured.capture_id)
     assert current_row is not None
     current = snapshot(store, current_row)
-    probe = probes.get(_probe_key(captured.job.url))
+    probe = probes.get(probe_key(captured.job.url))
     probe_row = store.capture(probe.capture_id) if probe else None
     history = [
         PastCheck(parse_iso(c["checked_at"]), c["outcome"], c["reason"], bool(c["confirmed"]))
         for c in store.past_checks(captured.job.url)
     ]
     probed = snapshot(store, probe_row) if probe_row else None
-    if _needs_visible_text(baseline, current, probed is not None):
+    if needs_visible_text(baseline, current, probed is not None):
         if baseline is not None and baseline_row is not None:
-            baseline = _with_visible_text(run, baseline, baseline_row)
-        current = _with_visible_text(run, current, current_row)
+            baseline = with_visible_text(run, baseline, baseline_row)
+        current = with_visible_text(run, current, current_row)
         if probed is not None and probe_row is not None:
-            probed = _with_visible_text(run, probed, probe_row)
+            probed = with_visible_text(run, probed, probe_row)
     now = run.clock()
     outcome = classify(baseline, current, history=history, probe=probed, now=now)
     if outcome.outcome == "edited" and baseline_row is not None:
-        outcome = replace(outcome, reverted_to=_reversion(store, baseline_row, current_row))
+        outcome = replace(outcome, reverted_to=reversion(store, baseline_row, current_row))
     new_baseline = captured.ok and outcome.outcome in BASELINE_OUTCOMES
     check_id = store.add_check(
         NewCheck(

@@ -1,12 +1,6 @@
-"""Telling someone what a check found: which results are news (`is_news`, pure), and running
-the user's `--on-change` command once per check run with the news as JSON on its stdin
-(`News`), so that a takedown or an edit reaches a person, by mail, chat or a ticket, the
-day it is seen.
-
-News is a change of what is known about a URL, not a repetition of it: every edit and every
-return; a move, a takedown or a restriction when first seen; a takedown again when it is
-confirmed. A page that stays gone for a month is news twice, not thirty times.
-"""
+"""Telling someone what a check found: the user's `--on-change` command runs once per check
+run with the news (`changes.news`) as JSON on its stdin, so that a takedown or an edit
+reaches a person, by mail, chat or a ticket, the day it is seen."""
 
 from __future__ import annotations
 
@@ -15,31 +9,12 @@ import os
 import subprocess
 import tempfile
 from pathlib import Path
-from typing import IO, TYPE_CHECKING, Any
+from typing import IO, Any
 
-from preserve.changes.classify import Outcome, PastCheck
+from preserve.engine.results import CheckResult
 
-if TYPE_CHECKING:
-    from preserve.engine.check import CheckResult
-
-# Every one of these is a change; the other outcomes say that nothing changed (unchanged,
-# cosmetic), that nothing is known yet (new, failed), or only that a fetch did not work
-# this time (unreachable), which becomes news when it is persistent (gone).
-ALWAYS_NEWS = frozenset({"edited", "restored"})
-NEWS_WHEN_FIRST_SEEN = frozenset({"moved", "gone", "restricted"})
 # How long the command may take before it is stopped (a mail or a chat message is quick).
 COMMAND_TIMEOUT = 120.0
-
-
-def is_news(outcome: Outcome, last: PastCheck | None) -> bool:
-    """Whether a check's outcome is news, given the check of the same URL before it."""
-    if outcome.outcome in ALWAYS_NEWS:
-        return True
-    if outcome.outcome not in NEWS_WHEN_FIRST_SEEN:
-        return False
-    if last is None or (last.outcome, last.reason) != (outcome.outcome, outcome.reason):
-        return True
-    return outcome.confirmed and not last.confirmed
 
 
 class News:
@@ -80,6 +55,14 @@ class News:
 
     def close(self) -> None:
         self._file.close()
+
+    def tell_and_close(self, command: str | None) -> str | None:
+        """`tell` the command, if one is given, then close: a line saying how the command
+        failed, or None."""
+        try:
+            return self.tell(command) if command else None
+        finally:
+            self.close()
 
     def _environment(self) -> dict[str, str]:
         return {

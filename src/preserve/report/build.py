@@ -29,8 +29,10 @@ from dataclasses import asdict, dataclass, field, replace
 from itertools import groupby
 from typing import Any
 
-from preserve.changes.classify import Hunk, MetadataChange, url_key, word_diff
-from preserve.changes.diff import is_negation, is_number
+from preserve.changes.diff import Hunk, word_diff
+from preserve.changes.links import url_key
+from preserve.changes.model import MetadataChange
+from preserve.changes.words import is_negation, is_number
 from preserve.store.database import Store
 
 CONTEXT_PARAGRAPHS = 1

@@ -16,7 +16,7 @@ from typing import Any
 
 from sqlite_utils import Database
 
-from preserve.errors import ArchiveBusy, ArchiveError, UsageError
+from preserve.errors import ArchiveBusy, ArchiveError
 from preserve.store import chain
 from preserve.store.migrations import migrations
 from preserve.store.sql import select
@@ -919,34 +919,3 @@ class Store:
             part = unique[start : start + chunk]
             rows.extend(self.db.query(sql.format(", ".join("?" * len(part))), part))
         return rows
-
-
-def pick_diff_pair(
-    store: Store, url: str, from_time: str | None, to_time: str | None
-) -> tuple[dict[str, Any], dict[str, Any]]:
-    """The two captures `diff` compares: the latest good capture at or before `to_time`
-    (default: the latest), and the latest good capture at or before `from_time` (default:
-    the latest before it whose text differs)."""
-    good = store.good_captures(url)
-    if not good:
-        raise UsageError(f"no good capture of {url} in this archive")
-    newer = [c for c in good if to_time is None or c["started_at"] <= to_time]
-    if not newer:
-        raise UsageError(f"no good capture of {url} at or before {to_time}")
-    new = newer[-1]
-    earlier = [
-        c
-        for c in good
-        if c["started_at"] < new["started_at"]
-        or (c["started_at"] == new["started_at"] and c["id"] < new["id"])
-    ]
-    if from_time is not None:
-        candidates = [c for c in earlier if c["started_at"] <= from_time]
-    else:
-        candidates = [c for c in earlier if c["text_sha256"] != new["text_sha256"]]
-    if not candidates:
-        raise UsageError(
-            f"no earlier capture of {url} to compare with"
-            + ("" if from_time else " (its text never changed)")
-        )
-    return candidates[-1], new

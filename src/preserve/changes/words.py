@@ -1,0 +1,93 @@
+"""Words as the change detector counts them: tokens (each character of scripts written without
+spaces counts as a word), shingles and the similarity measures over them, and which words
+are numbers or negations."""
+
+from __future__ import annotations
+
+import re
+from collections import Counter
+from collections.abc import Callable, Sequence
+
+# Words whose appearance or disappearance flips a claim ("denied" → "did not deny"), with
+# the commonest ones of a few other languages the sample sources use.
+NEGATIONS = frozenset(
+    "not no never none nobody nothing nowhere neither nor without cannot "
+    "deny denies denied denying denial "
+    "не нет никогда ни nicht kein keine nie jamais nunca".split()
+)
+NUMBER_WORDS = frozenset(
+    "zero one two three four five six seven eight nine ten eleven twelve thirteen fourteen "
+    "fifteen sixteen seventeen eighteen nineteen twenty thirty forty fifty sixty seventy "
+    "eighty ninety hundred thousand million billion trillion dozen half".split()
+)
+
+
+# Words that belong to the number before them, so "40 million" → "4 million" reads whole.
+SCALE_WORDS = frozenset(
+    "hundred thousand million millions billion billions trillion percent per cent % "
+    "people dollars euros pounds years".split()
+)
+
+
+def clean(word: str) -> str:
+    """A word without surrounding punctuation, casefolded, with the curly apostrophe folded."""
+    return word.strip("\"'“”‘’«»()[]{}.,;:!?…").casefold().replace("’", "'")
+
+
+def is_number(word: str) -> bool:
+    """Digits or a number word ("40", "4.5%", "four"): reports highlight these in edits."""
+    cleaned = clean(word)
+    return any(c.isdigit() for c in cleaned) or cleaned in NUMBER_WORDS
+
+
+def is_negation(word: str) -> bool:
+    """A word that flips a claim ("not", "never", "denied", "didn't")."""
+    cleaned = clean(word)
+    return cleaned in NEGATIONS or cleaned.endswith("n't")
+
+
+# Scripts written without spaces between words (Chinese, Japanese kana, Thai, Lao, Khmer,
+# Myanmar): each of their characters is a token of its own, so that a whole paragraph of
+# Chinese is not one "word" to similarity measures.
+_UNSPACED = (
+    "\u0e00-\u0eff\u1000-\u109f\u1780-\u17ff\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff"
+)
+_TOKEN = re.compile(f"[{_UNSPACED}]|[^\\s{_UNSPACED}]+")
+
+
+def tokens(text: str) -> list[str]:
+    """The words of a text for measuring similarity: whitespace-separated words, and each
+    character of the scripts written without spaces. The same as `text.split()` for text
+    without those scripts."""
+    return _TOKEN.findall(text)
+
+
+def shingles(text: str, size: int = 3) -> set[tuple[str, ...]]:
+    """Token `size`-shingles of a text (see `tokens`), casefolded; a text shorter than that
+    is one shingle."""
+    words = tokens(text.casefold())  # the texts are normalised (NFKC) already
+    if len(words) < size:
+        return {tuple(words)} if words else set()
+    return {tuple(words[i : i + size]) for i in range(len(words) - size + 1)}
+
+
+def jaccard3(old: str, new: str) -> float:
+    """Jaccard similarity of word 3-shingles: 1.0 for two empty texts."""
+    a, b = shingles(old), shingles(new)
+    return len(a & b) / len(a | b) if a or b else 1.0
+
+
+def overlap3(old: str, new: str) -> float:
+    """Share of the smaller text's word 3-shingles found in the other (overlap coefficient):
+    unlike Jaccard it stays high when one text merely contains the other."""
+    a, b = shingles(old), shingles(new)
+    return len(a & b) / min(len(a), len(b)) if a and b else float(a == b)
+
+
+def diff_counts(
+    old: Sequence[str], new: Sequence[str], keep: Callable[[str], bool]
+) -> tuple[list[str], list[str]]:
+    """The words passing `keep` that the old side has more of, and those the new side has."""
+    before = Counter(clean(w) for w in old if keep(w))
+    after = Counter(clean(w) for w in new if keep(w))
+    return list((before - after).elements()), list((after - before).elements())

@@ -1,0 +1,347 @@
+"""Commands that fetch: capture, track, check, watch."""
+
+from __future__ import annotations
+
+import itertools
+import json
+import signal
+import sys
+import threading
+from collections.abc import Iterable, Iterator
+from typing import IO, TYPE_CHECKING
+
+import click
+
+from preserve import jsondoc
+from preserve.cli import text
+from preserve.cli.options import (
+    RunNoted,
+    archive_path,
+    colour,
+    fetch_options,
+    on_change_option,
+    open_archive,
+    progress_bar,
+    settings,
+    write_stdout,
+)
+from preserve.config import format_duration, parse_duration
+from preserve.errors import UsageError
+from preserve.urls import canonical
+
+if TYPE_CHECKING:
+    from preserve.engine.captured import ArticleCapture
+    from preserve.engine.results import CheckResult
+
+# The capture engine (and the network code, and extraction) is imported by the commands
+# that fetch, when they run: the other commands start in half the time without it.
+
+
+@click.command()
+@click.argument("urls", nargs=-1)
+@click.option(
+    "--from-file",
+    type=click.File("r", encoding="utf-8"),
+    help="Read URLs from a file, one per line (# comments allowed).",
+)
+@click.option(
+    "--every",
+    default=None,
+    help="Check interval for these URLs and their citations: 30m, 6h, 1d, 1w [default: 1d].",
+)
+@click.option(
+    "--depth",
+    type=int,
+    default=None,
+    help="Follow citations of citations to this depth [default: 1].",
+)
+@fetch_options
+@click.pass_context
+def capture(
+    ctx: click.Context,
+    urls: tuple[str, ...],
+    from_file: IO[str] | None,
+    every: str | None,
+    depth: int | None,
+    timeout: float | None,
+    deadline: float | None,
+    max_bytes: int | None,
+    allow_private: bool | None,
+    workers: int | None,
+    per_host: int | None,
+    as_json: bool,
+    quiet: bool,
+) -> None:
+    """Capture article(s) and every source they cite into WARC, and track them.
+
+    \b
+    Example:
+      preserve capture https://example.org/2016/10/some-article --every 1d
+    """
+    from preserve.engine.capture import capture as capture_articles
+
+    wanted = list(urls)
+    if from_file is not None:
+        wanted += [
+            line.strip() for line in from_file if line.strip() and not line.lstrip().startswith("#")
+        ]
+    if not wanted:
+        raise UsageError("no URL given (pass URLs or --from-file FILE)")
+    articles = [canonical(url) for url in wanted]
+    config = settings(
+        ctx,
+        timeout=timeout,
+        deadline=deadline,
+        max_bytes=max_bytes,
+        allow_private=allow_private,
+        workers=workers,
+        per_host=per_host,
+        depth=depth,
+        every=parse_duration(every) if every else None,
+    )
+    archive = open_archive(ctx)
+    run = RunNoted()
+    try:
+        with progress_bar("Capturing", not (as_json or quiet)) as progress:
+            results = capture_articles(
+                archive, articles, config=config, progress=progress, on_run=run
+            )
+        # The results are read from the archive as they are printed, an article at a time.
+        failed: list[str | None] = []
+        entries = _noting_failures(results, failed)
+        if as_json:
+            first = next(entries, None)
+            head = first.to_json() if first else {"run": run.id}
+            listed = () if first is None else itertools.chain([first], entries)
+            jsondoc.write_with_list(
+                write_stdout, head, "articles", (entry.to_json() for entry in listed)
+            )
+        elif not quiet:
+            shown, separator = colour(), ""
+            for entry in entries:
+                if lines := text.capture_lines(entry, shown):
+                    click.echo(separator + "\n".join(lines))
+                    separator = "\n"
+            click.echo(
+                f"Archive: {archive_path(ctx)}  (run {run.id}, every "
+                f"{format_duration(config.every)})"
+            )
+        else:
+            for _entry in entries:
+                pass
+    finally:
+        archive.close()
+    if failed:
+        ctx.exit(1)
+
+
+def _noting_failures(
+    entries: Iterable[ArticleCapture], failed: list[str | None]
+) -> Iterator[ArticleCapture]:
+    """`entries`, adding the URL of each article that was not captured to `failed`."""
+    for entry in entries:
+        if not entry.ok:
+            failed.append(entry.article.job.url if entry.article else None)
+        yield entry
+
+
+@click.command()
+@click.argument("urls", nargs=-1, required=True)
+@click.option("--every", required=True, help="How often to check: 30m, 6h, 1d, 1w.")
+@click.pass_context
+def track(ctx: click.Context, urls: tuple[str, ...], every: str) -> None:
+    """Set how often tracked URLs are checked (an article's citations follow it).
+
+    \b
+    Example:
+      preserve track https://example.org/2016/10/some-article --every 6h
+    """
+    from preserve.engine.tracking import set_interval
+
+    archive = open_archive(ctx, create=False)
+    try:
+        changed = set_interval(archive.store, urls, parse_duration(every))
+    finally:
+        archive.close()
+    click.echo(f"{changed} tracked URL(s) now checked every {every}.")
+
+
+@click.command()
+@click.argument("urls", nargs=-1)
+@click.option("--due", is_flag=True, help="Only the URLs whose check interval has passed.")
+@click.option(
+    "--exit-code",
+    is_flag=True,
+    help="Exit 1 when anything was edited or gone (like `git diff --exit-code`).",
+)
+@on_change_option
+@fetch_options
+@click.pass_context
+def check(
+    ctx: click.Context,
+    urls: tuple[str, ...],
+    due: bool,
+    exit_code: bool,
+    on_change: str | None,
+    timeout: float | None,
+    deadline: float | None,
+    max_bytes: int | None,
+    allow_private: bool | None,
+    workers: int | None,
+    per_host: int | None,
+    as_json: bool,
+    quiet: bool,
+) -> None:
+    """Recapture tracked URLs and report what changed: edited, gone, moved, restored…
+
+    \b
+    Examples:
+      preserve check                       # every tracked URL
+      preserve check --due --exit-code     # from cron: only what is due
+      preserve check --due --quiet --on-change 'mail -s "preserve: news" me@example.org'
+      preserve check https://example.org/2016/10/some-article
+    """
+    from preserve.engine.check import check as check_urls
+    from preserve.engine.notify import News
+
+    config = settings(
+        ctx,
+        timeout=timeout,
+        deadline=deadline,
+        max_bytes=max_bytes,
+        allow_private=allow_private,
+        workers=workers,
+        per_host=per_host,
+    )
+    archive = open_archive(ctx, create=False)
+    output = _CheckOutput("json" if as_json else "quiet" if quiet else "text", colour())
+    news = News(archive.path)
+    run = RunNoted()
+    try:
+        with progress_bar("Checking", not (as_json or quiet)) as progress:
+            for chunk in check_urls(
+                archive, urls, config=config, due=due, progress=progress, on_run=run
+            ):
+                assert run.id is not None  # a run started before its first results
+                output.chunk(run.id, chunk)
+                news.add(run.id, chunk)
+    finally:
+        archive.close()
+        _warn(news.tell_and_close(on_change))  # what was stored is news, even if it then failed
+    output.finish(run.id)
+    if exit_code and output.changed:
+        ctx.exit(1)
+
+
+def _warn(failed: str | None) -> None:
+    if failed:
+        click.echo(f"Warning: {failed}", err=True)
+
+
+class _CheckOutput:
+    """A check's report, printed a chunk of results at a time: a check of a million URLs
+    never holds them all. `mode` is text, json or quiet."""
+
+    def __init__(self, mode: str, shown_in_colour: bool) -> None:
+        self.mode = mode
+        self.colour = shown_in_colour
+        self.counts: dict[str, int] = {}
+        self.changed = False
+        self._json = jsondoc.CompactList(write_stdout, "results")
+
+    def chunk(self, run_id: int | None, results: list[CheckResult]) -> None:
+        from preserve.engine.results import CHANGE_OUTCOMES
+
+        for result in results:
+            word = result.outcome.outcome
+            self.counts[word] = self.counts.get(word, 0) + 1
+            self.changed = self.changed or word in CHANGE_OUTCOMES
+        if self.mode == "json":
+            self._json.add({"run": run_id}, (r.to_json() for r in results))
+        elif self.mode == "text" and results:
+            if sys.stderr.isatty():
+                click.echo("\r\033[K", nl=False, err=True)  # the progress bar's line
+            click.echo(text.check_lines(results, self.colour), nl=False)
+
+    def finish(self, run_id: int | None) -> None:
+        if self.mode == "json":
+            self._json.close({"run": run_id})
+        elif self.mode == "text":
+            click.echo(
+                text.check_summary(self.counts)
+                if self.counts
+                else text.check_text([], self.colour),
+                nl=False,
+            )
+
+
+@click.command()
+@click.option(
+    "--interval",
+    type=float,
+    default=60.0,
+    show_default=True,
+    help="Longest sleep between looks at the schedule, in seconds.",
+)
+@on_change_option
+@fetch_options
+@click.pass_context
+def watch(
+    ctx: click.Context,
+    interval: float,
+    on_change: str | None,
+    timeout: float | None,
+    deadline: float | None,
+    max_bytes: int | None,
+    allow_private: bool | None,
+    workers: int | None,
+    per_host: int | None,
+    as_json: bool,
+    quiet: bool,
+) -> None:
+    """Stay in the foreground and run checks as they fall due (Ctrl-C or SIGTERM stops
+    after the URLs in flight are recorded).
+
+    \b
+    Example:
+      preserve watch --interval 300
+    """
+    from preserve.engine.watch import watch as watch_archive
+
+    config = settings(
+        ctx,
+        timeout=timeout,
+        deadline=deadline,
+        max_bytes=max_bytes,
+        allow_private=allow_private,
+        workers=workers,
+        per_host=per_host,
+    )
+    stop = threading.Event()
+    for signum in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(signum, lambda *_: stop.set())
+
+    def show(run_id: int, results: list[CheckResult]) -> None:
+        if as_json:
+            document = {"run": run_id, "results": [r.to_json() for r in results]}
+            click.echo(json.dumps(document, ensure_ascii=False, default=str))
+        elif not quiet:
+            click.echo(text.check_text(results, colour()), nl=False)
+
+    archive = open_archive(ctx, create=False)
+    try:
+        watch_archive(
+            archive,
+            config=config,
+            stop=stop,
+            interval=interval,
+            on_change=on_change,
+            on_results=show,
+            on_warning=lambda line: _warn(line),
+            on_run=RunNoted(),
+        )
+    finally:
+        archive.close()
+
+
+COMMANDS = (capture, track, check, watch)

@@ -1,0 +1,132 @@
+"""What the commands share: the fetch options, opening the archive and its settings, and
+printing (JSON documents, colour, a progress bar on a terminal)."""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+import click
+
+from preserve import jsondoc
+from preserve.config import Config, load_config
+from preserve.engine.archive import Archive, Run
+from preserve.errors import UsageError
+
+PROGRESS_WIDTH = 30
+
+json_option = click.option("--json", "as_json", is_flag=True, help="Print one JSON document.")
+
+on_change_option = click.option(
+    "--on-change",
+    metavar="COMMAND",
+    help="Run this shell command when the check finds news (an edit, a takedown, a move, a "
+    "return), with the news as JSON on its stdin.",
+)
+
+
+def fetch_options(func: Callable[..., Any]) -> Callable[..., Any]:
+    """The options every fetching command takes."""
+    options = [
+        click.option(
+            "--timeout", type=float, help="Seconds for connecting and for each read [default: 10]."
+        ),
+        click.option(
+            "--deadline", type=float, help="Seconds a whole fetch may take [default: 6 x timeout]."
+        ),
+        click.option(
+            "--max-bytes",
+            type=int,
+            help="Cut bodies past this many bytes "
+            "(the record is marked WARC-Truncated) [default: 64 MiB].",
+        ),
+        click.option(
+            "--allow-private",
+            is_flag=True,
+            default=None,
+            help="Fetch loopback and private addresses for links and redirects "
+            "(env PRESERVE_ALLOW_PRIVATE=1).",
+        ),
+        click.option("--workers", type=int, help="Concurrent fetches [default: 16]."),
+        click.option("--per-host", type=int, help="Concurrent fetches per host [default: 2]."),
+        json_option,
+        click.option("--quiet", "-q", is_flag=True, help="No progress output."),
+    ]
+    for option in reversed(options):
+        func = option(func)
+    return func
+
+
+def archive_path(ctx: click.Context) -> Path:
+    path: Path = ctx.obj["archive"]
+    return path
+
+
+def open_archive(ctx: click.Context, *, create: bool = True, writes: bool = True) -> Archive:
+    return Archive(archive_path(ctx), create=create, writes=writes, on_wait=_waiting)
+
+
+def settings(ctx: click.Context, **overrides: Any) -> Config:
+    """The archive's settings with the options given on the command line (None: not given)."""
+    return load_config(archive_path(ctx), **overrides)
+
+
+def _waiting() -> None:
+    click.echo("Waiting: another preserve process is writing to this archive…", err=True)
+
+
+class RunNoted:
+    """Hears of a command's run as it starts (`on_run`): keeps its id, and says on stderr
+    what it repaired of runs that died."""
+
+    def __init__(self) -> None:
+        self.id: int | None = None
+
+    def __call__(self, run: Run) -> None:
+        self.id = run.id
+        for recovery in run.recovered:
+            click.echo(f"Recovered: {recovery.detail}", err=True)
+
+
+def write_stdout(text: str) -> None:
+    click.echo(text, nl=False)
+
+
+def emit_json(document: Any) -> None:
+    jsondoc.write_document(write_stdout, document)
+
+
+def colour() -> bool:
+    return sys.stdout.isatty()
+
+
+@contextmanager
+def progress_bar(label: str, enabled: bool) -> Iterator[Callable[[int, int], None] | None]:
+    """A progress bar on stderr, only when stderr is a terminal (never in logs or pipes)."""
+    if not enabled or not sys.stderr.isatty():
+        yield None
+        return
+
+    def show(done: int, total: int) -> None:
+        filled = PROGRESS_WIDTH * done // total if total else PROGRESS_WIDTH
+        bar = "█" * filled + "·" * (PROGRESS_WIDTH - filled)
+        click.echo(f"\r{label} {bar} {done}/{total}", nl=False, err=True)
+
+    try:
+        yield show
+    finally:
+        click.echo("\r\033[K", nl=False, err=True)
+
+
+def write_file(path: Path, text: str) -> None:
+    """Write a whole file or nothing (a reader never sees half a report)."""
+    partial = path.with_name(f".{path.name}.partial")
+    try:
+        partial.write_text(text, encoding="utf-8")
+        partial.replace(path)
+    except OSError as exc:
+        partial.unlink(missing_ok=True)
+        raise UsageError(f"cannot write {path}: {exc.strerror}") from exc

@@ -1,0 +1,86 @@
+"""`diff`: the word diff of a URL's main text between two of its captures."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from preserve.changes.diff import Hunk, word_diff
+from preserve.errors import UsageError
+from preserve.store.database import Store
+from preserve.urls import canonical
+
+
+def pick_diff_pair(
+    store: Store, url: str, from_time: str | None, to_time: str | None
+) -> tuple[dict[str, Any], dict[str, Any]]:
+    """The two captures `diff` compares: the latest good capture at or before `to_time`
+    (default: the latest), and the latest good capture at or before `from_time` (default:
+    the latest before it whose text differs)."""
+    good = store.good_captures(url)
+    if not good:
+        raise UsageError(f"no good capture of {url} in this archive")
+    newer = [c for c in good if to_time is None or c["started_at"] <= to_time]
+    if not newer:
+        raise UsageError(f"no good capture of {url} at or before {to_time}")
+    new = newer[-1]
+    earlier = [
+        c
+        for c in good
+        if c["started_at"] < new["started_at"]
+        or (c["started_at"] == new["started_at"] and c["id"] < new["id"])
+    ]
+    if from_time is not None:
+        candidates = [c for c in earlier if c["started_at"] <= from_time]
+    else:
+        candidates = [c for c in earlier if c["text_sha256"] != new["text_sha256"]]
+    if not candidates:
+        raise UsageError(
+            f"no earlier capture of {url} to compare with"
+            + ("" if from_time else " (its text never changed)")
+        )
+    return candidates[-1], new
+
+
+@dataclass(frozen=True)
+class CaptureDiff:
+    """Two captures of a URL and the word diff of their main texts."""
+
+    url: str
+    old: dict[str, Any]
+    new: dict[str, Any]
+    hunks: list[Hunk]
+
+    @property
+    def changed(self) -> bool:
+        return any(hunk.op != "equal" for hunk in self.hunks)
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "url": self.url,
+            "from": _capture_ref(self.old),
+            "to": _capture_ref(self.new),
+            "hunks": [hunk.to_json() for hunk in self.hunks],
+        }
+
+
+def diff(
+    store: Store, url: str, from_time: str | None = None, to_time: str | None = None
+) -> CaptureDiff:
+    """The diff `preserve diff` shows (see `pick_diff_pair` for which captures)."""
+    url = canonical(url)
+    old, new = pick_diff_pair(store, url, from_time, to_time)
+    old_text = (store.text(old["text_sha256"]) or ("", ""))[0]
+    new_text = (store.text(new["text_sha256"]) or ("", ""))[0]
+    return CaptureDiff(url, old, new, word_diff(old_text, new_text))
+
+
+def _capture_ref(row: dict[str, Any]) -> dict[str, Any]:
+    return {
+        "captured_at": row["started_at"],
+        "sha256": row["payload_sha256"],
+        "text_sha256": row["text_sha256"],
+        "warc": row["warc"],
+        "offset": row["offset"],
+        "record_id": row["record_id"],
+    }

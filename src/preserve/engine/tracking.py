@@ -1,0 +1,51 @@
+"""Which URLs are tracked for checks, and how often: tracking what a capture stored, and
+setting the interval of tracked URLs."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime, timedelta
+
+from preserve.engine.captured import Captured
+from preserve.errors import UsageError
+from preserve.store.database import Store
+from preserve.urls import canonical
+
+
+def track_captured(store: Store, captured: Captured, *, every_seconds: int, now: datetime) -> None:
+    """Track a captured article or citation for checks. Its first good capture becomes the
+    baseline; a capture of something already tracked never moves the baseline (that is what
+    checks do, after comparing)."""
+    job = captured.job
+    target = store.target(job.url)
+    baseline = (
+        captured.capture_id
+        if captured.ok and (target is None or target["baseline_capture_id"] is None)
+        else None
+    )
+    store.track(
+        job.url,
+        role=job.role,
+        every_seconds=every_seconds,
+        now=now,
+        cited_by=None if job.role == "article" else job.article,
+        baseline_capture_id=baseline,
+        first_state=("new", None) if captured.ok else ("failed", failure_reason(captured)),
+    )
+
+
+def failure_reason(captured: Captured) -> str:
+    if captured.error:
+        return captured.error
+    return f"http-{captured.http_status}"
+
+
+def set_interval(store: Store, urls: Sequence[str], every: timedelta) -> int:
+    """Check these tracked URLs (and the sources each article brought in) every `every`,
+    each next due one interval after its last check; how many tracked URLs changed."""
+    wanted = [canonical(url) for url in urls]
+    for url in wanted:
+        if store.target(url) is None:
+            raise UsageError(f"not tracked: {url} (capture it first)")
+    seconds = int(every.total_seconds())
+    return sum(store.set_schedule(url, seconds, include_citations=True) for url in wanted)
