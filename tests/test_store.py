@@ -15,7 +15,8 @@ from click.testing import CliRunner
 
 from preserve.cli.main import cli
 from preserve.errors import ArchiveError
-from preserve.store.database import CitationRow, NewCapture, NewCheck, Store
+from preserve.store.database import Store
+from preserve.store.rows import CitationRow, NewCapture, NewCheck
 from preserve.times import iso, parse_iso
 
 T0 = datetime(2026, 11, 1, 12, 0, 0, 123456, tzinfo=UTC)

@@ -31,8 +31,9 @@ from preserve.engine.capture import capture_articles
 from preserve.engine.check import check_targets, select_targets
 from preserve.evidence.verify import verify
 from preserve.store import chain
-from preserve.store.database import NewCapture, Store
+from preserve.store.database import Store
 from preserve.store.migrations import migrations
+from preserve.store.rows import NewCapture
 from preserve.warc.check import scan
 from preserve.warc.records import WarcWriter
 from tests.sites import Page, Site, article_html
@@ -728,7 +729,8 @@ def test_an_archive_from_before_the_chain_is_logged_when_opened(tmp_path: Path) 
 APPEND = """
 import sys
 from pathlib import Path
-from preserve.store.database import NewCapture, Store
+from preserve.store.database import Store
+from preserve.store.rows import NewCapture
 store = Store(Path(sys.argv[1]))
 for i in range(int(sys.argv[2])):
     store.add_capture(NewCapture(run_id=None, url=f"http://example.org/{sys.argv[3]}/{i}",

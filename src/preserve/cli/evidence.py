@@ -16,7 +16,7 @@ from preserve.cli.options import emit_json, json_option, open_archive
 from preserve.engine.archive import Archive
 from preserve.errors import UsageError
 from preserve.store.chain import Entry
-from preserve.store.database import NewExport
+from preserve.store.rows import NewExport
 from preserve.times import iso, parse_user_time, utc_now
 from preserve.urls import canonical
 

@@ -10,7 +10,7 @@ from preserve.engine.captured import Job
 from preserve.extract.extracted import Citation, Extracted
 from preserve.extract.normalise import NORMALISATION_VERSION
 from preserve.net.fetch import Fetched
-from preserve.store.database import CitationRow, NewCapture, RecordRow
+from preserve.store.rows import CitationRow, NewCapture, RecordRow
 from preserve.times import iso
 from preserve.warc.records import RecordLocation
 

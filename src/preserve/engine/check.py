@@ -30,7 +30,8 @@ from preserve.engine.snapshots import (
 from preserve.engine.tracking import track_captured
 from preserve.errors import UsageError
 from preserve.extract.normalise import NORMALISATION_VERSION
-from preserve.store.database import NewCheck, Store
+from preserve.store.database import Store
+from preserve.store.rows import NewCheck
 from preserve.times import Clock, iso, parse_iso, utc_now
 from preserve.urls import canonical
 

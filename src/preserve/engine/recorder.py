@@ -23,7 +23,7 @@ from preserve.extract.decode import decode_content
 from preserve.extract.extracted import Extracted
 from preserve.extract.normalise import NORMALISATION_VERSION
 from preserve.net.fetch import Fetched, Fetcher
-from preserve.store.database import RecordRow
+from preserve.store.rows import RecordRow
 from preserve.times import iso, parse_iso
 from preserve.urls import host_key
 from preserve.warc.records import OPEN_SUFFIX, OriginalRef, RecordLocation

@@ -53,7 +53,8 @@ from typing import Any
 from preserve.engine.archive import Archive
 from preserve.evidence.pool import Pool, cpus
 from preserve.store import chain
-from preserve.store.database import Store, connect
+from preserve.store.base import connect
+from preserve.store.database import Store
 from preserve.warc.check import (
     FileScan,
     Member,

@@ -142,18 +142,16 @@ def append(db: Database, table: str, row_id: Any) -> Entry:
         raise LookupError(f"no {table} row {row_id!r} to log")
     last = head(db)
     prev = last.entry_hash if last else None
-    entry = {
-        "table_name": table,
-        "row_id": str(row_id),
-        "prev_hash": prev,
-        "entry_hash": entry_hash(prev, table, rows[0]),
-        "created_at": iso(datetime.now(UTC)),
-    }
+    new_hash = entry_hash(prev, table, rows[0])
+    created_at = iso(datetime.now(UTC))
     # A plain INSERT: sqlite-utils' insert reads the table's schema first, on every call.
-    seq = db.execute(
-        f"INSERT INTO chain ({', '.join(entry)}) VALUES (?, ?, ?, ?, ?)", list(entry.values())
-    ).lastrowid
-    return Entry(seq=int(seq), **entry)
+    cursor = db.execute(
+        "INSERT INTO chain (table_name, row_id, prev_hash, entry_hash, created_at)"
+        " VALUES (?, ?, ?, ?, ?)",
+        [table, str(row_id), prev, new_hash, created_at],
+    )
+    assert cursor.lastrowid is not None  # an INSERT into a rowid table makes a row
+    return Entry(cursor.lastrowid, table, str(row_id), prev, new_hash, created_at)
 
 
 def find(db: Database, entry_hash: str) -> Entry | None:

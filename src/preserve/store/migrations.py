@@ -13,7 +13,7 @@ migrations = Migrations("preserve")
 
 @migrations()
 def m001_capture(db: Database) -> None:
-    db["runs"].create(
+    db.table("runs").create(
         {
             "id": int,
             "command": str,
@@ -26,7 +26,7 @@ def m001_capture(db: Database) -> None:
         },
         pk="id",
     )
-    db["targets"].create(
+    db.table("targets").create(
         {
             "url": str,
             "role": str,  # article | citation
@@ -43,8 +43,8 @@ def m001_capture(db: Database) -> None:
         },
         pk="url",
     )
-    db["targets"].create_index(["next_due"])
-    db["warc_files"].create(
+    db.table("targets").create_index(["next_due"])
+    db.table("warc_files").create(
         {
             "name": str,
             "run_id": int,
@@ -56,12 +56,12 @@ def m001_capture(db: Database) -> None:
         pk="name",
         foreign_keys=[("run_id", "runs", "id")],
     )
-    db["texts"].create(
+    db.table("texts").create(
         # Extracted texts, stored once per distinct text (recaptures mostly repeat them).
         {"sha256": str, "norm_version": int, "text": str, "visible_text": str},
         pk="sha256",
     )
-    db["captures"].create(
+    db.table("captures").create(
         {
             "id": int,
             "run_id": int,
@@ -101,9 +101,9 @@ def m001_capture(db: Database) -> None:
         pk="id",
         foreign_keys=[("run_id", "runs", "id"), ("parent_id", "captures", "id")],
     )
-    db["captures"].create_index(["url", "started_at"])
-    db["captures"].create_index(["payload_sha256"])
-    db["records"].create(
+    db.table("captures").create_index(["url", "started_at"])
+    db.table("captures").create_index(["payload_sha256"])
+    db.table("records").create(
         # Every WARC record a capture wrote: redirect hops, the final response, its request.
         {
             "id": int,
@@ -123,10 +123,10 @@ def m001_capture(db: Database) -> None:
         pk="id",
         foreign_keys=[("capture_id", "captures", "id")],
     )
-    db["records"].create_index(["capture_id"])
-    db["records"].create_index(["warc", "offset"])
-    db["records"].create_index(["url", "payload_sha256"])
-    db["citations"].create(
+    db.table("records").create_index(["capture_id"])
+    db.table("records").create_index(["warc", "offset"])
+    db.table("records").create_index(["url", "payload_sha256"])
+    db.table("citations").create(
         {
             "id": int,
             "capture_id": int,
@@ -138,13 +138,13 @@ def m001_capture(db: Database) -> None:
         pk="id",
         foreign_keys=[("capture_id", "captures", "id")],
     )
-    db["citations"].create_index(["capture_id", "position"])
-    db["citations"].create_index(["url"])
+    db.table("citations").create_index(["capture_id", "position"])
+    db.table("citations").create_index(["url"])
 
 
 @migrations()
 def m002_checks(db: Database) -> None:
-    db["checks"].create(
+    db.table("checks").create(
         {
             "id": int,
             "run_id": int,
@@ -170,14 +170,14 @@ def m002_checks(db: Database) -> None:
             ("probe_capture_id", "captures", "id"),
         ],
     )
-    db["checks"].create_index(["url", "checked_at"])
-    db["checks"].create_index(["capture_id"])
+    db.table("checks").create_index(["url", "checked_at"])
+    db.table("checks").create_index(["capture_id"])
 
 
 @migrations()
 def m003_chain_and_text_search(db: Database) -> None:
     # The provenance log's hash chain (see preserve.chain for exactly what is hashed).
-    db["chain"].create(
+    db.table("chain").create(
         {
             "seq": int,
             "table_name": str,  # captures | checks | warc_files
@@ -188,19 +188,19 @@ def m003_chain_and_text_search(db: Database) -> None:
         },
         pk="seq",
     )
-    db["chain"].create_index(["table_name", "row_id"])
+    db.table("chain").create_index(["table_name", "row_id"])
     # Full-text search over the normalised main texts, for find-text: a contentless FTS5
     # index (the texts are already stored once, in `texts`) whose rowids are the ids of
     # `text_search_keys`, which maps them to text hashes. Its own key table rather than the
     # rowid of `texts`, which VACUUM may renumber.
-    db["text_search_keys"].create({"id": int, "sha256": str}, pk="id")
-    db["text_search_keys"].create_index(["sha256"], unique=True)
+    db.table("text_search_keys").create({"id": int, "sha256": str}, pk="id")
+    db.table("text_search_keys").create_index(["sha256"], unique=True)
     db.execute(
         "CREATE VIRTUAL TABLE text_search USING fts5("
         "text, content='', tokenize='unicode61 remove_diacritics 2')"
     )
     for row in db.query("SELECT sha256, text FROM texts WHERE text IS NOT NULL"):
-        key = db["text_search_keys"].insert({"sha256": row["sha256"]}).last_pk
+        key = db.table("text_search_keys").insert({"sha256": row["sha256"]}).last_pk
         db.execute("INSERT INTO text_search (rowid, text) VALUES (?, ?)", [key, row["text"]])
     chain.backfill(db)
 
@@ -210,7 +210,7 @@ def m004_recoveries(db: Database) -> None:
     # What a run found left behind by runs that died (kill -9, a crash, power loss): `.open`
     # WARC files it sealed or dropped, closed files it entered in warc_files, runs it ended.
     # See archive.seal_orphans.
-    db["recoveries"].create(
+    db.table("recoveries").create(
         {
             "id": int,
             "recovered_at": str,
@@ -233,7 +233,7 @@ def m004_recoveries(db: Database) -> None:
 def m005_targets_in_status_order(db: Database) -> None:
     # `status` lists targets oldest first: walked in this index's order, a million of them
     # stream out without being sorted first.
-    db["targets"].create_index(["added_at", "url"])
+    db.table("targets").create_index(["added_at", "url"])
 
 
 @migrations()
@@ -250,7 +250,7 @@ def m006_targets_in_status_order(db: Database) -> None:
 def m007_captures_by_parent(db: Database) -> None:
     # A capture's report lists what each article brought in (its citations and their
     # citations, its requisites), read back from the database by walking parent_id down.
-    db["captures"].create_index(["parent_id"])
+    db.table("captures").create_index(["parent_id"])
 
 
 @migrations()
@@ -258,22 +258,22 @@ def m008_byline_and_modified(db: Database) -> None:
     # Compared on their own since: the byline and the page's stated dateModified (notes §4).
     # NULL in the rows from before, which no comparison reads as a change. Not in the hash
     # chain, whose columns are fixed (chain.py); both are derived from the chained record.
-    db["captures"].add_column("byline", str)
-    db["captures"].add_column("modified", str)
+    db.table("captures").add_column("byline", str)
+    db.table("captures").add_column("modified", str)
 
 
 @migrations()
 def m009_tls(db: Database) -> None:
     # Over HTTPS, what the connection showed of the server (tlspeer.TlsPeer, as JSON); also
     # in the capture's metadata record, in the WARC file.
-    db["captures"].add_column("tls", str)
+    db.table("captures").add_column("tls", str)
 
 
 @migrations()
 def m010_exports(db: Database) -> None:
     # Chain of custody: every evidence package made from the archive, by its sha256, in the
     # hash chain (a table of its own, so the entries made before are untouched).
-    db["exports"].create(
+    db.table("exports").create(
         {
             "id": int,
             "exported_at": str,

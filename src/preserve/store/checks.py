@@ -1,0 +1,52 @@
+"""Checks: storing one and moving its tracked URL on (state, next due time and, only for a
+good answer, the baseline); the earlier checks confirmation rules read."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from typing import Any
+
+from preserve.store import chain
+from preserve.store.rows import NewCheck
+from preserve.store.sql import select
+from preserve.store.targets import TargetsTable
+from preserve.times import iso, parse_iso
+
+
+class ChecksTable(TargetsTable):
+    def past_checks(self, url: str) -> list[dict[str, Any]]:
+        """Earlier checks of a URL, oldest first (what confirmation rules look at)."""
+        return select(
+            self.db,
+            "SELECT checked_at, outcome, reason, confirmed FROM checks WHERE url = ?"
+            " ORDER BY checked_at, id",
+            [url],
+        )
+
+    def add_check(self, check: NewCheck) -> int:
+        """Store a check and move its target on: state, next due time, and the baseline when
+        the check produced a good capture (an error never replaces the baseline)."""
+        with self._write():
+            target = self.target(check.url)
+            check_id = self._insert("checks", check.row())
+            chain.append(self.db, "checks", check_id)
+            if target is not None:
+                changed = (target["state"], target["reason"]) != (
+                    check.outcome,
+                    check.reason,
+                ) or check.outcome not in ("unchanged", "cosmetic")
+                update: dict[str, Any] = {
+                    "state": check.outcome,
+                    "reason": check.reason,
+                    "confirmed": check.confirmed,
+                    "last_checked_at": check.checked_at,
+                    "next_due": iso(
+                        parse_iso(check.checked_at) + timedelta(seconds=target["every_seconds"])
+                    ),
+                }
+                if changed:
+                    update["last_change_at"] = check.checked_at
+                if check.new_baseline:
+                    update["baseline_capture_id"] = check.capture_id
+                self._update_target(check.url, update)
+        return check_id

@@ -1,0 +1,151 @@
+"""Tracked URLs: tracking, their state, their schedule, which are due."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Sequence
+from datetime import datetime, timedelta
+from typing import Any
+
+from preserve.store.base import StoreBase
+from preserve.store.sql import select
+from preserve.times import iso, parse_iso
+
+
+class TargetsTable(StoreBase):
+    def track(
+        self,
+        url: str,
+        *,
+        role: str,
+        every_seconds: int,
+        now: datetime,
+        cited_by: str | None = None,
+        baseline_capture_id: int | None = None,
+        first_state: tuple[str, str | None] | None = None,
+    ) -> None:
+        """Track a URL for checks, first due one interval after now (it was just captured).
+        An existing target keeps its role ("article" wins over "citation") and its schedule
+        unless this call is for an article. `first_state`: the (state, reason) of a URL not
+        tracked before, as `set_state` would record it, in the same statement."""
+        with self._write():
+            existing = self.target(url)  # read under the write lock: two runs may race
+            if existing is None:
+                row = {
+                    "url": url,
+                    "role": role,
+                    "every_seconds": every_seconds,
+                    "added_at": iso(now),
+                    "next_due": iso(now + timedelta(seconds=every_seconds)),
+                    "cited_by": cited_by,
+                    "baseline_capture_id": baseline_capture_id,
+                }
+                if first_state is not None:
+                    row.update(
+                        state=first_state[0],
+                        reason=first_state[1],
+                        confirmed=0,
+                        last_checked_at=iso(now),
+                        last_change_at=iso(now),
+                    )
+                self._insert("targets", row)
+                return
+            update: dict[str, Any] = {}
+            if role == "article":
+                update.update(role="article", every_seconds=every_seconds)
+            if baseline_capture_id is not None:
+                update["baseline_capture_id"] = baseline_capture_id
+            if update:
+                self._update_target(url, update)
+
+    def target(self, url: str) -> dict[str, Any] | None:
+        rows = select(self.db, "SELECT * FROM targets WHERE url = ?", [url])
+        return rows[0] if rows else None
+
+    def iter_targets(self, columns: Sequence[str]) -> Iterator[tuple[Any, ...]]:
+        """These columns of every target, oldest first, as tuples, read as they are used:
+        `status` lists a million targets without holding them (or a dict each) at once."""
+        names = ", ".join(f"[{c}]" for c in columns)
+        yield from self.db.conn.execute(  # the order of `targets`, which an index has (m006)
+            f"SELECT {names} FROM targets ORDER BY added_at, role != 'article', url"
+        )
+
+    def targets(self, urls: Sequence[str] | None = None) -> list[dict[str, Any]]:
+        if urls is None:
+            return select(
+                self.db, "SELECT * FROM targets ORDER BY added_at, role != 'article', url"
+            )
+        return [t for url in urls if (t := self.target(url)) is not None]
+
+    def set_state(
+        self,
+        url: str,
+        state: str,
+        reason: str | None,
+        now: datetime,
+        *,
+        confirmed: bool = False,
+        changed: bool = True,
+    ) -> None:
+        """Record a target's latest outcome (denormalised here so `status` stays fast)."""
+        update: dict[str, Any] = {
+            "state": state,
+            "reason": reason,
+            "confirmed": int(confirmed),
+            "last_checked_at": iso(now),
+        }
+        if changed:
+            update["last_change_at"] = iso(now)
+        with self._write():
+            self._update_target(url, update)
+
+    def _update_target(self, url: str, values: dict[str, Any]) -> None:
+        sets = ", ".join(f"[{name}] = ?" for name in values)
+        self.db.execute(f"UPDATE targets SET {sets} WHERE url = ?", [*values.values(), url])
+
+    def due_urls(self, now: datetime) -> list[str]:
+        """The URLs `due` gives, in its order."""
+        return [
+            url
+            for (url,) in self.db.conn.execute(
+                "SELECT url FROM targets WHERE next_due <= ? ORDER BY next_due, url", [iso(now)]
+            )
+        ]
+
+    def target_urls(self) -> list[str]:
+        """The URLs `targets()` gives, in its order."""
+        return [
+            url
+            for (url,) in self.db.conn.execute(
+                "SELECT url FROM targets ORDER BY added_at, role != 'article', url"
+            )
+        ]
+
+    def due(self, now: datetime) -> list[dict[str, Any]]:
+        return select(
+            self.db, "SELECT * FROM targets WHERE next_due <= ? ORDER BY next_due, url", [iso(now)]
+        )
+
+    def next_due(self) -> str | None:
+        rows = select(self.db, "SELECT min(next_due) AS due FROM targets")
+        return rows[0]["due"] if rows else None
+
+    def set_schedule(self, url: str, every_seconds: int, *, include_citations: bool) -> int:
+        """Set a target's interval (and that of the citations it brought in), and move each
+        one's next due time to its last check (or its tracking) plus the new interval;
+        returns how many targets changed."""
+        where = "url = ?" + (
+            " OR (cited_by = ? AND role != 'article')" if include_citations else ""
+        )
+        params = [url, url] if include_citations else [url]
+        with self._write():
+            rows = self.db.execute(
+                f"SELECT url, coalesce(last_checked_at, added_at) FROM targets WHERE {where}",
+                params,
+            ).fetchall()
+            for target_url, since in rows:
+                due = parse_iso(since) + timedelta(seconds=every_seconds)
+                self.db.execute(
+                    "UPDATE targets SET every_seconds = ?, next_due = ? WHERE url = ?",
+                    [every_seconds, iso(due), target_url],
+                )
+        return len(rows)
