@@ -875,6 +875,7 @@ def report_command(
     """
     from preserve.report import html as htmlreport
     from preserve.report.build import build_report
+    from preserve.report.text import report_text
 
     wanted = list(dict.fromkeys(canonical(url) for url in urls))
     to_stdout = html_path is not None and str(html_path) == "-"
@@ -916,7 +917,7 @@ def report_command(
             f"source(s) written to {html_path}"
         )
     else:
-        click.echo(report.report_text(document, _colour()), nl=False)
+        click.echo(report_text(document, _colour()), nl=False)
 
 
 def _write_file(path: Path, text: str) -> None:
