@@ -23,13 +23,16 @@ from lxml import html as lxml_html
 
 from preserve.changes.diff import word_diff
 from preserve.cli.main import cli
-from preserve.cli.text import report_text
 from preserve.config import Config, FetchLimits
 from preserve.engine.archive import Archive, Run
 from preserve.engine.capture import capture_articles
 from preserve.engine.check import check_targets
 from preserve.report import html as htmlreport
-from preserve.report.build import Report, build_report, passages
+from preserve.report import timeline
+from preserve.report.build import build_report
+from preserve.report.model import Report
+from preserve.report.passages import passages
+from preserve.report.text import report_text
 from preserve.store.database import Store
 from preserve.times import iso
 from tests.browser import find_chromium, load
@@ -489,11 +492,11 @@ def test_passages_keep_one_paragraph_of_context_and_mark_gaps() -> None:
 
 
 def test_a_lane_never_holds_more_marks_than_pixels() -> None:
-    from preserve.report.build import Lane, Mark
+    from preserve.report.model import Lane, Mark
 
     marks = tuple(Mark(iso(T0 + timedelta(hours=i)), "unchanged") for i in range(5000))
-    svg = htmlreport.timeline_svg([Lane("busy", "https://example.org/", marks)])
-    assert svg.count("<circle") <= htmlreport.SVG_WIDTH // 3 + 1
+    svg = timeline.timeline_svg([Lane("busy", "https://example.org/", marks)])
+    assert svg.count("<circle") <= timeline.SVG_WIDTH // 3 + 1
 
 
 # --- scale: 200 articles × 20 sources, written straight into the store ------------------------
@@ -744,7 +747,7 @@ def test_the_demo_writes_the_report(tmp_path: Path) -> None:
 
 
 def test_hostile_strings_cannot_escape_their_element() -> None:
-    from preserve.report.build import CaptureRef, Citation, Dossier, Lane, Mark, Standing
+    from preserve.report.model import CaptureRef, Citation, Dossier, Lane, Mark, Standing
 
     nasty = '"><img src=x onerror=alert(1)>\x00\ud800</title><script>x()</script>'
     ref = CaptureRef(
@@ -878,7 +881,7 @@ def test_edits_back_and_forth_are_told_as_one_event() -> None:
     """The events of a URL's checks: a return to an earlier version says so; alternating
     edits that follow it are one event; an alternating edit after something else (here a
     spell offline) starts a new one."""
-    from preserve.report.build import _events
+    from preserve.report.events import events_of
 
     def check(at: str, outcome: str, reverted: dict[str, Any] | None = None) -> dict[str, Any]:
         detail = {"edit": {"words_added": 1, "words_removed": 1}}
@@ -903,7 +906,7 @@ def test_edits_back_and_forth_are_told_as_one_event() -> None:
         check("2026-11-06T10:00:00.000000Z", "unreachable"),
         check("2026-11-07T10:00:00.000000Z", "edited", again),
     ]
-    described = [e.describe() for e in _events([], checks)]
+    described = [e.describe() for e in events_of([], checks)]
     assert described == [
         "edited (title changed): +1 / -1 words",
         "alternating between two versions (3 changes)",
@@ -911,7 +914,7 @@ def test_edits_back_and_forth_are_told_as_one_event() -> None:
         "alternating between two versions",
     ]
     assert (
-        _events([], checks[:2])[1]
+        events_of([], checks[:2])[1]
         .describe()
         .endswith("back to the version of 2026-11-01 10:00:00 UTC")
     )

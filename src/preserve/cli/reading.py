@@ -140,6 +140,7 @@ def report_command(
     """
     from preserve.report import html as htmlreport
     from preserve.report.build import build_report
+    from preserve.report.text import report_text
 
     wanted = list(dict.fromkeys(canonical(url) for url in urls))
     to_stdout = html_path is not None and str(html_path) == "-"
@@ -181,7 +182,7 @@ def report_command(
             f"source(s) written to {html_path}"
         )
     else:
-        click.echo(text.report_text(document, colour()), nl=False)
+        click.echo(report_text(document, colour()), nl=False)
 
 
 @click.command("find-text")

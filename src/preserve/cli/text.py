@@ -6,7 +6,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Iterator, Sequence
 from typing import TYPE_CHECKING, Any
 
-import click
+from preserve.terminal import badge, style
 
 if TYPE_CHECKING:  # for annotations only: `status` and the like need no capture engine
     from preserve.changes.diff import Hunk
@@ -14,29 +14,6 @@ if TYPE_CHECKING:  # for annotations only: `status` and the like need no capture
     from preserve.engine.captured import ArticleCapture, Captured
     from preserve.engine.history import HistoryEntry
     from preserve.engine.results import CheckResult
-    from preserve.report.build import CaptureRef, Paragraph, Report
-
-OUTCOME_COLOURS = {
-    "new": "green",
-    "captured": "green",
-    "ok": "green",
-    "unchanged": "green",
-    "cosmetic": "green",
-    "edited": "yellow",
-    "moved": "cyan",
-    "restored": "cyan",
-    "gone": "red",
-    "failed": "red",
-    "restricted": "magenta",
-    "unreachable": "magenta",
-}
-
-
-def badge(word: str | None, colour: bool) -> str:
-    word = word or "-"
-    if not colour:
-        return word
-    return click.style(word, fg=OUTCOME_COLOURS.get(word), bold=True)
 
 
 def short(sha256: str | None) -> str:
@@ -146,7 +123,7 @@ def check_summary(counts: dict[str, int]) -> str:
 
 def check_lines(results: Sequence[CheckResult], colour: bool) -> str:
     """The report's lines for these results (a check prints them a chunk at a time)."""
-    from preserve.report.build import restated_text
+    from preserve.report.wording import restated_text
 
     lines: list[str] = []
     for result in results:
@@ -207,116 +184,7 @@ def render_hunk(hunk: Hunk, colour: bool) -> str:
         if op == "equal":
             parts.append(text)
         elif op == "delete":
-            parts.append(
-                click.style(text, fg="red", strikethrough=True) if colour else f"[-{text}-]"
-            )
+            parts.append(style(text, fg="red", strikethrough=True) if colour else f"[-{text}-]")
         else:
-            parts.append(
-                click.style(text, fg="green", underline=True) if colour else f"{{+{text}+}}"
-            )
+            parts.append(style(text, fg="green", underline=True) if colour else f"{{+{text}+}}")
     return " ".join(p for p in parts if p)
-
-
-def report_text(document: Report, colour: bool) -> str:
-    """`preserve report` for a terminal: per article its state, what changed, every source
-    in article order with its first and latest capture, and the word diff of every edit."""
-    # The dossier (with the diff code) loads only for reports: a capture need not wait
-    # for it when it starts.
-    from preserve.report.build import human_time, reason_text
-
-    if not document.articles:
-        return "No article is tracked in this archive yet: `preserve capture URL` starts.\n"
-    lines: list[str] = []
-    for dossier in document.articles:
-        title = dossier.title or dossier.url
-        lines.append(click.style(title, bold=True) if colour else title)
-        lines.append(f"  {badge(dossier.badge, colour)}  {dossier.url}")
-        lines.append(f"  {dossier.summary()}")
-        first = dossier.first_capture
-        lines.append(
-            f"  first captured {human_time(first.captured_at if first else None)}"
-            f" · last checked {human_time(dossier.last_checked_at)}"
-        )
-        findings = dossier.findings()
-        if findings:
-            lines += ["", "  What changed"]
-            lines += [f"    {_padded(f.state, colour)} {f.text}" for f in findings]
-        lines += ["", "  Sources, in article order"]
-        for citation in dossier.citations:
-            standing = citation.standing
-            lines.append(
-                f"  {citation.number:>3} {_padded(standing.state, colour)} "
-                f"{citation.anchor_text or citation.url}"
-            )
-            lines.append(f"{'':17}{citation.url}")
-            if standing.state not in ("unchanged", "new"):
-                lines.append(f"{'':17}{standing.describe()}")
-            for label, ref in (("first", citation.first_capture), ("last ", citation.last_capture)):
-                if ref is not None:
-                    lines.append(f"{'':17}{label} {_capture_ref(ref)}")
-        for edit in dossier.edits:
-            lines.append("")
-            lines.append(
-                f"  Edit of {edit.label}: {reason_text(edit.reason) or 'changed'}, "
-                f"found {human_time(edit.checked_at)} "
-                f"(+{edit.words_added} / -{edit.words_removed} words)"
-            )
-            lines.append(f"    {edit.url}")
-            for paragraph in edit.paragraphs:
-                if paragraph.gap_before:
-                    lines.append("    …")
-                lines.append("    " + _paragraph_text(paragraph, colour))
-            for change in edit.links:
-                was = f" (was {change.old_url})" if change.old_url else ""
-                lines.append(f"    link {change.change}: {change.url} ({change.anchor!r}){was}")
-        lines.append("")
-    lines.append(
-        f"Archive {document.archive} · {len(document.warc_files)} WARC file(s) · "
-        f"preserve {document.tool_version} · check it with `preserve verify`"
-    )
-    return "\n".join(lines) + "\n"
-
-
-def _padded(state: str, colour: bool) -> str:
-    return badge(state, colour) + " " * max(0, 10 - len(state))
-
-
-def _capture_ref(ref: CaptureRef) -> str:
-    from preserve.report.build import human_time
-
-    status = ref.http_status or ref.error or ref.status
-    where = f"  {ref.warc} @ {ref.offset}" if ref.warc else ""
-    return f"{human_time(ref.captured_at)}  {status}  sha256:{short(ref.sha256)}{where}"
-
-
-def _paragraph_text(paragraph: Paragraph, colour: bool) -> str:
-    """A diffed paragraph: `[-removed-] {+added+}`, or red/green on a terminal (changed
-    numbers and negations in bold); context paragraphs dimmed."""
-    runs: list[tuple[str, list[tuple[str, bool]]]] = []
-    for segment in paragraph.segments:
-        if not runs or runs[-1][0] != segment.op:
-            runs.append((segment.op, []))
-        runs[-1][1].append((segment.text, bool(segment.mark)))
-    parts = []
-    for op, pieces in runs:
-        if not colour:
-            text = " ".join(text for text, _ in pieces)
-            parts.append({"equal": text, "delete": f"[-{text}-]", "insert": f"{{+{text}+}}"}[op])
-        elif op == "equal":
-            text = " ".join(text for text, _ in pieces)
-            parts.append(text if paragraph.changed else click.style(text, dim=True))
-        elif op == "delete":
-            parts.append(
-                " ".join(
-                    click.style(text, fg="red", strikethrough=True, bold=marked)
-                    for text, marked in pieces
-                )
-            )
-        else:
-            parts.append(
-                " ".join(
-                    click.style(text, fg="green", underline=True, bold=marked)
-                    for text, marked in pieces
-                )
-            )
-    return " ".join(parts)
