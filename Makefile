@@ -8,7 +8,7 @@ DOCS_STAMP := $(VENV)/.installed-docs
 # The pre-commit hooks' tools (the `dev` extra): `make hooks`.
 DEV_STAMP := $(VENV)/.installed-dev
 
-.PHONY: demo test lint docs hooks bench clean
+.PHONY: demo test test-fast lint docs hooks bench clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -35,6 +35,10 @@ test: $(STAMP) docs
 	$(BIN)/ruff check src tests benchmarks docs
 	$(BIN)/ruff format --check src tests benchmarks docs
 	$(BIN)/python -m pytest -q
+
+# The edit-and-run loop: without the long end-to-end runs, the browser and pywb replay.
+test-fast: $(STAMP)
+	$(BIN)/python -m pytest -q -m "not slow and not browser and not replay"
 
 lint: $(STAMP)
 	$(BIN)/ruff check src tests benchmarks docs
