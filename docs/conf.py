@@ -6,7 +6,7 @@ from preserve import __version__
 
 project = "preserve"
 author = "the preserve authors"
-copyright = "the preserve authors"  # noqa: A001 (Sphinx's name)
+copyright = "the preserve authors"
 version = release = __version__
 
 extensions = ["myst_parser", "sphinx_click"]

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import json
 import re
+import select
 import signal
 import subprocess
 import sys
@@ -318,7 +319,10 @@ def _watch(archive: Path, out: Emitted) -> set[str]:
     )
     try:
         assert watcher.stdout is not None
-        line = watcher.stdout.readline()  # one JSON document a line, per run
+        # One JSON document a line, per run; the first run checks everything (all due).
+        ready, _, _ = select.select([watcher.stdout], [], [], 120)
+        assert ready, "watch printed nothing in 120 s"
+        line = watcher.stdout.readline()
     finally:
         watcher.send_signal(signal.SIGTERM)
         _, err = watcher.communicate(timeout=120)
