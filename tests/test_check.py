@@ -367,7 +367,7 @@ def test_a_baseline_whose_warc_file_is_lost_is_compared_without_its_visible_text
 
 
 def test_a_headline_going_back_and_forth_is_one_alternating_event(lab: Lab, site: Site) -> None:
-    """An A/B-tested headline (notes §13.9): A, B, A, B. Each change is an edit, but a
+    """An A/B-tested headline: A, B, A, B. Each change is an edit, but a
     return to an earlier version says so, and the back and forth is one event."""
     headline_a, headline_b = "Harbour closed after moorings fail", "Why the harbour closed"
     body = long_paragraphs(count=6)
@@ -434,7 +434,7 @@ def dated_page(body: list[str], author: str, modified: str) -> Page:
 def test_byline_and_stated_date_are_recorded_and_compared_each_on_its_own(
     lab: Lab, site: Site
 ) -> None:
-    """Notes §4 and §13.8: the byline is part of what an article says; a new stated date
+    """The byline is part of what an article says; a new stated date
     alone is cosmetic; a text edited under the same stated date is a silent edit."""
     body = long_paragraphs(count=5)
     site.pages["/story"] = dated_page(body, "Jane Doe", "2026-11-01T08:00:00Z")
@@ -645,7 +645,7 @@ def test_a_failing_on_change_command_is_said_and_loses_nothing(lab: Lab, site: S
 def test_a_relative_time_in_the_text_is_cosmetic_and_a_counter_is_an_edit(
     lab: Lab, site: Site
 ) -> None:
-    """Notes §13.10, pinned: "Updated 5 minutes ago" changes at every fetch and is not an
+    """Pinned: "Updated 5 minutes ago" changes at every fetch and is not an
     edit; a view counter in the main text is, since nothing tells it from a stated number."""
     body = long_paragraphs(count=5)
 
@@ -667,7 +667,7 @@ def test_a_relative_time_in_the_text_is_cosmetic_and_a_counter_is_an_edit(
 
 
 def test_a_chinese_article_edited_by_one_character_is_edited_not_gone(lab: Lab, site: Site) -> None:
-    """Notes §13.33, through a real server: Chinese has no spaces between words, and a
+    """Through a real server: Chinese has no spaces between words, and a
     one-character edit of a paragraph must not read as a replaced page."""
     paragraphs = [
         "市议会周二批准了港口预算，议员们以十二票对三票通过了这项计划，反对者表示将继续上诉。",
@@ -708,7 +708,7 @@ def test_a_cookie_consent_wall_is_restricted_never_gone(lab: Lab, site: Site) ->
 def test_a_live_blog_edited_at_every_check_is_one_event_with_its_totals(
     lab: Lab, site: Site
 ) -> None:
-    """Notes §13.34: a page edited at every check (a live blog) is one event in the report's
+    """A page edited at every check (a live blog) is one event in the report's
     timeline, with its totals; every edit keeps its own diff. An edit after a quiet check
     is an event of its own."""
     posts = long_paragraphs(count=5)

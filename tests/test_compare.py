@@ -1,4 +1,4 @@
-"""compare.classify, table-tested: every outcome and reason of DESIGN.md, confirmation over
+"""changes.classify, table-tested: every outcome and reason (docs/outcomes.md), confirmation over
 time with a moved clock, and the word diff, boundary-shift test and citation diff in diff.py."""
 
 from __future__ import annotations
@@ -583,7 +583,7 @@ def test_real_edit_inside_a_boundary_shift_reports_only_the_edit() -> None:
     assert outcome.edit.numbers_changed == (("40 million", "4 million"),)
 
 
-# A real edit and a boundary shift in one hunk (notes §13.17): the headline and byline are
+# A real edit and a boundary shift in one hunk: the headline and byline are
 # pulled into the main text (the old page showed them) and the edit touches the first words
 # after them, so the word diff reports both as one hunk; only the edit may be reported.
 HEAD = f"{TITLE}\nBy Jane Doe"
@@ -810,7 +810,7 @@ def stamped(when: str, text: str = ARTICLE) -> str:
     ],
 )
 def test_a_time_said_relative_to_the_fetch_is_not_an_edit(before: str, after: str) -> None:
-    """Notes §13.10: "Updated 5 minutes ago" in the main text changes at every fetch."""
+    """ "Updated 5 minutes ago" in the main text changes at every fetch."""
     outcome = classify(page(stamped(before)), page(stamped(after)), now=T0)
     assert (outcome.outcome, outcome.reason, outcome.rule) == (
         "cosmetic",
@@ -877,7 +877,7 @@ ZH_OTHER = (
 def test_scripts_without_spaces_are_compared_by_character(
     old: str, new: str, expected: tuple[str, str]
 ) -> None:
-    """Notes §13.33. A paragraph of Chinese is one whitespace "word": a one-character edit
+    """A paragraph of Chinese is one whitespace "word": a one-character edit
     made it a text with every word changed and no shingle left, so `gone/replaced`, a false
     takedown. Similarity now counts each character of such scripts as a token."""
     outcome = classify(page(old), page(new), now=T0)
@@ -898,7 +898,7 @@ CONSENT = (
 
 
 def test_a_cookie_consent_wall_in_place_of_the_page_is_restricted_not_gone() -> None:
-    """Notes §13.26: a consent interstitial is access-restricted; it was `gone/replaced`."""
+    """A consent interstitial is access-restricted; it was `gone/replaced`."""
     wall = page(CONSENT, title="Before you continue", links=())
     outcome = classify(BASE, wall, now=T0)
     assert (outcome.outcome, outcome.reason, outcome.confirmed) == ("restricted", "consent", False)
@@ -913,7 +913,7 @@ def test_a_cookie_consent_wall_in_place_of_the_page_is_restricted_not_gone() -> 
 
 
 def test_a_parked_domain_is_gone_parked() -> None:
-    """Notes §13.27: a parked domain is `gone/parked`; a repurposed one stays `replaced`."""
+    """A parked domain is `gone/parked`; a repurposed one stays `replaced`."""
     parking = (
         "This domain may be for sale. Related searches: garden furniture, cheap flights, "
         "online degrees, car insurance quotes, best credit cards, web hosting deals."

@@ -1,4 +1,4 @@
-"""Hostile web, crashes, concurrent runs and storage faults (issue 6).
+"""Hostile web, crashes, concurrent runs and storage faults (docs/security.md).
 
 Every case runs `preserve` as a real process against servers on 127.0.0.1 only: a raw-socket
 server that misbehaves on purpose (tests/hostile.py) and the test site (tests/sites.py). Each

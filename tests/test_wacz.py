@@ -182,7 +182,7 @@ def test_export_reports_what_it_wrote(made: Made) -> None:
 
 
 def test_every_export_is_logged_in_the_archives_hash_chain(made: Made, tmp_path: Path) -> None:
-    """The chain of custody (anchors' request 7): which package was made from the archive,
+    """The chain of custody: which package was made from the archive,
     when, by which host and tool, signed by which key: by the package's sha256, in the hash
     chain, so that the archive itself shows what was handed over."""
     assert "logged in the archive as export 1: chain entry " in made.export_output

@@ -90,7 +90,7 @@ def unavailable(
 def _probe_says_dead(
     baseline: Snapshot | None, current: Snapshot, probe: Snapshot | None
 ) -> Outcome | None:
-    """The random-sibling probe test (notes §9)."""
+    """The random-sibling probe test (docs/architecture.md, "The soft-404 probe")."""
     if probe is None or probe.error or probe.status is None or not 200 <= probe.status < 300:
         return None  # a 404/410 probe is an honest site; a failed probe says nothing
     mine = current.visible_text or current.text

@@ -1,13 +1,13 @@
 """Classify one recapture of a URL against its baseline: `classify(baseline, current, …)`
-returns an `Outcome` (the DESIGN.md outcome table) with the rule that fired. Pure: no I/O,
+returns an `Outcome` (docs/outcomes.md) with the rule that fired. Pure: no I/O,
 no clock (`now` is a parameter), so every rule is table-tested.
 
-Order of checks (notes/change-detection.md §12): network/DNS → status (451 → 410 → 404 →
-bot challenge → 401/402/403/407/412/428/429/440/449 → 5xx) → redirects (login, root, error
-page) → soft-404 probe → payload → normalisation version → text, links and title (with the
-boundary-shift test, the replacement test and the move test).
+Order of checks (docs/architecture.md, "The order of the rules"): network/DNS → status
+(451 → 410 → 404 → bot challenge → 401/402/403/407/412/428/429/440/449 → 5xx) → redirects
+(login, root, error page) → soft-404 probe → payload → normalisation version → text, links
+and title (with the boundary-shift test, the replacement test and the move test).
 
-Decisions where the notes are silent or disagree:
+Decisions:
 
 - **No baseline**: a good answer is `new`; anything else is `failed` with the reason the
   baseline-comparing path would give (`http-404`, `timeout`, `soft-404`, …), unconfirmed.
@@ -41,14 +41,14 @@ Decisions where the notes are silent or disagree:
   boundary-shift` (or `cosmetic/reordered`, `text_equal` false, when spans of five words or
   more only moved, with the moves in `edit`). A span that only changes a time said relative
   to the fetch ("Updated 5 minutes ago") is explained too (`cosmetic/relative-time` when
-  nothing else changed; notes §13.10); a counter (views, comments) is an edit. Then title,
+  nothing else changed); a counter (views, comments) is an edit. Then title,
   byline and links: `edited/title-only`, `byline-only`, `links-only`, or the parts joined
   (`title-and-links`). Edits report only the unexplained spans, a partly explained hunk cut
-  down to its unexplained runs (notes §13.17).
+  down to its unexplained runs.
 - **Replaced** (`gone/replaced`): at least `REPLACED_CHANGED` of the words changed (over the
   unexplained spans) while under half of the smaller text's 3-shingles survive, or, for texts
   of `MIN_SHINGLE_WORDS` words or more, under `REPLACED_OVERLAP` of them survive. The overlap
-  coefficient stands in for the notes' Jaccard3 < 0.1 so that a text that only shrank (a
+  coefficient stands in for a Jaccard3 < 0.1 so that a text that only shrank (a
   teaser, a heavy cut) or grew (the extractor took the whole page) is never "replaced".
   Under `CHEAP_EDIT` changed the overlap is not computed: so few changes cannot reach it.
 - **Paywall**: ≥ half of the baseline's words gone and a subscribe-to-continue phrase the
@@ -75,7 +75,7 @@ Decisions where the notes are silent or disagree:
   are skipped (inconclusive), anything else ends it. Counting greedily from the oldest, a
   check counts when it is at least the gap after the last counted one:
   410 and 451: 2 checks ≥ 1 h apart. 404 and dns: 3 checks each ≥ 24 h apart (the issue's
-  rule; stricter than the notes' 2 for NXDOMAIN since we have one resolver). soft-404 and
+  rule; stricter than two checks for NXDOMAIN, since preserve asks one resolver). soft-404 and
   replaced: 2 checks ≥ 24 h apart. Unreachable: never confirmed, until `PERSISTENT_CHECKS`
   consecutive unreachable checks span `PERSISTENT_SPAN`; then `gone/unreachable-persistent`,
   confirmed. Restricted: confirmed on the second consecutive restricted check. Observed

@@ -36,14 +36,14 @@ _PAYWALL = re.compile(
     re.IGNORECASE,
 )
 # A parked domain: the page gave way to a registrar's or a parking service's "for sale" page
-# with ads for related searches (notes §12: gone/parked).
+# with ads for related searches: gone/parked.
 _PARKED = re.compile(
     r"(this|the) domain( name)? (is|may be) for sale|buy this domain|"
     r"domain (is )?(parked|for sale)|related searches|parked (free|domain)|"
     r"this domain (has )?expired",
     re.IGNORECASE,
 )
-# A cookie-consent wall in place of the page (notes §12: access-restricted, never gone).
+# A cookie-consent wall in place of the page: access restricted, never gone.
 _CONSENT = re.compile(
     r"we value your privacy|accept all cookies|(accept|reject) all\b|"
     r"manage (cookie )?(options|preferences|settings|choices)|your privacy choices|"
@@ -52,7 +52,7 @@ _CONSENT = re.compile(
     re.IGNORECASE,
 )
 # A time said relative to when the page was served ("Updated 5 minutes ago"): it changes at
-# every fetch and says nothing about the article (notes §13.10).
+# every fetch and says nothing about the article.
 _RELATIVE_TIME = re.compile(
     r"\b(?:(?:\d+|an?|one|a\s+few|few|several)\s+"
     r"(?:sec(?:ond)?|min(?:ute)?|h(?:ou)?r|hour|day|week|month|year)s?\s+ago|just\s+now)\b",
@@ -92,7 +92,7 @@ def _move_target(baseline: Snapshot, current: Snapshot, probe: Snapshot | None) 
 
 
 def _compare(b: Snapshot, c: Snapshot) -> Outcome:
-    """Compare the content of a good answer with the baseline's (notes §6)."""
+    """Compare the content of a good answer with the baseline's (docs/architecture.md, "Text")."""
     if b.payload_sha256 and b.payload_sha256 == c.payload_sha256:
         return Outcome("unchanged", None, True, "payload.equal", text_equal=True)
     if b.norm_version != c.norm_version:

@@ -4,7 +4,7 @@ short summary an investigator can read) and the diff of its citation list.
 
 Pure functions over values; `compare.classify` uses them, and `report` renders the results.
 
-Decisions (see notes/change-detection.md §4, §6, §7):
+Decisions (docs/architecture.md, "Boundary shifts"):
 
 - **Two-level difflib.** Paragraphs are matched first (`autojunk=False`), then words only
   inside replaced paragraph blocks, which keeps a 5,000-word article with a few edits at
@@ -22,10 +22,10 @@ Decisions (see notes/change-detection.md §4, §6, §7):
   piece at the start (end) of its paragraph still sheds the whole visible lines it starts
   (ends) with, for a headline merged into the paragraph of a real edit. With no visible text
   nothing is explained, so the safe answer (an edit) wins.
-- **Only the real span is reported** (notes §13.17). A hunk that mixes explained pieces (a
+- **Only the real span is reported.** A hunk that mixes explained pieces (a
   pulled-in headline) with unexplained ones (a sentence added to the first paragraph) is
   cut down to its unexplained runs by `unexplained_hunks`; the summary counts only those.
-- **Citations** are compared by `url_key` (the notes' "same URL": http↔https, `www.`, a
+- **Citations** are compared by `url_key` ("the same URL": http↔https, `www.`, a
   trailing slash, the fragment and utm_*/fbclid/gclid do not count). A removed and an added
   link with the same non-empty anchor text are one retargeting; a link whose URL stayed but
   whose anchor text changed is re-anchored.

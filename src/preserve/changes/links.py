@@ -69,7 +69,7 @@ class LinkChanges:
 
 
 def url_key(url: str) -> str:
-    """The form in which two URLs are "the same URL" (notes §12): host lowercased, default
+    """The form in which two URLs are "the same URL": host lowercased, default
     port, fragment and utm_*/fbclid/gclid dropped, http↔https, `www.` and a trailing slash
     ignored. Path case and query order are kept: the server may care."""
     try:

@@ -85,7 +85,7 @@ class Reversion:
 @dataclass(frozen=True)
 class MetadataChange:
     """A change in what the page says of itself: its title, byline or stated date of
-    modification (the notes' headline, byline and dateModified, each compared on its own)."""
+    modification, each compared on its own (docs/outcomes.md)."""
 
     field: str  # "title" | "byline" | "modified"
     before: str | None

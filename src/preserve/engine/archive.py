@@ -62,6 +62,12 @@ class Archive:
     def close(self) -> None:
         self.store.close()
 
+    def __enter__(self) -> Archive:
+        return self
+
+    def __exit__(self, *_exc: object) -> None:
+        self.close()
+
     def warc_path(self, name: str) -> Path:
         return self.warcs / name
 

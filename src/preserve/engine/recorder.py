@@ -370,11 +370,7 @@ class Recorder:
                         if extraction is None or extraction.done():
                             ready.append((job, fetched, extraction))
                         else:
-                            extraction.add_done_callback(
-                                lambda f, job=job, fetched=fetched: events.put(
-                                    ("ready", (job, fetched, f))
-                                )
-                            )
+                            extraction.add_done_callback(partial(_ready, events, job, fetched))
                     elif kind == "ready":
                         ready.append(value)
                     else:
@@ -431,6 +427,13 @@ _Events = queue.SimpleQueue[tuple[str, Any]]
 
 
 _Body = tuple[bytes, dict[str, Any], bool]  # raw body, extraction options, heavy
+
+
+def _ready(
+    events: _Events, job: Job, fetched: Fetched, extraction: Future[Extracted | None]
+) -> None:
+    """An extraction is done: the recording thread may store its page."""
+    events.put(("ready", (job, fetched, extraction)))
 
 
 def _report_failure(future: Future[None], events: _Events) -> None:

@@ -259,7 +259,9 @@ _TEXT_LENGTH = etree.XPath("string-length()")
 
 
 def _may_have_long_text(body: etree._Element, elements: int) -> bool:
-    return int(_TEXT_LENGTH(body)) + 2 * elements > _SURELY_SHORT
+    length = _TEXT_LENGTH(body)
+    assert isinstance(length, float)  # string-length() is a number
+    return int(length) + 2 * elements > _SURELY_SHORT
 
 
 def _mark_links(root: lxml.html.HtmlElement) -> list[str]:

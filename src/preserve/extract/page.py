@@ -103,7 +103,9 @@ def page_title(root: etree._Element) -> str | None:
     title = root.find("head/title")
     if title is None:
         title = root.find(".//title")
-    return one_line(title.text_content()) if title is not None else None
+    return (
+        one_line("".join(str(piece) for piece in title.itertext())) if title is not None else None
+    )
 
 
 def modified(root: etree._Element) -> str | None:
@@ -216,7 +218,7 @@ def walk_text(el: etree._Element, skip: Skip) -> str:
 
 
 def anchor_text(link: etree._Element) -> str:
-    return " ".join(normalise("".join(link.itertext())).split())
+    return " ".join(normalise("".join(str(piece) for piece in link.itertext())).split())
 
 
 def link_contexts(links: list[etree._Element]) -> list[str]:

@@ -255,7 +255,7 @@ def m007_captures_by_parent(db: Database) -> None:
 
 @migrations()
 def m008_byline_and_modified(db: Database) -> None:
-    # Compared on their own since: the byline and the page's stated dateModified (notes §4).
+    # Compared on their own since: the byline and the page's stated dateModified.
     # NULL in the rows from before, which no comparison reads as a change. Not in the hash
     # chain, whose columns are fixed (chain.py); both are derived from the chained record.
     db.table("captures").add_column("byline", str)

@@ -106,7 +106,7 @@ class RunsTable(StoreBase):
         return int(rows[0]["e"] or 0)
 
     def add_warc_file(
-        self, name: str, run_id: int, *, size: int, sha256: str, closed_at: datetime
+        self, name: str, run_id: int | None, *, size: int, sha256: str, closed_at: datetime
     ) -> None:
         with self._write():
             self.db.table("warc_files").upsert(
