@@ -106,7 +106,7 @@ class Lab:
     def baseline(self, url: str) -> int | None:
         target = self.store.target(url)
         assert target is not None
-        return target["baseline_capture_id"]
+        return target.baseline_capture_id
 
     def rows(self, sql: str, params: list[Any] | None = None) -> list[dict[str, Any]]:
         return list(self.store.db.query(sql, params or []))
@@ -277,7 +277,7 @@ def test_ads_tokens_timestamps_and_rotating_lists_are_never_edits(lab: Lab, site
         assert result.captured.sha256 is not None
     assert all(outcome in ("cosmetic", "unchanged") for outcome, _ in outcomes), outcomes
     assert ("cosmetic", "markup") in outcomes  # the bytes did change every time
-    assert lab.store.target(url)["state"] == "cosmetic"  # type: ignore[index]
+    assert lab.store.target(url).state == "cosmetic"  # type: ignore[union-attr]
 
 
 REDESIGN_HEAD = (
@@ -790,7 +790,7 @@ def test_takedown_statuses_are_gone_with_their_reason(lab: Lab, site: Site, stat
         record = read_record(
             lab.archive.warc_path(result.captured.warc),  # type: ignore[arg-type]
             result.captured.offset,  # type: ignore[arg-type]
-            lab.store.capture(result.captured.capture_id)["length"],  # type: ignore[index]
+            lab.store.capture(result.captured.capture_id).length,  # type: ignore[union-attr]
         )
         assert record.http_status == 451
         assert "blocked-by" in (record.http_header("Link") or "")
@@ -826,7 +826,7 @@ def test_redirect_to_the_home_page_is_a_soft_404(lab: Lab, site: Site, status: i
     )
     assert outcome.new_url is None
     assert lab.baseline(url) == baseline
-    assert site.url("/") not in {t["url"] for t in lab.store.targets()}
+    assert site.url("/") not in {t.url for t in lab.store.targets()}
 
 
 NOT_FOUND_TEMPLATE = article_html(
@@ -896,8 +896,8 @@ def test_permanent_redirect_to_the_same_text_is_moved_and_the_new_url_is_tracked
     assert result.outcome.new_url == new_url
     assert result.to_json()["new_url"] == new_url
     target = lab.store.target(new_url)
-    assert target is not None and target["role"] == "article"
-    assert target["baseline_capture_id"] == result.captured.capture_id
+    assert target is not None and target.role == "article"
+    assert target.baseline_capture_id == result.captured.capture_id
     lab.clock.advance(HOUR)
     results = lab.check()
     assert set(results) == {url, new_url}
@@ -1000,7 +1000,7 @@ def test_503_is_unreachable_then_restored_and_never_replaces_the_baseline(
     assert (result.outcome.outcome, result.outcome.reason) == ("restored", "http-503")
     assert result.outcome.text_equal is True
     assert result.to_json()["text_equal"] is True
-    assert lab.store.target(url)["state"] == "restored"  # type: ignore[index]
+    assert lab.store.target(url).state == "restored"  # type: ignore[union-attr]
 
 
 def test_restored_with_other_text_says_so_and_carries_the_edit(lab: Lab, site: Site) -> None:
@@ -1275,15 +1275,15 @@ def test_a_payload_seen_before_is_a_revisit_of_its_first_capture(lab: Lab, site:
         ("edited", "title-only", "revisit"),
     ]
     row = lab.store.capture(result.captured.capture_id)
-    assert row is not None
-    record = read_record(lab.archive.warc_path(row["warc"]), row["offset"], row["length"])
+    assert row is not None and row.warc and row.offset is not None and row.length is not None
+    record = read_record(lab.archive.warc_path(row.warc), row.offset, row.length)
     b_rows = lab.rows(
         "SELECT record_id FROM captures WHERE url = ? AND record_type = 'response'"
         " AND payload_sha256 = ?",
-        [url, row["payload_sha256"]],
+        [url, row.payload_sha256],
     )
     assert [r["record_id"] for r in b_rows] == [record.header("WARC-Refers-To")]
-    assert row["payload_sha256"] != original["payload_sha256"]
+    assert row.payload_sha256 != original.payload_sha256
 
 
 # --- citations over time ------------------------------------------------------------------
@@ -1334,8 +1334,8 @@ def test_edited_article_that_drops_and_adds_citations(lab: Lab, site: Site) -> N
     assert data["added_citations"][0]["url"] == three
     target = lab.store.target(three)
     assert target is not None
-    assert (target["role"], target["cited_by"]) == ("citation", url)
-    assert target["baseline_capture_id"] == result.added_citations[0].capture_id
+    assert (target.role, target.cited_by) == ("citation", url)
+    assert target.baseline_capture_id == result.added_citations[0].capture_id
     lab.clock.advance(HOUR)
     assert lab.check_one(three).outcome.outcome == "unchanged"
 
@@ -1367,7 +1367,7 @@ def test_404_is_confirmed_by_three_checks_a_day_apart(lab: Lab, site: Site) -> N
     ]
     assert lab.baseline(url) == baseline
     target = lab.store.target(url)
-    assert target is not None and (target["state"], target["confirmed"]) == ("gone", 1)
+    assert target is not None and (target.state, target.confirmed) == ("gone", 1)
 
 
 def test_410_is_confirmed_by_a_recheck_an_hour_later(lab: Lab, site: Site) -> None:
@@ -1455,7 +1455,7 @@ def test_due_selects_only_targets_whose_interval_has_passed(lab: Lab, site: Site
 
     # Freshly captured targets are due one interval (1 day by default) after their capture.
     def due_at(moment: datetime) -> set[str]:
-        return {t["url"] for t in select_targets(lab.store, None, due=True, now=moment)}
+        return {t.url for t in select_targets(lab.store, None, due=True, now=moment)}
 
     captured_at = lab.clock.now
     assert due_at(captured_at) == set()
@@ -1463,7 +1463,7 @@ def test_due_selects_only_targets_whose_interval_has_passed(lab: Lab, site: Site
     # A new interval moves the next due time too: one week after the capture.
     result = invoke(lab.path, "track", weekly, "--every", "1w")
     assert result.exit_code == 0, result.output
-    assert lab.store.target(weekly)["every_seconds"] == 7 * 86400  # type: ignore[index]
+    assert lab.store.target(weekly).every_seconds == 7 * 86400  # type: ignore[union-attr]
     assert due_at(captured_at + DAY + HOUR) == {daily}
     assert due_at(captured_at + 7 * DAY + HOUR) == {weekly, daily}
     # A check with the clock before anything is due selects nothing and records nothing.
@@ -1472,11 +1472,11 @@ def test_due_selects_only_targets_whose_interval_has_passed(lab: Lab, site: Site
     lab.clock.advance(DAY)
     assert set(lab.check(due=True)) == {daily}
     checked_at = lab.clock.now
-    assert {t["url"] for t in lab.store.due(checked_at + DAY + HOUR)} == {daily}
+    assert {t.url for t in lab.store.due(checked_at + DAY + HOUR)} == {daily}
     lab.clock.advance(7 * DAY)
     assert set(lab.check(due=True)) == {weekly, daily}
-    assert lab.store.target(weekly)["next_due"] == iso(  # type: ignore[index]
-        datetime.fromisoformat(lab.store.target(weekly)["last_checked_at"])  # type: ignore[index]
+    assert lab.store.target(weekly).next_due == iso(  # type: ignore[union-attr]
+        datetime.fromisoformat(lab.store.target(weekly).last_checked_at)  # type: ignore[union-attr,arg-type]
         + timedelta(weeks=1)
     )
 

@@ -882,19 +882,29 @@ def test_edits_back_and_forth_are_told_as_one_event() -> None:
     edits that follow it are one event; an alternating edit after something else (here a
     spell offline) starts a new one."""
     from preserve.report.events import events_of
+    from preserve.store.rows import Check
 
-    def check(at: str, outcome: str, reverted: dict[str, Any] | None = None) -> dict[str, Any]:
-        detail = {"edit": {"words_added": 1, "words_removed": 1}}
+    def check(at: str, outcome: str, reverted: dict[str, Any] | None = None) -> Check:
+        detail: dict[str, Any] = {"edit": {"words_added": 1, "words_removed": 1}}
         if reverted:
             detail["reverted_to"] = reverted
-        return {
-            "checked_at": at,
-            "outcome": outcome,
-            "reason": "title-only" if outcome == "edited" else "timeout",
-            "confirmed": 1,
-            "new_url": None,
-            "detail": json.dumps(detail),
-        }
+        return Check(
+            id=0,
+            run_id=1,
+            url="https://example.org/",
+            role="citation",
+            checked_at=at,
+            capture_id=0,
+            baseline_capture_id=None,
+            probe_capture_id=None,
+            outcome=outcome,
+            reason="title-only" if outcome == "edited" else "timeout",
+            confirmed=1,
+            rule="test",
+            http_status=200,
+            new_url=None,
+            detail=json.dumps(detail),
+        )
 
     back = {"capture_id": 1, "captured_at": "2026-11-01T10:00:00.000000Z", "alternating": False}
     again = {**back, "alternating": True}

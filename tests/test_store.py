@@ -281,16 +281,16 @@ def test_runs_record_who_ran_what_and_when(store: Store) -> None:
     run_id = new_run(store)
     store.end_run(run_id, T0 + timedelta(seconds=5))
 
-    (row,) = store.db.query("SELECT * FROM runs")
-    assert (row["id"], row["command"], row["host"], row["pid"], row["tool_version"]) == (
+    (row,) = store.runs()
+    assert (row.id, row.command, row.host, row.pid, row.tool_version) == (
         run_id,
         "capture",
         "test-host",
         1234,
         "0.1.0",
     )
-    assert (row["started_at"], row["ended_at"]) == (iso(T0), iso(T0 + timedelta(seconds=5)))
-    assert json.loads(row["options"]) == {"urls": [URL]}
+    assert (row.started_at, row.ended_at) == (iso(T0), iso(T0 + timedelta(seconds=5)))
+    assert json.loads(row.options) == {"urls": [URL]}
 
 
 def test_a_capture_is_stored_with_its_text_and_citations(store: Store) -> None:
@@ -303,16 +303,16 @@ def test_a_capture_is_stored_with_its_text_and_citations(store: Store) -> None:
     second = add(store, run_id, at=T0 + timedelta(hours=1), text="The article text.")
 
     row = store.capture(first)
-    assert row is not None and (row["url"], row["status"], row["http_status"]) == (
+    assert row is not None and (row.url, row.status, row.http_status) == (
         URL,
         "captured",
         200,
     )
-    assert store.capture(second)["text_sha256"] == row["text_sha256"]
-    assert store.text(row["text_sha256"]) == ("The article text.", "The article text.")
+    assert store.capture(second).text_sha256 == row.text_sha256
+    assert store.text(row.text_sha256) == ("The article text.", "The article text.")
     assert len(list(store.db.query("SELECT * FROM texts"))) == 1  # stored once
     assert store.text(None) is None and store.text("0" * 64) is None
-    assert [(c["position"], c["url"], c["anchor_text"]) for c in store.citations(first)] == [
+    assert [(c.position, c.url, c.anchor_text) for c in store.citations(first)] == [
         (0, "https://a.example/", "first"),
         (1, "https://b.example/", "second"),
     ]
@@ -333,8 +333,8 @@ def test_warc_files_are_recorded_once_by_name(store: Store) -> None:
     store.add_warc_file("w.warc.gz", run_id, size=10, sha256="0" * 64, closed_at=T0)
     store.add_warc_file("w.warc.gz", run_id, size=20, sha256="1" * 64, closed_at=T0)
 
-    (row,) = store.db.query("SELECT * FROM warc_files")
-    assert (row["name"], row["run_id"], row["size"], row["sha256"]) == (
+    (row,) = store.warc_files()
+    assert (row.name, row.run_id, row.size, row.sha256) == (
         "w.warc.gz",
         run_id,
         20,
@@ -357,11 +357,11 @@ def test_history_is_oldest_first_without_probes_with_check_outcomes(store: Store
 
     history = store.history(URL)
 
-    assert [h["id"] for h in history] == [first, failed, later]
-    assert [h["outcome"] for h in history] == [None, None, "edited"]
-    assert history[1]["error"] == "timeout" and history[1]["status"] == "failed"
+    assert [h.capture.id for h in history] == [first, failed, later]
+    assert [h.outcome for h in history] == [None, None, "edited"]
+    assert history[1].capture.error == "timeout" and history[1].capture.status == "failed"
     assert store.history("https://never.example/") == []
-    assert [c["id"] for c in store.good_captures(URL)] == [first, later]
+    assert [c.id for c in store.good_captures(URL)] == [first, later]
 
 
 # --- targets: tracking, state, schedule -----------------------------------------------------
@@ -383,18 +383,18 @@ def test_tracking_keeps_roles_schedules_and_baselines(store: Store) -> None:
 
     target = store.target(SOURCE)
     assert target is not None
-    assert (target["role"], target["every_seconds"], target["cited_by"]) == (
+    assert (target.role, target.every_seconds, target.cited_by) == (
         "citation",
         3600,
         URL,
     )  # a second article citing it changes nothing
-    assert target["baseline_capture_id"] == good
-    assert (target["added_at"], target["next_due"]) == (iso(T0), iso(T0 + timedelta(hours=1)))
+    assert target.baseline_capture_id == good
+    assert (target.added_at, target.next_due) == (iso(T0), iso(T0 + timedelta(hours=1)))
 
     store.track(SOURCE, role="article", every_seconds=600, now=T0 + timedelta(hours=2))
     target = store.target(SOURCE)
-    assert (target["role"], target["every_seconds"]) == ("article", 600)  # article wins
-    assert target["baseline_capture_id"] == good  # untouched when not given
+    assert (target.role, target.every_seconds) == ("article", 600)  # article wins
+    assert target.baseline_capture_id == good  # untouched when not given
     assert store.target("https://never.example/") is None
 
 
@@ -411,31 +411,31 @@ def test_state_due_and_schedule(store: Store) -> None:
         cited_by="https://other.example/",
     )
 
-    assert [t["url"] for t in store.targets()] == [URL, SOURCE, "https://elsewhere.example/"]
-    assert [t["url"] for t in store.targets([SOURCE, "https://nope.example/", URL])] == [
+    assert [t.url for t in store.targets()] == [URL, SOURCE, "https://elsewhere.example/"]
+    assert [t.url for t in store.targets([SOURCE, "https://nope.example/", URL])] == [
         SOURCE,
         URL,
     ]
     # just captured: each is due one interval after it was tracked
     assert store.due(T0) == []
-    assert [t["url"] for t in store.due(T0 + timedelta(days=1))] == [URL]
+    assert [t.url for t in store.due(T0 + timedelta(days=1))] == [URL]
     assert len(store.due(T0 + timedelta(days=1, hours=1))) == 3
     assert store.next_due() == iso(T0 + timedelta(days=1))
 
     store.set_state(SOURCE, "failed", "dns", T0, confirmed=False)
     target = store.target(SOURCE)
-    assert (target["state"], target["reason"], target["confirmed"]) == ("failed", "dns", 0)
-    assert target["last_checked_at"] == target["last_change_at"] == iso(T0)
+    assert (target.state, target.reason, target.confirmed) == ("failed", "dns", 0)
+    assert target.last_checked_at == target.last_change_at == iso(T0)
 
     assert store.set_schedule(URL, 3600, include_citations=True) == 2
-    assert {t["url"]: t["every_seconds"] for t in store.targets()} == {
+    assert {t.url: t.every_seconds for t in store.targets()} == {
         URL: 3600,
         SOURCE: 3600,
         "https://elsewhere.example/": 86400,
     }
     # the next due time follows the new interval, from the last check or the tracking
-    assert store.target(URL)["next_due"] == iso(T0 + timedelta(hours=1))
-    assert store.target(SOURCE)["next_due"] == iso(T0 + timedelta(hours=1))
+    assert store.target(URL).next_due == iso(T0 + timedelta(hours=1))
+    assert store.target(SOURCE).next_due == iso(T0 + timedelta(hours=1))
     assert store.set_schedule(URL, 60, include_citations=False) == 1
 
 
@@ -449,24 +449,24 @@ def test_a_check_moves_the_target_on(store: Store) -> None:
     failed = add(store, run_id, at=at, status="failed", error="timeout")
     check(store, run_id, failed, at=at, outcome="unreachable", reason="timeout", baseline=baseline)
     target = store.target(URL)
-    assert (target["state"], target["reason"]) == ("unreachable", "timeout")
-    assert target["baseline_capture_id"] == baseline  # an error never replaces it
-    assert target["next_due"] == iso(at + timedelta(hours=1))
-    assert target["last_change_at"] == iso(at)
+    assert (target.state, target.reason) == ("unreachable", "timeout")
+    assert target.baseline_capture_id == baseline  # an error never replaces it
+    assert target.next_due == iso(at + timedelta(hours=1))
+    assert target.last_change_at == iso(at)
 
     later = at + timedelta(days=1)
     edited = add(store, run_id, at=later, payload="e" * 64, text="Edited text.")
     check(store, run_id, edited, at=later, outcome="edited", baseline=baseline, new_baseline=True)
-    assert store.target(URL)["baseline_capture_id"] == edited
-    assert [c["outcome"] for c in store.past_checks(URL)] == ["unreachable", "edited"]
+    assert store.target(URL).baseline_capture_id == edited
+    assert [c.outcome for c in store.past_checks(URL)] == ["unreachable", "edited"]
 
     quiet = later + timedelta(days=1)
     same = add(store, run_id, at=quiet, payload="e" * 64, text="Edited text.")
     check(store, run_id, same, at=quiet, outcome="unchanged", baseline=edited)
     check(store, run_id, same, at=quiet + timedelta(hours=1), outcome="unchanged", baseline=edited)
     target = store.target(URL)
-    assert target["last_change_at"] == iso(quiet)  # a repeated "unchanged" is no change
-    assert target["last_checked_at"] == iso(quiet + timedelta(hours=1))
+    assert target.last_change_at == iso(quiet)  # a repeated "unchanged" is no change
+    assert target.last_checked_at == iso(quiet + timedelta(hours=1))
 
 
 # --- history and status on the command line -------------------------------------------------

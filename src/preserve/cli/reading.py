@@ -152,10 +152,10 @@ def report_command(
             target = archive.store.target(url)
             if target is None:
                 raise UsageError(f"not tracked: {url} (capture it first)")
-            if target["role"] != "article":
+            if target.role != "article":
                 raise UsageError(
                     f"not an article: {url} is a source cited by "
-                    f"{target['cited_by']} (report on that article, or see "
+                    f"{target.cited_by} (report on that article, or see "
                     f"`preserve history {url}`)"
                 )
         document = build_report(

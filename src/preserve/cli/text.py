@@ -14,6 +14,7 @@ if TYPE_CHECKING:  # for annotations only: `status` and the like need no capture
     from preserve.engine.captured import ArticleCapture, Captured
     from preserve.engine.history import HistoryEntry
     from preserve.engine.results import CheckResult
+    from preserve.store.rows import Capture, Target
 
 
 def short(sha256: str | None) -> str:
@@ -79,10 +80,10 @@ def history_text(url: str, captures: Sequence[HistoryEntry], colour: bool) -> st
     return "\n".join(lines) + "\n"
 
 
-def status_text(targets: Sequence[dict[str, Any]], colour: bool) -> str:
+def status_text(targets: Sequence[Target], colour: bool) -> str:
     if not targets:
         return "Nothing is tracked yet: `preserve capture URL` starts.\n"
-    rows = ((t["state"], t["reason"], t["last_checked_at"], t["role"], t["url"]) for t in targets)
+    rows = ((t.state, t.reason, t.last_checked_at, t.role, t.url) for t in targets)
     return STATUS_HEADER + "".join(status_lines(rows, colour))
 
 
@@ -159,13 +160,11 @@ def check_lines(results: Sequence[CheckResult], colour: bool) -> str:
     return "".join(line + "\n" for line in lines)
 
 
-def diff_text(
-    url: str, old: dict[str, Any], new: dict[str, Any], hunks: Sequence[Hunk], colour: bool
-) -> str:
+def diff_text(url: str, old: Capture, new: Capture, hunks: Sequence[Hunk], colour: bool) -> str:
     lines = [
         f"Diff of {url}",
-        f"--- {old['started_at']}  sha256:{short(old['payload_sha256'])}  {old['warc']}",
-        f"+++ {new['started_at']}  sha256:{short(new['payload_sha256'])}  {new['warc']}",
+        f"--- {old.started_at}  sha256:{short(old.payload_sha256)}  {old.warc}",
+        f"+++ {new.started_at}  sha256:{short(new.payload_sha256)}  {new.warc}",
         "",
     ]
     changed = [h for h in hunks if h.op != "equal"]

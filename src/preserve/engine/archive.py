@@ -150,13 +150,13 @@ def seal_orphans(archive: Archive, *, by_run: int, now: datetime) -> list[Recove
             found.append(recovery)
     sealed = {r.run_id for r in found if r.run_id is not None}
     host = socket.gethostname()
-    unfinished = {run["id"]: run for run in store.open_runs() if run["id"] != by_run}
+    unfinished = {run.id: run for run in store.open_runs() if run.id != by_run}
     dead = {
         run_id: run
         for run_id, run in unfinished.items()
-        if run_id in sealed or (run["host"] == host and run["pid"] and not _alive(run["pid"]))
+        if run_id in sealed or (run.host == host and run.pid and not _alive(run.pid))
     }
-    known = {row["name"] for row in store.warc_files()}
+    known = {row.name for row in store.warc_files()}
     for path in sorted(archive.warcs.glob("*.warc.gz")):
         if path.name in known:
             continue
@@ -189,7 +189,7 @@ def seal_orphans(archive: Archive, *, by_run: int, now: datetime) -> list[Recove
         )
     for run_id, run in sorted(dead.items()):
         detail = (
-            f"run {run_id} (process {run['pid']} on {run['host']}) died before it "
+            f"run {run_id} (process {run.pid} on {run.host}) died before it "
             "ended; ended at its last stored capture"
         )
         if store.end_dead_run(run_id, by_run_id=by_run, now=now, detail=detail):

@@ -103,18 +103,18 @@ def _article_capture(store: Store, run_id: int, url: str, depth_limit: int) -> A
     """What a run captured for one article, read back from the database."""
     entry = ArticleCapture(run_id, None, [], [])
     row = store.run_captures_of(run_id, [url]).get(url)
-    if row is None or row["role"] != "article":
+    if row is None or row.role != "article":
         return entry
     cited = tuple(
-        Citation(c["url"], c["anchor_text"] or "", c["context"] or "", c["position"])
-        for c in store.citations(row["id"])
+        Citation(c.url, c.anchor_text or "", c.context or "", c.position)
+        for c in store.citations(row.id)
     )
     entry.article = Captured.from_row(row, article=url, citations=cited)
-    below = store.descendants(row["id"])
-    counts = store.citation_counts([r["id"] for r in below])
+    below = store.descendants(row.id)
+    counts = store.citation_counts([r.id for r in below])
     for child in below:
-        captured = Captured.from_row(child, article=url, citation_count=counts.get(child["id"], 0))
-        (entry.citations if child["role"] == "citation" else entry.requisites).append(captured)
+        captured = Captured.from_row(child, article=url, citation_count=counts.get(child.id, 0))
+        (entry.citations if child.role == "citation" else entry.requisites).append(captured)
     if depth_limit >= 1:
         # A source that two articles cite was fetched for the first, a URL that one shows
         # and another cites, as the first one's requisite: list it under every article that
@@ -122,11 +122,11 @@ def _article_capture(store: Store, run_id: int, url: str, depth_limit: int) -> A
         listed = {c.job.url for c in entry.citations}
         missing = [c.url for c in cited if c.url not in listed]
         others = store.run_captures_of(run_id, missing)
-        counts = store.citation_counts([r["id"] for r in others.values()])
+        counts = store.citation_counts([r.id for r in others.values()])
         for citation_url in dict.fromkeys(missing):
             if (other := others.get(citation_url)) is not None:
                 entry.citations.append(
-                    Captured.from_row(other, article=url, citation_count=counts.get(other["id"], 0))
+                    Captured.from_row(other, article=url, citation_count=counts.get(other.id, 0))
                 )
     positions = {c.url: c.position for c in reversed(cited)}
     entry.citations.sort(key=lambda c: positions.get(c.job.url, 1 << 30))

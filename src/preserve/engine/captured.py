@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from preserve.extract.extracted import Citation
+from preserve.store.rows import Capture
 
 # Told (done, total) as a run goes: for a progress bar.
 Progress = Callable[[int, int], None]
@@ -51,7 +52,7 @@ class Captured:
     @classmethod
     def from_row(
         cls,
-        row: dict[str, Any],
+        row: Capture,
         *,
         article: str,
         citations: tuple[Citation, ...] = (),
@@ -59,21 +60,21 @@ class Captured:
     ) -> Captured:
         """A stored capture (a `captures` row), as part of what was captured for `article`."""
         return cls(
-            job=Job(row["url"], row["role"], row["depth"], row["parent_id"], article=article),
-            capture_id=row["id"],
-            status=row["status"],
-            error=row["error"],
-            error_detail=row["error_detail"],
-            http_status=row["http_status"],
-            final_url=row["final_url"],
-            sha256=row["payload_sha256"],
-            text_sha256=row["text_sha256"],
-            title=row["title"],
-            record_type=row["record_type"],
-            warc=row["warc"],
-            offset=row["offset"],
-            length=row["length"],
-            truncated=row["truncated"],
+            job=Job(row.url, row.role, row.depth, row.parent_id, article=article),
+            capture_id=row.id,
+            status=row.status,
+            error=row.error,
+            error_detail=row.error_detail,
+            http_status=row.http_status,
+            final_url=row.final_url,
+            sha256=row.payload_sha256,
+            text_sha256=row.text_sha256,
+            title=row.title,
+            record_type=row.record_type,
+            warc=row.warc,
+            offset=row.offset,
+            length=row.length,
+            truncated=row.truncated,
             citations=citations,
             citation_count=citation_count,
         )

@@ -10,30 +10,30 @@ from preserve.engine.captured import Job
 from preserve.extract.extracted import Citation, Extracted
 from preserve.extract.normalise import NORMALISATION_VERSION
 from preserve.net.fetch import Fetched
-from preserve.store.rows import CitationRow, NewCapture, RecordRow
+from preserve.store.rows import CitationRow, Extraction, NewCapture, RecordRow
 from preserve.times import iso
 from preserve.warc.records import RecordLocation
 
 
-def reused_extraction(earlier: dict[str, Any]) -> Extracted:
+def reused_extraction(earlier: Extraction) -> Extracted:
     """An extraction read back from the database (`Store.extraction`)."""
     return Extracted(
-        kind=earlier["kind"],
+        kind=earlier.kind,
         charset=None,
-        title=earlier["title"],
-        byline=earlier["byline"] or None,
-        modified=earlier["modified"] or None,
-        text=earlier["text"],
-        visible_text=earlier["visible_text"] or "",
+        title=earlier.title,
+        byline=earlier.byline or None,
+        modified=earlier.modified or None,
+        text=earlier.text,
+        visible_text=earlier.visible_text or "",
         citations=tuple(
-            Citation(c["url"], c["anchor_text"] or "", c["context"] or "", c["position"])
-            for c in earlier["citations"]
+            Citation(c.url, c.anchor_text or "", c.context or "", c.position)
+            for c in earlier.citations
         ),
         requisites=(),
-        text_sha256=earlier["text_sha256"],
-        links_sha256=earlier["links_sha256"],
-        loose_sha256=earlier["loose_sha256"],
-        decoded_sha256=earlier["decoded_sha256"],
+        text_sha256=earlier.text_sha256,
+        links_sha256=earlier.links_sha256,
+        loose_sha256=earlier.loose_sha256,
+        decoded_sha256=earlier.decoded_sha256 or "",
         extractor="reused",
     )
 

@@ -14,7 +14,7 @@ from typing import Any
 from preserve.changes.classify import classify
 from preserve.changes.model import Outcome, PastCheck
 from preserve.changes.news import is_news
-from preserve.config import Config
+from preserve.config import DEFAULT_EVERY, Config
 from preserve.engine.archive import Archive, Run
 from preserve.engine.captured import Captured, Job, Progress
 from preserve.engine.probe import needs_probe, probe_directories, probe_key
@@ -31,7 +31,7 @@ from preserve.engine.tracking import track_captured
 from preserve.errors import UsageError
 from preserve.extract.normalise import NORMALISATION_VERSION
 from preserve.store.database import Store
-from preserve.store.rows import NewCheck
+from preserve.store.rows import NewCheck, Target
 from preserve.times import Clock, iso, parse_iso, utc_now
 from preserve.urls import canonical
 
@@ -74,7 +74,7 @@ def check(
 
 def select_targets(
     store: Store, urls: Sequence[str] | None, *, due: bool, now: Any
-) -> list[dict[str, Any]]:
+) -> list[Target]:
     if urls:
         return store.targets(urls)
     return store.due(now) if due else store.targets()
@@ -85,7 +85,7 @@ def select_target_urls(
 ) -> list[str]:
     """`select_targets`, as URLs only: what a check of a million targets holds at once."""
     if urls:
-        return [t["url"] for t in store.targets(urls)]
+        return [t.url for t in store.targets(urls)]
     return store.due_urls(now) if due else store.target_urls()
 
 
@@ -95,7 +95,7 @@ CHECK_CHUNK = 1000
 
 def check_targets(
     run: Run,
-    targets: Sequence[dict[str, Any]],
+    targets: Sequence[Target],
     progress: Progress | None = None,
     stop: threading.Event | None = None,
 ) -> list[CheckResult]:
@@ -105,7 +105,7 @@ def check_targets(
 
 def iter_checks(
     run: Run,
-    targets: Sequence[dict[str, Any]] | Sequence[str],
+    targets: Sequence[Target] | Sequence[str],
     progress: Progress | None = None,
     stop: threading.Event | None = None,
 ) -> Iterator[list[CheckResult]]:
@@ -122,7 +122,7 @@ def iter_checks(
             if recorder.stop.is_set():
                 break
             chunk = targets[start : start + CHECK_CHUNK]
-            rows = [t for t in chunk if isinstance(t, dict)] or _target_rows(
+            rows = [t for t in chunk if isinstance(t, Target)] or _target_rows(
                 store, [t for t in chunk if isinstance(t, str)]
             )
             shown = (
@@ -135,7 +135,7 @@ def iter_checks(
         recorder.close()
 
 
-def _target_rows(store: Store, urls: Sequence[str]) -> list[dict[str, Any]]:
+def _target_rows(store: Store, urls: Sequence[str]) -> list[Target]:
     found = store.targets_of(urls)
     return [found[url] for url in urls if url in found]
 
@@ -143,20 +143,20 @@ def _target_rows(store: Store, urls: Sequence[str]) -> list[dict[str, Any]]:
 def _check_chunk(
     run: Run,
     recorder: Recorder,
-    targets: Sequence[dict[str, Any]],
+    targets: Sequence[Target],
     probes: dict[str, Captured],
     progress: Progress | None,
 ) -> list[CheckResult]:
     store = run.archive.store
-    by_url = {t["url"]: t for t in targets}
+    by_url = {t.url: t for t in targets}
     jobs = [
         Job(
-            t["url"],
-            t["role"],
+            t.url,
+            t.role,
             0,
             None,
-            typed=t["role"] == "article",
-            article=t["cited_by"] or t["url"],
+            typed=t.role == "article",
+            article=t.cited_by or t.url,
         )
         for t in targets
     ]
@@ -179,7 +179,7 @@ def _check_chunk(
     with store.transaction():  # one commit for the checks that waited for a probe
         results += [_classify(run, by_url[c.job.url], c, probes) for c in unprobed]
     added = _capture_added_citations(run, recorder, results)
-    order = {t["url"]: i for i, t in enumerate(targets)}
+    order = {t.url: i for i, t in enumerate(targets)}
     return [
         CheckResult(
             r.url,
@@ -207,16 +207,14 @@ class _Classified:
 
 
 def _classify(
-    run: Run, target: dict[str, Any], captured: Captured, probes: dict[str, Captured]
+    run: Run, target: Target, captured: Captured, probes: dict[str, Captured]
 ) -> _Classified:
     store = run.archive.store
-    baseline_row = (
-        store.capture(target["baseline_capture_id"]) if target["baseline_capture_id"] else None
-    )
+    baseline_row = store.capture(target.baseline_capture_id) if target.baseline_capture_id else None
     baseline = None
     if baseline_row is not None:
         baseline = snapshot(store, baseline_row)
-        if baseline.norm_version != NORMALISATION_VERSION and baseline_row["warc"]:
+        if baseline.norm_version != NORMALISATION_VERSION and baseline_row.warc:
             baseline = rederived_snapshot(run, baseline_row)
     current_row = store.capture(captured.capture_id)
     assert current_row is not None
@@ -224,7 +222,7 @@ def _classify(
     probe = probes.get(probe_key(captured.job.url))
     probe_row = store.capture(probe.capture_id) if probe else None
     history = [
-        PastCheck(parse_iso(c["checked_at"]), c["outcome"], c["reason"], bool(c["confirmed"]))
+        PastCheck(parse_iso(c.checked_at), c.outcome, c.reason, bool(c.confirmed))
         for c in store.past_checks(captured.job.url)
     ]
     probed = snapshot(store, probe_row) if probe_row else None
@@ -243,10 +241,10 @@ def _classify(
         NewCheck(
             run_id=run.id,
             url=captured.job.url,
-            role=target["role"],
+            role=target.role,
             checked_at=iso(now),
             capture_id=captured.capture_id,
-            baseline_capture_id=baseline_row["id"] if baseline_row else None,
+            baseline_capture_id=baseline_row.id if baseline_row else None,
             probe_capture_id=probe.capture_id if probe else None,
             outcome=outcome.outcome,
             reason=outcome.reason,
@@ -261,19 +259,19 @@ def _classify(
     if outcome.outcome == "moved" and outcome.new_url and store.target(outcome.new_url) is None:
         store.track(
             outcome.new_url,
-            role=target["role"],
-            every_seconds=target["every_seconds"],
+            role=target.role,
+            every_seconds=target.every_seconds,
             now=now,
-            cited_by=target["cited_by"],
+            cited_by=target.cited_by,
             baseline_capture_id=captured.capture_id,
         )
         store.set_state(outcome.new_url, "new", None, now)
     return _Classified(
         captured.job.url,
-        target["role"],
+        target.role,
         outcome,
         captured,
-        baseline_row["id"] if baseline_row else None,
+        baseline_row.id if baseline_row else None,
         check_id,
         is_news(outcome, history[-1] if history else None),
     )
@@ -298,7 +296,8 @@ def _capture_added_citations(
     now = run.clock()
     for captured in recorder.run_jobs(jobs):
         article = captured.job.article or ""
-        every = (store.target(article) or {}).get("every_seconds") or 86400
+        cited_by = store.target(article)
+        every = cited_by.every_seconds if cited_by else int(DEFAULT_EVERY.total_seconds())
         track_captured(store, captured, every_seconds=every, now=now)
         added.setdefault(article, []).append(captured)
     return added

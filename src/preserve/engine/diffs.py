@@ -8,32 +8,32 @@ from typing import Any
 from preserve.changes.diff import Hunk, word_diff
 from preserve.errors import UsageError
 from preserve.store.database import Store
+from preserve.store.rows import Capture
 from preserve.urls import canonical
 
 
 def pick_diff_pair(
     store: Store, url: str, from_time: str | None, to_time: str | None
-) -> tuple[dict[str, Any], dict[str, Any]]:
+) -> tuple[Capture, Capture]:
     """The two captures `diff` compares: the latest good capture at or before `to_time`
     (default: the latest), and the latest good capture at or before `from_time` (default:
     the latest before it whose text differs)."""
     good = store.good_captures(url)
     if not good:
         raise UsageError(f"no good capture of {url} in this archive")
-    newer = [c for c in good if to_time is None or c["started_at"] <= to_time]
+    newer = [c for c in good if to_time is None or c.started_at <= to_time]
     if not newer:
         raise UsageError(f"no good capture of {url} at or before {to_time}")
     new = newer[-1]
     earlier = [
         c
         for c in good
-        if c["started_at"] < new["started_at"]
-        or (c["started_at"] == new["started_at"] and c["id"] < new["id"])
+        if c.started_at < new.started_at or (c.started_at == new.started_at and c.id < new.id)
     ]
     if from_time is not None:
-        candidates = [c for c in earlier if c["started_at"] <= from_time]
+        candidates = [c for c in earlier if c.started_at <= from_time]
     else:
-        candidates = [c for c in earlier if c["text_sha256"] != new["text_sha256"]]
+        candidates = [c for c in earlier if c.text_sha256 != new.text_sha256]
     if not candidates:
         raise UsageError(
             f"no earlier capture of {url} to compare with"
@@ -47,8 +47,8 @@ class CaptureDiff:
     """Two captures of a URL and the word diff of their main texts."""
 
     url: str
-    old: dict[str, Any]
-    new: dict[str, Any]
+    old: Capture
+    new: Capture
     hunks: list[Hunk]
 
     @property
@@ -70,17 +70,17 @@ def diff(
     """The diff `preserve diff` shows (see `pick_diff_pair` for which captures)."""
     url = canonical(url)
     old, new = pick_diff_pair(store, url, from_time, to_time)
-    old_text = (store.text(old["text_sha256"]) or ("", ""))[0]
-    new_text = (store.text(new["text_sha256"]) or ("", ""))[0]
+    old_text = (store.text(old.text_sha256) or ("", ""))[0]
+    new_text = (store.text(new.text_sha256) or ("", ""))[0]
     return CaptureDiff(url, old, new, word_diff(old_text, new_text))
 
 
-def _capture_ref(row: dict[str, Any]) -> dict[str, Any]:
+def _capture_ref(row: Capture) -> dict[str, Any]:
     return {
-        "captured_at": row["started_at"],
-        "sha256": row["payload_sha256"],
-        "text_sha256": row["text_sha256"],
-        "warc": row["warc"],
-        "offset": row["offset"],
-        "record_id": row["record_id"],
+        "captured_at": row.started_at,
+        "sha256": row.payload_sha256,
+        "text_sha256": row.text_sha256,
+        "warc": row.warc,
+        "offset": row.offset,
+        "record_id": row.record_id,
     }

@@ -12,13 +12,13 @@ when asked. Only main texts are searched (not navigation, and not PDFs, which ha
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
 from preserve.errors import UsageError
 from preserve.extract.normalise import normalise
 from preserve.store.database import Store
+from preserve.store.rows import CaptureSummary
 
 CONTEXT_CHARS = 60
 _WORD = re.compile(r"[^\W_]")  # a letter or digit: what the FTS5 tokenizer indexes
@@ -142,20 +142,20 @@ def find_text(
     if ignore_case:
         needle = needle.casefold()
     contexts = _matching_texts(store, needle, ignore_case)
-    rows = _captures_with(store, sorted(contexts), url)
+    rows = store.captures_with_texts(sorted(contexts), url)
     matches = tuple(
         Match(
-            url=r["url"],
-            captured_at=r["started_at"],
-            sha256=r["payload_sha256"],
-            warc=r["warc"],
-            offset=r["offset"],
-            length=r["length"],
-            record_type=r["record_type"],
-            capture_id=r["id"],
-            text_sha256=r["text_sha256"],
-            http_status=r["http_status"],
-            context=contexts[r["text_sha256"]],
+            url=r.url,
+            captured_at=r.started_at,
+            sha256=r.payload_sha256,
+            warc=r.warc,
+            offset=r.offset,
+            length=r.length,
+            record_type=r.record_type,
+            capture_id=r.id,
+            text_sha256=r.text_sha256 or "",
+            http_status=r.http_status,
+            context=contexts[r.text_sha256 or ""],
         )
         for r in rows
     )
@@ -174,63 +174,42 @@ def _matching_texts(store: Store, needle: str, ignore_case: bool) -> dict[str, s
     """Hashes of the stored texts that contain `needle`, each with a snippet around it."""
     phrase = '"' + needle.replace('"', '""') + '"'
     found: dict[str, str] = {}
-    for row in store.db.query(
-        "SELECT texts.sha256, texts.text FROM text_search"
-        " JOIN text_search_keys AS keys ON keys.id = text_search.rowid"
-        " JOIN texts ON texts.sha256 = keys.sha256"
-        " WHERE text_search MATCH ?",
-        [phrase],
-    ):
-        text = _flat(row["text"] or "")
+    for sha256, stored in store.texts_with_phrase(phrase):
+        text = _flat(stored)
         haystack = text.casefold() if ignore_case else text
         at = haystack.find(needle)
         if at >= 0:
             # casefold() can change lengths (ß → ss), so the snippet is cut from the haystack
             start, end = max(0, at - CONTEXT_CHARS), at + len(needle) + CONTEXT_CHARS
             source = haystack if ignore_case else text
-            found[row["sha256"]] = (
+            found[sha256] = (
                 ("…" if start else "") + source[start:end] + ("…" if end < len(source) else "")
             )
     return found
 
 
-def _captures_with(store: Store, hashes: Sequence[str], url: str | None) -> list[dict[str, Any]]:
-    rows: list[dict[str, Any]] = []
-    for start in range(0, len(hashes), 500):
-        part = list(hashes[start : start + 500])
-        sql = (
-            "SELECT * FROM captures WHERE role != 'probe' AND text_sha256 IN"
-            f" ({', '.join('?' * len(part))})"
-        )
-        if url is not None:
-            sql += " AND url = ?"
-            part.append(url)
-        rows += store.db.query(sql, part)
-    return sorted(rows, key=lambda r: (r["started_at"], r["id"]))
-
-
-def _presence(url: str, captures: list[dict[str, Any]], found: set[str]) -> Presence:
+def _presence(url: str, captures: list[CaptureSummary], found: set[str]) -> Presence:
     """Is the text still there: what the captures after the last one with it say."""
-    with_text = [i for i, c in enumerate(captures) if c["text_sha256"] in found]
+    with_text = [i for i, c in enumerate(captures) if c.text_sha256 in found]
     first, last = captures[with_text[0]], captures[with_text[-1]]
     after = captures[with_text[-1] + 1 :]
     state, since, how, since_id = "present", None, None, None
     if after:
         telling = next((c for c in after if _conclusive(c)), None)
         if telling is not None:
-            status = telling["http_status"]
-            state, since, since_id = "gone", telling["started_at"], telling["id"]
-            how = "edited" if 200 <= status < 300 else f"http-{status}"
+            status = telling.http_status
+            state, since, since_id = "gone", telling.started_at, telling.id
+            how = "edited" if status is not None and 200 <= status < 300 else f"http-{status}"
         else:
-            state, since, since_id = "unknown", after[0]["started_at"], after[0]["id"]
-            how = after[0]["error"] or f"http-{after[0]['http_status']}"
+            state, since, since_id = "unknown", after[0].started_at, after[0].id
+            how = after[0].error or f"http-{after[0].http_status}"
     return Presence(
         url=url,
-        first_seen=first["started_at"],
-        last_seen=last["started_at"],
+        first_seen=first.started_at,
+        last_seen=last.started_at,
         captures_with=len(with_text),
         captures_after=len(after),
-        latest_capture_at=captures[-1]["started_at"],
+        latest_capture_at=captures[-1].started_at,
         state=state,
         since=since,
         how=how,
@@ -238,12 +217,12 @@ def _presence(url: str, captures: list[dict[str, Any]], found: set[str]) -> Pres
     )
 
 
-def _conclusive(capture: dict[str, Any]) -> bool:
+def _conclusive(capture: CaptureSummary) -> bool:
     """A capture that shows what the URL says now: a page, or a refusal to serve one that
     is not an access restriction or a server error."""
-    status = capture["http_status"]
+    status = capture.http_status
     return (
-        capture["status"] == "captured"
+        capture.status == "captured"
         and status is not None
         and status < 500
         and status not in _INCONCLUSIVE

@@ -32,7 +32,7 @@ class HistoryEntry:
     length: int | None
     record_id: str | None
     final_url: str | None
-    run: int
+    run: int | None
 
     def to_json(self) -> dict[str, Any]:
         return asdict(self)
@@ -42,26 +42,26 @@ def history(store: Store, url: str) -> list[HistoryEntry]:
     """Every capture of `url`, oldest first, with its outcome."""
     entries = []
     seen_good = False
-    for row in store.history(canonical(url)):
-        good = row["status"] == "captured" and 200 <= (row["http_status"] or 0) < 300
-        outcome = row.get("outcome") or ("captured" if seen_good else "new" if good else "failed")
-        seen_good = seen_good or good
+    for checked in store.history(canonical(url)):
+        row = checked.capture
+        outcome = checked.outcome or ("captured" if seen_good else "new" if row.ok else "failed")
+        seen_good = seen_good or row.ok
         entries.append(
             HistoryEntry(
-                captured_at=row["started_at"],
-                http_status=row["http_status"],
+                captured_at=row.started_at,
+                http_status=row.http_status,
                 outcome=outcome,
-                reason=row.get("reason"),
-                error=row["error"],
-                sha256=row["payload_sha256"],
-                text_sha256=row["text_sha256"],
-                record_type=row["record_type"],
-                warc=row["warc"],
-                offset=row["offset"],
-                length=row["length"],
-                record_id=row["record_id"],
-                final_url=row["final_url"],
-                run=row["run_id"],
+                reason=checked.reason,
+                error=row.error,
+                sha256=row.payload_sha256,
+                text_sha256=row.text_sha256,
+                record_type=row.record_type,
+                warc=row.warc,
+                offset=row.offset,
+                length=row.length,
+                record_id=row.record_id,
+                final_url=row.final_url,
+                run=row.run_id,
             )
         )
     return entries

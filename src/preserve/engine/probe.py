@@ -6,24 +6,22 @@ from __future__ import annotations
 import random
 import string
 from collections.abc import Mapping, Sequence
-from typing import Any
 from urllib.parse import urlsplit, urlunsplit
 
 from preserve.engine.captured import Captured, Job
 from preserve.engine.recorder import Recorder
 from preserve.store.database import Store
+from preserve.store.rows import Target
 
 
-def needs_probe(store: Store, target: dict[str, Any], captured: Captured) -> bool:
+def needs_probe(store: Store, target: Target, captured: Captured) -> bool:
     """Only a 2xx that differs from the baseline, or that was redirected, can be a soft-404;
     everything else is decided without asking the site about a missing page."""
     if not captured.ok:
         return False
-    baseline = (
-        store.capture(target["baseline_capture_id"]) if target["baseline_capture_id"] else None
-    )
+    baseline = store.capture(target.baseline_capture_id) if target.baseline_capture_id else None
     redirected = captured.final_url not in (None, captured.job.url)
-    return redirected or baseline is None or baseline["payload_sha256"] != captured.sha256
+    return redirected or baseline is None or baseline.payload_sha256 != captured.sha256
 
 
 def probe_url(url: str) -> str:
@@ -42,7 +40,7 @@ def probe_key(url: str) -> str:
 def probe_directories(
     recorder: Recorder,
     store: Store,
-    targets: dict[str, dict[str, Any]],
+    targets: dict[str, Target],
     captured: Sequence[Captured],
     known: Mapping[str, Captured] | None = None,
 ) -> dict[str, Captured]:

@@ -196,15 +196,15 @@ class Recorder:
             original = None
             if exchange is final and exchange.truncated is None:
                 original = self.store.original_for(exchange.url, exchange.body.sha256)
-            if original is not None and not self._on_disk(original["warc"]):
+            if original is not None and not self._on_disk(original.warc):
                 original = None  # its WARC file is lost: store the payload again
             if original is not None:
                 response, request = writer.write_revisit(
                     exchange,
                     OriginalRef(
-                        record_id=original["record_id"],
-                        target_uri=original["url"],
-                        date=parse_iso(original["date"]),
+                        record_id=original.record_id,
+                        target_uri=original.url,
+                        date=parse_iso(original.date),
                         payload_digest="sha256:" + exchange.body.sha256,
                     ),
                 )

@@ -14,10 +14,10 @@ import hashlib
 import json
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
 from preserve.errors import IntegrityError, UsageError
 from preserve.store.database import Store
+from preserve.store.rows import Capture, OriginalRecord
 from preserve.warc.records import StoredRecord, read_record
 
 
@@ -25,53 +25,52 @@ from preserve.warc.records import StoredRecord, read_record
 class Payload:
     """A capture's archived body and the record it was read from."""
 
-    capture: dict[str, Any]
+    capture: Capture
     record: StoredRecord
     warc: str
     offset: int
     body: bytes
 
 
-def pick_capture(store: Store, url: str, at: str | None) -> dict[str, Any]:
+def pick_capture(store: Store, url: str, at: str | None) -> Capture:
     """The latest good capture of `url` (2xx, not a probe) at or before `at` (default: the
     latest). Raises UsageError when there is none."""
     good = store.good_captures(url)
     if not good:
         raise UsageError(f"no good capture of {url} in this archive")
-    chosen = [c for c in good if at is None or c["started_at"] <= at]
+    chosen = [c for c in good if at is None or c.started_at <= at]
     if not chosen:
         raise UsageError(
-            f"no good capture of {url} at or before {at} (the first is from "
-            f"{good[0]['started_at']})"
+            f"no good capture of {url} at or before {at} (the first is from {good[0].started_at})"
         )
     return chosen[-1]
 
 
-def main_text(store: Store, capture: dict[str, Any]) -> str:
+def main_text(store: Store, capture: Capture) -> str:
     """The normalised main text stored for a capture. Raises UsageError if it has none."""
-    texts = store.text(capture["text_sha256"])
+    texts = store.text(capture.text_sha256)
     if texts is None:
         raise UsageError(
-            f"no text was extracted from the capture of {capture['url']} at "
-            f"{capture['started_at']} (a {capture['kind'] or 'non-text'} "
+            f"no text was extracted from the capture of {capture.url} at "
+            f"{capture.started_at} (a {capture.kind or 'non-text'} "
             "response): use --raw for its bytes"
         )
     return texts[0]
 
 
-def payload(store: Store, warcs: Path, capture: dict[str, Any]) -> Payload:
+def payload(store: Store, warcs: Path, capture: Capture) -> Payload:
     """The capture's body as archived (see the module docstring). Raises IntegrityError if
     the record cannot be read back as the database describes it."""
-    if not capture["warc"]:
-        raise UsageError(
-            f"the capture of {capture['url']} at {capture['started_at']} wrote no record"
-        )
-    where = {
-        "warc": capture["warc"],
-        "offset": capture["offset"],
-        "length": capture["length"],
-        "record_id": capture["record_id"],
-    }
+    if not capture.warc or capture.offset is None or capture.length is None:
+        raise UsageError(f"the capture of {capture.url} at {capture.started_at} wrote no record")
+    where = OriginalRecord(
+        capture.record_id or "",
+        capture.url,
+        capture.started_at,
+        capture.warc,
+        capture.offset,
+        capture.length,
+    )
     record = _read(warcs, where)
     if record.rec_type == "revisit":
         refers_to = record.header("WARC-Refers-To")
@@ -79,65 +78,57 @@ def payload(store: Store, warcs: Path, capture: dict[str, Any]) -> Payload:
         record = _read(warcs, where)
         if record.record_id != refers_to:
             raise IntegrityError(
-                f"the revisit at {capture['warc']} @ {capture['offset']} "
+                f"the revisit at {capture.warc} @ {capture.offset} "
                 f"refers to {refers_to}, found {record.record_id}"
             )
     digest = hashlib.sha256(record.payload).hexdigest()
-    if digest != capture["payload_sha256"]:
+    if digest != capture.payload_sha256:
         raise IntegrityError(
-            f"{where['warc']} @ {where['offset']}: the body hashes to "
-            f"{digest}, the capture says {capture['payload_sha256']}"
+            f"{where.warc} @ {where.offset}: the body hashes to "
+            f"{digest}, the capture says {capture.payload_sha256}"
         )
-    return Payload(capture, record, where["warc"], where["offset"], record.payload)
+    return Payload(capture, record, where.warc, where.offset, record.payload)
 
 
-def _read(warcs: Path, where: dict[str, Any]) -> StoredRecord:
+def _read(warcs: Path, where: OriginalRecord) -> StoredRecord:
     try:
-        record = read_record(warcs / where["warc"], where["offset"], where["length"])
+        record = read_record(warcs / where.warc, where.offset, where.length)
     except FileNotFoundError as exc:
-        raise IntegrityError(f"the WARC file {where['warc']} is missing") from exc
-    if record.record_id != where["record_id"]:
+        raise IntegrityError(f"the WARC file {where.warc} is missing") from exc
+    if record.record_id != where.record_id:
         raise IntegrityError(
-            f"{where['warc']} @ {where['offset']} holds {record.record_id}, "
-            f"not {where['record_id']}"
+            f"{where.warc} @ {where.offset} holds {record.record_id}, not {where.record_id}"
         )
     return record
 
 
-def _original(store: Store, capture: dict[str, Any], refers_to: str | None) -> dict[str, Any]:
+def _original(store: Store, capture: Capture, refers_to: str | None) -> OriginalRecord:
     """Where the response record a revisit refers to is."""
-    target = capture["final_url"] or capture["url"]
-    found = store.original_for(target, capture["payload_sha256"])
-    if found is None or found["record_id"] != refers_to:
-        rows = list(
-            store.db.query(
-                "SELECT record_id, warc, offset, length FROM records WHERE record_id = ?"
-                " AND type = 'response' LIMIT 1",
-                [refers_to],
-            )
-        )
-        found = rows[0] if rows else None
+    target = capture.final_url or capture.url
+    found = store.original_for(target, capture.payload_sha256) if capture.payload_sha256 else None
+    if (found is None or found.record_id != refers_to) and refers_to:
+        found = store.response_record(refers_to)
     if found is None:
         raise IntegrityError(f"the revisit's original record {refers_to} is not in this archive")
     return found
 
 
-def header(capture: dict[str, Any], shown: Payload | None = None) -> str:
+def header(capture: Capture, shown: Payload | None = None) -> str:
     """One line saying which capture is shown (for stderr, so stdout stays the content)."""
     line = (
-        f"{capture['url']} captured {capture['started_at']} (capture {capture['id']}, "
-        f"HTTP {capture['http_status']}, payload sha256:{capture['payload_sha256']}, "
-        f"{capture['warc']} @ {capture['offset']}"
+        f"{capture.url} captured {capture.started_at} (capture {capture.id}, "
+        f"HTTP {capture.http_status}, payload sha256:{capture.payload_sha256}, "
+        f"{capture.warc} @ {capture.offset}"
     )
-    if shown is not None and shown.offset != capture["offset"]:
+    if shown is not None and shown.offset != capture.offset:
         line += f"; a revisit of {shown.warc} @ {shown.offset}"
     return line + ")"
 
 
-def tls_line(capture: dict[str, Any]) -> str | None:
+def tls_line(capture: Capture) -> str | None:
     """A line for stderr on who the server proved to be, for a capture over HTTPS."""
     try:
-        tls = json.loads(capture.get("tls") or "null")
+        tls = json.loads(capture.tls or "null")
     except ValueError:
         return None
     if not isinstance(tls, dict):
@@ -154,24 +145,24 @@ def tls_line(capture: dict[str, Any]) -> str | None:
     return line
 
 
-def later_note(store: Store, capture: dict[str, Any]) -> str | None:
+def later_note(store: Store, capture: Capture) -> str | None:
     """A line for stderr when the URL was captured again after the capture shown: how many
     times, and what the latest one got (so an old text is never taken for the current one)."""
-    key = (capture["started_at"], capture["id"])
-    later = [r for r in store.history(capture["url"]) if (r["started_at"], r["id"]) > key]
+    key = (capture.started_at, capture.id)
+    later = [
+        r.capture for r in store.history(capture.url) if (r.capture.started_at, r.capture.id) > key
+    ]
     if not later:
         return None
     last = later[-1]
-    if last["status"] != "captured":
-        got = f"failed ({last['error']})"
-    elif 200 <= (last["http_status"] or 0) < 300:
+    if last.status != "captured":
+        got = f"failed ({last.error})"
+    elif last.ok:
         got = (
             "got the same text"
-            if last["text_sha256"] == capture["text_sha256"]
+            if last.text_sha256 == capture.text_sha256
             else "got a different text"
         )
     else:
-        got = f"answered HTTP {last['http_status']}"
-    return (
-        f"note: captured {len(later)} more time(s) since; the latest, {last['started_at']}, {got}"
-    )
+        got = f"answered HTTP {last.http_status}"
+    return f"note: captured {len(later)} more time(s) since; the latest, {last.started_at}, {got}"

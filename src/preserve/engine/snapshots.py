@@ -9,44 +9,45 @@ from typing import Any
 
 from preserve.changes.model import Reversion, Snapshot
 from preserve.engine.archive import Run
-from preserve.errors import PreserveError
+from preserve.errors import IntegrityError, PreserveError
 from preserve.extract.extracted import Extracted
 from preserve.extract.normalise import NORMALISATION_VERSION
 from preserve.store.database import Store
+from preserve.store.rows import Capture, OriginalRecord
 from preserve.times import parse_iso
 from preserve.warc.records import read_record
 
 
-def snapshot(store: Store, row: dict[str, Any]) -> Snapshot:
+def snapshot(store: Store, row: Capture) -> Snapshot:
     """What compare needs to know about a stored capture."""
-    texts = store.text(row["text_sha256"]) or ("", "")
-    links = tuple((c["url"], c["anchor_text"] or "") for c in store.citations(row["id"]))
-    redirects = tuple((u, s) for u, s in json.loads(row["redirects"] or "[]"))
+    texts = store.text(row.text_sha256) or ("", "")
+    links = tuple((c.url, c.anchor_text or "") for c in store.citations(row.id))
+    redirects = tuple((u, s) for u, s in json.loads(row.redirects or "[]"))
     return Snapshot(
-        url=row["url"],
-        captured_at=parse_iso(row["started_at"]),
-        error=row["error"],
-        status=row["http_status"],
-        final_url=row["final_url"],
+        url=row.url,
+        captured_at=parse_iso(row.started_at),
+        error=row.error,
+        status=row.http_status,
+        final_url=row.final_url,
         redirects=redirects,
-        headers=tuple((k, v) for k, v in json.loads(row["headers"] or "[]")),
-        truncated=row["truncated"],
-        payload_sha256=row["payload_sha256"],
-        kind=row["kind"] or "other",
-        title=row["title"],
-        byline=row["byline"],
-        modified=row["modified"],
+        headers=tuple((k, v) for k, v in json.loads(row.headers or "[]")),
+        truncated=row.truncated,
+        payload_sha256=row.payload_sha256,
+        kind=row.kind or "other",
+        title=row.title,
+        byline=row.byline,
+        modified=row.modified,
         text=texts[0],
         visible_text=texts[1],
         links=links,
-        norm_version=row["norm_version"] or NORMALISATION_VERSION,
-        text_sha256=row["text_sha256"],
-        loose_sha256=row["loose_sha256"],
-        links_sha256=row["links_sha256"],
+        norm_version=row.norm_version or NORMALISATION_VERSION,
+        text_sha256=row.text_sha256,
+        loose_sha256=row.loose_sha256,
+        links_sha256=row.links_sha256,
     )
 
 
-def rederived_snapshot(run: Run, row: dict[str, Any]) -> Snapshot:
+def rederived_snapshot(run: Run, row: Capture) -> Snapshot:
     """A baseline extracted again from its WARC record with today's normaliser, so that a
     better normaliser never shows up as a wave of edits."""
     fresh = _extract_again(run, row)
@@ -65,31 +66,33 @@ def rederived_snapshot(run: Run, row: dict[str, Any]) -> Snapshot:
     )
 
 
-def _extract_again(run: Run, row: dict[str, Any]) -> Extracted:
+def _extract_again(run: Run, row: Capture) -> Extracted:
     """The capture's page extracted again from its WARC record."""
     from preserve.extract.extractor import extract  # lxml, for the few pages this ever happens to
 
     store = run.archive.store
-    source = row
-    if row["record_type"] == "revisit":
-        source = store.original_for(row["final_url"] or row["url"], row["payload_sha256"]) or row
-    record = read_record(run.archive.warc_path(source["warc"]), source["offset"], source["length"])
+    where: Capture | OriginalRecord = row
+    if row.record_type == "revisit" and row.payload_sha256:
+        where = store.original_for(row.final_url or row.url, row.payload_sha256) or row
+    if where.warc is None or where.offset is None or where.length is None:
+        raise IntegrityError(f"capture {row.id} of {row.url} points at no WARC record")
+    record = read_record(run.archive.warc_path(where.warc), where.offset, where.length)
     headers = dict((k.lower(), v) for k, v in record.http_headers)
     return extract(
         record.payload,
-        url=row["final_url"] or row["url"],
+        url=row.final_url or row.url,
         content_type=headers.get("content-type"),
         content_encoding=headers.get("content-encoding"),
         max_inflated=run.config.max_inflated,
     )
 
 
-def with_visible_text(run: Run, snap: Snapshot, row: dict[str, Any]) -> Snapshot:
+def with_visible_text(run: Run, snap: Snapshot, row: Capture) -> Snapshot:
     """`snap` with its page's visible text, extracted again from its WARC record if the
     archive does not hold it (a capture leaves it out: see `extract.extract`). Without its
     record (a lost file) it stays without: the comparisons that read it then explain less
     and report more, never less."""
-    if snap.visible_text or snap.kind != "html" or not row["warc"]:
+    if snap.visible_text or snap.kind != "html" or not row.warc:
         return snap
     try:
         visible = _extract_again(run, row).visible_text
@@ -98,26 +101,24 @@ def with_visible_text(run: Run, snap: Snapshot, row: dict[str, Any]) -> Snapshot
     return replace(snap, visible_text=visible)
 
 
-def _version(row: dict[str, Any]) -> tuple[Any, ...]:
+def _version(row: Capture) -> tuple[Any, ...]:
     """What a capture says, as edits are told: its main text, title and links (for a page
     without text, its bytes)."""
-    if row["text_sha256"] or row["kind"] in ("html", "text"):
-        return (row["text_sha256"], row["title"], row["links_sha256"])
-    return (row["payload_sha256"],)
+    if row.text_sha256 or row.kind in ("html", "text"):
+        return (row.text_sha256, row.title, row.links_sha256)
+    return (row.payload_sha256,)
 
 
-def reversion(
-    store: Store, baseline_row: dict[str, Any], current_row: dict[str, Any]
-) -> Reversion | None:
+def reversion(store: Store, baseline_row: Capture, current_row: Capture) -> Reversion | None:
     """Whether an edit brings back a version from before the baseline (NewsDiffs' flip-flop
     guard): the latest earlier capture that said what the page says now, and whether the
     baseline's version came before that one too (A, B, A, B: alternating)."""
     mine, theirs = _version(current_row), _version(baseline_row)
-    earlier = store.versions_before(current_row["url"], baseline_row["id"])
+    earlier = store.versions_before(current_row.url, baseline_row.id)
     for at, row in enumerate(earlier):
         if _version(row) == mine:
             alternating = any(_version(r) == theirs for r in earlier[at + 1 :])
-            return Reversion(row["id"], row["started_at"], alternating)
+            return Reversion(row.id, row.started_at, alternating)
     return None
 
 

@@ -20,7 +20,7 @@ def track_captured(store: Store, captured: Captured, *, every_seconds: int, now:
     target = store.target(job.url)
     baseline = (
         captured.capture_id
-        if captured.ok and (target is None or target["baseline_capture_id"] is None)
+        if captured.ok and (target is None or target.baseline_capture_id is None)
         else None
     )
     store.track(

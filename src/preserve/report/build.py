@@ -25,6 +25,7 @@ from preserve.report.model import (
 )
 from preserve.report.passages import passages
 from preserve.store.database import Store
+from preserve.store.rows import CaptureSummary, Check, CitationRow, Target
 
 
 def build_report(
@@ -37,23 +38,23 @@ def build_report(
     in that edit's link changes. The store is read in a handful of bulk queries, one per
     table, not one per URL."""
     articles = store.articles(urls)
-    article_urls = [a["url"] for a in articles]
+    article_urls = [a.url for a in articles]
     captures = store.captures_of(article_urls)
     latest_good = {url: _latest_good(captures[url]) for url in article_urls}
-    cited = store.citations_of([c["id"] for c in latest_good.values() if c is not None])
-    source_urls = [row["url"] for rows in cited.values() for row in rows]
+    cited = store.citations_of([c.id for c in latest_good.values() if c is not None])
+    source_urls = [row.url for rows in cited.values() for row in rows]
     captures.update(store.captures_of([u for u in dict.fromkeys(source_urls) if u not in captures]))
     every_url = list(captures)
     checks = store.checks_of(every_url)
     targets = store.targets_of(every_url)
-    moved_to = [c["new_url"] for rows in checks.values() for c in rows if c["new_url"]]
+    moved_to = [c.new_url for rows in checks.values() for c in rows if c.new_url]
     targets.update(store.targets_of([u for u in moved_to if u not in targets]))
     texts = store.texts_of(_edit_texts(checks, captures))
     gathered = _Gathered(captures, checks, targets, texts)
     dossiers = []
     for index, article in enumerate(articles, start=1):
-        good = latest_good[article["url"]]
-        rows = cited[good["id"]] if good is not None else []
+        good = latest_good[article.url]
+        rows = cited[good.id] if good is not None else []
         dossiers.append(_dossier(f"article-{index}", article, rows, gathered))
     return Report(
         generated_at=generated_at,
@@ -61,12 +62,10 @@ def build_report(
         archive=archive,
         articles=tuple(dossiers),
         warc_files=tuple(
-            WarcFile(w["name"], w["size"], w["sha256"], w["closed_at"]) for w in store.warc_files()
+            WarcFile(w.name, w.size, w.sha256, w.closed_at) for w in store.warc_files()
         ),
         runs=tuple(
-            RunRef(
-                r["id"], r["command"], r["started_at"], r["ended_at"], r["tool_version"], r["host"]
-            )
+            RunRef(r.id, r.command, r.started_at, r.ended_at, r.tool_version, r.host)
             for r in store.runs()
         ),
     )
@@ -76,38 +75,38 @@ def build_report(
 class _Gathered:
     """The rows a report is built from, by URL (texts by their sha256)."""
 
-    captures: dict[str, list[dict[str, Any]]]
-    checks: dict[str, list[dict[str, Any]]]
-    targets: dict[str, dict[str, Any]]
+    captures: dict[str, list[CaptureSummary]]
+    checks: dict[str, list[Check]]
+    targets: dict[str, Target]
     texts: dict[str, str]
 
 
-def _latest_good(rows: Sequence[dict[str, Any]]) -> dict[str, Any] | None:
+def _latest_good(rows: Sequence[CaptureSummary]) -> CaptureSummary | None:
     good = [r for r in rows if CaptureRef.from_row(r).good]
     return good[-1] if good else None
 
 
 def _edit_texts(
-    checks: dict[str, list[dict[str, Any]]], captures: dict[str, list[dict[str, Any]]]
+    checks: dict[str, list[Check]], captures: dict[str, list[CaptureSummary]]
 ) -> list[str]:
     """The sha256 of every text an edit's diff needs: both captures of each such check."""
-    by_id = {row["id"]: row for rows in captures.values() for row in rows}
+    by_id = {row.id: row for rows in captures.values() for row in rows}
     hashes: list[str] = []
     for rows in checks.values():
         for check in rows:
             if "edit" not in check_detail(check):
                 continue
-            for capture_id in (check["baseline_capture_id"], check["capture_id"]):
-                row = by_id.get(capture_id)
-                if row is not None and row["text_sha256"]:
-                    hashes.append(row["text_sha256"])
+            for capture_id in (check.baseline_capture_id, check.capture_id):
+                row = by_id.get(capture_id) if capture_id is not None else None
+                if row is not None and row.text_sha256:
+                    hashes.append(row.text_sha256)
     return hashes
 
 
 def _dossier(
-    slug: str, article: dict[str, Any], cited: Sequence[dict[str, Any]], gathered: _Gathered
+    slug: str, article: Target, cited: Sequence[CitationRow], gathered: _Gathered
 ) -> Dossier:
-    url = article["url"]
+    url = article.url
     rows = gathered.captures.get(url, [])
     standing = _standing(url, gathered)
     good = _latest_good(rows)
@@ -115,34 +114,34 @@ def _dossier(
     lanes = [_lane("Article", url, gathered)]
     edits = _edits(url, "the article", gathered)
     for number, row in enumerate(cited, start=1):
-        source = row["url"]
+        source = row.url
         captures = gathered.captures.get(source, [])
-        target = gathered.targets.get(source) or {}
+        target = gathered.targets.get(source)
         citations.append(
             Citation(
                 number=number,
                 url=source,
-                anchor_text=row["anchor_text"] or "",
-                context=row["context"] or "",
+                anchor_text=row.anchor_text or "",
+                context=row.context or "",
                 standing=_standing(source, gathered),
                 first_capture=CaptureRef.from_row(captures[0]) if captures else None,
                 last_capture=CaptureRef.from_row(captures[-1]) if captures else None,
-                last_checked_at=target.get("last_checked_at"),
+                last_checked_at=target.last_checked_at if target else None,
                 captures=len(captures),
                 checks=len(gathered.checks.get(source, [])),
             )
         )
-        lanes.append(_lane(f"{number}. {row['anchor_text'] or source}", source, gathered))
+        lanes.append(_lane(f"{number}. {row.anchor_text or source}", source, gathered))
         edits += _edits(source, f"source {number}", gathered)
     return Dossier(
         slug=slug,
         url=url,
-        title=(good or (rows[-1] if rows else {})).get("title"),
+        title=(good or rows[-1]).title if rows else None,
         badge="ok" if standing.state in ("unchanged", "new") else standing.state,
         standing=standing,
         first_capture=CaptureRef.from_row(rows[0]) if rows else None,
         last_capture=CaptureRef.from_row(rows[-1]) if rows else None,
-        last_checked_at=article["last_checked_at"],
+        last_checked_at=article.last_checked_at,
         citations=tuple(citations),
         lanes=tuple(lanes),
         edits=tuple(edits),
@@ -154,17 +153,17 @@ def _lane(label: str, url: str, gathered: _Gathered) -> Lane:
     check, in time order."""
     marks = [
         Mark(
-            r["started_at"],
+            r.started_at,
             "new" if CaptureRef.from_row(r).good else "failed",
-            r["error"] or (f"http-{r['http_status']}" if r["http_status"] else None),
+            r.error or (f"http-{r.http_status}" if r.http_status else None),
             True,
-            r["http_status"],
+            r.http_status,
         )
         for r in gathered.captures.get(url, [])
-        if r["check_id"] is None
+        if r.check_id is None
     ]
     marks += [
-        Mark(c["checked_at"], c["outcome"], c["reason"], bool(c["confirmed"]), c["http_status"])
+        Mark(c.checked_at, c.outcome, c.reason, bool(c.confirmed), c.http_status)
         for c in gathered.checks.get(url, [])
     ]
     return Lane(label, url, tuple(sorted(marks, key=lambda m: m.at)))
@@ -172,40 +171,42 @@ def _lane(label: str, url: str, gathered: _Gathered) -> Lane:
 
 def _standing(url: str, gathered: _Gathered) -> Standing:
     """Where `url` stands now, by the rules `Standing` describes."""
-    target = gathered.targets.get(url) or {}
+    target = gathered.targets.get(url)
     checks = gathered.checks.get(url, [])
     captures = gathered.captures.get(url, [])
     events = events_of(captures, checks)
-    last = target.get("state") or (checks[-1]["outcome"] if checks else None)
+    last = (target.state if target else None) or (checks[-1].outcome if checks else None)
     edited = [e for e in events if e.outcome == "edited"]
     restored = [e for e in events if e.outcome == "restored"]
-    moves = [c for c in checks if c["outcome"] == "moved" and c["new_url"]]
+    moves = [c for c in checks if c.outcome == "moved" and c.new_url]
     latest = captures[-1] if captures else None
     moved_to = None
     if (
         moves
         and latest is not None
-        and latest["final_url"]
-        and url_key(latest["final_url"]) != url_key(url)
+        and latest.final_url
+        and url_key(latest.final_url) != url_key(url)
     ):
-        moved_to = moves[-1]["new_url"]
+        moved_to = moves[-1].new_url
     reason, confirmed, since = None, True, None
     if last in BAD_STATES:
         state = last
-        reason, confirmed = target.get("reason"), bool(target.get("confirmed"))
+        if target is not None:
+            reason, confirmed = target.reason, bool(target.confirmed)
         bad = [e for e in events if e.outcome == last]
-        since = bad[-1].at if bad else target.get("last_change_at")
+        since = bad[-1].at if bad else (target.last_change_at if target else None)
     elif edited:
         state, since, reason = "edited", edited[-1].at, edited[-1].reason
     elif restored:
         state, since, reason = "restored", restored[-1].at, restored[-1].reason
     elif moved_to:
-        state, since = "moved", moves[-1]["checked_at"]
+        state, since = "moved", moves[-1].checked_at
     else:
         state = "unchanged" if checks else "new"
     moved_state = None
     if moved_to:
-        moved_state = (gathered.targets.get(moved_to) or {}).get("state")
+        moved_target = gathered.targets.get(moved_to)
+        moved_state = moved_target.state if moved_target else None
     return Standing(state, reason, confirmed, since, moved_to, moved_state, tuple(events))
 
 
@@ -213,24 +214,25 @@ def _edits(url: str, label: str, gathered: _Gathered) -> list[Edit]:
     """Every check of `url` that found an edit. The diff is made again from the texts of
     the check's two captures, not taken from the summary stored with the check, so that the
     report can show the whole change with paragraphs of context around it."""
-    by_id = {row["id"]: row for row in gathered.captures.get(url, [])}
+    by_id = {row.id: row for row in gathered.captures.get(url, [])}
     edits = []
     for check in gathered.checks.get(url, []):
         detail = check_detail(check)
         summary = detail.get("edit")
         if not summary:
             continue
-        before, after = by_id.get(check["baseline_capture_id"]), by_id.get(check["capture_id"])
-        old = gathered.texts.get(before["text_sha256"] or "", "") if before else ""
-        new = gathered.texts.get(after["text_sha256"] or "", "") if after else ""
+        before = by_id.get(check.baseline_capture_id or 0)
+        after = by_id.get(check.capture_id)
+        old = gathered.texts.get(before.text_sha256 or "", "") if before else ""
+        new = gathered.texts.get(after.text_sha256 or "", "") if after else ""
         hunks = word_diff(old, new) if old != new else []
         edits.append(
             Edit(
                 url=url,
                 label=label,
-                checked_at=check["checked_at"],
-                outcome=check["outcome"],
-                reason=check["reason"],
+                checked_at=check.checked_at,
+                outcome=check.outcome,
+                reason=check.reason,
                 before=CaptureRef.from_row(before) if before else None,
                 after=CaptureRef.from_row(after) if after else None,
                 words_added=int(summary.get("words_added") or 0),
@@ -252,7 +254,8 @@ def _link_changes(links: dict[str, Any], gathered: _Gathered) -> tuple[LinkChang
     """The cited links an edit changed (a check detail's `links`), each with its state."""
 
     def state(url: str) -> str | None:
-        return (gathered.targets.get(url) or {}).get("state")
+        target = gathered.targets.get(url)
+        return target.state if target else None
 
     rows = [
         LinkChange("added", x["url"], x["anchor"], state=state(x["url"]))

@@ -9,21 +9,22 @@ from typing import Any
 
 from preserve.changes.model import MetadataChange
 from preserve.report.model import BAD_STATES, CaptureRef, Event
+from preserve.store.rows import CaptureSummary, Check
 
 # The check outcomes that make an event (`unchanged` and `cosmetic` do not).
 EVENT_OUTCOMES = ("edited", "moved", "restored", "gone", "restricted", "unreachable", "failed")
 
 
-def check_detail(check: dict[str, Any]) -> dict[str, Any]:
+def check_detail(check: Check) -> dict[str, Any]:
     """A check's JSON detail (the edit summary, link changes, …), `{}` when unreadable."""
     try:
-        detail = json.loads(check["detail"] or "{}")
+        detail = json.loads(check.detail or "{}")
     except ValueError:
         return {}
     return detail if isinstance(detail, dict) else {}
 
 
-def events_of(captures: Sequence[dict[str, Any]], checks: Sequence[dict[str, Any]]) -> list[Event]:
+def events_of(captures: Sequence[CaptureSummary], checks: Sequence[Check]) -> list[Event]:
     """The events of one URL, oldest first: its first capture, then the noteworthy outcomes
     of its checks. The same takedown, restriction or outage seen again with nothing else
     noteworthy between is one event; so is a run of edits of the same kind at consecutive
@@ -41,7 +42,7 @@ def events_of(captures: Sequence[dict[str, Any]], checks: Sequence[dict[str, Any
         )
     previous: str | None = None  # the outcome of the check before, an event or not
     for check in checks:
-        outcome, follows = check["outcome"], previous
+        outcome, follows = check.outcome, previous
         previous = outcome
         if outcome not in EVENT_OUTCOMES:
             continue
@@ -51,7 +52,7 @@ def events_of(captures: Sequence[dict[str, Any]], checks: Sequence[dict[str, Any
         repeat = (
             last is not None
             and outcome in BAD_STATES
-            and (last.outcome, last.reason) == (outcome, check["reason"])
+            and (last.outcome, last.reason) == (outcome, check.reason)
         )
         if repeat:
             assert last is not None
@@ -59,8 +60,8 @@ def events_of(captures: Sequence[dict[str, Any]], checks: Sequence[dict[str, Any
                 last.at,
                 outcome,
                 last.reason,
-                bool(check["confirmed"]),
-                check["checked_at"],
+                bool(check.confirmed),
+                check.checked_at,
                 last.times + 1,
             )
             continue
@@ -71,7 +72,7 @@ def events_of(captures: Sequence[dict[str, Any]], checks: Sequence[dict[str, Any
             assert last is not None
             events[-1] = replace(
                 last,
-                last_at=check["checked_at"],
+                last_at=check.checked_at,
                 times=last.times + 1,
                 words_added=_plus(last.words_added, edit.get("words_added")),
                 words_removed=_plus(last.words_removed, edit.get("words_removed")),
@@ -81,18 +82,18 @@ def events_of(captures: Sequence[dict[str, Any]], checks: Sequence[dict[str, Any
             # A, B, A, B: the edits back and forth since the first return are one event.
             events[-1] = replace(
                 last,
-                last_at=check["checked_at"],
+                last_at=check.checked_at,
                 times=last.times + 1 if last.alternating else 2,
                 alternating=True,
             )
             continue
         events.append(
             Event(
-                check["checked_at"],
+                check.checked_at,
                 outcome,
-                check["reason"],
-                bool(check["confirmed"]),
-                new_url=check["new_url"],
+                check.reason,
+                bool(check.confirmed),
+                new_url=check.new_url,
                 text_equal=detail.get("text_equal"),
                 words_added=edit.get("words_added"),
                 words_removed=edit.get("words_removed"),
@@ -105,14 +106,14 @@ def events_of(captures: Sequence[dict[str, Any]], checks: Sequence[dict[str, Any
     return events
 
 
-def _same_kind_of_edit(last: Event | None, check: dict[str, Any], detail: dict[str, Any]) -> bool:
+def _same_kind_of_edit(last: Event | None, check: Check, detail: dict[str, Any]) -> bool:
     """Whether this check's edit continues the run of edits `last` stands for: the same
     reason, both plain (no return to an earlier version, no title, byline or date told
     apart), both silent or neither."""
     return (
         last is not None
-        and last.outcome == check["outcome"] == "edited"
-        and last.reason == check["reason"]
+        and last.outcome == check.outcome == "edited"
+        and last.reason == check.reason
         and not (last.reverted_to or last.alternating or last.metadata)
         and not (detail.get("reverted_to") or detail.get("metadata"))
         and last.silent_edit == bool(detail.get("silent_edit"))

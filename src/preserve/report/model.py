@@ -9,6 +9,7 @@ from typing import Any
 from preserve.changes.diff import Hunk
 from preserve.changes.model import MetadataChange
 from preserve.report.wording import human_time, reason_text, restated_text
+from preserve.store.rows import CaptureSummary
 
 # A URL in one of these states does not show what it showed: it was taken down, could not
 # be captured, or cannot be told apart from an outage now.
@@ -37,23 +38,23 @@ class CaptureRef:
     certificate_sha256: str | None = None  # over HTTPS: the server's, DER encoded
 
     @classmethod
-    def from_row(cls, row: dict[str, Any]) -> CaptureRef:
+    def from_row(cls, row: CaptureSummary) -> CaptureRef:
         """A capture as the store reads it for reports."""
         return cls(
-            id=row["id"],
-            captured_at=row["started_at"],
-            status=row["status"],
-            http_status=row["http_status"],
-            error=row["error"],
-            final_url=row["final_url"],
-            sha256=row["payload_sha256"],
-            text_sha256=row["text_sha256"],
-            record_type=row["record_type"],
-            warc=row["warc"],
-            offset=row["offset"],
-            length=row["length"],
-            record_id=row["record_id"],
-            certificate_sha256=row.get("certificate_sha256"),
+            id=row.id,
+            captured_at=row.started_at,
+            status=row.status,
+            http_status=row.http_status,
+            error=row.error,
+            final_url=row.final_url,
+            sha256=row.payload_sha256,
+            text_sha256=row.text_sha256,
+            record_type=row.record_type,
+            warc=row.warc,
+            offset=row.offset,
+            length=row.length,
+            record_id=row.record_id,
+            certificate_sha256=row.certificate_sha256,
         )
 
     @property

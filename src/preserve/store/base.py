@@ -8,7 +8,7 @@ import sqlite3
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import AbstractContextManager, contextmanager
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 from sqlite_utils import Database
 
@@ -49,6 +49,23 @@ def inserted_id(cursor: sqlite3.Cursor) -> int:
     if cursor.lastrowid is None:
         raise ArchiveError("the database made no row for an INSERT")
     return cursor.lastrowid
+
+
+Row = TypeVar("Row")
+
+
+_SELECT_LISTS: dict[tuple[str, str], str] = {}
+
+
+def columns_of(row_type: type[Any], alias: str = "") -> str:
+    """The SELECT list that reads `row_type`'s fields, in their order (`alias.` before each
+    when given): `row_type(*row)` then builds the dataclass from each row."""
+    key = (row_type.__qualname__, alias)
+    if (found := _SELECT_LISTS.get(key)) is None:
+        prefix = f"{alias}." if alias else ""
+        found = ", ".join(f"{prefix}[{name}]" for name in row_type.__dataclass_fields__)
+        _SELECT_LISTS[key] = found
+    return found
 
 
 class StoreBase:
@@ -166,9 +183,33 @@ class StoreBase:
         """A plain INSERT (sqlite-utils reads the schema first, on every call)."""
         return inserted_id(self.db.execute(insert_sql(table, list(values)), list(values.values())))
 
-    # reports: bulk reads for `preserve report` (one query per table, not one per URL) -----
+    def _rows(self, row_type: type[Row], sql: str, params: Sequence[Any] = ()) -> list[Row]:
+        """`sql`, whose `{columns}` is the SELECT list of `row_type`, as `row_type` rows."""
+        cursor = self.db.conn.execute(sql.format(columns=columns_of(row_type)), params)
+        return [row_type(*row) for row in cursor]
 
-    # evidence packages: what `export` selects (wacz.select) -------------------------------
+    def _row(self, row_type: type[Row], sql: str, params: Sequence[Any] = ()) -> Row | None:
+        rows = self._rows(row_type, sql, params)
+        return rows[0] if rows else None
+
+    def _rows_in(
+        self,
+        row_type: type[Row],
+        sql: str,
+        values: Sequence[Any],
+        *,
+        extra: Sequence[Any] = (),
+        chunk: int = 500,
+    ) -> list[Row]:
+        """`_rows` with one `IN ({IN})` over `values` (then the `extra` parameters), run in
+        chunks: SQLite caps the parameters of a statement."""
+        unique = list(dict.fromkeys(values))
+        rows: list[Row] = []
+        for start in range(0, len(unique), chunk):
+            part = unique[start : start + chunk]
+            statement = sql.format(columns=columns_of(row_type), IN=", ".join("?" * len(part)))
+            rows += [row_type(*row) for row in self.db.conn.execute(statement, [*part, *extra])]
+        return rows
 
     def _in(self, sql: str, values: Sequence[Any], chunk: int = 500) -> list[dict[str, Any]]:
         """Run `sql` (with one `IN ({})`) over `values` in chunks: SQLite caps parameters."""

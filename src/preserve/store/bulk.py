@@ -6,67 +6,83 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from preserve.store.base import StoreBase
+from preserve.store.base import StoreBase, columns_of
+from preserve.store.rows import CaptureSummary, Check, CitationRow, Target
 from preserve.store.sql import select
 
 
 class BulkReads(StoreBase):
-    def articles(self, urls: Sequence[str] | None = None) -> list[dict[str, Any]]:
+    def articles(self, urls: Sequence[str] | None = None) -> list[Target]:
         """Tracked articles, oldest first (all, or those among `urls`, in their order)."""
         if urls is None:
-            return select(
-                self.db, "SELECT * FROM targets WHERE role = 'article' ORDER BY added_at, url"
+            return self._rows(
+                Target,
+                "SELECT {columns} FROM targets WHERE role = 'article' ORDER BY added_at, url",
             )
         found = {
-            t["url"]: t
-            for t in self._in("SELECT * FROM targets WHERE role = 'article' AND url IN ({})", urls)
+            t.url: t
+            for t in self._rows_in(
+                Target,
+                "SELECT {columns} FROM targets WHERE role = 'article' AND url IN ({IN})",
+                urls,
+            )
         }
         return [found[url] for url in urls if url in found]
 
-    def targets_of(self, urls: Sequence[str]) -> dict[str, dict[str, Any]]:
+    def targets_of(self, urls: Sequence[str]) -> dict[str, Target]:
         """Target rows by URL (URLs that are not tracked are absent)."""
-        return {t["url"]: t for t in self._in("SELECT * FROM targets WHERE url IN ({})", urls)}
+        return {
+            t.url: t
+            for t in self._rows_in(
+                Target, "SELECT {columns} FROM targets WHERE url IN ({IN})", urls
+            )
+        }
 
-    def captures_of(self, urls: Sequence[str]) -> dict[str, list[dict[str, Any]]]:
-        """Every capture of these URLs (probes excluded) with the outcome of the check it was
-        made for, oldest first, without the bulky columns (headers, redirects)."""
-        grouped: dict[str, list[dict[str, Any]]] = {url: [] for url in urls}
-        rows = self._in(
+    def captures_of(self, urls: Sequence[str]) -> dict[str, list[CaptureSummary]]:
+        """Every capture of these URLs (probes excluded) with the check it was made for,
+        oldest first, without the bulky columns (headers, redirects)."""
+        grouped: dict[str, list[CaptureSummary]] = {url: [] for url in urls}
+        rows = self._rows_in(
+            CaptureSummary,
             "SELECT captures.id, captures.run_id, captures.url, captures.role,"
             " captures.started_at, captures.status, captures.error, captures.http_status,"
             " captures.final_url, captures.kind, captures.payload_sha256,"
             " captures.payload_length, captures.text_sha256, captures.title,"
             " captures.record_type, captures.warc, captures.offset, captures.length,"
-            " captures.record_id, checks.id AS check_id,"
+            " captures.record_id, checks.id,"
             " CASE WHEN json_valid(captures.tls)"
-            " THEN json_extract(captures.tls, '$.certificate_sha256') END AS certificate_sha256"
+            " THEN json_extract(captures.tls, '$.certificate_sha256') END"
             " FROM captures"
             " LEFT JOIN checks ON checks.capture_id = captures.id"
-            " WHERE captures.role != 'probe' AND captures.url IN ({})",
+            " WHERE captures.role != 'probe' AND captures.url IN ({IN})",
             urls,
         )
-        for row in sorted(rows, key=lambda r: (r["started_at"], r["id"])):
-            grouped[row["url"]].append(row)
+        for row in sorted(rows, key=lambda r: (r.started_at, r.id)):
+            grouped[row.url].append(row)
         return grouped
 
-    def citations_of(self, capture_ids: Sequence[int]) -> dict[int, list[dict[str, Any]]]:
+    def citations_of(self, capture_ids: Sequence[int]) -> dict[int, list[CitationRow]]:
         """The citations of these captures, in article order, by capture id."""
-        grouped: dict[int, list[dict[str, Any]]] = {i: [] for i in capture_ids}
-        rows = self._in(
-            "SELECT capture_id, position, url, anchor_text, context FROM citations"
-            " WHERE capture_id IN ({})",
-            capture_ids,
-        )
-        for row in sorted(rows, key=lambda r: (r["capture_id"], r["position"])):
-            grouped[row["capture_id"]].append(row)
+        grouped: dict[int, list[CitationRow]] = {i: [] for i in capture_ids}
+        unique = list(dict.fromkeys(capture_ids))
+        for start in range(0, len(unique), 500):
+            part = unique[start : start + 500]
+            cursor = self.db.conn.execute(
+                f"SELECT capture_id, {columns_of(CitationRow)} FROM citations"
+                f" WHERE capture_id IN ({', '.join('?' * len(part))})"
+                " ORDER BY capture_id, position",
+                part,
+            )
+            for capture_id, *citation in cursor:
+                grouped[capture_id].append(CitationRow(*citation))
         return grouped
 
-    def checks_of(self, urls: Sequence[str]) -> dict[str, list[dict[str, Any]]]:
+    def checks_of(self, urls: Sequence[str]) -> dict[str, list[Check]]:
         """Every check of these URLs, oldest first, by URL."""
-        grouped: dict[str, list[dict[str, Any]]] = {url: [] for url in urls}
-        rows = self._in("SELECT * FROM checks WHERE url IN ({})", urls)
-        for row in sorted(rows, key=lambda r: (r["checked_at"], r["id"])):
-            grouped[row["url"]].append(row)
+        grouped: dict[str, list[Check]] = {url: [] for url in urls}
+        rows = self._rows_in(Check, "SELECT {columns} FROM checks WHERE url IN ({IN})", urls)
+        for row in sorted(rows, key=lambda r: (r.checked_at, r.id)):
+            grouped[row.url].append(row)
         return grouped
 
     def texts_of(self, hashes: Sequence[str]) -> dict[str, str]:

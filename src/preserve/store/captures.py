@@ -3,14 +3,20 @@ and reading them back: by id, by URL, by payload, a run's, the texts."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
+from collections.abc import Sequence
 from operator import attrgetter
-from typing import Any
 
 from preserve.store import chain
-from preserve.store.base import StoreBase, insert_sql, inserted_id
-from preserve.store.rows import CitationRow, NewCapture, RecordRow
-from preserve.store.sql import select
+from preserve.store.base import StoreBase, columns_of, insert_sql, inserted_id
+from preserve.store.rows import (
+    Capture,
+    CheckedCapture,
+    CitationRow,
+    Extraction,
+    NewCapture,
+    OriginalRecord,
+    RecordRow,
+)
 
 
 class CapturesTable(StoreBase):
@@ -43,121 +49,167 @@ class CapturesTable(StoreBase):
             chain.append(self.db, "captures", capture_id)
         return capture_id
 
-    def capture(self, capture_id: int) -> dict[str, Any] | None:
-        rows = select(self.db, "SELECT * FROM captures WHERE id = ?", [capture_id])
-        return rows[0] if rows else None
+    def capture(self, capture_id: int) -> Capture | None:
+        return self._row(Capture, "SELECT {columns} FROM captures WHERE id = ?", [capture_id])
 
     def text(self, text_sha256: str | None) -> tuple[str, str] | None:
         """(text, visible_text) stored under a text hash. The visible text is "" when the
-        archive does not hold it: a capture leaves it out (see `check._with_visible_text`)."""
+        archive does not hold it: a capture leaves it out (see `engine.snapshots`)."""
         if not text_sha256:
             return None
-        rows = select(
-            self.db, "SELECT text, visible_text FROM texts WHERE sha256 = ?", [text_sha256]
-        )
-        return (rows[0]["text"] or "", rows[0]["visible_text"] or "") if rows else None
+        row = self.db.conn.execute(
+            "SELECT text, visible_text FROM texts WHERE sha256 = ?", [text_sha256]
+        ).fetchone()
+        return (row[0] or "", row[1] or "") if row else None
 
-    def citations(self, capture_id: int) -> list[dict[str, Any]]:
-        return select(
-            self.db,
-            "SELECT position, url, anchor_text, context FROM citations"
-            " WHERE capture_id = ? ORDER BY position",
+    def citations(self, capture_id: int) -> list[CitationRow]:
+        return self._rows(
+            CitationRow,
+            "SELECT {columns} FROM citations WHERE capture_id = ? ORDER BY position",
             [capture_id],
         )
 
     def extraction(
         self, final_url: str, payload_sha256: str, norm_version: int
-    ) -> dict[str, Any] | None:
+    ) -> Extraction | None:
         """What was extracted before from these exact bytes at this URL, under this
-        normalisation: the capture's extraction columns, its `text` and `visible_text` and
-        its `citations`. Extraction depends on nothing else, so a recapture of unchanged
-        bytes can reuse it instead of parsing the page again."""
-        rows = select(
-            self.db,
+        normalisation. Extraction depends on nothing else, so a recapture of unchanged bytes
+        can reuse it instead of parsing the page again."""
+        row = self.db.conn.execute(
             "SELECT id, kind, title, byline, modified, decoded_sha256, text_sha256,"
             " loose_sha256, links_sha256 FROM captures"
             " WHERE payload_sha256 = ? AND final_url = ? AND norm_version = ?"
             " AND status = 'captured' AND kind IS NOT NULL AND byline IS NOT NULL"
             " ORDER BY id DESC LIMIT 1",
             [payload_sha256, final_url, norm_version],
-        )
-        if not rows:
+        ).fetchone()
+        if row is None:
             return None
-        row = rows[0]
-        texts = self.text(row["text_sha256"]) if row["text_sha256"] else ("", "")
+        capture_id, kind, title, byline, modified, decoded, text_hash, loose, links = row
+        texts = self.text(text_hash) if text_hash else ("", "")
         if texts is None:
             return None
-        return {
-            **row,
-            "text": texts[0],
-            "visible_text": texts[1],
-            "citations": self.citations(row["id"]),
-        }
+        return Extraction(
+            capture_id=capture_id,
+            kind=kind,
+            title=title,
+            byline=byline,
+            modified=modified,
+            decoded_sha256=decoded,
+            text_sha256=text_hash,
+            loose_sha256=loose,
+            links_sha256=links,
+            text=texts[0],
+            visible_text=texts[1],
+            citations=tuple(self.citations(capture_id)),
+        )
 
-    def original_for(self, url: str, payload_sha256: str) -> dict[str, Any] | None:
+    def original_for(self, url: str, payload_sha256: str) -> OriginalRecord | None:
         """The earliest full response record of this URL with this payload: what a revisit
-        record refers to (record_id, url, date, warc, offset, length). Same URL only, since
-        replay tools resolve revisits by URL."""
-        rows = select(
-            self.db,
-            "SELECT record_id, url, date, warc, offset, length FROM records"
-            " WHERE url = ? AND payload_sha256 = ? AND type = 'response'"
-            " ORDER BY id LIMIT 1",
+        record refers to. Same URL only, since replay tools resolve revisits by URL."""
+        return self._row(
+            OriginalRecord,
+            "SELECT {columns} FROM records WHERE url = ? AND payload_sha256 = ?"
+            " AND type = 'response' ORDER BY id LIMIT 1",
             [url, payload_sha256],
         )
-        return rows[0] if rows else None
 
-    def history(self, url: str) -> list[dict[str, Any]]:
+    def response_record(self, record_id: str) -> OriginalRecord | None:
+        """Where the response record with this WARC-Record-ID is, if the archive has it."""
+        return self._row(
+            OriginalRecord,
+            "SELECT {columns} FROM records WHERE record_id = ? AND type = 'response' LIMIT 1",
+            [record_id],
+        )
+
+    def texts_with_phrase(self, phrase: str) -> list[tuple[str, str]]:
+        """(sha256, text) of the stored main texts that the full-text index finds for this
+        FTS5 phrase query: candidates, which the caller confirms against the text."""
+        cursor = self.db.conn.execute(
+            "SELECT texts.sha256, texts.text FROM text_search"
+            " JOIN text_search_keys AS keys ON keys.id = text_search.rowid"
+            " JOIN texts ON texts.sha256 = keys.sha256"
+            " WHERE text_search MATCH ?",
+            [phrase],
+        )
+        return [(sha256, text or "") for sha256, text in cursor]
+
+    def captures_with_texts(self, hashes: Sequence[str], url: str | None) -> list[Capture]:
+        """The captures (probes aside) whose main text is one of these, oldest first; only
+        those of `url` when given."""
+        rows = self._rows_in(
+            Capture,
+            "SELECT {columns} FROM captures WHERE role != 'probe' AND text_sha256 IN ({IN})"
+            + (" AND url = ?" if url is not None else ""),
+            hashes,
+            extra=[url] if url is not None else [],
+        )
+        return sorted(rows, key=lambda r: (r.started_at, r.id))
+
+    def history(self, url: str) -> list[CheckedCapture]:
         """Every capture of a URL, oldest first, with the outcome of the check it was for
-        (or `new`/`failed` for captures made by `capture`)."""
-        return select(
-            self.db,
-            "SELECT captures.*, checks.outcome AS outcome, checks.reason AS reason,"
-            " checks.confirmed AS confirmed FROM captures"
+        (none for captures made by `capture`)."""
+        cursor = self.db.conn.execute(
+            f"SELECT {columns_of(Capture, 'captures')}, checks.outcome, checks.reason,"
+            " checks.confirmed FROM captures"
             " LEFT JOIN checks ON checks.capture_id = captures.id"
             " WHERE captures.url = ? AND captures.role != 'probe'"
             " ORDER BY captures.started_at, captures.id",
             [url],
         )
+        return [
+            CheckedCapture(
+                Capture(*row[:-3]),
+                row[-3],
+                row[-2],
+                None if row[-1] is None else bool(row[-1]),
+            )
+            for row in cursor
+        ]
 
-    def descendants(self, capture_id: int) -> list[dict[str, Any]]:
+    def descendants(self, capture_id: int) -> list[Capture]:
         """The captures made because of this one, in the order they were stored: what it
         cited and showed, what those cited, and so on (see `Job.parent_id`)."""
-        return select(
-            self.db,
+        return self._rows(
+            Capture,
             "WITH RECURSIVE tree(id) AS (SELECT id FROM captures WHERE parent_id = ?"
             " UNION ALL SELECT captures.id FROM captures JOIN tree"
             " ON captures.parent_id = tree.id)"
-            " SELECT captures.* FROM captures JOIN tree USING (id) ORDER BY captures.id",
+            " SELECT {columns} FROM captures JOIN tree USING (id) ORDER BY captures.id",
             [capture_id],
         )
 
-    def run_captures_of(self, run_id: int, urls: Sequence[str]) -> dict[str, dict[str, Any]]:
+    def run_captures_of(self, run_id: int, urls: Sequence[str]) -> dict[str, Capture]:
         """This run's capture of each of these URLs, by URL (a run fetches a URL once; if it
         did more, the first)."""
-        found: dict[str, dict[str, Any]] = {}
-        for row in self._in(
-            f"SELECT * FROM captures WHERE run_id = {int(run_id)} AND url IN ({{}}) ORDER BY id",
+        found: dict[str, Capture] = {}
+        for row in self._rows_in(
+            Capture,
+            f"SELECT {{columns}} FROM captures WHERE run_id = {int(run_id)} AND url IN ({{IN}})"
+            " ORDER BY id",
             urls,
         ):
-            found.setdefault(row["url"], row)
+            found.setdefault(row.url, row)
         return found
 
-    def cited_requisites(
-        self, run_id: int, articles: Sequence[str]
-    ) -> list[tuple[str, dict[str, Any]]]:
-        """(article URL, capture row) for each URL that one of these articles cites and this
-        run fetched as a requisite (of it or of another article)."""
-        rows = self._in(
-            "SELECT article.url AS cited_by, shown.* FROM captures AS article"
-            " JOIN citations ON citations.capture_id = article.id"
-            " JOIN captures AS shown ON shown.url = citations.url"
-            f" AND shown.run_id = {int(run_id)} AND shown.role = 'requisite'"
-            f" WHERE article.url IN ({{}}) AND article.run_id = {int(run_id)}"
-            " AND article.role = 'article' ORDER BY article.id, citations.position",
-            articles,
-        )
-        return [(row.pop("cited_by"), row) for row in rows]
+    def cited_requisites(self, run_id: int, articles: Sequence[str]) -> list[tuple[str, Capture]]:
+        """(article URL, capture) for each URL that one of these articles cites and this run
+        fetched as a requisite (of it or of another article)."""
+        unique = list(dict.fromkeys(articles))
+        found: list[tuple[str, Capture]] = []
+        for start in range(0, len(unique), 500):
+            part = unique[start : start + 500]
+            cursor = self.db.conn.execute(
+                f"SELECT article.url, {columns_of(Capture, 'shown')} FROM captures AS article"
+                " JOIN citations ON citations.capture_id = article.id"
+                " JOIN captures AS shown ON shown.url = citations.url"
+                " AND shown.run_id = ? AND shown.role = 'requisite'"
+                f" WHERE article.url IN ({', '.join('?' * len(part))}) AND article.run_id = ?"
+                " AND article.role = 'article' ORDER BY article.id, citations.position",
+                [run_id, *part, run_id],
+            )
+            found += [(row[0], Capture(*row[1:])) for row in cursor]
+        return found
 
     def citation_counts(self, capture_ids: Sequence[int]) -> dict[int, int]:
         """How many citations each of these captures has (absent: none)."""
@@ -170,26 +222,22 @@ class CapturesTable(StoreBase):
             )
         }
 
-    def records(self) -> Iterator[dict[str, Any]]:
-        yield from self.db.query("SELECT * FROM records ORDER BY warc, offset")
-
-    def good_captures(self, url: str) -> list[dict[str, Any]]:
-        """Captures of a URL with a 2xx answer and a text, oldest first."""
-        return select(
-            self.db,
-            "SELECT * FROM captures WHERE url = ? AND status = 'captured'"
+    def good_captures(self, url: str) -> list[Capture]:
+        """Captures of a URL with a 2xx answer, oldest first."""
+        return self._rows(
+            Capture,
+            "SELECT {columns} FROM captures WHERE url = ? AND status = 'captured'"
             " AND http_status BETWEEN 200 AND 299 AND role != 'probe'"
             " ORDER BY started_at, id",
             [url],
         )
 
-    def versions_before(self, url: str, capture_id: int, limit: int = 1000) -> list[dict[str, Any]]:
-        """What the URL's good captures (2xx) before capture `capture_id` said, newest first,
-        at most `limit` of them: the versions an edit may bring back."""
-        return select(
-            self.db,
-            "SELECT id, started_at, kind, title, text_sha256, links_sha256, payload_sha256"
-            " FROM captures WHERE url = ? AND id < ? AND status = 'captured'"
+    def versions_before(self, url: str, capture_id: int, limit: int = 1000) -> list[Capture]:
+        """The URL's good captures (2xx) before capture `capture_id`, newest first, at most
+        `limit` of them: the versions an edit may bring back."""
+        return self._rows(
+            Capture,
+            "SELECT {columns} FROM captures WHERE url = ? AND id < ? AND status = 'captured'"
             " AND http_status BETWEEN 200 AND 299 ORDER BY id DESC LIMIT ?",
             [url, capture_id, limit],
         )

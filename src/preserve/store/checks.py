@@ -7,19 +7,17 @@ from datetime import timedelta
 from typing import Any
 
 from preserve.store import chain
-from preserve.store.rows import NewCheck
-from preserve.store.sql import select
+from preserve.store.rows import NewCheck, PastCheckRow
 from preserve.store.targets import TargetsTable
 from preserve.times import iso, parse_iso
 
 
 class ChecksTable(TargetsTable):
-    def past_checks(self, url: str) -> list[dict[str, Any]]:
+    def past_checks(self, url: str) -> list[PastCheckRow]:
         """Earlier checks of a URL, oldest first (what confirmation rules look at)."""
-        return select(
-            self.db,
-            "SELECT checked_at, outcome, reason, confirmed FROM checks WHERE url = ?"
-            " ORDER BY checked_at, id",
+        return self._rows(
+            PastCheckRow,
+            "SELECT {columns} FROM checks WHERE url = ? ORDER BY checked_at, id",
             [url],
         )
 
@@ -31,7 +29,7 @@ class ChecksTable(TargetsTable):
             check_id = self._insert("checks", check.row())
             chain.append(self.db, "checks", check_id)
             if target is not None:
-                changed = (target["state"], target["reason"]) != (
+                changed = (target.state, target.reason) != (
                     check.outcome,
                     check.reason,
                 ) or check.outcome not in ("unchanged", "cosmetic")
@@ -41,7 +39,7 @@ class ChecksTable(TargetsTable):
                     "confirmed": check.confirmed,
                     "last_checked_at": check.checked_at,
                     "next_due": iso(
-                        parse_iso(check.checked_at) + timedelta(seconds=target["every_seconds"])
+                        parse_iso(check.checked_at) + timedelta(seconds=target.every_seconds)
                     ),
                 }
                 if changed:

@@ -10,8 +10,7 @@ from typing import Any
 
 from preserve.store import chain
 from preserve.store.base import StoreBase
-from preserve.store.rows import NewExport
-from preserve.store.sql import select
+from preserve.store.rows import NewExport, OpenRun, RunRow, WarcFileRow
 from preserve.times import iso
 
 
@@ -41,16 +40,16 @@ class RunsTable(StoreBase):
 
     def end_run(self, run_id: int, ended_at: datetime) -> None:
         with self._write():
-            self.db.table("runs").update(run_id, {"ended_at": iso(ended_at)})
+            self.db.execute("UPDATE runs SET ended_at = ? WHERE id = ?", [iso(ended_at), run_id])
 
-    def open_runs(self) -> list[dict[str, Any]]:
+    def open_runs(self) -> list[OpenRun]:
         """Runs that started and have not ended: still going, or dead."""
-        return select(
-            self.db, "SELECT id, host, pid, started_at FROM runs WHERE ended_at IS NULL ORDER BY id"
-        )
+        return self._rows(OpenRun, "SELECT {columns} FROM runs WHERE ended_at IS NULL ORDER BY id")
 
     def run_exists(self, run_id: int) -> bool:
-        return bool(select(self.db, "SELECT 1 FROM runs WHERE id = ?", [run_id]))
+        return (
+            self.db.conn.execute("SELECT 1 FROM runs WHERE id = ?", [run_id]).fetchone() is not None
+        )
 
     def end_dead_run(self, run_id: int, *, by_run_id: int, now: datetime, detail: str) -> bool:
         """End a run whose process died, at the end of its last stored capture (or at its
@@ -80,7 +79,8 @@ class RunsTable(StoreBase):
     ) -> None:
         """Log what a run repaired of what a dead run left behind (see m004_recoveries)."""
         with self._write():
-            self.db.table("recoveries").insert(
+            self._insert(
+                "recoveries",
                 {
                     "recovered_at": iso(recovered_at),
                     "by_run_id": by_run_id,
@@ -91,33 +91,28 @@ class RunsTable(StoreBase):
                     "cut_bytes": cut_bytes,
                     "records": records,
                     "detail": detail,
-                }
+                },
             )
 
     def rows_end(self, warc: str) -> int:
         """Where the last record that any row points at in file `warc` ends (0: none)."""
-        rows = select(
-            self.db,
-            "SELECT max(e) AS e FROM (SELECT max(offset + length) AS e FROM records"
+        row = self.db.conn.execute(
+            "SELECT max(e) FROM (SELECT max(offset + length) AS e FROM records"
             " WHERE warc = ? UNION ALL SELECT max(offset + length) FROM captures"
             " WHERE warc = ?)",
             [warc, warc],
-        )
-        return int(rows[0]["e"] or 0)
+        ).fetchone()
+        return int(row[0] or 0)
 
     def add_warc_file(
         self, name: str, run_id: int | None, *, size: int, sha256: str, closed_at: datetime
     ) -> None:
         with self._write():
-            self.db.table("warc_files").upsert(
-                {
-                    "name": name,
-                    "run_id": run_id,
-                    "closed_at": iso(closed_at),
-                    "size": size,
-                    "sha256": sha256,
-                },
-                pk="name",
+            self.db.execute(
+                "INSERT INTO warc_files (name, run_id, closed_at, size, sha256)"
+                " VALUES (?, ?, ?, ?, ?) ON CONFLICT (name) DO UPDATE SET run_id = excluded.run_id,"
+                " closed_at = excluded.closed_at, size = excluded.size, sha256 = excluded.sha256",
+                [name, run_id, iso(closed_at), size, sha256],
             )
             chain.append(self.db, "warc_files", name)
 
@@ -128,12 +123,8 @@ class RunsTable(StoreBase):
             export_id = self._insert("exports", asdict(export))
             return chain.append(self.db, "exports", export_id)
 
-    def warc_files(self) -> list[dict[str, Any]]:
-        return select(self.db, "SELECT * FROM warc_files ORDER BY name")
+    def warc_files(self) -> list[WarcFileRow]:
+        return self._rows(WarcFileRow, "SELECT {columns} FROM warc_files ORDER BY name")
 
-    def runs(self) -> list[dict[str, Any]]:
-        return select(
-            self.db,
-            "SELECT id, command, started_at, ended_at, tool_version, host, pid FROM runs"
-            " ORDER BY id",
-        )
+    def runs(self) -> list[RunRow]:
+        return self._rows(RunRow, "SELECT {columns} FROM runs ORDER BY id")

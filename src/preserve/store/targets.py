@@ -7,7 +7,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from preserve.store.base import StoreBase
-from preserve.store.sql import select
+from preserve.store.rows import Target
 from preserve.times import iso, parse_iso
 
 
@@ -57,9 +57,8 @@ class TargetsTable(StoreBase):
             if update:
                 self._update_target(url, update)
 
-    def target(self, url: str) -> dict[str, Any] | None:
-        rows = select(self.db, "SELECT * FROM targets WHERE url = ?", [url])
-        return rows[0] if rows else None
+    def target(self, url: str) -> Target | None:
+        return self._row(Target, "SELECT {columns} FROM targets WHERE url = ?", [url])
 
     def iter_targets(self, columns: Sequence[str]) -> Iterator[tuple[Any, ...]]:
         """These columns of every target, oldest first, as tuples, read as they are used:
@@ -69,10 +68,10 @@ class TargetsTable(StoreBase):
             f"SELECT {names} FROM targets ORDER BY added_at, role != 'article', url"
         )
 
-    def targets(self, urls: Sequence[str] | None = None) -> list[dict[str, Any]]:
+    def targets(self, urls: Sequence[str] | None = None) -> list[Target]:
         if urls is None:
-            return select(
-                self.db, "SELECT * FROM targets ORDER BY added_at, role != 'article', url"
+            return self._rows(
+                Target, "SELECT {columns} FROM targets ORDER BY added_at, role != 'article', url"
             )
         return [t for url in urls if (t := self.target(url)) is not None]
 
@@ -120,14 +119,16 @@ class TargetsTable(StoreBase):
             )
         ]
 
-    def due(self, now: datetime) -> list[dict[str, Any]]:
-        return select(
-            self.db, "SELECT * FROM targets WHERE next_due <= ? ORDER BY next_due, url", [iso(now)]
+    def due(self, now: datetime) -> list[Target]:
+        return self._rows(
+            Target,
+            "SELECT {columns} FROM targets WHERE next_due <= ? ORDER BY next_due, url",
+            [iso(now)],
         )
 
     def next_due(self) -> str | None:
-        rows = select(self.db, "SELECT min(next_due) AS due FROM targets")
-        return rows[0]["due"] if rows else None
+        row = self.db.conn.execute("SELECT min(next_due) FROM targets").fetchone()
+        return row[0] if row else None
 
     def set_schedule(self, url: str, every_seconds: int, *, include_citations: bool) -> int:
         """Set a target's interval (and that of the citations it brought in), and move each
