@@ -1005,6 +1005,58 @@ def test_from_file_with_comments_and_blank_lines(site: Site, archive: Path, tmp_
     assert_archive_sound(archive)
 
 
+@pytest.mark.parametrize(
+    "encoding, bom",
+    [
+        ("utf-8", b""),
+        ("utf-8", b"\xef\xbb\xbf"),
+        ("utf-16-le", b"\xff\xfe"),
+        ("utf-16-be", b"\xfe\xff"),
+    ],
+)
+def test_a_url_list_is_read_in_the_encodings_editors_save(
+    site: Site, archive: Path, tmp_path: Path, encoding: str, bom: bytes
+) -> None:
+    """PowerShell saves UTF-16 with a byte-order mark, Notepad UTF-8 with one: the first URL
+    of such a file used to be refused, or the whole list to end in a traceback."""
+    site.pages["/a"] = Page("<html><body><p>A</p></body></html>")
+    site.pages["/b"] = Page("<html><body><p>B</p></body></html>")
+    listing = tmp_path / "urls.txt"
+    listing.write_bytes(bom + f"{site.url('/a')}\r\n{site.url('/b')}\r\n".encode(encoding))
+
+    document = capture(archive, "--from-file", str(listing))
+
+    assert [a["article"]["url"] for a in document["articles"]] == [site.url("/a"), site.url("/b")]
+
+
+def test_a_url_list_with_bad_lines_is_refused_whole_naming_each(
+    site: Site, archive: Path, tmp_path: Path
+) -> None:
+    site.pages["/a"] = Page("<html><body><p>A</p></body></html>")
+    listing = tmp_path / "urls.txt"
+    listing.write_text(
+        f"{site.url('/a')}\nftp://files.example/report.pdf\n# fine\nnot a url\n", encoding="utf-8"
+    )
+
+    result = invoke(archive, "capture", *FAST, "--from-file", str(listing))
+
+    assert result.exit_code == 2
+    assert f"{listing}:2: unsupported scheme 'ftp'" in result.stderr
+    assert f"{listing}:4: not an absolute URL" in result.stderr
+    assert "Traceback" not in result.output
+    assert site.hits["/a"] == 0  # refused before anything was fetched
+
+
+def test_a_url_list_in_a_legacy_encoding_gets_a_clear_error(archive: Path, tmp_path: Path) -> None:
+    listing = tmp_path / "urls.txt"
+    listing.write_bytes("https://example.org/caf\xe9\n".encode("latin-1"))
+
+    result = invoke(archive, "capture", *FAST, "--from-file", str(listing))
+
+    assert result.exit_code == 2
+    assert "not UTF-8" in result.stderr and "UTF-16" in result.stderr
+
+
 def chain(site: Site) -> str:
     """An article citing /d1, which cites /d2, which cites /d3."""
     site.pages["/a"] = Page(story(("/d1", "the first level")))

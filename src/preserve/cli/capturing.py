@@ -8,7 +8,8 @@ import signal
 import sys
 import threading
 from collections.abc import Iterable, Iterator
-from typing import IO, TYPE_CHECKING
+from pathlib import Path
+from typing import TYPE_CHECKING
 
 import click
 
@@ -27,7 +28,7 @@ from preserve.cli.options import (
 )
 from preserve.config import format_duration, parse_duration
 from preserve.errors import UsageError
-from preserve.urls import canonical
+from preserve.urls import canonical, parse_url_list
 
 if TYPE_CHECKING:
     from preserve.engine.captured import ArticleCapture
@@ -41,8 +42,9 @@ if TYPE_CHECKING:
 @click.argument("urls", nargs=-1)
 @click.option(
     "--from-file",
-    type=click.File("r", encoding="utf-8"),
-    help="Read URLs from a file, one per line (# comments allowed).",
+    type=click.Path(exists=True, dir_okay=False, allow_dash=True, path_type=Path),
+    help="Read URLs from a file, one per line (# comments allowed; UTF-8, or UTF-16 with a "
+    "byte-order mark; `-`: standard input).",
 )
 @click.option(
     "--every",
@@ -60,7 +62,7 @@ if TYPE_CHECKING:
 def capture(
     ctx: click.Context,
     urls: tuple[str, ...],
-    from_file: IO[str] | None,
+    from_file: Path | None,
     every: str | None,
     depth: int | None,
     timeout: float | None,
@@ -80,14 +82,11 @@ def capture(
     """
     from preserve.engine.capture import capture as capture_articles
 
-    wanted = list(urls)
+    articles = [canonical(url) for url in urls]
     if from_file is not None:
-        wanted += [
-            line.strip() for line in from_file if line.strip() and not line.lstrip().startswith("#")
-        ]
-    if not wanted:
+        articles += _url_list(from_file)
+    if not articles:
         raise UsageError("no URL given (pass URLs or --from-file FILE)")
-    articles = [canonical(url) for url in wanted]
     config = settings(
         ctx,
         timeout=timeout,
@@ -133,6 +132,16 @@ def capture(
         archive.close()
     if failed:
         ctx.exit(1)
+
+
+def _url_list(path: Path) -> list[str]:
+    if str(path) == "-":
+        return parse_url_list(sys.stdin.buffer.read(), "<stdin>")
+    try:
+        data = path.read_bytes()
+    except OSError as exc:
+        raise UsageError(f"cannot read {path}: {exc.strerror}") from exc
+    return parse_url_list(data, str(path))
 
 
 def _noting_failures(
