@@ -1722,3 +1722,39 @@ def test_two_checks_at_once_that_both_track_new_urls(tmp_path: Path, site: Site)
     assert sorted(urls) == sorted(
         site.url(p) for p in ("/story", "/src/a", "/src/b", "/src/c", "/src/b-moved")
     )
+
+
+def test_diff_shows_a_sentence_with_two_changes_as_one_line(tmp_path: Path, site: Site) -> None:
+    """Two words changed in one sentence: one line with both marked, as the report shows
+    it, not two lines each showing the other change's words as unchanged."""
+    archive = tmp_path / "archive"
+    sentence = "The minister said on Tuesday that {} soldiers had crossed the {} border."
+    site.pages["/s"] = Page(article_html("S", [sentence.format("forty", "northern"), "Other."]))
+    assert invoke(archive, "capture", "--allow-private", "-q", site.url("/s")).exit_code == 0
+    site.pages["/s"] = Page(article_html("S", [sentence.format("four", "southern"), "Other."]))
+    assert invoke(archive, "check", "--allow-private", "-q").exit_code == 0
+
+    out = invoke(archive, "diff", site.url("/s"))
+
+    assert out.exit_code == 0, out.output
+    changed = [line for line in out.stdout.splitlines() if "[-" in line]
+    assert changed == [
+        "The minister said on Tuesday that [-forty-] {+four+} soldiers had crossed the "
+        "[-northern-] {+southern+} border."
+    ]
+
+
+def test_diff_of_a_page_that_never_changed_says_so(tmp_path: Path, site: Site) -> None:
+    archive = tmp_path / "archive"
+    site.pages["/s"] = Page(article_html("S", ["The same words, every time."]))
+    assert invoke(archive, "capture", "--allow-private", "-q", site.url("/s")).exit_code == 0
+
+    once = invoke(archive, "diff", site.url("/s"))
+    assert invoke(archive, "check", "--allow-private", "-q").exit_code == 0
+    twice = invoke(archive, "diff", site.url("/s"))
+    data = cli_json(archive, "diff", site.url("/s"))
+
+    assert (once.exit_code, twice.exit_code) == (0, 0)
+    assert "No change: this is the only good capture." in once.stdout
+    assert "No change: the main texts are equal." in twice.stdout
+    assert data["changed"] is False and data["hunks"] == []

@@ -1098,6 +1098,30 @@ def test_word_diff_flags_numbers() -> None:
     assert (hunk.old, hunk.new) == (("40",), ("4",))
 
 
+@pytest.mark.parametrize(
+    "before, after",
+    [
+        ("В результате удара погибли два солдата.", "В результате удара погибли три солдата."),
+        ("Загинули двоє, поранено дві тисячі людей.", "Загинули двоє, поранено три тисячі людей."),
+        ("Il y avait vingt soldats.", "Il y avait trente soldats."),
+        ("Es gab zwei Tote.", "Es gab drei Tote."),
+        ("Murieron cinco personas.", "Murieron seis personas."),
+    ],
+)
+def test_a_number_written_as_a_word_is_a_number_in_other_languages_too(
+    before: str, after: str
+) -> None:
+    """A changed number in words is reported as a changed number, as "two" → "three" is."""
+    [hunk] = word_diff(before, after)
+    assert hunk.numbers
+    assert summarise(before, after).numbers_changed
+
+
+def test_articles_are_not_numbers() -> None:
+    hunks = word_diff("Un soldat est mort.", "Une soldate est morte.")
+    assert hunks and not any(hunk.numbers for hunk in hunks)
+
+
 def test_word_diff_paragraph_removed_and_inserted() -> None:
     removed = "\n".join([P1, P2, P4, P5, P6])
     [hunk] = word_diff(ARTICLE, removed)

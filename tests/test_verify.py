@@ -862,7 +862,9 @@ def test_find_text_typography_and_bad_input(archive: Path) -> None:
     assert invoke(archive, "find-text", "___").exit_code == 2
     assert invoke(archive, "find-text", "").exit_code == 2
     result = invoke(archive, "find-text", "no such words anywhere in this archive")
-    assert result.exit_code == 0 and result.stdout.startswith("Not found")
+    assert result.exit_code == 1 and result.stdout.startswith("Not found")  # as grep says it
+    found = invoke(archive, "find-text", "no such words anywhere", "--json")
+    assert found.exit_code == 1 and json.loads(found.stdout)["matches"] == []
 
 
 def test_find_text_says_when_a_page_was_taken_down(tmp_path: Path, site: Site) -> None:

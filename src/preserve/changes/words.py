@@ -15,13 +15,39 @@ NEGATIONS = frozenset(
     "deny denies denied denying denial "
     "не нет никогда ни nicht kein keine nie jamais nunca".split()
 )
+# Number words, in English and in the languages most cited sources come in: a claim that
+# "два" soldiers died that becomes "три" is a changed number in any language. Russian and
+# Ukrainian ones are listed in their common case forms (два, двух, двум, двумя…). The words
+# for "one" that are also articles (un, une, una, uno, um, uma) are left out.
 NUMBER_WORDS = frozenset(
+    # English
     "zero one two three four five six seven eight nine ten eleven twelve thirteen fourteen "
     "fifteen sixteen seventeen eighteen nineteen twenty thirty forty fifty sixty seventy "
-    "eighty ninety hundred thousand million billion trillion dozen half".split()
+    "eighty ninety hundred thousand million billion trillion dozen half "
+    # Russian
+    "ноль нуль один одна одно одного одной одному одним одну два две двух двум двумя "
+    "три трёх трех трём трем тремя четыре четырёх четырех четырём четырем четырьмя "
+    "пять пяти пятью шесть шести шестью семь семи семью восемь восьми восемью девять "
+    "девяти девятью десять десяти десятью одиннадцать двенадцать тринадцать четырнадцать "
+    "пятнадцать шестнадцать семнадцать восемнадцать девятнадцать двадцать двадцати "
+    "тридцать тридцати сорок сорока пятьдесят пятидесяти шестьдесят семьдесят восемьдесят "
+    "девяносто сто ста двести триста четыреста пятьсот тысяча тысячи тысяч тысячу "
+    "миллион миллиона миллионов миллиард миллиарда миллиардов десятки сотни "
+    # Ukrainian
+    "нуль одна одне дві двох двом трьох чотири чотирьох п'ять шість сім вісім дев'ять "
+    "десять сто тисяча тисячі тисяч мільйон мільйона мільйонів мільярд "
+    # German, French, Spanish, Italian, Portuguese
+    "null eins zwei drei vier fünf sechs sieben acht neun zehn zwanzig dreißig hundert "
+    "tausend million millionen milliarde milliarden "
+    "zéro deux trois quatre cinq six sept huit neuf dix vingt trente quarante "
+    "cinquante cent cents mille millions milliard milliards "
+    "cero dos tres cuatro cinco seis siete ocho nueve diez veinte treinta cuarenta "
+    "cincuenta cien ciento mil millón millones "
+    "due tre quattro cinque sei sette otto nove dieci venti trenta cento mille milione "
+    "milioni miliardo miliardi "
+    "dois duas três quatro cinco seis sete oito nove dez vinte trinta cem mil "
+    "milhão milhões bilhão".split()
 )
-
-
 # Words that belong to the number before them, so "40 million" → "4 million" reads whole.
 SCALE_WORDS = frozenset(
     "hundred thousand million millions billion billions trillion percent per cent % "

@@ -112,7 +112,12 @@ def diff(
     if as_json:
         emit_json(found.to_json())
     else:
-        click.echo(text.diff_text(found.url, found.old, found.new, found.hunks, colour()), nl=False)
+        click.echo(
+            text.diff_text(
+                found.url, found.old, found.new, found.old_text, found.new_text, colour()
+            ),
+            nl=False,
+        )
 
 
 @click.command("report")
@@ -195,7 +200,8 @@ def find_text_command(
     ctx: click.Context, quote: str, url: str | None, ignore_case: bool, as_json: bool
 ) -> None:
     """Which captures contain this text (exact phrase, after the same normalisation as the
-    stored texts), and whether later captures of the same URL still do.
+    stored texts), and whether later captures of the same URL still do. Exits 1 when no
+    capture contains it, as grep does.
 
     \b
     Example:
@@ -214,6 +220,8 @@ def find_text_command(
         emit_json(result.to_json())
     else:
         click.echo(render(result), nl=False)
+    if not result.matches:
+        ctx.exit(1)  # as grep does: a script can tell "not found" from "found"
 
 
 @click.command()

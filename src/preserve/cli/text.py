@@ -6,10 +6,9 @@ from __future__ import annotations
 from collections.abc import Iterable, Iterator, Sequence
 from typing import TYPE_CHECKING, Any
 
-from preserve.terminal import badge, style
+from preserve.terminal import badge
 
 if TYPE_CHECKING:  # for annotations only: `status` and the like need no capture engine
-    from preserve.changes.diff import Hunk
     from preserve.changes.model import Reversion
     from preserve.engine.captured import ArticleCapture, Captured
     from preserve.engine.history import HistoryEntry
@@ -160,30 +159,29 @@ def check_lines(results: Sequence[CheckResult], colour: bool) -> str:
     return "".join(line + "\n" for line in lines)
 
 
-def diff_text(url: str, old: Capture, new: Capture, hunks: Sequence[Hunk], colour: bool) -> str:
+def diff_text(
+    url: str, old: Capture, new: Capture, old_text: str, new_text: str, colour: bool
+) -> str:
+    """The word diff of two captures' main texts: each changed paragraph once, on one line,
+    with every change in it marked."""
+    from preserve.changes.diff import word_diff
+    from preserve.report.passages import passages
+    from preserve.report.text import paragraph_text
+
     lines = [
         f"Diff of {url}",
         f"--- {old.started_at}  sha256:{short(old.payload_sha256)}  {old.warc}",
         f"+++ {new.started_at}  sha256:{short(new.payload_sha256)}  {new.warc}",
         "",
     ]
-    changed = [h for h in hunks if h.op != "equal"]
-    if not changed:
-        return "\n".join(lines + ["(the main texts are equal)"]) + "\n"
-    for hunk in changed:
-        lines.append(render_hunk(hunk, colour))
+    hunks = word_diff(old_text, new_text)
+    if not hunks:
+        if old.id == new.id:
+            return "\n".join([*lines, "No change: this is the only good capture."]) + "\n"
+        return "\n".join([*lines, "No change: the main texts are equal."]) + "\n"
+    for paragraph in passages(old_text, new_text, hunks, context=0):
+        if paragraph.gap_before and lines[-1]:
+            lines.append("")
+        lines.append(paragraph_text(paragraph, colour))
         lines.append("")
     return "\n".join(lines)
-
-
-def render_hunk(hunk: Hunk, colour: bool) -> str:
-    """A hunk as `[-removed-]{+added+}` inline in its paragraph (coloured on a terminal)."""
-    parts: list[str] = []
-    for op, text in hunk.segments():
-        if op == "equal":
-            parts.append(text)
-        elif op == "delete":
-            parts.append(style(text, fg="red", strikethrough=True) if colour else f"[-{text}-]")
-        else:
-            parts.append(style(text, fg="green", underline=True) if colour else f"{{+{text}+}}")
-    return " ".join(p for p in parts if p)

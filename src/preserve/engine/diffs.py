@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from preserve.changes.diff import Hunk, word_diff
@@ -17,7 +17,8 @@ def pick_diff_pair(
 ) -> tuple[Capture, Capture]:
     """The two captures `diff` compares: the latest good capture at or before `to_time`
     (default: the latest), and the latest good capture at or before `from_time` (default:
-    the latest before it whose text differs)."""
+    the latest before it whose text differs, else the one just before it, else itself: a
+    text that never changed is no error, only no change)."""
     good = store.good_captures(url)
     if not good:
         raise UsageError(f"no good capture of {url} in this archive")
@@ -32,14 +33,11 @@ def pick_diff_pair(
     ]
     if from_time is not None:
         candidates = [c for c in earlier if c.started_at <= from_time]
-    else:
-        candidates = [c for c in earlier if c.text_sha256 != new.text_sha256]
-    if not candidates:
-        raise UsageError(
-            f"no earlier capture of {url} to compare with"
-            + ("" if from_time else " (its text never changed)")
-        )
-    return candidates[-1], new
+        if not candidates:
+            raise UsageError(f"no good capture of {url} at or before {from_time}")
+        return candidates[-1], new
+    differing = [c for c in earlier if c.text_sha256 != new.text_sha256]
+    return (differing or earlier or [new])[-1], new
 
 
 @dataclass(frozen=True)
@@ -50,6 +48,8 @@ class CaptureDiff:
     old: Capture
     new: Capture
     hunks: list[Hunk]
+    old_text: str = field(default="", repr=False)
+    new_text: str = field(default="", repr=False)
 
     @property
     def changed(self) -> bool:
@@ -58,6 +58,7 @@ class CaptureDiff:
     def to_json(self) -> dict[str, Any]:
         return {
             "url": self.url,
+            "changed": self.changed,
             "from": _capture_ref(self.old),
             "to": _capture_ref(self.new),
             "hunks": [hunk.to_json() for hunk in self.hunks],
@@ -72,7 +73,7 @@ def diff(
     old, new = pick_diff_pair(store, url, from_time, to_time)
     old_text = (store.text(old.text_sha256) or ("", ""))[0]
     new_text = (store.text(new.text_sha256) or ("", ""))[0]
-    return CaptureDiff(url, old, new, word_diff(old_text, new_text))
+    return CaptureDiff(url, old, new, word_diff(old_text, new_text), old_text, new_text)
 
 
 def _capture_ref(row: Capture) -> dict[str, Any]:

@@ -51,7 +51,7 @@ def report_text(document: Report, colour: bool) -> str:
             for paragraph in edit.paragraphs:
                 if paragraph.gap_before:
                     lines.append("    …")
-                lines.append("    " + _paragraph_text(paragraph, colour))
+                lines.append("    " + paragraph_text(paragraph, colour))
             for change in edit.links:
                 was = f" (was {change.old_url})" if change.old_url else ""
                 lines.append(f"    link {change.change}: {change.url} ({change.anchor!r}){was}")
@@ -73,7 +73,7 @@ def _capture_ref(ref: CaptureRef) -> str:
     return f"{human_time(ref.captured_at)}  {status}  sha256:{_short(ref.sha256)}{where}"
 
 
-def _paragraph_text(paragraph: Paragraph, colour: bool) -> str:
+def paragraph_text(paragraph: Paragraph, colour: bool) -> str:
     """A diffed paragraph: `[-removed-] {+added+}`, or red/green on a terminal (changed
     numbers and negations in bold); context paragraphs dimmed."""
     runs: list[tuple[str, list[tuple[str, bool]]]] = []
