@@ -13,10 +13,9 @@ from preserve.demo.sample import SampleWeb
 from preserve.engine.archive import Archive, Run
 from preserve.engine.capture import capture_articles
 from preserve.engine.check import check_targets
-from preserve.net.fetch import utc_now
 from preserve.report import html as htmlreport
 from preserve.report.build import build_report
-from preserve.times import iso
+from preserve.times import iso, utc_now
 
 Echo = Callable[..., None]
 REPORT_NAME = "report.html"

@@ -23,11 +23,13 @@ from preserve.extract import pool as extractpool
 from preserve.extract.decode import decode_content
 from preserve.extract.extracted import Citation, Extracted
 from preserve.extract.normalise import NORMALISATION_VERSION
-from preserve.net.fetch import Fetched, Fetcher
+from preserve.net.fetcher import Fetched, Fetcher
 from preserve.store.database import CitationRow, NewCapture, RecordRow, Store
 from preserve.times import iso, parse_iso
 from preserve.urls import canonical, host_key
-from preserve.warc.records import OPEN_SUFFIX, OriginalRef, RecordLocation
+from preserve.warc.files import OPEN_SUFFIX
+from preserve.warc.records import OriginalRef
+from preserve.warc.writer import RecordLocation
 
 Progress = Callable[[int, int], None]
 # Bodies bigger than this (once inflated) are extracted one at a time.

@@ -30,7 +30,7 @@ from preserve.extract.extracted import Extracted
 from preserve.extract.normalise import NORMALISATION_VERSION
 from preserve.store.database import NewCheck, Store
 from preserve.times import iso, parse_iso
-from preserve.warc.records import read_record
+from preserve.warc.reader import read_record
 
 # Outcomes after which the recapture becomes the new baseline: the page answered with
 # content that is what the URL now says. Errors, takedowns and restrictions never are.
