@@ -1,5 +1,8 @@
-"""Fetching a URL: one GET with limits, redirects followed by hand (each hop checked and
-recorded); returns a `Fetched` and never raises for anything a server or the network does."""
+"""Fetching a URL: one GET with limits, redirects followed by hand, every hop kept.
+
+Each hop is checked (the private-address guard, the deadline) and recorded as an
+`Exchange`; `Fetcher.fetch` returns a `Fetched` and never raises for anything a server or
+the network does."""
 
 from __future__ import annotations
 

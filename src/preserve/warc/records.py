@@ -17,13 +17,14 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
-from warcio.statusandheaders import StatusAndHeaders, StatusAndHeadersParser
+from warcio.statusandheaders import StatusAndHeadersParser
 from warcio.warcwriter import WARCWriter
 
 from preserve.errors import IntegrityError
 from preserve.times import iso
+from preserve.warc.heads import ExactHead
 
-if TYPE_CHECKING:  # annotations only: reading and checking WARC files needs no network code
+if TYPE_CHECKING:  # annotations only: the WARC code needs no network code to run
     from preserve.net.exchange import Body, Exchange
 
 WARC_VERSION = "WARC/1.1"
@@ -84,10 +85,10 @@ class Records:
         self._builder = _Builder(self._sink)
 
     def response(self, exchange: Exchange) -> Record:
-        """A response record: the HTTP head as stored (`stored_response_headers`) and the
+        """A response record: the HTTP head as stored (`heads.stored_response_headers`) and the
         body as received. Its payload digest is the one the body had when it arrived; the
         block digest is computed here, in the same pass that checks the body against it."""
-        head = _ExactHead.response(exchange)
+        head = ExactHead.response(exchange)
         payload_digest = f"sha256:{exchange.body.sha256}"
         fields = _fields(
             "response",
@@ -114,7 +115,7 @@ class Records:
         """The request record of an exchange, naming its response (or revisit)."""
         # http.client always speaks HTTP/1.1, whatever version the server answers in.
         first = f"{exchange.method} {exchange.request_target} HTTP/1.1"
-        head = _ExactHead(first, exchange.request_headers)
+        head = ExactHead(first, exchange.request_headers)
         fields = _fields("request", exchange.url, exchange.started_at, {})
         warc = self._builder.create_warc_record(
             exchange.url,
@@ -150,7 +151,7 @@ class Records:
             "revisit",
             warc_content_type=_HTTP_RESPONSE,
             warc_headers_dict=fields,
-            http_headers=_ExactHead.response(exchange),
+            http_headers=ExactHead.response(exchange),
         )
         return self._digested(warc, "revisit", fields, original.payload_digest, _protocol(exchange))
 
@@ -235,26 +236,6 @@ class _Builder(WARCWriter):  # type: ignore[misc]  # warcio has no type informat
     @staticmethod
     def _create_digester() -> _Sha256:
         return _Sha256()
-
-
-class _ExactHead(StatusAndHeaders):  # type: ignore[misc]  # warcio has no type information
-    """An HTTP head stored as the bytes that were on the wire. warcio would write its own
-    serialisation of the headers instead: `name:value` respaced to `name: value`, and
-    non-ASCII values percent-encoded, which would change both the evidence and its digest."""
-
-    def __init__(self, first_line: str, headers: tuple[tuple[str, str], ...] | list[Any]) -> None:
-        protocol, _, statusline = first_line.partition(" ")
-        super().__init__(statusline, list(headers), protocol=protocol)
-        self._raw = _head(first_line, headers)
-        self.headers_buff = self._raw
-
-    @classmethod
-    def response(cls, exchange: Exchange) -> _ExactHead:
-        first = f"{exchange.http_version} {exchange.status} {exchange.reason}"
-        return cls(first, stored_response_headers(exchange))
-
-    def compute_headers_buffer(self, header_filter: Any = None) -> None:
-        self.headers_buff = self._raw
 
 
 class _BodyStream:
@@ -346,47 +327,6 @@ class _Sink:
 
     def flush(self) -> None:
         pass
-
-
-def stored_response_headers(exchange: Exchange) -> list[tuple[str, str]]:
-    """Response headers as stored: the body is de-chunked, so Transfer-Encoding is renamed
-    and the real Content-Length given (not for 204/304/HEAD, which have no body by
-    definition, nor for a truncated body, whose declared length is evidence)."""
-    length = str(exchange.body.length)
-    bodyless = exchange.status in (204, 304) or exchange.method.upper() == "HEAD"
-    keep_length = exchange.truncated is not None or bodyless
-    headers: list[tuple[str, str]] = []
-    has_length = False
-    for name, value in exchange.headers:
-        lname = name.lower()
-        if lname == "transfer-encoding":
-            headers.append(("X-Orig-Transfer-Encoding", value))
-        elif lname == "content-length" and not keep_length and value.strip() != length:
-            headers.append(("X-Orig-Content-Length", value))
-        else:
-            has_length = has_length or lname == "content-length"
-            headers.append((name, value))
-    if not has_length and not keep_length:
-        headers.append(("Content-Length", length))
-    return headers
-
-
-def _head(first_line: str, headers: tuple[tuple[str, str], ...] | list[Any]) -> bytes:
-    lines = [_value_bytes(first_line)]
-    lines += [_value_bytes(name) + b": " + _value_bytes(value) for name, value in headers]
-    return b"\r\n".join(lines) + b"\r\n\r\n"
-
-
-def _value_bytes(text: str) -> bytes:
-    # Header values arrive latin-1-decoded from http.client, so latin-1 gives back the wire
-    # bytes; only a value we built ourselves can hold characters beyond it. A line break
-    # would fold the header (forbidden), so it becomes a space.
-    if "\r" in text or "\n" in text:
-        text = " ".join(text.splitlines())
-    try:
-        return text.encode("latin-1")
-    except UnicodeEncodeError:
-        return text.encode("utf-8")
 
 
 def _fields(
