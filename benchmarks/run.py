@@ -498,14 +498,14 @@ class Bench:
             ours = preserve(archive, "verify", "--json", check=False)
             how = "preserve verify"
         else:
-            self.log("verify: preserve.warc.strict_check (no `preserve verify` yet)")
+            self.log("verify: preserve.warc.scan.strict_check (no `preserve verify` yet)")
             script = (
-                "import sys; from preserve.warc.records import strict_check\n"
+                "import sys; from preserve.warc.scan import strict_check\n"
                 "bad = [p for f in sys.argv[1:] for p in strict_check(f)]\n"
                 "print(len(bad)); sys.exit(1 if bad else 0)"
             )
             ours = timed([sys.executable, "-c", script, *map(str, files)], check=False)
-            how = "preserve.warc.records.strict_check"
+            how = "preserve.warc.scan.strict_check"
         self.log("verify: warcio check")
         theirs = timed([WARCIO, "check", *map(str, files)], check=False)
         return {

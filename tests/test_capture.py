@@ -23,7 +23,7 @@ from preserve.cli.main import cli
 from preserve.config import load_config
 from preserve.engine.archive import Archive, Run
 from preserve.engine.capture import capture_articles
-from preserve.net.fetch import utc_now
+from preserve.times import utc_now
 from preserve.warc.records import REVISIT_PROFILE
 from tests.sites import Page, Site, article_html, redirect
 from tests.tls import OPENSSL, make_localhost_certificate, server_context

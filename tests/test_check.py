@@ -35,7 +35,8 @@ from preserve.engine.results import CheckResult
 from preserve.extract.normalise import NORMALISATION_VERSION
 from preserve.report.build import build_report
 from preserve.times import iso
-from preserve.warc.records import read_record, strict_check
+from preserve.warc.reader import read_record
+from preserve.warc.scan import strict_check
 from tests.sites import Page, Site, article_html, redirect
 
 BIN = Path(sys.executable).parent

@@ -26,8 +26,12 @@ from hypothesis import strategies as st
 
 from preserve.config import FetchLimits
 from preserve.errors import BadURL
-from preserve.net import fetch as fetch_module
-from preserve.net.fetch import Exchange, Fetched, Fetcher, _request_target, is_public_address
+from preserve.net import connections, deadline
+from preserve.net import fetcher as fetcher_module
+from preserve.net.connections import request_target
+from preserve.net.exchange import Exchange
+from preserve.net.fetcher import Fetched, Fetcher
+from preserve.net.guard import is_public_address
 from preserve.net.tls import distinguished_name, iana_cipher_suite, protocol_name
 from preserve.urls import canonical
 from tests.sites import Page, Site, redirect
@@ -335,17 +339,17 @@ def test_https_pages_share_one_tls_context_and_are_checked(
         return make_and_count
 
     # Ours, and the one urllib3 calls for a connection given no context of its own.
-    for module in (fetch_module, urllib3.connection):
+    for module in (connections, urllib3.connection):
         make = counted(module.create_urllib3_context)
         monkeypatch.setattr(module, "create_urllib3_context", make)
-    fetch_module.tls_context.cache_clear()
+    connections.tls_context.cache_clear()
     with Fetcher(replace(LOOPBACK, ca_bundle=authority)) as fetcher:
         for page in ("/p", "/p?again", "/p?third"):  # each on a connection of its own
             site.pages[page] = Page(HTML, headers=[("Connection", "close")])
             got = fetcher.fetch(site.url(page))
             assert got.error is None and got.final is not None and got.final.status == 200
             assert got.final.body.read() == HTML.encode() and got.final.peer_ip == "127.0.0.1"
-        assert len(made) == 1 and made[0] is fetch_module.tls_context(authority)
+        assert len(made) == 1 and made[0] is connections.tls_context(authority)
         assert made[0].verify_mode == ssl.CERT_REQUIRED and made[0].check_hostname
 
         # The certificate names localhost only.
@@ -494,7 +498,7 @@ def test_a_kept_connection_idle_past_its_time_is_not_used(
     site: Site, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     site.pages["/a"] = Page(HTML)
-    monkeypatch.setattr(fetch_module, "KEEP_ALIVE_SECONDS", 0.2)
+    monkeypatch.setattr(connections, "KEEP_ALIVE_SECONDS", 0.2)
     with Fetcher(LOOPBACK) as fetcher:
         fetcher.fetch(site.url("/a"))
         time.sleep(0.3)
@@ -533,7 +537,7 @@ def test_ended_fetches_leave_no_watchdog_behind(site: Site, fetcher: Fetcher) ->
     site.pages["/a"] = Page(HTML)
     for _ in range(50):
         assert fetcher.fetch(site.url("/a")).error is None
-    assert len(fetch_module._DEADLINES._heap) <= 2
+    assert len(deadline._DEADLINES._heap) <= 2
 
 
 def test_ended_fetches_behind_a_long_one_are_swept_out(
@@ -541,8 +545,8 @@ def test_ended_fetches_behind_a_long_one_are_swept_out(
 ) -> None:
     """A long fetch at the top of the deadline heap holds the ended ones behind it until
     they are swept out, when the heap reaches its sweep size."""
-    monkeypatch.setattr(fetch_module._DEADLINES, "_sweep_at", 40)
-    monkeypatch.setattr(fetch_module._Deadlines, "SWEEP_AT", 40)
+    monkeypatch.setattr(deadline._DEADLINES, "_sweep_at", 40)
+    monkeypatch.setattr(deadline._Deadlines, "SWEEP_AT", 40)
     site.pages["/a"] = Page(HTML)
     site.pages["/slow"] = Page(HTML, delay=1.5)
     with ThreadPoolExecutor(1) as pool:
@@ -550,7 +554,7 @@ def test_ended_fetches_behind_a_long_one_are_swept_out(
         _until(lambda: site.hits["/slow"] == 1)
         for _ in range(100):
             assert fetcher.fetch(site.url("/a")).error is None
-        assert len(fetch_module._DEADLINES._heap) <= 41  # not 101
+        assert len(deadline._DEADLINES._heap) <= 41  # not 101
         assert slow.result().error is None
 
 
@@ -572,7 +576,7 @@ def test_closing_the_fetcher_closes_its_kept_connections() -> None:
 
 
 def test_past_the_total_the_longest_idle_connection_goes(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(fetch_module, "KEEP_ALIVE_TOTAL", 1)
+    monkeypatch.setattr(connections, "KEEP_ALIVE_TOTAL", 1)
     first, second = Site(), Site()  # their own: the shared one may be hanging up on others
     try:
         with Fetcher(LOOPBACK) as fetcher:
@@ -662,7 +666,7 @@ def test_unexpected_exception_becomes_internal(
     def broken(exchange: Exchange) -> str:
         raise RuntimeError("a bug")
 
-    monkeypatch.setattr(fetch_module, "_redirect_target", broken)
+    monkeypatch.setattr(fetcher_module, "_redirect_target", broken)
     site.pages["/a"] = redirect("/b")
     got = fetcher.fetch(site.url("/a"))
     assert got.error == "internal" and got.detail == "RuntimeError: a bug"
@@ -790,4 +794,4 @@ def test_request_line_is_what_requests_sent(path: str) -> None:
     except BadURL:
         return
     expected = requests.Request("GET", url).prepare().path_url
-    assert _request_target(urlsplit(url)) == expected
+    assert request_target(urlsplit(url)) == expected

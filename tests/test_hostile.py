@@ -40,7 +40,8 @@ from hypothesis import strategies as st
 from preserve.errors import BadURL
 from preserve.extract.extractor import extract
 from preserve.urls import canonical
-from preserve.warc.records import OPEN_SUFFIX, read_record
+from preserve.warc.files import OPEN_SUFFIX
+from preserve.warc.reader import read_record
 from tests import hostile
 from tests.hostile import HostileServer, redirect, respond
 from tests.sites import Page, Site, article_html
@@ -739,7 +740,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from preserve.engine.archive import Archive, Run
 from preserve.config import Config
-from preserve.net.fetch import Body, Exchange
+from preserve.net.exchange import Body, Exchange
 archive = Archive(Path(sys.argv[1]))
 run = Run(archive, "capture", Config(), lambda: datetime.now(UTC), {})
 exchange = Exchange(url="http://example.org/", started_at=datetime.now(UTC), method="GET",

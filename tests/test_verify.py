@@ -34,8 +34,8 @@ from preserve.store import chain
 from preserve.store.database import Store
 from preserve.store.migrations import migrations
 from preserve.store.rows import NewCapture
-from preserve.warc.check import scan
-from preserve.warc.records import WarcWriter
+from preserve.warc.scan import scan
+from preserve.warc.writer import WarcWriter
 from tests.sites import Page, Site, article_html
 
 T0 = datetime(2026, 10, 1, 12, 0, tzinfo=UTC)

@@ -33,8 +33,9 @@ from preserve.engine.archive import Archive, Run
 from preserve.engine.capture import capture_articles
 from preserve.engine.check import check_targets
 from preserve.evidence import signing
-from preserve.net.fetch import utc_now
-from preserve.warc.records import read_record, strict_check
+from preserve.times import utc_now
+from preserve.warc.reader import read_record
+from preserve.warc.scan import strict_check
 from tests.replay import AVAILABLE as replay_available
 from tests.replay import pywb
 from tests.tsa import OPENSSL, LocalTSA

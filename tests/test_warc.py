@@ -26,21 +26,13 @@ import requests
 from preserve import USER_AGENT
 from preserve.config import FetchLimits
 from preserve.errors import IntegrityError
-from preserve.net import fetch as fetch_module
-from preserve.net.fetch import Body, Exchange
+from preserve.net import fetcher as fetcher_module
+from preserve.net.exchange import Body, Exchange
 from preserve.times import iso
-from preserve.warc.check import FileScan, join, scan, scan_range
-from preserve.warc.records import (
-    CONFORMS_TO,
-    REVISIT_PROFILE,
-    ClosedWarc,
-    OriginalRef,
-    RecordLocation,
-    StoredRecord,
-    WarcWriter,
-    read_record,
-    strict_check,
-)
+from preserve.warc.reader import StoredRecord, read_record
+from preserve.warc.records import CONFORMS_TO, REVISIT_PROFILE, OriginalRef
+from preserve.warc.scan import FileScan, join, scan, scan_range, strict_check
+from preserve.warc.writer import ClosedWarc, RecordLocation, WarcWriter
 from tests.replay import pywb
 from tests.sites import Page, Site
 
@@ -481,8 +473,8 @@ def test_threads_share_a_writer(warcs: Path) -> None:
 
 def fetch_exchange(url: str) -> tuple[Exchange, Callable[[], None]]:
     """The final exchange of a real fetch, by preserve's Fetcher when there is one."""
-    if hasattr(fetch_module, "Fetcher"):
-        fetcher = fetch_module.Fetcher(FetchLimits(allow_private=True, timeout=5))
+    if hasattr(fetcher_module, "Fetcher"):
+        fetcher = fetcher_module.Fetcher(FetchLimits(allow_private=True, timeout=5))
         fetched = fetcher.fetch(url, typed=True)
         assert fetched.final is not None, fetched.detail
         return fetched.final, fetched.close

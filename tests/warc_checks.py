@@ -10,7 +10,9 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from preserve.warc.records import REVISIT_PROFILE, StoredRecord, read_record, strict_check
+from preserve.warc.reader import StoredRecord, read_record
+from preserve.warc.records import REVISIT_PROFILE
+from preserve.warc.scan import strict_check
 
 BIN = Path(sys.executable).parent
 

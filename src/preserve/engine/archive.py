@@ -17,10 +17,11 @@ from preserve import __version__
 from preserve.config import Config
 from preserve.errors import ArchiveError
 from preserve.store.database import Store
-from preserve.warc.records import OPEN_SUFFIX, ClosedWarc, WarcWriter, lock_open_file
+from preserve.warc.files import OPEN_SUFFIX, lock_open_file
+from preserve.warc.writer import ClosedWarc, WarcWriter
 
 if TYPE_CHECKING:
-    from preserve.net.fetch import Clock
+    from preserve.times import Clock
 
 DB_NAME = "preserve.db"
 WARC_DIR = "warcs"
@@ -303,8 +304,8 @@ def _plain(config: Config) -> dict[str, Any]:
 
 
 def _warccheck() -> ModuleType:
-    """`preserve.warccheck`, imported when a dead run left something to look at: a run that
+    """`preserve.warc.scan`, imported when a dead run left something to look at: a run that
     finds nothing to seal (nearly all) need not load it (a 150th of a second of its start)."""
-    from preserve.warc import check as warccheck
+    from preserve.warc import scan
 
-    return warccheck
+    return scan

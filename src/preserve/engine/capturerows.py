@@ -9,10 +9,10 @@ from typing import Any
 from preserve.engine.captured import Job
 from preserve.extract.extracted import Citation, Extracted
 from preserve.extract.normalise import NORMALISATION_VERSION
-from preserve.net.fetch import Fetched
+from preserve.net.fetcher import Fetched
 from preserve.store.rows import CitationRow, Extraction, NewCapture, RecordRow
 from preserve.times import iso
-from preserve.warc.records import RecordLocation
+from preserve.warc.writer import RecordLocation
 
 
 def reused_extraction(earlier: Extraction) -> Extracted:

@@ -22,11 +22,13 @@ from preserve.extract import pool as extractpool
 from preserve.extract.decode import decode_content
 from preserve.extract.extracted import Extracted
 from preserve.extract.normalise import NORMALISATION_VERSION
-from preserve.net.fetch import Fetched, Fetcher
+from preserve.net.fetcher import Fetched, Fetcher
 from preserve.store.rows import RecordRow
 from preserve.times import iso, parse_iso
 from preserve.urls import host_key
-from preserve.warc.records import OPEN_SUFFIX, OriginalRef, RecordLocation
+from preserve.warc.files import OPEN_SUFFIX
+from preserve.warc.records import OriginalRef
+from preserve.warc.writer import RecordLocation
 
 # Bodies bigger than this (once inflated) are extracted one at a time.
 HEAVY_BODY = 1 << 20

@@ -18,7 +18,7 @@ from pathlib import Path
 from preserve.errors import IntegrityError, UsageError
 from preserve.store.database import Store
 from preserve.store.rows import Capture, OriginalRecord
-from preserve.warc.records import StoredRecord, read_record
+from preserve.warc.reader import StoredRecord, read_record
 
 
 @dataclass(frozen=True)

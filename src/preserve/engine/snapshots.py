@@ -15,7 +15,7 @@ from preserve.extract.normalise import NORMALISATION_VERSION
 from preserve.store.database import Store
 from preserve.store.rows import Capture, OriginalRecord
 from preserve.times import parse_iso
-from preserve.warc.records import read_record
+from preserve.warc.reader import read_record
 
 
 def snapshot(store: Store, row: Capture) -> Snapshot:

@@ -40,7 +40,7 @@ from preserve.evidence.wacz import (
     STORED_PREFIXES,
     WACZ_VERSION,
 )
-from preserve.warc.records import strict_check
+from preserve.warc.scan import strict_check
 
 
 @dataclass(frozen=True)

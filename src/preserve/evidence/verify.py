@@ -55,17 +55,9 @@ from preserve.evidence.pool import Pool, cpus
 from preserve.store import chain
 from preserve.store.base import connect
 from preserve.store.database import Store
-from preserve.warc.check import (
-    FileScan,
-    Member,
-    RangeScan,
-    WarcProblem,
-    join,
-    read_warcinfo,
-    scan,
-    scan_range,
-)
-from preserve.warc.records import OPEN_SUFFIX
+from preserve.warc.check import Member, WarcProblem
+from preserve.warc.files import OPEN_SUFFIX
+from preserve.warc.scan import FileScan, RangeScan, join, read_warcinfo, scan, scan_range
 
 # Reading files on several processes (forked, so they start at once) pays from about this
 # much to read.

@@ -62,7 +62,8 @@ from preserve.evidence.signing import (
     sign_digest,
 )
 from preserve.store.database import Store
-from preserve.warc.records import open_warc, read_record
+from preserve.warc.files import open_warc
+from preserve.warc.reader import read_record
 
 WACZ_VERSION = "1.1.1"
 PROVENANCE_FORMAT = "preserve-provenance-1"

@@ -1,10 +1,10 @@
-"""What a TLS connection showed of the server it reached: the protocol version and cipher
-suite (spelled as the WARC-Protocol and WARC-Cipher-Suite field proposals of the IIPC spell
-them), and the certificate it presented, by its sha256 (the handle Certificate Transparency
-logs such as crt.sh index it by) with the names and dates people read.
+"""What a TLS connection showed of the server it reached, as recorded with a capture.
 
-A capture over HTTPS then carries, besides the page, who the server proved to be: an extra
-authenticity signal for the evidence (the anchors' request 9), recorded as observed."""
+The protocol version and cipher suite (spelled as the IIPC's proposed WARC-Protocol and
+WARC-Cipher-Suite fields spell them), and the certificate the server presented, by its sha256
+(the handle Certificate Transparency logs such as crt.sh index it by), with the names and
+dates people read. A capture over HTTPS then carries, besides the page, who the server proved
+to be: a further sign that the page came from where it says, recorded as observed."""
 
 from __future__ import annotations
 
@@ -72,7 +72,7 @@ def observed(sock: Any) -> TlsPeer | None:
         issuer=distinguished_name(certificate.get("issuer")),
         not_before=_when(certificate.get("notBefore")),
         not_after=_when(certificate.get("notAfter")),
-        names=tuple(value for _, value in certificate.get("subjectAltName", ())),
+        names=_alt_names(certificate.get("subjectAltName")),
     )
 
 
@@ -113,6 +113,18 @@ def distinguished_name(rdns: Any) -> str | None:
         if isinstance(name, str) and isinstance(value, str)
     ]
     return ", ".join(parts) or None
+
+
+def _alt_names(entries: object) -> tuple[str, ...]:
+    """`getpeercert()`'s subjectAltName, (("DNS", "example.com"), ("IP Address", "…")), as
+    its values."""
+    if not isinstance(entries, tuple):
+        return ()
+    return tuple(
+        entry[1]
+        for entry in entries
+        if isinstance(entry, tuple) and len(entry) == 2 and isinstance(entry[1], str)
+    )
 
 
 def _when(text: Any) -> str | None:

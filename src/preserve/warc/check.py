@@ -1,37 +1,23 @@
-"""Strict checking of `.warc.gz` files: one pass over a file that inflates each gzip member
-on its own, checks the record it holds (exact lengths, sha256 block and payload digests,
-preserve's header rules) and says where every member is and what it hashes to, so that
-`verify` can hold the database's rows against it without reading the file again. A big
-file can be read in parts instead, on several processes (`scan_range`), and the parts
-joined into exactly what one pass says (`join`), or found not to fit together (damage
-across their bounds), and then read in one pass.
+"""The strict rules of a WARC file as preserve writes it, checked record by record.
 
-Stricter than `warcio check`, which passes a file cut off mid-record, a Content-Length
-longer than its gzip member, and skips revisits (see the WARC notes, section 11).
+A record is fed its inflated bytes in pieces (`RecordCheck`): exact lengths, sha256 block and
+payload digests, preserve's header rules (WARC/1.1, warcinfo first, required headers, ASCII
+target URIs, none on metadata, no Transfer-Encoding on a stored de-chunked body, complete
+revisits); what records must agree on between them (ids, references) is kept per file, or
+per part of a file (`FileCheck`). `preserve.warc.scan` reads the files and feeds them here.
 """
 
 from __future__ import annotations
 
 import hashlib
-import queue
 import re
-import threading
-import zlib
-from array import array
-from collections.abc import Iterable, Iterator
-from dataclasses import dataclass, field
-from itertools import pairwise
-from pathlib import Path
-from typing import Any, BinaryIO, NamedTuple
+from dataclasses import dataclass
+from typing import Any, NamedTuple
 
 from preserve.warc.records import NOT_MODIFIED_PROFILE, REVISIT_PROFILE, WARC_VERSION
 
-_READ_SIZE = 1 << 20
-_FIRST_STEP = 4 << 10  # compressed bytes of a member's first inflate step when checking
-_INFLATE_LIMIT = 4 << 20  # decompressed bytes per step, so one huge record never sits in memory
 _MAX_HEAD = 1 << 20  # WARC or HTTP header blocks larger than this are not headers
-_BATCH_BYTES = 1 << 20  # strict_check passes inflated data between threads in batches this big
-_BIG_RECORD = 64 << 10  # records bigger than this on average are inflated on a helper thread
+INFO_LIMIT = 64 << 10  # bytes of a warcinfo block kept (its fields name the file and run)
 
 _DATE = re.compile(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(?:\.\d{1,9})?Z\Z")
 _DIGEST = re.compile(r"sha256:[0-9a-f]{64}\Z")
@@ -42,11 +28,9 @@ _REQUIRED = ("warc-record-id", "warc-date", "warc-type", "content-length")
 _REQUIRED_SET = frozenset(_REQUIRED)
 _NEEDS_TARGET = ("response", "request", "revisit", "resource")
 _HTTP_FRAMING = re.compile(rb"\r\n(transfer-encoding|content-length)[ \t]*:([^\r\n]*)", re.I)
-_GZIP_MAGIC = b"\x1f\x8b\x08"  # ID1, ID2 and CM=deflate: where a gzip member can begin
-_INFO_LIMIT = 64 << 10  # bytes of a warcinfo block kept (its fields name the file and run)
 
 # Fields a record may carry more than once: WARC 1.1's WARC-Concurrent-To, and the proposed
-# WARC-Protocol (one for HTTP, one for TLS), as the IIPC's warc-specifications issue 42 has it.
+# WARC-Protocol, written twice over HTTPS (once for HTTP, once for TLS).
 _REPEATABLE = frozenset({"warc-concurrent-to", "warc-protocol"})
 
 
@@ -78,398 +62,12 @@ class Member(NamedTuple):
     payload_digest: str | None = None  # as declared (a revisit declares its original's)
 
 
-@dataclass
-class FileScan:
-    """Everything one pass over a file found: its size and sha256, its members in file
-    order, its problems, and the first warcinfo's WARC-Filename and block fields."""
-
-    path: Path
-    size: int = 0
-    sha256: str = ""
-    members: list[Member] = field(default_factory=list)
-    problems: list[WarcProblem] = field(default_factory=list)
-    filename: str | None = None
-    info: dict[str, str] = field(default_factory=dict)
-
-
 # (offset, record id, header, target id, (uri, date) a response must have, or None for a
 # warcinfo)
-_Reference = tuple[int, str, str, str, "tuple[str | None, str] | None"]
+Reference = tuple[int, str, str, str, "tuple[str | None, str] | None"]
 
 
-@dataclass
-class RangeScan:
-    """One pass over the members that start in `[start, end)` of a file (`scan_range`): what
-    `FileScan` says of them, and what `join` needs to hold them against the other parts."""
-
-    start: int
-    end: int  # where the pass stopped: where the next member starts, or the end of the file
-    members: list[Member]
-    problems: list[WarcProblem]  # all but bad references, which need the whole file
-    records: int  # records read whole and checked
-    # Its record ids, each as 8 bytes of its hash: compared with the other parts' only,
-    # and small to hold and send (two ids with one hash just mean a pass over the whole).
-    ids: array[int]
-    warcinfos: set[str]
-    references: list[_Reference]  # those that name no record of this part
-    damaged: set[str]  # ids of records whose member is broken
-    filename: str | None  # the first warcinfo's WARC-Filename (first part only)
-    info: dict[str, str]
-    # The id of the warcinfo that opens the file, when references to it were taken as
-    # answered (a part after the first: most of its records name that warcinfo).
-    assumed: str | None = None
-
-
-def strict_check(path: Path) -> list[WarcProblem]:
-    """Every problem found in a `.warc.gz` file, in file order; an empty list means it is
-    sound. Damage is reported, never raised (an unreadable path still raises OSError).
-
-    Beyond `warcio check`: each gzip member whole and holding exactly one record, whose
-    Content-Length is exact; a cut-off tail or trailing garbage reported; sha256 block and
-    payload digests verified; preserve's header rules (WARC/1.1, warcinfo first, required
-    headers, ASCII target URIs, none on metadata, no Transfer-Encoding on a stored de-chunked
-    body, complete revisits, references that resolve within the file).
-    """
-    return scan(path).problems
-
-
-def scan(path: Path) -> FileScan:
-    """`strict_check`, and where each member is and what it hashes to, in one pass.
-
-    After broken deflate data the scan carries on at the next gzip header in the file, so
-    one damaged record hides none of those after it.
-    """
-    with open(path, "rb") as raw:
-        file = _HashingReader(raw)
-        part = _scan_part(file.read, 0, None, keys=False)
-        file.drain()
-    joined = join(Path(path), [part], file.size, file.sha256.hexdigest())
-    assert joined is not None  # one part always joins
-    return joined
-
-
-def scan_range(path: Path, start: int, stop: int | None) -> RangeScan:
-    """The members of a file from the one at `start` on, until one starts at or after
-    `stop` (None: to the end of the file), checked as `scan` checks them; for reading one
-    big file on several processes. `start` must be where a member starts (or the pass will
-    not `join`); a member that runs past `stop` is read to its end."""
-    opening = _opening_record(path)[0].get("warc-record-id") if start else None
-    with open(path, "rb") as raw:
-        raw.seek(start)
-        return _scan_part(raw.read, start, stop, opening)
-
-
-def join(path: Path, parts: list[RangeScan], size: int, sha256: str) -> FileScan | None:
-    """The `FileScan` of the whole file from passes over consecutive parts of it, the first
-    at offset 0; `size` and `sha256` are the whole file's. None when the parts do not fit
-    together exactly as one pass would have read them (a part ran past the start of the
-    next, or what a record is checked against lies in another part: no warcinfo checked in
-    the first part, a record id in two parts, a request naming a response of another
-    part): then scan the file in one pass."""
-    if parts[0].start != 0 or any(a.end != b.start for a, b in pairwise(parts)):
-        return None
-    first = parts[0]
-    # No warcinfo named the file in the first part (so none was checked there either: the
-    # first record checked, and the warcinfo that names the file, may lie further on).
-    if len(parts) > 1 and (first.filename is None or _shared(parts)):
-        return None
-    warcinfos = set().union(*(part.warcinfos for part in parts))
-    damaged = set().union(*(part.damaged for part in parts))
-    if any(part.assumed is not None and part.assumed not in warcinfos for part in parts):
-        return None
-    problems = [problem for part in parts for problem in part.problems]
-    for part in parts:
-        for offset, record_id, header, target, uri_date in part.references:
-            if target in damaged or (uri_date is None and target in warcinfos):
-                continue  # a broken record is reported once, as broken
-            if uri_date is not None and len(parts) > 1:
-                return None  # the response it names may be in another part
-            detail = f"{header} {target} names no matching record in this file"
-            problems.append(WarcProblem("bad-reference", offset, detail, record_id))
-    problems.sort(key=lambda problem: problem.offset)
-    members = first.members if len(parts) == 1 else [m for part in parts for m in part.members]
-    return FileScan(Path(path), size, sha256, members, problems, first.filename, first.info)
-
-
-def _shared(parts: list[RangeScan]) -> bool:
-    """Does a record id occur in two parts (one pass would call the second a duplicate)?"""
-    seen: set[int] = set()
-    for part in parts:
-        keys = set(part.ids)
-        if not seen.isdisjoint(keys):
-            return True
-        seen |= keys
-    return False
-
-
-def _keys(ids: Iterable[str]) -> array[int]:
-    return array(
-        "Q",
-        [
-            int.from_bytes(
-                hashlib.blake2b(record_id.encode("utf-8", "surrogatepass"), digest_size=8).digest(),
-                "big",
-            )
-            for record_id in ids
-        ],
-    )
-
-
-def _scan_part(
-    read: Any, start: int, stop: int | None, opening: str | None = None, *, keys: bool = True
-) -> RangeScan:
-    """One pass from `start` (where `read` is) until a member starts at or after `stop`;
-    references to `opening` (the file's first warcinfo) are taken as answered. Without
-    `keys`, the ids are left out (a single pass needs no others')."""
-    check = _FileCheck(first=start == 0, opening=opening)
-    members: list[Member] = []
-    record = _RecordCheck(check, start)
-    end = start
-    for events in _batches(read, start, stop):
-        for kind, value in events:
-            if kind == "member":
-                offset, data, length, digest = value
-                record = _RecordCheck(check, offset)
-                record.feed(data)
-                record.close(True)
-                members.append(record.member(length, digest, True))
-                end = offset + length
-            elif kind == "data":
-                record.feed(value)
-            elif kind == "start":
-                record = _RecordCheck(check, value)
-            elif kind == "end":
-                length, digest, whole = value
-                record.close(whole)
-                members.append(record.member(length, digest, whole))
-                end = record.offset + length
-            else:
-                check.add(kind, record.offset, value, record.id)
-    check.resolve()
-    return RangeScan(
-        start,
-        end,
-        members,
-        check.problems,
-        check.records,
-        _keys(check.ids if keys else ()),
-        check.warcinfos,
-        check.references,
-        check.damaged,
-        check.filename,
-        check.info,
-        opening if check.assumed else None,
-    )
-
-
-def read_warcinfo(path: Path) -> tuple[str | None, dict[str, str]]:
-    """The WARC-Filename and block fields of the warcinfo record that opens a file, read
-    from its first gzip member alone: (None, {}) when that is not a readable warcinfo."""
-    fields, block = _opening_record(path)
-    length = fields.get("content-length", "")
-    block = block[: int(length)] if length.isdigit() else block
-    return fields.get("warc-filename"), _info_fields(block)
-
-
-def _opening_record(path: Path) -> tuple[dict[str, str], bytes]:
-    """The header fields (names in lower case) and the start of the block of the warcinfo
-    record that opens a file: ({}, b"") when that is not a readable warcinfo."""
-    inflater = zlib.decompressobj(16 + zlib.MAX_WBITS)
-    try:
-        with open(path, "rb") as file:
-            raw = inflater.decompress(file.read(_FIRST_STEP * 16), _INFO_LIMIT)
-    except (OSError, zlib.error):
-        return {}, b""
-    head, _, block = raw.partition(b"\r\n\r\n")
-    fields = {name.lower(): value for name, value in _info_fields(head).items()}
-    if fields.get("warc-type") != "warcinfo":
-        return {}, b""
-    return fields, block
-
-
-class _HashingReader:
-    """A file's reads, hashed and counted on the way: the whole file's sha256 comes from the
-    same pass that inflates it."""
-
-    def __init__(self, file: BinaryIO) -> None:
-        self._file = file
-        self.sha256 = hashlib.sha256()
-        self.size = 0
-
-    def read(self, size: int) -> bytes:
-        data = self._file.read(size)
-        self.sha256.update(data)
-        self.size += len(data)
-        return data
-
-    def drain(self) -> None:
-        """Read what the check left unread (after a cut-off member), for the file's hash."""
-        while self.read(_READ_SIZE):
-            pass
-
-
-_Events = list[tuple[str, Any]]
-
-
-def _inflate(read: Any, begin: int, stop: int | None) -> Iterator[_Events]:
-    """The file's gzip members from `begin` (where `read` reads next) until one starts at
-    or after `stop`, inflated one by one (a fresh decompressor each, so member boundaries
-    are exact), as batches of events: ("start", offset), ("data", bytes), ("end", (length,
-    sha256 hex, whole)), or a problem ("truncated" / "bad-gzip" / "no-warcinfo", detail); a
-    member inflated whole in its first step (most are) is one event, ("member", (offset,
-    bytes, length, sha256 hex))."""
-    buffer, position, offset = read(_READ_SIZE), 0, begin
-    view = memoryview(buffer)
-    batch: _Events = [] if buffer or begin else [("no-warcinfo", "empty file")]
-    batched = 0
-    decompressobj, sha256 = zlib.decompressobj, hashlib.sha256
-    while buffer and (stop is None or offset < stop):
-        inflater = decompressobj(16 + zlib.MAX_WBITS)
-        start, member = offset, None  # its hash, once it takes more than one step
-        # Start with small steps, because zlib copies whatever follows a member's end into
-        # unused_data and most records are small; grow them for the big ones.
-        step_size = _FIRST_STEP
-        broken = False
-        try:
-            while True:
-                if position == len(buffer):
-                    buffer, position = read(_READ_SIZE), 0
-                    view = memoryview(buffer)
-                step = view[position : position + step_size]
-                out = inflater.decompress(step, _INFLATE_LIMIT)
-                used = len(step) - len(inflater.unconsumed_tail) - len(inflater.unused_data)
-                position, offset = position + used, offset + used
-                batched += len(out) + 256
-                if member is None:
-                    if inflater.eof:
-                        digest = sha256(step[:used]).hexdigest()
-                        batch.append(("member", (start, out, used, digest)))
-                        break
-                    member = sha256()
-                    batch.append(("start", start))
-                batch.append(("data", out))
-                member.update(step[:used])
-                if inflater.eof:
-                    break
-                if not step and len(out) < _INFLATE_LIMIT:
-                    detail = f"incomplete gzip member at offset {start}: the file ends in it"
-                    batch.append(("truncated", detail))
-                    break
-                step_size = min(step_size * 4, _READ_SIZE)
-                if batched > _BATCH_BYTES:
-                    yield batch
-                    batch, batched = [], 0
-        except zlib.error as exc:
-            if member is None:
-                member = sha256()
-                batch.append(("start", start))
-            if offset == start:  # nothing of it inflated yet: recover what comes before the break
-                batch.append(("data", _salvage(step)))
-            batch.append(("bad-gzip", f"not a gzip member: {exc}"))
-            broken = True
-        if broken:
-            # Carry on at the next gzip header: the member ends where the next one begins.
-            buffer, position, offset = _skip_to_member(
-                read, buffer, position, offset, member, first=offset == start
-            )
-            view = memoryview(buffer)
-        if member is not None:
-            batch.append(("end", (offset - start, member.hexdigest(), inflater.eof)))
-            if not inflater.eof and not broken:
-                break  # the file ended inside the member
-        if position == len(buffer):
-            buffer, position = read(_READ_SIZE), 0
-            view = memoryview(buffer)
-        if batched > _BATCH_BYTES:
-            yield batch
-            batch, batched = [], 0
-    yield batch
-
-
-def _salvage(data: memoryview) -> bytes:
-    """What a broken member inflates to before the break (so its record is named)."""
-    inflater, out = zlib.decompressobj(16 + zlib.MAX_WBITS), []
-    for start in range(0, len(data), 256):
-        try:
-            out.append(inflater.decompress(data[start : start + 256], _INFLATE_LIMIT))
-        except zlib.error:
-            break
-    return b"".join(out)
-
-
-def _skip_to_member(
-    read: Any, buffer: bytes, position: int, offset: int, member: Any, *, first: bool
-) -> tuple[bytes, int, int]:
-    """Move to the next gzip header (not the one at `position` when `first`), hashing the
-    bytes passed over into `member`; returns (buffer, position, offset) there, or an empty
-    buffer at the end of the file."""
-    search = position + 1 if first else position
-    while True:
-        found = buffer.find(_GZIP_MAGIC, search)
-        if found >= 0:
-            member.update(memoryview(buffer)[position:found])
-            return buffer, found, offset + found - position
-        # Keep the last bytes, which may be the start of a header cut by the read.
-        keep = max(position, len(buffer) - len(_GZIP_MAGIC) + 1, search)
-        member.update(memoryview(buffer)[position:keep])
-        offset += keep - position
-        more = read(_READ_SIZE)
-        if not more:
-            member.update(memoryview(buffer)[keep:])
-            return b"", 0, offset + len(buffer) - keep
-        buffer, position = buffer[keep:] + more, 0
-        search = 0
-
-
-def _batches(read: Any, start: int, stop: int | None) -> Iterator[_Events]:
-    """`_inflate(...)`, on a helper thread if the records are big. Measured: with big
-    records the two threads overlap inflating with hashing (zlib and hashlib release the
-    GIL) and check 1.5x faster; with small ones they fight over the GIL and run slower."""
-    batches = _inflate(read, start, stop)
-    first = next(batches)
-    members = sum(1 for kind, _ in first if kind in ("start", "member"))
-    inflated = sum(len(value) for kind, value in first if kind == "data") + sum(
-        len(value[1]) for kind, value in first if kind == "member"
-    )
-    yield first
-    if inflated > _BIG_RECORD * members:
-        yield from _in_background(batches)
-    else:
-        yield from batches
-
-
-def _in_background(batches: Iterator[_Events]) -> Iterator[_Events]:
-    """Run a generator on a helper thread, a few items ahead."""
-    ready: queue.Queue[_Events | BaseException | None] = queue.Queue(maxsize=8)
-    stop = threading.Event()
-
-    def produce() -> None:
-        try:
-            for batch in batches:
-                if stop.is_set():
-                    return
-                ready.put(batch)
-            ready.put(None)
-        except BaseException as exc:  # handed over, to be raised in the caller's thread
-            ready.put(exc)
-
-    thread = threading.Thread(target=produce, name="strict-check-inflate", daemon=True)
-    thread.start()
-    try:
-        while (item := ready.get()) is not None:
-            if isinstance(item, BaseException):
-                raise item
-            yield item
-    finally:
-        stop.set()
-        while thread.is_alive():  # unblock a producer waiting for room
-            try:
-                ready.get(timeout=0.05)
-            except queue.Empty:
-                pass
-
-
-class _FileCheck:
+class FileCheck:
     """What a file's records must agree on between them, as far as one part of it shows
     (`first`: the part at the start of the file)."""
 
@@ -482,7 +80,7 @@ class _FileCheck:
         self.ids: set[str] = set()
         self.warcinfos: set[str] = set()
         self.responses: dict[str, tuple[str | None, str]] = {}  # id → (uri, date)
-        self.references: list[_Reference] = []
+        self.references: list[Reference] = []
         self.filename: str | None = None  # the first warcinfo's WARC-Filename
         self.damaged: set[str] = set()  # ids of records whose member is broken: reported once
         self.info: dict[str, str] = {}  # and its block's fields
@@ -510,7 +108,7 @@ class _FileCheck:
         ]  # fmt: skip
 
 
-class _RecordCheck:
+class RecordCheck:
     """One gzip member, fed its decompressed bytes in pieces: WARC header, block, and the
     CRLF CRLF that must end it; then the checks that need the whole record."""
 
@@ -518,7 +116,7 @@ class _RecordCheck:
                  "payload", "payload_length", "http", "http_head", "tail", "info",
                  "pending")  # fmt: skip
 
-    def __init__(self, file: _FileCheck, offset: int) -> None:
+    def __init__(self, file: FileCheck, offset: int) -> None:
         self.file = file
         self.offset = offset
         self.id: str | None = None
@@ -621,7 +219,7 @@ class _RecordCheck:
             payload = block[:0]
         self.payload_length += len(payload)
         self.block.update(block)
-        if self.info is not None and len(self.info) < _INFO_LIMIT:
+        if self.info is not None and len(self.info) < INFO_LIMIT:
             self.info += block
         if self.payload is not None:
             self.payload.update(payload)
@@ -728,7 +326,7 @@ class _RecordCheck:
             file.warcinfos.add(record_id)
             if self.info is not None:
                 file.filename = fields.get("warc-filename")
-                file.info = _info_fields(bytes(self.info))
+                file.info = info_fields(bytes(self.info))
             if "warc-filename" not in fields:
                 self.add("missing-header", "warcinfo without WARC-Filename")
         elif "warc-warcinfo-id" not in fields:
@@ -770,8 +368,8 @@ class _RecordCheck:
                 self.add("missing-header", f"response without {name}")
         status = self.http_head[9:12]
         for match in _HTTP_FRAMING.finditer(self.http_head):
-            name, value = match.group(1).lower(), match.group(2).decode("latin-1").strip()
-            if name == b"transfer-encoding":
+            framing, value = match.group(1).lower(), match.group(2).decode("latin-1").strip()
+            if framing == b"transfer-encoding":
                 self.add("transfer-encoding", f"Transfer-Encoding: {value} on a stored body")
             elif (
                 "warc-truncated" not in fields
@@ -797,7 +395,7 @@ class _RecordCheck:
             self.add("bad-revisit", "revisit keeps HTTP headers without WARC-Truncated: length")
 
 
-def _info_fields(block: bytes) -> dict[str, str]:
+def info_fields(block: bytes) -> dict[str, str]:
     """The `name: value` lines of a warcinfo block (application/warc-fields)."""
     fields: dict[str, str] = {}
     for line in block.decode("utf-8", "replace").split("\r\n"):
