@@ -293,6 +293,45 @@ def test_html_shows_states_diffs_and_the_hashes_from_the_database(
     assert "preserve verify" in page
 
 
+def test_the_how_to_verify_commands_work_when_run_from_anywhere(
+    investigation: Investigation, tmp_path: Path
+) -> None:
+    """The box a recipient of the report follows: its commands, run as printed from another
+    folder (once they said `cd ARCHIVE` then `preserve verify`, which looked for
+    ARCHIVE/archive and failed)."""
+    import html
+    import os
+    import re
+    import shutil
+    import subprocess
+    import sys
+
+    page = _html(investigation, tmp_path)
+    box = re.search(r'<pre class="verify">(.*?)</pre>', page, re.S)
+    assert box is not None
+    commands = [
+        line for line in html.unescape(box.group(1)).splitlines() if not line.startswith("#")
+    ]
+    assert [c.split()[0] for c in commands] == ["preserve", "sha256sum"]
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    bin_dir = str(Path(sys.executable).parent)
+    env = {**os.environ, "PATH": bin_dir + os.pathsep + os.environ.get("PATH", "")}
+    if shutil.which("sha256sum", path=env["PATH"]) is None:
+        commands = commands[:1]
+    outputs = []
+    for command in commands:
+        done = subprocess.run(
+            command, shell=True, cwd=elsewhere, env=env, capture_output=True, text=True
+        )
+        assert done.returncode == 0, (command, done.stdout, done.stderr)
+        outputs.append(done.stdout)
+    assert "OK: no problems" in outputs[0], outputs[0]
+    if len(outputs) > 1:
+        digest = outputs[1].split()[0]
+        assert digest in page
+
+
 def test_html_escapes_what_came_from_the_web(investigation: Investigation, tmp_path: Path) -> None:
     page = _html(investigation, tmp_path)
     assert HOSTILE not in page

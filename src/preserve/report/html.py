@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import base64
 import hashlib
+import shlex
 from collections.abc import Sequence
 from importlib.resources import files
 
@@ -298,7 +299,7 @@ def _footer(report: Report) -> str:
         for r in report.runs
     )
     archive = esc(report.archive)
-    first = esc(report.warc_files[0].name) if report.warc_files else "NAME.warc.gz"
+    first_name = report.warc_files[0].name if report.warc_files else "NAME.warc.gz"
     return (
         '<footer class="provenance">\n<h2>Provenance</h2>\n'
         f"<p>Made by preserve {esc(report.tool_version)} at "
@@ -314,10 +315,11 @@ def _footer(report: Report) -> str:
         "<th>started</th><th>ended</th><th>host</th><th>version</th></tr></thead>"
         f"<tbody>{runs}</tbody></table></details>\n"
         "<p><b>How to verify.</b> Anyone with a copy of the archive folder can check that "
-        "nothing was altered since capture:</p>\n"
-        f"<pre>cd {archive}\n"
-        "preserve verify                 # re-reads every WARC record, checks its digests\n"
-        "                                # and every row of the database against it\n"
-        f"sha256sum warcs/{first}   # equals the sha256 listed above</pre>\n"
+        "nothing was altered since capture, from any folder (with a copy kept elsewhere, "
+        "give its path instead):</p>\n"
+        f'<pre class="verify">preserve --archive {esc(shlex.quote(report.archive))} verify\n'
+        "# re-reads every WARC record, checks its digests and every row of the database\n"
+        f"sha256sum {esc(shlex.quote(report.archive + '/warcs/' + first_name))}\n"
+        "# equals the sha256 listed above</pre>\n"
         "</footer>\n"
     )
