@@ -1481,3 +1481,34 @@ def test_extraction_workers_killed_between_pages_cost_no_page(site: Site, archiv
     texts = {r["url"]: r["text_sha256"] for r in rows(archive, "SELECT * FROM captures")}
     assert pages <= set(texts) and all(texts[url] for url in pages), texts
     assert len(document["citations"]) == len(sources)
+
+
+def test_the_archive_may_be_named_after_the_command_too(site: Site, tmp_path: Path) -> None:
+    """`preserve status --archive X` was "No such option"."""
+    site.pages["/a"] = Page("<html><body><p>A</p></body></html>")
+    folder = tmp_path / "investigation"
+    runner = CliRunner()
+
+    captured = runner.invoke(cli, ["capture", *FAST, site.url("/a"), "--archive", str(folder)])
+    status = runner.invoke(cli, ["status", "--json", "--archive", str(folder)])
+    later_wins = runner.invoke(
+        cli, ["--archive", str(tmp_path / "other"), "status", "--archive", str(folder)]
+    )
+
+    assert captured.exit_code == 0, captured.output
+    assert [t["url"] for t in json.loads(status.stdout)["targets"]] == [site.url("/a")]
+    assert later_wins.exit_code == 0 and site.url("/a") in later_wins.stdout
+    assert not (tmp_path / "other").exists()
+
+
+def test_a_mistyped_archive_path_is_not_made_into_a_tree_of_folders(
+    site: Site, tmp_path: Path
+) -> None:
+    site.pages["/a"] = Page("<html><body><p>A</p></body></html>")
+    deep = tmp_path / "no" / "such" / "archive"
+
+    result = invoke(deep, "capture", *FAST, site.url("/a"))
+
+    assert result.exit_code == 2
+    assert f"its parent folder {deep.parent} does not exist" in result.stderr
+    assert not (tmp_path / "no").exists() and site.hits["/a"] == 0

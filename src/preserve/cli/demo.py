@@ -9,7 +9,7 @@ import click
 
 from preserve import __version__
 from preserve.cli import text
-from preserve.cli.options import archive_path, colour
+from preserve.cli.options import archive_given, archive_path, colour
 from preserve.config import load_config
 from preserve.engine.archive import Archive
 from preserve.times import iso, utc_now
@@ -29,11 +29,7 @@ def demo(ctx: click.Context, keep: bool) -> None:
     Example:
       preserve demo
     """
-    given = (
-        ctx.parent is not None
-        and ctx.parent.get_parameter_source("archive_path") != click.core.ParameterSource.DEFAULT
-    )
-    run_demo(archive_path(ctx) if given else None, shown_in_colour=colour())
+    run_demo(archive_path(ctx) if archive_given(ctx) else None, shown_in_colour=colour())
 
 
 def run_demo(folder: Path | None, *, shown_in_colour: bool) -> Path:

@@ -6,9 +6,11 @@ import gc
 
 from preserve.cli import capturing, demo, evidence, reading
 from preserve.cli.group import cli
+from preserve.cli.options import archive_after_command
 
 for family in (capturing, reading, evidence, demo):
     for command in family.COMMANDS:
+        archive_after_command(command)
         cli.add_command(command)
 
 

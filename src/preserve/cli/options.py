@@ -60,6 +60,41 @@ def fetch_options(func: Callable[..., Any]) -> Callable[..., Any]:
     return func
 
 
+def archive_after_command(command: click.Command) -> None:
+    """Let `--archive DIR` come after the command's name too (`preserve status --archive
+    DIR`), as people type it; given in both places, the later one wins."""
+    if command.name == "keygen" or any(p.name == "archive_after" for p in command.params):
+        return  # keygen works outside any archive
+    command.params.append(
+        click.Option(
+            ["--archive", "archive_after"],
+            type=click.Path(file_okay=False, path_type=Path),
+            expose_value=False,
+            is_eager=True,
+            callback=_archive_given_after,
+            help="The archive folder (env PRESERVE_ARCHIVE); also accepted before the command.",
+        )
+    )
+
+
+def _archive_given_after(ctx: click.Context, _param: click.Parameter, value: Path | None) -> None:
+    if value is not None:
+        ctx.obj["archive"] = value
+        ctx.obj["archive_given"] = True
+
+
+def archive_given(ctx: click.Context) -> bool:
+    """Whether the user named the archive (before or after the command), rather than it
+    being the default."""
+    if ctx.obj.get("archive_given"):
+        return True
+    parent = ctx.parent
+    return (
+        parent is not None
+        and parent.get_parameter_source("archive_path") != click.core.ParameterSource.DEFAULT
+    )
+
+
 def archive_path(ctx: click.Context) -> Path:
     path: Path = ctx.obj["archive"]
     return path

@@ -50,8 +50,15 @@ class Archive:
         )
         read_only = not writable and not writes and (path / DB_NAME).exists()
         if not read_only:
+            if not path.parent.is_dir():
+                # As mkdir does: a mistyped path must not become a tree of new folders.
+                raise ArchiveError(
+                    f"cannot create the archive folder {path}: its parent folder "
+                    f"{path.parent} does not exist (create it first)"
+                )
             try:
-                self.warcs.mkdir(parents=True, exist_ok=True)
+                path.mkdir(exist_ok=True)
+                self.warcs.mkdir(exist_ok=True)
             except OSError as exc:
                 raise ArchiveError(
                     f"cannot create the archive folder {path}: {exc.strerror}"
