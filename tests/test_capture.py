@@ -1512,3 +1512,25 @@ def test_a_mistyped_archive_path_is_not_made_into_a_tree_of_folders(
     assert result.exit_code == 2
     assert f"its parent folder {deep.parent} does not exist" in result.stderr
     assert not (tmp_path / "no").exists() and site.hits["/a"] == 0
+
+
+@pytest.mark.slow
+def test_the_demo_ends_with_commands_that_can_be_typed_as_printed(tmp_path: Path) -> None:
+    """After `make demo`, `preserve` is not on the PATH: the demo's "Try next" lines must
+    say how to run it, and work when typed."""
+    program = BIN / "preserve"
+    env = {**os.environ, "PATH": "/usr/bin:/bin"}
+    done = subprocess.run(
+        [str(program), "--archive", str(tmp_path / "demo"), "demo"],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert done.returncode == 0, done.stderr
+    suggested = done.stdout.split("Try next:", 1)[1].strip().splitlines()
+    assert suggested and all(line.strip().startswith(str(program)) for line in suggested)
+    status = subprocess.run(
+        suggested[1].strip(), shell=True, env=env, capture_output=True, text=True, timeout=60
+    )
+    assert status.returncode == 0 and "edited" in status.stdout, status.stderr

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import shlex
+import shutil
+import sys
 import tempfile
 from pathlib import Path
 
@@ -81,12 +84,25 @@ def run_demo(folder: Path | None, *, shown_in_colour: bool) -> Path:
             archive.close()
     finally:
         web.close()
+    me = command_name()
     click.echo("\nTry next:")
-    click.echo(f"  preserve --archive {folder} report")
-    click.echo(f"  preserve --archive {folder} status")
-    click.echo(f"  preserve --archive {folder} history {web.article_url}")
-    click.echo(f"  preserve --archive {folder} diff {web.wire.base}/2016/10/intercept-report")
+    click.echo(f"  {me} --archive {folder} report")
+    click.echo(f"  {me} --archive {folder} status")
+    click.echo(f"  {me} --archive {folder} history {web.article_url}")
+    click.echo(f"  {me} --archive {folder} diff {web.wire.base}/2016/10/intercept-report")
     return folder
+
+
+def command_name() -> str:
+    """This program's name as it can be typed again: `preserve` when that is what the PATH
+    finds, else the path it was started by (`.venv/bin/preserve` after `make demo`)."""
+    started = Path(sys.argv[0])
+    found = shutil.which("preserve")
+    if found and started.exists() and Path(found).resolve() == started.resolve():
+        return "preserve"
+    if started.name == "preserve" and started.exists():
+        return shlex.quote(str(started))
+    return f"{shlex.quote(sys.executable)} -m preserve"
 
 
 COMMANDS = (demo,)
