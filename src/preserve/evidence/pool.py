@@ -20,7 +20,7 @@ T = TypeVar("T")
 R = TypeVar("R")
 
 # Where verify's jobs are defined: imported by a fork server, were the workers to need one.
-_PRELOAD = ("preserve.evidence.verify",)
+_PRELOAD = ("preserve.evidence.parts",)
 
 
 class Pool:
