@@ -1,5 +1,4 @@
-"""Worker processes, for every part of preserve that has CPU work to spread: starting them,
-doing without them where they cannot start, and stopping them.
+"""Worker processes shared by every package: starting, doing without, stopping them.
 
 Python runs one thread of pure CPU work at a time, so work such as extracting a page's text
 or checking a WARC file's digests goes to processes. They are forked from the calling

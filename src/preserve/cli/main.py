@@ -34,7 +34,7 @@ if TYPE_CHECKING:
     from preserve.engine.capture import ArticleCapture
     from preserve.engine.check import CheckResult
     from preserve.engine.notify import News
-    from preserve.evidence.wacz import ExportResult
+    from preserve.evidence.package import ExportResult
     from preserve.store.chain import Entry
 
 # The capture engine (and the network code, and extraction) is imported by the commands
@@ -978,8 +978,8 @@ def export(
       preserve export https://example.org/2016/10/some-article --wacz evidence.wacz \\
           --sign preserve-signing-key.pem --timestamp https://freetsa.org/tsr
     """
-    from preserve.evidence.signing import load_private_key
-    from preserve.evidence.wacz import export as export_package
+    from preserve.evidence.keys import load_private_key
+    from preserve.evidence.package import write_package as export_package
 
     articles = list(dict.fromkeys(canonical(url) for url in urls))
     for tsa in tsa_urls:
@@ -1081,7 +1081,7 @@ def keygen(out_path: Path) -> None:
     Example:
       preserve keygen --out ~/.preserve/signing-key.pem
     """
-    from preserve.evidence.signing import fingerprint, generate_key, public_key_b64
+    from preserve.evidence.keys import fingerprint, generate_key, public_key_b64
 
     key = generate_key(out_path)
     public = public_key_b64(key)
@@ -1134,8 +1134,9 @@ def verify_package_command(
     Example:
       preserve verify-package evidence.wacz --tsa-root tsa-root.pem
     """
+    from preserve.evidence.keys import load_public_key_arg
     from preserve.evidence.packagecheck import report_text, verify_package
-    from preserve.evidence.signing import load_public_key_arg, load_roots
+    from preserve.evidence.timestamps import load_roots
 
     roots = load_roots(tsa_roots)
     expected = load_public_key_arg(public_key) if public_key is not None else None

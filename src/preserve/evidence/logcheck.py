@@ -1,6 +1,7 @@
-"""The log and the texts, checked by `verify`: the hash chain's problems named by the
-captures they affect, and stored texts that no longer hash to their key or that find-text
-cannot find."""
+"""The log and the texts, checked by `verify`: the hash chain, and texts stored by hash.
+
+The chain's problems are named by the captures they affect; a stored text may no longer
+hash to its key, or be missing from the index find-text searches."""
 
 from __future__ import annotations
 

@@ -1,5 +1,6 @@
-"""Reading the WARC files for `verify`: each once, held against its rows, either here in one
-pass or on worker processes in parts that are joined afterwards."""
+"""Reading the WARC files for `verify`: each once, and held against its rows.
+
+Either here, in one pass, or on worker processes in parts that are joined afterwards."""
 
 from __future__ import annotations
 

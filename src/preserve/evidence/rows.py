@@ -1,6 +1,7 @@
-"""Database rows against the WARC records they point at: every `records` and `captures` row
-must name a whole record at its offset, of its length, with its sha256, record id, type and
-payload digest."""
+"""Database rows against the WARC records they point at, for `verify`.
+
+Every `records` and `captures` row must name a whole record at its offset, of its length,
+with its sha256, record id, type and payload digest."""
 
 from __future__ import annotations
 
