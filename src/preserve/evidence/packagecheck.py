@@ -3,9 +3,8 @@
 Every file against the datapackage, the datapackage against its digest, the signature and
 time-stamp tokens against the digest, every WARC record against its own digests, the index
 against the records, and each hash-chain entry in the provenance recomputed from the row it
-carries. The layout it
-checks is the one `evidence.package` writes (see `evidence.layout`); each part is checked by
-a module of `evidence.packagechecks`."""
+carries. The layout it checks is the one `evidence.package` writes (see `evidence.layout`);
+each part is checked by a module of `evidence.packagechecks`."""
 
 from __future__ import annotations
 

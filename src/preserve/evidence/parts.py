@@ -48,6 +48,7 @@ def workers_for(
 
 
 def size_of(path: Path) -> int:
+    """A file's size, or 0 if it cannot be read (it is then said so where it is read)."""
     try:
         return path.stat().st_size
     except OSError:

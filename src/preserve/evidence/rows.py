@@ -72,6 +72,7 @@ def file_rows(db: Any, warc: str, captures: CaptureRows) -> list[Row]:
 
 
 def rows_by_offset(rows: list[Row]) -> dict[int, Row]:
+    """The row that names the record at each offset, for problems found there."""
     by_offset: dict[int, Row] = {}
     for row in rows:  # captures rows last: a capture names the URL better than its hop
         by_offset[row.offset] = row
@@ -191,4 +192,5 @@ def _mismatches(row: Row, member: Member | None, size: int) -> Iterable[tuple[st
 
 
 def row_problem(kind: str, row: Row, detail: str) -> Problem:
+    """A problem with a row, where it points, naming its capture."""
     return Problem(kind, row.warc, row.offset, row.url, detail, row.capture_id, row.captured_at)
