@@ -19,16 +19,15 @@ from preserve import processes
 T = TypeVar("T")
 R = TypeVar("R")
 
-# Where verify's jobs are defined: imported by a fork server, were the workers to need one.
-_PRELOAD = ("preserve.evidence.parts",)
-
 
 class Pool:
     """`count` worker processes, started at once: make the pool before starting threads in
     this process, so that the workers are forked."""
 
     def __init__(self, count: int) -> None:
-        self._executor: ProcessPoolExecutor | None = processes.start(count, preload=_PRELOAD)
+        # Nothing to preload: forked workers have what verify imported, and a job's function
+        # is imported where it is unpickled.
+        self._executor: ProcessPoolExecutor | None = processes.start(count)
         self.count = count
 
     def map(self, fn: Callable[[T], R], items: Iterable[T], ahead: int) -> Iterator[R]:
