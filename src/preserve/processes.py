@@ -59,6 +59,9 @@ def _start(count: int, preload: tuple[str, ...]) -> ProcessPoolExecutor:
         context = multiprocessing.get_context("fork")
     else:
         server = multiprocessing.get_context("forkserver")
+        # One fork server per process, preloading what its first user asked for; a later
+        # user's modules are imported by its workers (a job's function is imported where
+        # it is unpickled in any case).
         server.set_forkserver_preload(list(preload))
         context = server
         parent = None  # the fork server is the parent; it exits when this process does
