@@ -392,14 +392,14 @@ def test_since_reads_only_recent_files(archive: Path) -> None:
 PARALLEL = """
 import json, sys
 from pathlib import Path
-from preserve.evidence import verify
+from preserve.evidence import files, parts, verify
 from preserve.engine.archive import Archive
-verify.PARALLEL_BYTES = 0
-verify._MIN_PART = 0  # every file read in parts, however small
+parts.PARALLEL_BYTES = 0
+parts._MIN_PART = 0  # every file read in parts, however small
 archive = Archive(Path(sys.argv[1]), create=False)
 name = sys.argv[2]
-known = verify._known_offsets(archive.store.db, verify._File(name, archive.warcs / name))
-print(json.dumps({"parts": len(verify._cuts(known, 0)),
+known = parts.known_offsets(archive.store.db, files.WarcFile(name, archive.warcs / name))
+print(json.dumps({"parts": len(parts.cuts(known, 0)),
                   "answers": [verify.verify(archive, workers=w).to_json() for w in (1, 2)]}))
 """
 

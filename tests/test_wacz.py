@@ -32,7 +32,7 @@ from preserve.demo.sample import SampleWeb
 from preserve.engine.archive import Archive, Run
 from preserve.engine.capture import capture_articles
 from preserve.engine.check import check_targets
-from preserve.evidence import signing
+from preserve.evidence import keys, timestamps
 from preserve.times import utc_now
 from preserve.warc.reader import read_record
 from preserve.warc.scan import strict_check
@@ -580,7 +580,7 @@ def test_a_changed_datapackage_is_named(made: Made) -> None:
 
 
 def test_a_token_for_another_digest_is_named(made: Made) -> None:
-    other = signing.request_token(made.tsa.url, b"some other datapackage")
+    other = timestamps.request_token(made.tsa.url, b"some other datapackage")
     other_imprint = "sha256:" + hashlib.sha256(b"some other datapackage").hexdigest()
 
     def edit(document: dict[str, Any]) -> None:
@@ -626,8 +626,8 @@ def test_a_token_from_an_untrusted_tsa_is_named(made: Made) -> None:
 
 def test_a_package_signed_by_another_key_is_named(made: Made) -> None:
     other = made.root / "other-key.pem"
-    signing.generate_key(other)
-    expected = signing.fingerprint(signing.public_key_b64(signing.load_private_key(other)))
+    keys.generate_key(other)
+    expected = keys.fingerprint(keys.public_key_b64(keys.load_private_key(other)))
     result = verify(made.package, "--public-key", str(other))
     assert result.exit_code == 1
     (problem,) = failures(result)

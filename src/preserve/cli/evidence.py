@@ -2,26 +2,17 @@
 
 from __future__ import annotations
 
-import json
-import os
-import socket
-from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 import click
 
-from preserve import __version__
 from preserve.cli.options import emit_json, json_option, open_archive
-from preserve.engine.archive import Archive
 from preserve.errors import UsageError
-from preserve.store.chain import Entry
-from preserve.store.rows import NewExport
-from preserve.times import iso, parse_user_time, utc_now
-from preserve.urls import canonical
+from preserve.times import parse_user_time, utc_now
 
 if TYPE_CHECKING:
-    from preserve.evidence.wacz import ExportResult
+    pass
 
 
 @click.command()
@@ -119,10 +110,9 @@ def export(
       preserve export https://example.org/2016/10/some-article --wacz evidence.wacz \\
           --sign preserve-signing-key.pem --timestamp https://freetsa.org/tsr
     """
-    from preserve.evidence.signing import load_private_key
-    from preserve.evidence.wacz import export as export_package
+    from preserve.evidence.export import export as export_package
+    from preserve.evidence.keys import load_private_key
 
-    articles = list(dict.fromkeys(canonical(url) for url in urls))
     for tsa in tsa_urls:
         if not tsa.lower().startswith(("http://", "https://")):
             raise UsageError(f"--timestamp {tsa!r} is not an http(s) URL")
@@ -132,21 +122,13 @@ def export(
         raise UsageError(f"no such folder: {wacz_path.resolve().parent}")
     key = load_private_key(key_path) if key_path is not None else None
     archive = open_archive(ctx, create=False, writes=False)
-    now = utc_now()
     try:
-        result = export_package(
-            archive.store,
-            archive.warcs,
-            articles,
-            wacz_path,
-            now=now,
-            key=key,
-            tsa_urls=tsa_urls,
-            title=title,
+        exported = export_package(
+            archive, urls, wacz_path, now=utc_now(), key=key, tsa_urls=tsa_urls, title=title
         )
-        logged = None if archive.store.read_only else _log_export(archive, articles, result, now)
     finally:
         archive.close()
+    result, logged = exported.package, exported.logged
     if as_json:
         emit_json(
             {
@@ -181,29 +163,6 @@ def export(
     click.echo(f"Check it with: preserve verify-package {wacz_path}")
 
 
-def _log_export(
-    archive: Archive, articles: list[str], result: ExportResult, now: datetime
-) -> Entry:
-    """The chain of custody: who made which package from the archive, and when."""
-    return archive.store.add_export(
-        NewExport(
-            exported_at=iso(now),
-            wacz=str(result.path.resolve()),
-            bytes=result.size,
-            sha256=result.sha256,
-            digest=result.digest,
-            articles=json.dumps(articles, ensure_ascii=False),
-            captures=result.captures,
-            records=result.records,
-            signed_by=result.signed_by,
-            timestamps=json.dumps(result.timestamps, ensure_ascii=False),
-            tool_version=__version__,
-            host=socket.gethostname(),
-            pid=os.getpid(),
-        )
-    )
-
-
 @click.command()
 @click.option(
     "--out",
@@ -222,7 +181,7 @@ def keygen(out_path: Path) -> None:
     Example:
       preserve keygen --out ~/.preserve/signing-key.pem
     """
-    from preserve.evidence.signing import fingerprint, generate_key, public_key_b64
+    from preserve.evidence.keys import fingerprint, generate_key, public_key_b64
 
     key = generate_key(out_path)
     public = public_key_b64(key)
@@ -275,8 +234,9 @@ def verify_package_command(
     Example:
       preserve verify-package evidence.wacz --tsa-root tsa-root.pem
     """
+    from preserve.evidence.keys import load_public_key_arg
     from preserve.evidence.packagecheck import report_text, verify_package
-    from preserve.evidence.signing import load_public_key_arg, load_roots
+    from preserve.evidence.timestamps import load_roots
 
     roots = load_roots(tsa_roots)
     expected = load_public_key_arg(public_key) if public_key is not None else None

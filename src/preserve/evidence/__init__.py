@@ -1,1 +1,1 @@
-"""Evidence: verifying an archive, evidence packages (WACZ) and checking them, signing."""
+"""Evidence: verifying an archive; exporting evidence packages (WACZ) and checking them."""

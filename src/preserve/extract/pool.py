@@ -1,45 +1,29 @@
-"""Extraction in worker processes, one per CPU: parsing a page and finding its main text is
-pure CPU work in Python (about 10 ms for a 20 KB page), so on threads the GIL runs one page
-at a time however many cores there are, and the fetching, WARC writing and database work of
-the capture wait behind it.
+"""Extraction in worker processes, one per CPU, shared by every capture and check.
 
-The workers are forked from this process when it has no other thread yet (the command
-line, as a run starts: they are up at once and share its memory), else from a fork server
-that imported `preserve.extract` once (forking a process that runs threads is unsafe). They
-are shared by every capture and check in the process. On a single CPU, pages are extracted
-in the calling thread instead, and so they are where workers cannot be started: no writable
-/dev/shm for their locks (some containers and function sandboxes), or no process left to
-fork. Slower, and nothing lost.
+Parsing a page and finding its main text is pure CPU work in Python (about 10 ms for a 20 KB
+page), so on threads the GIL runs one page at a time however many cores there are, and the
+fetching, WARC writing and database work of the capture wait behind it. The workers are
+started by `preserve.processes` (forked, or from a fork server that imported the extractor
+and warmed it up once); on a single CPU, and where workers cannot be started, pages are
+extracted in the calling thread instead. Slower, and nothing lost.
 """
 
 from __future__ import annotations
 
-import ctypes
-import multiprocessing
-import os
-import signal
 import threading
 from concurrent.futures import Future, ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 from typing import Any
 
+from preserve import processes
 from preserve.extract.extracted import Extracted
+from preserve.processes import cpus
 
-_PR_SET_PDEATHSIG = 1
+# What a worker imports before its first page; `warm`'s import extracts a page, so that
+# what extraction loads on first use is loaded once, in the fork server when there is one.
+_PRELOAD = ("preserve.extract.extractor", "preserve.extract.warm")
 _lock = threading.Lock()
 _pool: ProcessPoolExecutor | None = None
-_cannot_start = False  # starting workers failed once in this process: not tried again
-
-
-def cpus() -> int:
-    """CPUs this process may run on."""
-    if hasattr(os, "sched_getaffinity"):
-        return len(os.sched_getaffinity(0))
-    return os.cpu_count() or 1
-
-
-def _ping() -> bool:
-    return True
 
 
 def start() -> None:
@@ -48,74 +32,21 @@ def start() -> None:
 
 
 def _get_pool() -> ProcessPoolExecutor | None:
-    global _pool, _cannot_start
-    if cpus() < 2 or _cannot_start:
-        return None
+    global _pool
     with _lock:
-        if _pool is None and not _cannot_start:
-            try:
-                _pool = _new_pool()
-            except OSError:  # see the module's docstring
-                _cannot_start = True
+        if _pool is None:
+            _pool = processes.start(cpus(), preload=_PRELOAD)
         return _pool
-
-
-def _new_pool() -> ProcessPoolExecutor:
-    parent: int | None = os.getpid()
-    if threading.active_count() == 1 and "fork" in multiprocessing.get_all_start_methods():
-        context = multiprocessing.get_context("fork")
-    else:
-        context = multiprocessing.get_context("forkserver")
-        context.set_forkserver_preload(["preserve.extract.extractor", "preserve.extract.warm"])
-        parent = None  # the fork server is the parent; it exits when this one does
-    pool = ProcessPoolExecutor(cpus(), mp_context=context, initializer=_warm, initargs=(parent,))
-    try:
-        pool.submit(_ping)  # with fork, the first submit forks every worker, here and now
-    except OSError:
-        pool.shutdown(wait=False, cancel_futures=True)
-        raise
-    return pool
 
 
 def stop() -> None:
     """End the workers now, for a command that has no more pages for them. They hold
-    nothing but pages being extracted, so they are killed rather than asked to wind down:
-    their interpreters' exit would otherwise add a tenth of a second to every command."""
+    nothing but pages being extracted, so they are killed rather than asked to wind down."""
     global _pool
     with _lock:
         pool, _pool = _pool, None
-    if pool is None:
-        return
-    processes = list((getattr(pool, "_processes", None) or {}).values())
-    manager = getattr(pool, "_executor_manager_thread", None)
-    pool.shutdown(wait=False, cancel_futures=True)
-    for process in processes:
-        process.kill()
-    # The pool's manager thread closes its wake-up pipe as it ends, and at exit Python 3.11
-    # wakes every manager thread still running through that pipe, unlocked: a command that
-    # ended just then printed "Exception ignored ... Bad file descriptor". The thread ends
-    # as soon as it sees its workers gone (milliseconds).
-    if manager is not None:
-        manager.join(timeout=5)
-
-
-def _warm(parent: int | None) -> None:
-    """Start a worker: die with the process that made it, then warm up."""
-    _die_with_parent(parent)
-    import preserve.extract.warm  # noqa: F401  (its import is the warming)
-
-
-def _die_with_parent(parent: int | None) -> None:
-    """A worker waits for pages on a pipe that its sibling workers also hold open, so it
-    would never see the end of it when the capture is killed (kill -9, out of memory): ask
-    the kernel to kill it with its parent instead (Linux)."""
-    try:
-        libc = ctypes.CDLL(None, use_errno=True)
-        libc.prctl(_PR_SET_PDEATHSIG, signal.SIGKILL)
-    except (OSError, AttributeError):
-        return
-    if parent is not None and os.getppid() != parent:  # it died before the prctl
-        os._exit(1)
+    if pool is not None:
+        processes.stop(pool)
 
 
 def _discard(pool: ProcessPoolExecutor) -> None:

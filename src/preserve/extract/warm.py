@@ -1,7 +1,9 @@
-"""Imported once, by the fork server of `extractpool`, before it forks any worker: extracts a
-small page so that what extraction loads on first use (trafilatura's lookup tables, the
-public-suffix list) is loaded once and inherited by every worker, instead of costing each
-of them a tenth of a second on its first page."""
+"""Warming up an extraction worker: importing this module extracts a small page.
+
+Imported by each extraction worker before its first page (once, by the fork server, when
+there is one), so that what extraction loads on first use (trafilatura's lookup tables, the
+public-suffix list) is loaded before pages arrive, and with a fork server once for every
+worker, instead of costing each of them a tenth of a second on its first page."""
 
 from preserve.extract.extractor import extract
 
