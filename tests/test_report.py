@@ -290,7 +290,7 @@ def test_html_shows_states_diffs_and_the_hashes_from_the_database(
             assert f"{row['warc']} @ {row['offset']} " in page
     for warc in _rows(investigation.path, "SELECT name, sha256 FROM warc_files"):
         assert warc["sha256"] in page and warc["name"] in page
-    assert "preserve verify" in page
+    assert "preserve --archive " in page and " verify\n" in page
 
 
 def test_the_how_to_verify_commands_work_when_run_from_anywhere(
@@ -967,3 +967,28 @@ def test_edits_back_and_forth_are_told_as_one_event() -> None:
         .describe()
         .endswith("back to the version of 2026-11-01 10:00:00 UTC")
     )
+
+
+def test_a_source_never_captured_is_not_said_to_have_existed() -> None:
+    """A mistyped domain was "first captured" and "no longer exists" in the report, though
+    nothing was ever captured from it."""
+    from preserve.report.markup import evidence_table
+    from preserve.report.model import CaptureRef, Event, Standing
+
+    attempt = CaptureRef(
+        1, "2026-12-07T08:00:00.000000Z", "failed", None, "dns", None, None, None, None,
+        None, None, None, None,
+    )  # fmt: skip
+    never = Standing("failed", "dns", False, "2026-12-07T08:00:00.000000Z", None, None, ())
+    gone = Standing("gone", "dns", True, "2026-12-09T08:00:00.000000Z", None, None, ())
+
+    assert never.describe() == (
+        "never captured: the domain name does not exist (tried since 2026-12-07 08:00:00 UTC)"
+    )
+    assert Event(attempt.captured_at, "failed", "dns").describe() == (
+        "could not be captured: the domain name does not exist"
+    )
+    assert gone.describe().startswith("gone: the domain name no longer exists")
+    table = evidence_table([("first capture", attempt), ("latest capture", attempt)])
+    assert "first attempt" in table and "latest attempt" in table
+    assert "first capture" not in table

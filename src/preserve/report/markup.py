@@ -77,6 +77,8 @@ def evidence_table(rows: Iterable[tuple[str, CaptureRef | None]]) -> str:
             continue
         status = str(ref.http_status) if ref.http_status else (ref.error or ref.status)
         where = f"{esc(ref.warc)} @ {ref.offset} (+{ref.length})" if ref.warc else "-"
+        if ref.status != "captured":  # no answer came: an attempt, not a capture
+            label = label.replace("capture", "attempt")
         body.append(
             f"<tr><th>{esc(label)}</th><td>{esc(human_time(ref.captured_at))}</td>"
             f"<td>{esc(status)}</td>"

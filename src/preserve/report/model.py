@@ -139,7 +139,8 @@ class Event:
             state = "confirmed" if self.confirmed else "not yet confirmed"
             return f"gone: {what} ({state}){seen}"
         if self.outcome == "failed":
-            return f"could not be captured: {what or 'error'}{seen}"
+            never = reason_text(self.reason, never_captured=True)
+            return f"could not be captured: {never or 'error'}{seen}"
         return f"{self.outcome}: {what}{seen}" if what else f"{self.outcome}{seen}"
 
 
@@ -225,10 +226,13 @@ class Standing:
         if state == "gone":
             confirmed = "confirmed" if self.confirmed else "not yet confirmed"
             return f"gone: {reason_text(self.reason)}, {confirmed}{since}"
-        if state in ("restricted", "unreachable", "failed"):
+        if state == "failed":
+            what = reason_text(self.reason, never_captured=True)
+            tried = f" (tried since {human_time(self.since)})" if self.since else ""
+            return f"never captured{': ' + what if what else ''}{tried}"
+        if state in ("restricted", "unreachable"):
             what = reason_text(self.reason)
-            word = "could not be captured" if state == "failed" else state
-            return f"{word}{': ' + what if what else ''}{since}"
+            return f"{state}{': ' + what if what else ''}{since}"
         if state == "moved":
             return f"moved to {self.moved_to}{since}"
         if state == "edited":

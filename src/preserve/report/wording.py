@@ -59,10 +59,22 @@ def human_time(moment: str | None, *, seconds: bool = True) -> str:
     return moment[: 19 if seconds else 16].replace("T", " ") + " UTC"
 
 
-def reason_text(reason: str | None) -> str:
-    """A reason code as words ("http-410" → "HTTP 410 Gone"); unknown codes as they are."""
+# The reasons a URL that was never captured gives, where the words of a takedown would say
+# that something existed before: a mistyped domain never "no longer" existed.
+NEVER_CAPTURED_REASONS = {
+    "dns": "the domain name does not exist",
+    "http-410": "HTTP 410 Gone",
+}
+
+
+def reason_text(reason: str | None, *, never_captured: bool = False) -> str:
+    """A reason code as words ("http-410" → "HTTP 410 Gone"); unknown codes as they are.
+    `never_captured`: the reason a URL was never captured for, in words that claim nothing
+    about a past it may not have had."""
     if not reason:
         return ""
+    if never_captured and reason in NEVER_CAPTURED_REASONS:
+        return NEVER_CAPTURED_REASONS[reason]
     return REASONS.get(reason, reason)
 
 
