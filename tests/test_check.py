@@ -1759,3 +1759,42 @@ def test_diff_of_a_page_that_never_changed_says_so(tmp_path: Path, site: Site) -
     assert "No change: this is the only good capture." in once.stdout
     assert "No change: the main texts are equal." in twice.stdout
     assert data["changed"] is False and data["hunks"] == []
+
+
+def test_status_keeps_the_last_change_after_a_quiet_check(tmp_path: Path, site: Site) -> None:
+    """After an edit and one more quiet check, status said only `unchanged` while report
+    said `edited`: one look at status must tell what happened."""
+    archive = tmp_path / "archive"
+    site.pages["/s"] = Page(article_html("S", ["The minister confirmed the order."]))
+    assert invoke(archive, "capture", "--allow-private", "-q", site.url("/s")).exit_code == 0
+    site.pages["/s"] = Page(article_html("S", ["The minister denied the order."]))
+    assert invoke(archive, "check", "--allow-private", "-q").exit_code == 0
+    assert invoke(archive, "check", "--allow-private", "-q").exit_code == 0  # quiet
+
+    text = invoke(archive, "status")
+    (target,) = cli_json(archive, "status")["targets"]
+
+    (line,) = [line for line in text.stdout.splitlines() if site.url("/s") in line]
+    assert line.split()[:2] == ["unchanged", "edited"]
+    assert (target["state"], target["last_event"], target["last_event_reason"]) == (
+        "unchanged",
+        "edited",
+        "text",
+    )
+    assert target["last_event_at"] and target["last_event_at"][:10] in line
+
+
+def test_status_puts_long_reasons_last_so_columns_stay_aligned(tmp_path: Path, site: Site) -> None:
+    archive = tmp_path / "archive"
+    site.pages["/a"] = Page(
+        article_html("A", ['See <a href="/gone">this</a> and <a href="/ok">that</a>.'])
+    )
+    site.pages["/ok"] = Page(article_html("OK", ["Fine."]))
+    assert invoke(archive, "capture", "--allow-private", "-q", site.url("/a")).exit_code == 0
+
+    lines = invoke(archive, "status").stdout.splitlines()
+
+    header, rows = lines[0], lines[1:]
+    column = header.index("url")
+    assert all(row[column : column + 4] == "http" for row in rows), lines
+    assert any(row.endswith("(http-404)") for row in rows)

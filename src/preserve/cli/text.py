@@ -82,22 +82,54 @@ def history_text(url: str, captures: Sequence[HistoryEntry], colour: bool) -> st
 def status_text(targets: Sequence[Target], colour: bool) -> str:
     if not targets:
         return "Nothing is tracked yet: `preserve capture URL` starts.\n"
-    rows = ((t.state, t.reason, t.last_checked_at, t.role, t.url) for t in targets)
+    rows = (
+        (
+            t.state,
+            t.reason,
+            t.confirmed,
+            t.last_event,
+            t.last_event_at,
+            t.last_checked_at,
+            t.role,
+            t.url,
+            t.paused,
+        )
+        for t in targets
+    )
     return STATUS_HEADER + "".join(status_lines(rows, colour))
 
 
-STATUS_COLUMNS = ("state", "reason", "last_checked_at", "role", "url")
-STATUS_HEADER = f"{'state':<12} {'reason':<16} {'last check':<20} {'role':<8}  url\n"
+STATUS_COLUMNS = (
+    "state",
+    "reason",
+    "confirmed",
+    "last_event",
+    "last_event_at",
+    "last_checked_at",
+    "role",
+    "url",
+    "paused",
+)
+STATUS_HEADER = f"{'state':<12} {'last change':<20} {'last check':<20} {'role':<9} url  (reason)\n"
 
 
 def status_lines(rows: Iterable[tuple[Any, ...]], colour: bool) -> Iterator[str]:
-    """One line per target, from (state, reason, last_checked_at, role, url) tuples."""
-    for state, reason, checked, role, url in rows:
+    """One line per target, from tuples of STATUS_COLUMNS: its state, the last change a
+    check found and when (a later quiet check does not hide an edit), the last check, its
+    role and URL, then the reason, last, where a long one cannot push the columns apart."""
+    for state, reason, confirmed, event, event_at, checked, role, url, paused in rows:
         state = state or "-"
         pad = " " * max(0, 12 - len(state))
+        change = f"{event} {event_at[:10]}" if event and event_at else "-"
+        why = [reason] if reason else []
+        if reason and state == "gone" and not confirmed:
+            why.append("not yet confirmed")
+        if paused:
+            why.append("paused")
+        tail = f"  ({', '.join(why)})" if why else ""
         yield (
-            f"{badge(state, colour)}{pad} {reason or '':<16} {(checked or '-')[:19]:<20} "
-            f"{role:<8}  {url}\n"
+            f"{badge(state, colour)}{pad} {change:<20} {(checked or '-')[:19]:<20} "
+            f"{role:<9} {url}{tail}\n"
         )
 
 

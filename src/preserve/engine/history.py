@@ -79,6 +79,10 @@ STATUS_COLUMNS = (
     "last_checked_at",
     "last_change_at",
     "cited_by",
+    "last_event",
+    "last_event_reason",
+    "last_event_at",
+    "paused",
 )
 
 
@@ -97,6 +101,10 @@ def status(store: Store) -> Iterator[dict[str, Any]]:
         checked,
         changed,
         cited_by,
+        event,
+        event_reason,
+        event_at,
+        paused,
     ) in store.iter_targets(STATUS_COLUMNS):
         yield {
             "url": url,
@@ -109,6 +117,10 @@ def status(store: Store) -> Iterator[dict[str, Any]]:
             "last_checked_at": checked,
             "last_change_at": changed,
             "cited_by": cited_by,
+            "last_event": event,
+            "last_event_reason": event_reason,
+            "last_event_at": event_at,
+            "paused": bool(paused),
         }
 
 

@@ -7,6 +7,7 @@ from datetime import timedelta
 from typing import Any
 
 from preserve.store import chain
+from preserve.store.migrations import EVENT_OUTCOMES
 from preserve.store.rows import NewCheck, PastCheckRow
 from preserve.store.targets import TargetsTable
 from preserve.times import iso, parse_iso
@@ -44,6 +45,12 @@ class ChecksTable(TargetsTable):
                 }
                 if changed:
                     update["last_change_at"] = check.checked_at
+                if check.outcome in EVENT_OUTCOMES:
+                    update.update(
+                        last_event=check.outcome,
+                        last_event_reason=check.reason,
+                        last_event_at=check.checked_at,
+                    )
                 if check.new_baseline:
                     update["baseline_capture_id"] = check.capture_id
                 self._update_target(check.url, update)

@@ -292,3 +292,33 @@ def m010_exports(db: Database) -> None:
         },
         pk="id",
     )
+
+
+# What changed last, by outcome: a check's outcome that is a change of what the page says or
+# where it is (status shows it beside the current state, which a later quiet check resets).
+EVENT_OUTCOMES = ("edited", "moved", "gone", "restored")
+
+
+@migrations()
+def m011_last_event_pauses_and_holds(db: Database) -> None:
+    # The last change a check found (outcome, reason, time), so that `status` can say
+    # "unchanged · edited 2026-12-07"; filled in from the checks made before.
+    # `paused`: tracked, but not checked until resumed (track --pause / --resume).
+    # `check_run`: the run that holds the URL while it checks it, so that a second check
+    # running at the same time skips it; a hold counts only while that run has not ended.
+    targets = db.table("targets")
+    targets.add_column("last_event", str)
+    targets.add_column("last_event_reason", str)
+    targets.add_column("last_event_at", str)
+    targets.add_column("paused", int, not_null_default=0)
+    targets.add_column("check_run", int)
+    outcomes = ", ".join(f"'{o}'" for o in EVENT_OUTCOMES)
+    latest = (
+        "(SELECT {} FROM checks WHERE checks.url = targets.url"
+        f" AND checks.outcome IN ({outcomes}) ORDER BY checked_at DESC, id DESC LIMIT 1)"
+    )
+    db.execute(
+        "UPDATE targets SET last_event = {}, last_event_reason = {}, last_event_at = {}".format(
+            latest.format("outcome"), latest.format("reason"), latest.format("checked_at")
+        )
+    )

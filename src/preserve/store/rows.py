@@ -202,6 +202,11 @@ class Target:
     confirmed: int | None
     last_checked_at: str | None
     last_change_at: str | None
+    last_event: str | None  # the last change a check found: edited | moved | gone | restored
+    last_event_reason: str | None
+    last_event_at: str | None
+    paused: int  # 1: not checked until resumed
+    check_run: int | None  # the run checking it now (a hold, while that run has not ended)
 
 
 @dataclass(frozen=True, slots=True)
