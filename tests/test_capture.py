@@ -1145,7 +1145,9 @@ def test_requisites_are_captured_but_not_tracked(site: Site, archive: Path) -> N
 # --- recapture, files -----------------------------------------------------------------------
 
 
-def test_capturing_twice_writes_revisits_and_keeps_the_baseline(site: Site, archive: Path) -> None:
+def test_capturing_twice_writes_revisits_and_compares_with_the_baseline(
+    site: Site, archive: Path
+) -> None:
     site.pages["/src"] = Page("<html><body><p>Source</p></body></html>")
     site.pages["/a"] = Page(story(("/src", "a source")))
     url = site.url("/a")
@@ -1172,7 +1174,18 @@ def test_capturing_twice_writes_revisits_and_keeps_the_baseline(site: Site, arch
     assert revisit.header("WARC-Refers-To-Date") == original.date
     assert revisit.payload_digest == original.payload_digest
     assert revisit.http_status == 200
-    assert rows(archive, "SELECT * FROM targets WHERE url = ?", (url,)) == [target]
+    # Captured again: compared with the baseline as a check would, which found it the same
+    # and made the newer capture the baseline; the schedule and role stay the target's.
+    (after,) = rows(archive, "SELECT * FROM targets WHERE url = ?", (url,))
+    assert (after["state"], after["baseline_capture_id"]) == (
+        "unchanged",
+        second["article"]["capture_id"],
+    )
+    assert {k: after[k] for k in ("role", "every_seconds", "added_at", "cited_by")} == {
+        k: target[k] for k in ("role", "every_seconds", "added_at", "cited_by")
+    }
+    (check,) = rows(archive, "SELECT outcome, capture_id FROM checks WHERE url = ?", (url,))
+    assert check == {"outcome": "unchanged", "capture_id": second["article"]["capture_id"]}
     assert (
         len(
             rows(
@@ -1534,3 +1547,36 @@ def test_the_demo_ends_with_commands_that_can_be_typed_as_printed(tmp_path: Path
         suggested[1].strip(), shell=True, env=env, capture_output=True, text=True, timeout=60
     )
     assert status.returncode == 0 and "edited" in status.stdout, status.stderr
+
+
+def test_capturing_again_updates_the_state_of_what_was_captured(site: Site, tmp_path: Path) -> None:
+    """A first capture without --allow-private left every cited source `failed` (refused);
+    the same capture with it said `2 of 2 captured`, yet status kept `failed` until a check
+    ran. A newer good capture is the state: a stale failure never outlives it."""
+    archive = tmp_path / "archive"
+    site.pages["/story"] = Page(
+        story(("/one", "the first source"), ("/two", "the second source"), title="Story")
+    )
+    site.pages["/one"] = Page("<html><body><p>One.</p></body></html>")
+    site.pages["/two"] = Page("<html><body><p>Two.</p></body></html>")
+
+    refused = invoke(archive, "capture", "--json", "--timeout", "2", site.url("/story"))
+    states = {t["url"]: t["state"] for t in status_of(archive)}
+    assert states[site.url("/one")] == states[site.url("/two")] == "failed"
+    assert json.loads(refused.stdout)["articles"][0]["citations"][0]["status"] == "failed"
+
+    capture(archive, site.url("/story"))
+
+    now = {t["url"]: (t["state"], t["reason"]) for t in status_of(archive)}
+    assert now[site.url("/one")] == now[site.url("/two")] == ("new", None)
+    assert now[site.url("/story")][0] == "unchanged"  # captured again: compared, same text
+    report = invoke(archive, "report", "--json")
+    sources = json.loads(report.stdout)["articles"][0]["citations"]
+    assert [s["standing"]["state"] for s in sources] == ["new", "new"]
+
+
+def status_of(archive: Path) -> list[dict[str, Any]]:
+    result = invoke(archive, "status", "--json")
+    assert result.exit_code == 0, result.output
+    targets: list[dict[str, Any]] = json.loads(result.stdout)["targets"]
+    return targets

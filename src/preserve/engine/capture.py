@@ -10,6 +10,7 @@ from dataclasses import replace
 from preserve.config import Config
 from preserve.engine.archive import Archive, Run
 from preserve.engine.captured import ArticleCapture, Captured, Job, Progress
+from preserve.engine.check import classify_capture
 from preserve.engine.recorder import Recorder
 from preserve.engine.tracking import track_captured
 from preserve.errors import UsageError
@@ -62,7 +63,14 @@ def capture_articles(
     def follow(captured: Captured) -> list[Job]:
         job = captured.job
         if job.role in ("article", "citation"):
+            known = store.target(job.url)
             track_captured(store, captured, every_seconds=every_seconds, now=run.clock())
+            if known is not None and known.baseline_capture_id is not None:
+                # Captured again: compared with its baseline as a check would, so that the
+                # state says what the newer capture found (an edit, a return, a takedown).
+                target = store.target(job.url)
+                assert target is not None
+                classify_capture(run, target, captured, {})
         if captured.status != "captured" or job.role == "requisite":
             return []
         jobs = []

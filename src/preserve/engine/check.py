@@ -171,13 +171,13 @@ def _check_chunk(
         if probe_key(captured.job.url) not in probes and needs_probe(store, target, captured):
             unprobed.append(captured)
         else:
-            results.append(_classify(run, target, captured, probes))
+            results.append(classify_capture(run, target, captured, probes))
         return ()
 
     recorder.record_jobs(jobs, classify_now, progress)
     probes.update(probe_directories(recorder, store, by_url, unprobed, probes))
     with store.transaction():  # one commit for the checks that waited for a probe
-        results += [_classify(run, by_url[c.job.url], c, probes) for c in unprobed]
+        results += [classify_capture(run, by_url[c.job.url], c, probes) for c in unprobed]
     added = _capture_added_citations(run, recorder, results)
     order = {t.url: i for i, t in enumerate(targets)}
     return [
@@ -206,9 +206,11 @@ class _Classified:
     news: bool
 
 
-def _classify(
+def classify_capture(
     run: Run, target: Target, captured: Captured, probes: dict[str, Captured]
 ) -> _Classified:
+    """Classify a recapture of a tracked URL against its baseline and store the check:
+    what `check` does with every URL, and `capture` with a URL it captures again."""
     store = run.archive.store
     baseline_row = store.capture(target.baseline_capture_id) if target.baseline_capture_id else None
     baseline = None

@@ -26,7 +26,8 @@ class TargetsTable(StoreBase):
         """Track a URL for checks, first due one interval after now (it was just captured).
         An existing target keeps its role ("article" wins over "citation") and its schedule
         unless this call is for an article. `first_state`: the (state, reason) of a URL not
-        tracked before, as `set_state` would record it, in the same statement."""
+        tracked before, as `set_state` would record it, in the same statement; and of one
+        never captured well (no baseline yet), whose stale failure it replaces."""
         with self._write():
             existing = self.target(url)  # read under the write lock: two runs may race
             if existing is None:
@@ -54,6 +55,15 @@ class TargetsTable(StoreBase):
                 update.update(role="article", every_seconds=every_seconds)
             if baseline_capture_id is not None:
                 update["baseline_capture_id"] = baseline_capture_id
+            if first_state is not None and existing.baseline_capture_id is None:
+                update.update(
+                    state=first_state[0],
+                    reason=first_state[1],
+                    confirmed=0,
+                    last_checked_at=iso(now),
+                )
+                if (existing.state, existing.reason) != first_state:
+                    update["last_change_at"] = iso(now)
             if update:
                 self._update_target(url, update)
 
