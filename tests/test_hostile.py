@@ -1322,3 +1322,34 @@ def test_the_extractor_survives_random_bytes(
         )
         for citation in found.citations:
             assert_canonical_form(citation.url)
+
+
+def test_two_checks_at_once_do_not_fetch_the_same_url_twice(tmp_path: Path) -> None:
+    """Two `check`s at once each fetched everything. A check holds the URLs it is checking;
+    another one running then skips them, and says so."""
+    site = Site()
+    try:
+        archive = tmp_path / "archive"
+        site.pages["/slow"] = Page("<html><body><p>Slow but sure.</p></body></html>")
+        site.pages["/quick"] = Page("<html><body><p>Quick.</p></body></html>")
+        for path in ("/slow", "/quick"):
+            ran = Proc(archive, "capture", site.url(path), "--allow-private").wait()
+            assert ran.code == 0, ran.stderr
+        site.pages["/slow"] = Page("<html><body><p>Slow but sure.</p></body></html>", delay=3)
+
+        first = Proc(archive, "check", site.url("/slow"), "--allow-private", "--json")
+        deadline = time.monotonic() + 20
+        while not rows(archive, "SELECT 1 FROM targets WHERE check_run IS NOT NULL"):
+            assert time.monotonic() < deadline, "the first check never held its URL"
+            time.sleep(0.05)
+        second = Proc(archive, "check", "--allow-private", "--json").wait()
+        ran = first.wait()
+
+        assert (ran.code, second.code) == (0, 0), ran.stderr + second.stderr
+        assert [r["url"] for r in second.json()["results"]] == [site.url("/quick")]
+        assert "Skipped 1 URL(s) that another check" in second.stderr
+        assert [r["url"] for r in ran.json()["results"]] == [site.url("/slow")]
+        assert site.hits["/slow"] == 2  # the capture and the first check; never the second
+        assert rows(archive, "SELECT url FROM targets WHERE check_run IS NOT NULL") == []
+    finally:
+        site.close()

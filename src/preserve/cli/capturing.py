@@ -229,7 +229,13 @@ def check(
     try:
         with progress_bar("Checking", not (as_json or quiet)) as progress:
             for chunk in check_urls(
-                archive, urls, config=config, due=due, progress=progress, on_run=run
+                archive,
+                urls,
+                config=config,
+                due=due,
+                progress=progress,
+                on_run=run,
+                on_skipped=say_skipped,
             ):
                 assert run.id is not None  # a run started before its first results
                 output.chunk(run.id, chunk)
@@ -240,6 +246,17 @@ def check(
     output.finish(run.id)
     if exit_code and output.changed:
         ctx.exit(1)
+
+
+def say_skipped(urls: list[str], runs: list[int]) -> None:
+    """On stderr: the URLs another check is checking right now, which this one skips."""
+    by = f" (run {', '.join(map(str, runs))})" if runs else ""
+    click.echo(
+        f"Skipped {len(urls)} URL(s) that another check{by} is checking right now: "
+        + ", ".join(urls[:3])
+        + (" …" if len(urls) > 3 else ""),
+        err=True,
+    )
 
 
 def _warn(failed: str | None) -> None:
@@ -348,6 +365,7 @@ def watch(
             on_results=show,
             on_warning=lambda line: _warn(line),
             on_run=RunNoted(),
+            on_skipped=say_skipped,
         )
     finally:
         archive.close()

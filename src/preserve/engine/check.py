@@ -50,12 +50,14 @@ def check(
     progress: Progress | None = None,
     stop: threading.Event | None = None,
     on_run: Callable[[Run], None] | None = None,
+    on_skipped: Callable[[list[str], list[int]], None] | None = None,
 ) -> Iterator[list[CheckResult]]:
-    """Recapture tracked URLs (these, or those due, or all) in a new run of `archive` and
-    classify each against its baseline; yields the results a chunk at a time, each chunk
-    stored before it is handed over. Nothing happens until it is iterated, and no run is
-    started when nothing is selected. `stop` set: the URLs in flight are still recorded,
-    nothing more is started."""
+    """Recapture tracked URLs (these, or those due, or all that are not paused) in a new
+    run of `archive` and classify each against its baseline; yields the results a chunk at
+    a time, each chunk stored before it is handed over. Nothing happens until it is
+    iterated, and no run is started when nothing is selected. `stop` set: the URLs in
+    flight are still recorded, nothing more is started. URLs that another check is checking
+    right now are skipped, and `on_skipped` hears of them (and of the runs holding them)."""
     wanted = [canonical(url) for url in urls]
     for url in wanted:
         if archive.store.target(url) is None:
@@ -67,7 +69,7 @@ def check(
     if on_run is not None:
         on_run(run)
     try:
-        yield from iter_checks(run, targets, progress, stop=stop)
+        yield from iter_checks(run, targets, progress, stop=stop, on_skipped=on_skipped)
     finally:
         run.finish()
 
@@ -86,7 +88,7 @@ def select_target_urls(
     """`select_targets`, as URLs only: what a check of a million targets holds at once."""
     if urls:
         return [t.url for t in store.targets(urls)]
-    return store.due_urls(now) if due else store.target_urls()
+    return store.due_urls(now) if due else store.target_urls(active_only=True)
 
 
 # Targets recaptured and classified together: what a check holds in memory at once.
@@ -108,11 +110,16 @@ def iter_checks(
     targets: Sequence[Target] | Sequence[str],
     progress: Progress | None = None,
     stop: threading.Event | None = None,
+    on_skipped: Callable[[list[str], list[int]], None] | None = None,
 ) -> Iterator[list[CheckResult]]:
     """`check_targets`, CHECK_CHUNK targets at a time: each chunk is recaptured, classified,
     committed and handed over (in the order of `targets`) before the next one starts, so a
     check of a million URLs holds a thousand of them at once. Targets given as URLs are
-    read from the database a chunk at a time."""
+    read from the database a chunk at a time.
+
+    Each chunk's URLs are held for this run first (`Store.hold`): those another running
+    check holds are skipped, so two checks at once never fetch the same URL twice; the
+    holds end with the run."""
     store = run.archive.store
     recorder = Recorder(run, stop, reuse_articles=True, visible_text=True)
     probes: dict[str, Captured] = {}  # one random sibling per site directory, for the run
@@ -125,14 +132,22 @@ def iter_checks(
             rows = [t for t in chunk if isinstance(t, Target)] or _target_rows(
                 store, [t for t in chunk if isinstance(t, str)]
             )
+            held = set(store.hold([t.url for t in rows], run.id))
+            if len(held) < len(rows):
+                skipped = [t.url for t in rows if t.url not in held]
+                rows = [t for t in rows if t.url in held]
+                if on_skipped is not None:
+                    on_skipped(skipped, [r for r in store.holders(skipped) if r != run.id])
             shown = (
                 None
                 if progress is None
                 else (lambda done, _total, start=start: progress(start + done, total))
             )
-            yield _check_chunk(run, recorder, rows, probes, shown)
+            if rows:
+                yield _check_chunk(run, recorder, rows, probes, shown)
     finally:
         recorder.close()
+        store.release(run.id)
 
 
 def _target_rows(store: Store, urls: Sequence[str]) -> list[Target]:

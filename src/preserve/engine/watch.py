@@ -28,6 +28,7 @@ def watch(
     on_results: Callable[[int, list[CheckResult]], None] | None = None,
     on_warning: Callable[[str], None] | None = None,
     on_run: Callable[[Run], None] | None = None,
+    on_skipped: Callable[[list[str], list[int]], None] | None = None,
     clock: Clock = utc_now,
 ) -> None:
     """Check what is due, then sleep until the next URL falls due (at most `interval`
@@ -47,7 +48,13 @@ def watch(
 
         try:
             for chunk in check(
-                archive, config=config, due=True, clock=clock, stop=stop, on_run=started
+                archive,
+                config=config,
+                due=True,
+                clock=clock,
+                stop=stop,
+                on_run=started,
+                on_skipped=on_skipped,
             ):
                 assert run_id is not None
                 results.extend(chunk)

@@ -85,6 +85,52 @@ class TargetsTable(StoreBase):
             )
         return [t for url in urls if (t := self.target(url)) is not None]
 
+    def hold(self, urls: Sequence[str], run_id: int) -> list[str]:
+        """Hold these tracked URLs for run `run_id`'s check, but not those another check
+        holds while its run goes on (a run that died is ended by the next one to start, and
+        its holds with it): the URLs now held, in their order."""
+        held: set[str] = set()
+        unique = list(dict.fromkeys(urls))
+        with self._write():
+            for start in range(0, len(unique), 500):
+                part = unique[start : start + 500]
+                marks = ", ".join("?" * len(part))
+                self.db.execute(
+                    f"UPDATE targets SET check_run = ? WHERE url IN ({marks}) AND ("
+                    "check_run IS NULL OR check_run = ?"
+                    " OR check_run NOT IN (SELECT id FROM runs WHERE ended_at IS NULL))",
+                    [run_id, *part, run_id],
+                )
+                held.update(
+                    url
+                    for (url,) in self.db.execute(
+                        f"SELECT url FROM targets WHERE check_run = ? AND url IN ({marks})",
+                        [run_id, *part],
+                    )
+                )
+        return [url for url in unique if url in held]
+
+    def holders(self, urls: Sequence[str]) -> list[int]:
+        """The runs holding any of these URLs, in order."""
+        runs: set[int] = set()
+        unique = list(dict.fromkeys(urls))
+        for start in range(0, len(unique), 500):
+            part = unique[start : start + 500]
+            runs.update(
+                run
+                for (run,) in self.db.execute(
+                    "SELECT DISTINCT check_run FROM targets"
+                    f" WHERE url IN ({', '.join('?' * len(part))}) AND check_run IS NOT NULL",
+                    part,
+                )
+            )
+        return sorted(runs)
+
+    def release(self, run_id: int) -> None:
+        """Let go of every URL run `run_id` holds: its check is over."""
+        with self._write():
+            self.db.execute("UPDATE targets SET check_run = NULL WHERE check_run = ?", [run_id])
+
     def set_state(
         self,
         url: str,
@@ -112,32 +158,35 @@ class TargetsTable(StoreBase):
         self.db.execute(f"UPDATE targets SET {sets} WHERE url = ?", [*values.values(), url])
 
     def due_urls(self, now: datetime) -> list[str]:
-        """The URLs `due` gives, in its order."""
+        """The URLs `due` gives, in its order, but the paused ones."""
         return [
             url
             for (url,) in self.db.conn.execute(
-                "SELECT url FROM targets WHERE next_due <= ? ORDER BY next_due, url", [iso(now)]
+                "SELECT url FROM targets WHERE next_due <= ? AND NOT paused ORDER BY next_due, url",
+                [iso(now)],
             )
         ]
 
-    def target_urls(self) -> list[str]:
-        """The URLs `targets()` gives, in its order."""
+    def target_urls(self, *, active_only: bool = False) -> list[str]:
+        """The URLs `targets()` gives, in its order (`active_only`: but the paused ones)."""
+        where = " WHERE NOT paused" if active_only else ""
         return [
             url
             for (url,) in self.db.conn.execute(
-                "SELECT url FROM targets ORDER BY added_at, role != 'article', url"
+                f"SELECT url FROM targets{where} ORDER BY added_at, role != 'article', url"
             )
         ]
 
     def due(self, now: datetime) -> list[Target]:
         return self._rows(
             Target,
-            "SELECT {columns} FROM targets WHERE next_due <= ? ORDER BY next_due, url",
+            "SELECT {columns} FROM targets WHERE next_due <= ? AND NOT paused"
+            " ORDER BY next_due, url",
             [iso(now)],
         )
 
     def next_due(self) -> str | None:
-        row = self.db.conn.execute("SELECT min(next_due) FROM targets").fetchone()
+        row = self.db.conn.execute("SELECT min(next_due) FROM targets WHERE NOT paused").fetchone()
         return row[0] if row else None
 
     def set_schedule(self, url: str, every_seconds: int, *, include_citations: bool) -> int:
