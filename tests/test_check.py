@@ -1804,3 +1804,40 @@ def test_status_puts_long_reasons_last_so_columns_stay_aligned(tmp_path: Path, s
     column = header.index("url")
     assert all(row[column : column + 4] == "http" for row in rows), lines
     assert any(row.endswith("(http-404)") for row in rows)
+
+
+def test_pause_resume_untrack_and_list(tmp_path: Path, site: Site) -> None:
+    """What users asked for first: stop checking a URL for a while, or for good, keeping its
+    history; and a list of what is tracked and when it is next checked."""
+    archive = tmp_path / "archive"
+    site.pages["/a"] = Page(article_html("A", ['See <a href="/src">the source</a>.']))
+    site.pages["/src"] = Page(article_html("Source", ["The source's words."]))
+    site.pages["/b"] = Page(article_html("B", ["Another article."]))
+    for path in ("/a", "/b"):
+        assert invoke(archive, "capture", "--allow-private", "-q", site.url(path)).exit_code == 0
+    a, source, b = site.url("/a"), site.url("/src"), site.url("/b")
+
+    paused = invoke(archive, "track", a, "--pause")
+    listed = {e["url"]: e for e in cli_json(archive, "list")["targets"]}
+    checked = {r["url"] for r in cli_json(archive, "check", "--allow-private")["results"]}
+
+    assert paused.exit_code == 0 and "2 tracked URL(s) paused" in paused.stdout
+    assert listed[a]["paused"] and listed[source]["paused"] and not listed[b]["paused"]
+    assert listed[a]["next_check"] is None and listed[b]["next_check"]
+    assert (listed[a]["role"], listed[a]["every"]) == ("article", "1d")
+    assert checked == {b}  # the paused article and its source were left out
+    text = invoke(archive, "list").stdout
+    assert any(line.split()[2] == "paused" for line in text.splitlines() if a in line)
+
+    assert invoke(archive, "track", a, "--resume").exit_code == 0
+    resumed = {r["url"] for r in cli_json(archive, "check", "--allow-private")["results"]}
+    assert resumed == {a, source, b}
+
+    untracked = invoke(archive, "untrack", a)
+    assert untracked.exit_code == 0 and "2 URL(s) no longer tracked" in untracked.stdout
+    assert [e["url"] for e in cli_json(archive, "list")["targets"]] == [b]
+    history = cli_json(archive, "history", a)["captures"]
+    assert len(history) == 2  # its capture and its check: the history stays
+    assert invoke(archive, "check", a).exit_code == 2  # not tracked any more
+    assert invoke(archive, "track", a, "--every", "6h").exit_code == 2
+    assert invoke(archive, "track", b).exit_code == 2  # nothing to change

@@ -268,6 +268,7 @@ def emitted(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Emitted]:
         assert again["results"][0]["reverted_to"] is not None
 
         out.add("status", _invoke(archive, "status", "--json"))
+        out.add("list", _invoke(archive, "list", "--json"))
         out.add("history", _invoke(archive, "history", "--json", intercept))
         out.add("diff", _invoke(archive, "diff", "--json", intercept))
         quote = "Haddad did not say the recordings would be shared"

@@ -156,23 +156,66 @@ def _noting_failures(
 
 @click.command()
 @click.argument("urls", nargs=-1, required=True)
-@click.option("--every", required=True, help="How often to check: 30m, 6h, 1d, 1w.")
+@click.option("--every", help="How often to check: 30m, 6h, 1d, 1w.")
+@click.option(
+    "--pause/--resume",
+    "pause",
+    default=None,
+    help="Stop checking these URLs (and an article's sources) until resumed; their history stays.",
+)
 @click.pass_context
-def track(ctx: click.Context, urls: tuple[str, ...], every: str) -> None:
-    """Set how often tracked URLs are checked (an article's citations follow it).
+def track(ctx: click.Context, urls: tuple[str, ...], every: str | None, pause: bool | None) -> None:
+    """Set how often tracked URLs are checked, or pause and resume their checks (an
+    article's citations follow it).
+
+    \b
+    Examples:
+      preserve track https://example.org/2016/10/some-article --every 6h
+      preserve track https://example.org/2016/10/some-article --pause
+    """
+    from preserve.engine.tracking import set_interval, set_paused
+
+    if every is None and pause is None:
+        raise UsageError("nothing to change: give --every, --pause or --resume")
+    archive = open_archive(ctx, create=False)
+    try:
+        if every is not None:
+            changed = set_interval(archive.store, urls, parse_duration(every))
+            click.echo(f"{changed} tracked URL(s) now checked every {every}.")
+        if pause is not None:
+            changed = set_paused(archive.store, urls, pause)
+            word = "paused: not checked until resumed" if pause else "resumed"
+            click.echo(f"{changed} tracked URL(s) {word}.")
+    finally:
+        archive.close()
+
+
+@click.command()
+@click.argument("urls", nargs=-1, required=True)
+@click.option(
+    "--keep-sources",
+    is_flag=True,
+    help="Untrack only the URLs given, not the sources an article brought in.",
+)
+@click.pass_context
+def untrack(ctx: click.Context, urls: tuple[str, ...], keep_sources: bool) -> None:
+    """Stop checking URLs (an article with the sources it brought in). Their captures and
+    checks stay in the archive: history, show, find-text, verify and export still see them.
 
     \b
     Example:
-      preserve track https://example.org/2016/10/some-article --every 6h
+      preserve untrack https://example.org/2016/10/some-article
     """
-    from preserve.engine.tracking import set_interval
+    from preserve.engine.tracking import untrack as untrack_urls
 
     archive = open_archive(ctx, create=False)
     try:
-        changed = set_interval(archive.store, urls, parse_duration(every))
+        gone = untrack_urls(archive.store, urls, keep_sources=keep_sources)
     finally:
         archive.close()
-    click.echo(f"{changed} tracked URL(s) now checked every {every}.")
+    click.echo(
+        f"{len(gone)} URL(s) no longer tracked; their captures and checks stay in the archive."
+    )
 
 
 @click.command()
@@ -371,4 +414,4 @@ def watch(
         archive.close()
 
 
-COMMANDS = (capture, track, check, watch)
+COMMANDS = (capture, track, untrack, check, watch)

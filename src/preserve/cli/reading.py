@@ -81,6 +81,45 @@ def status(ctx: click.Context, as_json: bool) -> None:
         archive.close()
 
 
+@click.command("list")
+@json_option
+@click.pass_context
+def list_command(ctx: click.Context, as_json: bool) -> None:
+    """Every tracked URL with its role, check interval and next check (or that it is
+    paused), articles first.
+
+    \b
+    Example:
+      preserve list --json
+    """
+    from preserve.engine.history import listing
+
+    archive = open_archive(ctx, create=False, writes=False)
+    try:
+        entries = listing(archive.store)
+        if as_json:
+            jsondoc.write_list(write_stdout, "targets", entries)
+            return
+        first = list(itertools.islice(entries, 1000))
+        if not first:
+            click.echo("Nothing is tracked yet: `preserve capture URL` starts.")
+            return
+        click.echo(f"{'role':<9} {'every':<6} {'next check':<20} url")
+        while first:
+            click.echo(
+                "".join(
+                    f"{e['role']:<9} {e['every'] or '-':<6} "
+                    f"{'paused' if e['paused'] else (e['next_check'] or '-')[:19]:<20} "
+                    f"{e['url']}\n"
+                    for e in first
+                ),
+                nl=False,
+            )
+            first = list(itertools.islice(entries, 1000))
+    finally:
+        archive.close()
+
+
 @click.command()
 @click.argument("url")
 @click.option(
@@ -279,4 +318,4 @@ def show(ctx: click.Context, url: str, at_time: str | None, mode: str) -> None:
         archive.close()
 
 
-COMMANDS = (history, status, diff, report_command, find_text_command, show)
+COMMANDS = (history, status, list_command, diff, report_command, find_text_command, show)

@@ -124,5 +124,25 @@ def status(store: Store) -> Iterator[dict[str, Any]]:
         }
 
 
+# The columns of a target that `list` shows, in its order.
+LIST_COLUMNS = ("url", "role", "every_seconds", "next_due", "paused", "cited_by", "state")
+
+
+def listing(store: Store) -> Iterator[dict[str, Any]]:
+    """Every tracked URL with its schedule, oldest first: role, interval, next check (None
+    while paused), the article it came with, and its state."""
+    every = cache(_interval)
+    for url, role, seconds, due, paused, cited_by, state in store.iter_targets(LIST_COLUMNS):
+        yield {
+            "url": url,
+            "role": role,
+            "every": every(seconds),
+            "next_check": None if paused else due,
+            "paused": bool(paused),
+            "cited_by": cited_by,
+            "state": state,
+        }
+
+
 def _interval(seconds: int | None) -> str | None:
     return format_duration(timedelta(seconds=seconds)) if seconds else None

@@ -43,9 +43,33 @@ def failure_reason(captured: Captured) -> str:
 def set_interval(store: Store, urls: Sequence[str], every: timedelta) -> int:
     """Check these tracked URLs (and the sources each article brought in) every `every`,
     each next due one interval after its last check; how many tracked URLs changed."""
+    seconds = int(every.total_seconds())
+    return sum(
+        store.set_schedule(url, seconds, include_citations=True) for url in _tracked(store, urls)
+    )
+
+
+def _tracked(store: Store, urls: Sequence[str]) -> list[str]:
     wanted = [canonical(url) for url in urls]
     for url in wanted:
         if store.target(url) is None:
             raise UsageError(f"not tracked: {url} (capture it first)")
-    seconds = int(every.total_seconds())
-    return sum(store.set_schedule(url, seconds, include_citations=True) for url in wanted)
+    return wanted
+
+
+def set_paused(store: Store, urls: Sequence[str], paused: bool) -> int:
+    """Pause (or resume) checks of these tracked URLs and of the sources each article
+    brought in; how many tracked URLs changed. Their history stays, and `check URL` still
+    checks a paused URL it is given by name."""
+    return sum(
+        store.set_paused(url, paused, include_citations=True) for url in _tracked(store, urls)
+    )
+
+
+def untrack(store: Store, urls: Sequence[str], *, keep_sources: bool = False) -> list[str]:
+    """Stop tracking these URLs and (unless `keep_sources`) the sources each article brought
+    in: checks stop, their captures and checks stay in the archive. The URLs untracked."""
+    gone: list[str] = []
+    for url in _tracked(store, urls):
+        gone += store.untrack(url, include_citations=not keep_sources)
+    return list(dict.fromkeys(gone))

@@ -85,6 +85,27 @@ class TargetsTable(StoreBase):
             )
         return [t for url in urls if (t := self.target(url)) is not None]
 
+    def set_paused(self, url: str, paused: bool, *, include_citations: bool) -> int:
+        """Pause or resume checks of a target (and of the sources it brought in); how many
+        targets changed."""
+        where, params = _and_sources(url, include_citations)
+        with self._write():
+            return int(
+                self.db.execute(
+                    f"UPDATE targets SET paused = ? WHERE ({where}) AND paused != ?",
+                    [int(paused), *params, int(paused)],
+                ).rowcount
+            )
+
+    def untrack(self, url: str, *, include_citations: bool) -> list[str]:
+        """Stop tracking a URL (and the sources it brought in): its captures and checks stay
+        in the archive. The URLs no longer tracked."""
+        where, params = _and_sources(url, include_citations)
+        with self._write():
+            gone = [u for (u,) in self.db.execute(f"SELECT url FROM targets WHERE {where}", params)]
+            self.db.execute(f"DELETE FROM targets WHERE {where}", params)
+        return gone
+
     def hold(self, urls: Sequence[str], run_id: int) -> list[str]:
         """Hold these tracked URLs for run `run_id`'s check, but not those another check
         holds while its run goes on (a run that died is ended by the next one to start, and
@@ -193,10 +214,7 @@ class TargetsTable(StoreBase):
         """Set a target's interval (and that of the citations it brought in), and move each
         one's next due time to its last check (or its tracking) plus the new interval;
         returns how many targets changed."""
-        where = "url = ?" + (
-            " OR (cited_by = ? AND role != 'article')" if include_citations else ""
-        )
-        params = [url, url] if include_citations else [url]
+        where, params = _and_sources(url, include_citations)
         with self._write():
             rows = self.db.execute(
                 f"SELECT url, coalesce(last_checked_at, added_at) FROM targets WHERE {where}",
@@ -209,3 +227,11 @@ class TargetsTable(StoreBase):
                     [every_seconds, iso(due), target_url],
                 )
         return len(rows)
+
+
+def _and_sources(url: str, include_citations: bool) -> tuple[str, list[str]]:
+    """The WHERE clause (and its parameters) that picks a target and, when asked, the
+    sources it brought in (those it first cited, unless tracked as articles themselves)."""
+    if include_citations:
+        return "url = ? OR (cited_by = ? AND role != 'article')", [url, url]
+    return "url = ?", [url]
