@@ -709,7 +709,9 @@ def test_capture_text_output(site: Site, archive: Path) -> None:
     assert f"Article  {site.url('/a')}" in result.stdout
     assert "Citations  1 of 1 captured" in result.stdout
     assert f"Archive: {archive}" in result.stdout
-    assert result.stderr == ""  # no progress line when stderr is not a terminal
+    # No progress line when stderr is not a terminal: only the setting it remembered.
+    assert result.stderr.startswith("Remembered allow_private = true")
+    assert "\r" not in result.stderr and "Capturing" not in result.stderr
     assert_archive_sound(archive)
 
 

@@ -1841,3 +1841,25 @@ def test_pause_resume_untrack_and_list(tmp_path: Path, site: Site) -> None:
     assert invoke(archive, "check", a).exit_code == 2  # not tracked any more
     assert invoke(archive, "track", a, "--every", "6h").exit_code == 2
     assert invoke(archive, "track", b).exit_code == 2  # nothing to change
+
+
+def test_allow_private_is_remembered_for_the_checks_of_the_archive(
+    tmp_path: Path, site: Site
+) -> None:
+    """A check without --allow-private turned every loopback source `unreachable` after a
+    capture that used it: the choice is kept in the archive's settings, and said so."""
+    archive = tmp_path / "archive"
+    site.pages["/a"] = Page(article_html("A", ['See <a href="/src">the source</a>.']))
+    site.pages["/src"] = Page(article_html("Source", ["The source's words."]))
+
+    captured = invoke(archive, "capture", "--allow-private", "-q", site.url("/a"))
+    again = invoke(archive, "capture", "--allow-private", "-q", site.url("/a"))
+    results = cli_json(archive, "check")["results"]  # no --allow-private
+
+    assert "Remembered allow_private = true" in captured.stderr
+    assert "Remembered" not in again.stderr  # said once
+    assert (archive / "preserve.toml").read_text().count("allow_private = true") == 1
+    assert {r["url"]: r["outcome"] for r in results} == {
+        site.url("/a"): "unchanged",
+        site.url("/src"): "unchanged",
+    }

@@ -83,6 +83,25 @@ def env_allows_private() -> bool:
     return os.environ.get("PRESERVE_ALLOW_PRIVATE", "") not in ("", "0", "false", "no")
 
 
+SETTINGS_FILE = "preserve.toml"
+_TOML_VALUE = {True: "true", False: "false"}
+
+
+def remember(archive: Path, key: str, value: bool) -> bool:
+    """Write `key = value` into the archive's settings (`preserve.toml`), so that later
+    commands on the archive do what this one did; False when the file already says so.
+    A line setting the key is replaced; any other line, comments included, is kept."""
+    path = archive / SETTINGS_FILE
+    lines = path.read_text(encoding="utf-8").splitlines() if path.exists() else []
+    setting = re.compile(rf"^\s*{re.escape(key)}\s*=")
+    wanted = f"{key} = {_TOML_VALUE[value]}"
+    if wanted in (line.split("#")[0].strip() for line in lines):
+        return False
+    kept = [line for line in lines if not setting.match(line)]
+    path.write_text("\n".join([*kept, wanted]) + "\n", encoding="utf-8")
+    return True
+
+
 def load_config(archive: Path, **overrides: Any) -> Config:
     """The archive's `preserve.toml` (if any) with the given overrides (None = not given).
 
@@ -91,7 +110,7 @@ def load_config(archive: Path, **overrides: Any) -> Config:
     PRESERVE_CA_BUNDLE in the environment win over the file.
     """
     settings: dict[str, Any] = {}
-    path = archive / "preserve.toml"
+    path = archive / SETTINGS_FILE
     if path.exists():
         import tomllib  # only for an archive that has the file
 

@@ -26,7 +26,7 @@ from preserve.cli.options import (
     settings,
     write_stdout,
 )
-from preserve.config import format_duration, parse_duration
+from preserve.config import SETTINGS_FILE, format_duration, parse_duration, remember
 from preserve.errors import UsageError
 from preserve.urls import canonical, parse_url_list
 
@@ -99,6 +99,12 @@ def capture(
         every=parse_duration(every) if every else None,
     )
     archive = open_archive(ctx)
+    if allow_private and remember(archive.path, "allow_private", True):
+        click.echo(
+            f"Remembered allow_private = true in {archive.path / SETTINGS_FILE}: checks of this "
+            "archive fetch loopback and private addresses too (remove the line to undo).",
+            err=True,
+        )
     run = RunNoted()
     try:
         with progress_bar("Capturing", not (as_json or quiet)) as progress:
