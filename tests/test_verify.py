@@ -4,6 +4,7 @@ damage named exactly, never a traceback and never "ok"."""
 
 from __future__ import annotations
 
+import dataclasses
 import gzip
 import hashlib
 import json
@@ -29,8 +30,9 @@ from preserve.config import Config, FetchLimits
 from preserve.engine.archive import Archive, Run
 from preserve.engine.capture import capture_articles
 from preserve.engine.check import check_targets, select_targets
+from preserve.evidence import rows as evidence_rows
 from preserve.evidence.verify import verify
-from preserve.store import chain
+from preserve.store import chain, integrity
 from preserve.store.database import Store
 from preserve.store.migrations import migrations
 from preserve.store.rows import NewCapture
@@ -398,7 +400,7 @@ parts.PARALLEL_BYTES = 0
 parts._MIN_PART = 0  # every file read in parts, however small
 archive = Archive(Path(sys.argv[1]), create=False)
 name = sys.argv[2]
-known = parts.known_offsets(archive.store.db, files.WarcFile(name, archive.warcs / name))
+known = parts.known_offsets(archive.store.db.conn, files.WarcFile(name, archive.warcs / name))
 print(json.dumps({"parts": len(parts.cuts(known, 0)),
                   "answers": [verify.verify(archive, workers=w).to_json() for w in (1, 2)]}))
 """
@@ -418,6 +420,13 @@ def one_and_several_processes(archive: Path, warc: str) -> tuple[dict[str, Any],
     one, two = out["answers"]
     assert one == two and one["files_checked"] == 2
     return one, out["parts"]
+
+
+def test_the_rows_verify_reads_as_tuples_are_in_the_order_its_rows_take_them() -> None:
+    """The store reads rows pointing at records as plain tuples (there may be millions);
+    verify makes a `Row` of the few it names, by position."""
+    names = [f.name for f in dataclasses.fields(evidence_rows.Row)]
+    assert names == ["table", *integrity.POINTER_FIELDS]
 
 
 def test_files_read_on_several_processes_give_the_same_answer(archive: Path) -> None:

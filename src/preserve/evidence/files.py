@@ -13,10 +13,10 @@ import os
 import socket
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
 
 from preserve.engine.archive import Archive
 from preserve.evidence.problems import Problem
+from preserve.store.rows import WarcFileRow
 from preserve.warc.files import OPEN_SUFFIX
 from preserve.warc.scan import read_warcinfo
 
@@ -27,7 +27,7 @@ class WarcFile:
 
     name: str
     path: Path | None = None
-    closed: dict[str, Any] | None = None  # its warc_files row
+    closed: WarcFileRow | None = None  # its warc_files row
     problems: list[Problem] = field(default_factory=list)
     read: bool = True
 
@@ -44,7 +44,7 @@ class Located:
 
 
 def locate(
-    archive: Archive, known: set[str], closed: dict[str, dict[str, Any]], since: str | None
+    archive: Archive, known: set[str], closed: dict[str, WarcFileRow], since: str | None
 ) -> Located:
     """Match the files the database knows with those on disk, by name and by the name each
     file's warcinfo gives itself. `since`: files closed before it are not to be read (only
@@ -82,7 +82,7 @@ def locate(
         on_disk = found[0]
         used.add(on_disk)
         f.path = disk[on_disk]
-        f.read = since is None or f.closed is None or (f.closed["closed_at"] or "") >= since
+        f.read = since is None or f.closed is None or (f.closed.closed_at or "") >= since
         if on_disk == name + OPEN_SUFFIX and f.closed is None:
             if _being_written(f.path, infos[on_disk], live):
                 in_progress.append(on_disk)
@@ -112,15 +112,14 @@ def locate(
                     f"{name} is closed on disk but not in warc_files, so its hash is in no log",
                 )
             )
-        if not f.read and f.closed is not None and f.path.stat().st_size != f.closed["size"]:
+        if not f.read and f.closed is not None and f.path.stat().st_size != f.closed.size:
             f.problems.append(
                 Problem(
                     "file-changed",
                     name,
                     None,
                     None,
-                    f"{on_disk} has {f.path.stat().st_size} bytes, warc_files says "
-                    f"{f.closed['size']}",
+                    f"{on_disk} has {f.path.stat().st_size} bytes, warc_files says {f.closed.size}",
                 )
             )
     extra: list[Problem] = []
@@ -180,9 +179,9 @@ def _live_runs(archive: Archive) -> set[str]:
     """Ids of runs still writing on this host: started, not ended, their process alive."""
     host = socket.gethostname()
     live = set()
-    for run in archive.store.db.query("SELECT id, host, pid FROM runs WHERE ended_at IS NULL"):
-        if run["host"] == host and run["pid"] and _alive(run["pid"]):
-            live.add(str(run["id"]))
+    for run in archive.store.open_runs():
+        if run.host == host and run.pid and _alive(run.pid):
+            live.add(str(run.id))
     return live
 
 

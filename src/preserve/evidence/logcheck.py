@@ -6,54 +6,46 @@ hash to its key, or be missing from the index find-text searches."""
 from __future__ import annotations
 
 import hashlib
-from typing import Any
+import sqlite3
 
 from preserve.evidence.problems import Problem
-from preserve.store import chain
+from preserve.store import chain, integrity
 
 
-def chain_problems(db: Any, found: list[chain.ChainProblem]) -> list[Problem]:
+def chain_problems(conn: sqlite3.Connection, found: list[chain.ChainProblem]) -> list[Problem]:
     """The chain's problems (from `chain.check`), each with the capture it affects."""
     problems = []
     for item in found:
         url = warc = capture_id = captured_at = None
-        row = _logged_row(db, item.table, item.row_id)
-        if item.table == "captures" and row:
-            url, capture_id, captured_at = row["url"], row["id"], row["started_at"]
-        elif item.table == "checks" and row:
-            url, capture_id, captured_at = row["url"], row["capture_id"], row["checked_at"]
-        elif item.table == "warc_files":
+        if item.table == "warc_files":
             warc = item.row_id
+        elif item.table is not None and item.row_id is not None:
+            affected = integrity.logged_capture(conn, item.table, item.row_id)
+            if affected is not None:
+                url, capture_id, captured_at = (
+                    affected.url,
+                    affected.capture_id,
+                    affected.captured_at,
+                )
         problems.append(Problem(item.kind, warc, None, url, item.detail, capture_id, captured_at))
     return problems
 
 
-def _logged_row(db: Any, table: str | None, row_id: str | None) -> dict[str, Any] | None:
-    if table not in ("captures", "checks") or row_id is None:
-        return None
-    rows = list(db.query(f"SELECT * FROM [{table}] WHERE id = ?", [row_id]))
-    return rows[0] if rows else None
-
-
-def text_problems(db: Any) -> list[Problem]:
+def text_problems(conn: sqlite3.Connection) -> list[Problem]:
     """Texts are stored once under their sha256 (of the UTF-8 normalised text). Read once,
     as the bytes stored (in a UTF-8 database, the text's UTF-8: nothing to decode and
     encode again), with whether each is one find-text must find."""
-    ((encoding,),) = db.execute("PRAGMA encoding").fetchall()
-    stored = "CAST(text AS BLOB)" if encoding == "UTF-8" else "text"
     problems = []
     searchable = []
-    for sha256, text, nonempty in db.execute(
-        f"SELECT sha256, {stored}, text IS NOT NULL AND text != '' FROM texts"
-    ):
+    for sha256, text, nonempty in integrity.stored_texts(conn):
         if isinstance(text, str):
             text = text.encode("utf-8", "surrogatepass")
         digest = hashlib.sha256(text or b"").hexdigest()
         if digest != sha256:
-            problems.append(_edited_text(db, sha256, digest))
+            problems.append(_edited_text(conn, sha256, digest))
         if nonempty and sha256 is not None:
             searchable.append(sha256)
-    indexed = {key for (key,) in db.execute("SELECT sha256 FROM text_search_keys")}
+    indexed = integrity.search_keys(conn)
     if None in indexed:  # as SQL's NOT IN has it: nothing is "not in" a set holding NULL
         return problems
     for sha256 in searchable:
@@ -70,21 +62,15 @@ def text_problems(db: Any) -> list[Problem]:
     return problems
 
 
-def _edited_text(db: Any, sha256: str, digest: str) -> Problem:
-    users = list(
-        db.query(
-            "SELECT id, url, started_at FROM captures WHERE text_sha256 = ? ORDER BY id LIMIT 1",
-            [sha256],
-        )
-    )
-    user = users[0] if users else {"id": None, "url": None, "started_at": None}
+def _edited_text(conn: sqlite3.Connection, sha256: str, digest: str) -> Problem:
+    user = integrity.first_capture_with_text(conn, sha256)
     return Problem(
         "text-sha256",
         None,
         None,
-        user["url"],
+        user.url if user else None,
         f"the text stored as {sha256} hashes to {digest}: edited (find-text "
         "and show read this text)",
-        user["id"],
-        user["started_at"],
+        user.capture_id if user else None,
+        user.captured_at if user else None,
     )

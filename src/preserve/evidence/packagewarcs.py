@@ -16,6 +16,7 @@ from preserve.errors import IntegrityError
 from preserve.evidence.layout import ARCHIVE_DIR
 from preserve.evidence.selection import Selection
 from preserve.store.database import Store
+from preserve.store.rows import Record
 from preserve.warc.files import open_warc
 from preserve.warc.reader import read_record
 
@@ -42,16 +43,17 @@ def write_warcs(
     """Copy the chosen records into files under `work`, grouped by source file, each file's
     warcinfo first; the original of each revisit is added to `selection.records`. Returns
     the package's files and where each record landed."""
-    records = {r["record_id"]: r for r in selection.records}
+    records = {r.record_id: r for r in selection.records}
     for row in list(records.values()):  # the original of each revisit (same URL, same file
-        if row["type"] != "revisit":  # or an earlier one)
+        if row.type != "revisit":  # or an earlier one)
             continue
         original = _original_of(store, warc_dir, row)
-        if original["record_id"] not in records:
-            records[original["record_id"]] = {**original, "why": f"original of {row['record_id']}"}
-    by_source: dict[str, list[dict[str, Any]]] = {}
+        if original.record_id not in records:
+            records[original.record_id] = original
+            selection.why[original.record_id] = f"original of {row.record_id}"
+    by_source: dict[str, list[Record]] = {}
     for row in records.values():
-        by_source.setdefault(row["warc"], []).append(row)
+        by_source.setdefault(row.warc, []).append(row)
     warcs: list[PackageWarc] = []
     placed: Placed = {}
     work.joinpath(ARCHIVE_DIR).mkdir()
@@ -84,41 +86,38 @@ def write_warcs(
                 "record_sha256": hashlib.sha256(member).hexdigest(),
             }
             position = length
-            for row in sorted(by_source[source], key=lambda r: r["offset"]):
-                if row["offset"] == 0:
+            for row in sorted(by_source[source], key=lambda r: r.offset):
+                if row.offset == 0:
                     continue  # a warcinfo listed as a record: already copied
-                src.seek(row["offset"])
-                member = src.read(row["length"])
-                if len(member) != row["length"]:
+                src.seek(row.offset)
+                member = src.read(row.length)
+                if len(member) != row.length:
                     raise IntegrityError(
-                        f"{source} @ {row['offset']}: file ends before the "
-                        f"record {row['record_id']} does"
+                        f"{source} @ {row.offset}: file ends before the record {row.record_id} does"
                     )
-                if row.get("record_sha256") and (
-                    hashlib.sha256(member).hexdigest() != row["record_sha256"]
-                ):
+                if row.record_sha256 and (hashlib.sha256(member).hexdigest() != row.record_sha256):
                     raise IntegrityError(
-                        f"{source} @ {row['offset']}: record {row['record_id']} is not the one "
+                        f"{source} @ {row.offset}: record {row.record_id} is not the one "
                         "recorded at capture (sha256 differs); run `preserve verify`"
                     )
                 dst.write(member)
-                placed[row["record_id"]] = (target.path, position)
-                position += row["length"]
+                placed[row.record_id] = (target.path, position)
+                position += row.length
                 target.count += 1
         warcs.append(target)
     selection.records = list(records.values())
     return warcs, placed
 
 
-def _original_of(store: Store, warc_dir: Path, revisit: dict[str, Any]) -> dict[str, Any]:
+def _original_of(store: Store, warc_dir: Path, revisit: Record) -> Record:
     """The records row of the response a revisit refers to (by its WARC-Refers-To)."""
-    record = read_record(warc_dir / revisit["warc"], revisit["offset"], revisit["length"])
+    record = read_record(warc_dir / revisit.warc, revisit.offset, revisit.length)
     refers_to = record.header("WARC-Refers-To")
     row = store.export_record_by_id(refers_to) if refers_to else None
     if row is None:
         raise IntegrityError(
-            f"the original {refers_to} of revisit {revisit['record_id']} "
-            f"({revisit['url']}) is not in this archive"
+            f"the original {refers_to} of revisit {revisit.record_id} "
+            f"({revisit.url}) is not in this archive"
         )
     return row
 

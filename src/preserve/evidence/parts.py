@@ -14,15 +14,16 @@ from collections.abc import Sequence
 from contextlib import AbstractContextManager, nullcontext
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
 from preserve.evidence.files import WarcFile
 from preserve.evidence.hashing import sha256_of_path
 from preserve.evidence.pool import Pool
 from preserve.evidence.problems import Problem
-from preserve.evidence.rows import RECORD_ROWS, Row, fits, row_offset, row_problems
+from preserve.evidence.rows import Row, fits, row_offset, row_problems
 from preserve.processes import cpus
+from preserve.store import integrity
 from preserve.store.base import connect
+from preserve.store.integrity import Pointer
 from preserve.warc.check import Member
 from preserve.warc.scan import RangeScan, scan_range
 
@@ -66,7 +67,7 @@ class Part:
     db_read_only: bool
     start: int
     stop: int | None
-    captures: list[tuple[Any, ...]]
+    captures: list[Pointer]
 
 
 @dataclass(frozen=True)
@@ -78,16 +79,11 @@ class PartResult:
     row_problems: list[Problem]
 
 
-def known_offsets(db: Any, f: WarcFile) -> list[tuple[int, str]]:
+def known_offsets(conn: sqlite3.Connection, f: WarcFile) -> list[tuple[int, str]]:
     """Where the database says the records of a file start, and their types, in order
     (only offsets inside the file)."""
     assert f.path is not None
-    offsets: list[tuple[int, str]] = db.execute(
-        "SELECT offset, type FROM records WHERE warc = ? AND typeof(offset) = 'integer'"
-        " AND offset > 0 AND offset < ? ORDER BY offset",
-        [f.name, size_of(f.path)],
-    ).fetchall()
-    return offsets
+    return integrity.record_starts(conn, f.name, size_of(f.path))
 
 
 def part_size(
@@ -113,7 +109,7 @@ def cuts(known: list[tuple[int, str]], target: int) -> list[int]:
     return starts
 
 
-def between(rows: list[tuple[Any, ...]], start: int, stop: int | None) -> list[tuple[Any, ...]]:
+def between(rows: list[Pointer], start: int, stop: int | None) -> list[Pointer]:
     """The rows (sorted by offset, the third field) whose offset is in [start, stop); the
     first part also takes those before 0, the last those past the end."""
     offsets = [row_offset(row) for row in rows]
@@ -160,21 +156,9 @@ def _suspect_rows(part: Part, members: dict[int, Member]) -> list[Row]:
     db = _worker_db.get(part.db_path)
     if db is None:
         db = _worker_db[part.db_path] = connect(part.db_path, read_only=part.db_read_only)
-    where = ["warc = ?"]
-    params: list[Any] = [part.name]
-    if part.start:
-        where.append("offset >= ?")
-        params.append(part.start)
-    if part.stop is not None:
-        where.append("offset < ?")
-        params.append(part.stop)
     suspects = [
         row
-        for row in db.execute(
-            "SELECT type, warc, offset, length, record_id, record_sha256, payload_sha256, id"
-            f" FROM records WHERE {' AND '.join(where)} ORDER BY offset",
-            params,
-        )
+        for row in integrity.records_between(db, part.name, part.start, part.stop)
         if not fits(row, members.get(row[2]))
     ]
     # Named (with their capture's URL and time) only now: a join for every row costs more
@@ -182,7 +166,7 @@ def _suspect_rows(part: Part, members: dict[int, Member]) -> list[Row]:
     rows = [
         Row("records", *named)
         for row in suspects
-        for named in db.execute(f"{RECORD_ROWS} WHERE records.id = ?", [row[7]])
+        if (named := integrity.record_pointer(db, row[7])) is not None
     ]
     return rows + [
         Row("captures", *row) for row in part.captures if not fits(row, members.get(row[2]))

@@ -4,9 +4,9 @@ Either here, in one pass, or on worker processes in parts that are joined afterw
 
 from __future__ import annotations
 
+import sqlite3
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
 
 from preserve.evidence.files import WarcFile
 from preserve.evidence.parts import (
@@ -29,7 +29,7 @@ Checked = tuple[list[Problem], int, int]  # a file's problems, records read, byt
 
 
 def checked_files(
-    db: Any,
+    db: sqlite3.Connection,
     store: Store,
     files: list[WarcFile],
     captures: CaptureRows,
@@ -67,7 +67,7 @@ def checked_files(
     )
 
 
-def _check_here(db: Any, f: WarcFile, captures: CaptureRows) -> Checked:
+def _check_here(db: sqlite3.Connection, f: WarcFile, captures: CaptureRows) -> Checked:
     """A file read in one pass in this process."""
     assert f.path is not None
     result = _scan(f.path)
@@ -75,7 +75,7 @@ def _check_here(db: Any, f: WarcFile, captures: CaptureRows) -> Checked:
 
 
 def _check_joined(
-    db: Any,
+    db: sqlite3.Connection,
     f: WarcFile,
     digest: tuple[int, str] | None,
     checked: list[PartResult],

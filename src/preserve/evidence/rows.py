@@ -5,19 +5,22 @@ with its sha256, record id, type and payload digest."""
 
 from __future__ import annotations
 
+import sqlite3
 from collections.abc import Iterable
 from dataclasses import dataclass
-from typing import Any
 
 from preserve.evidence.files import WarcFile
 from preserve.evidence.problems import Problem
+from preserve.store import integrity
+from preserve.store.integrity import Pointer
 from preserve.warc.check import Member
 from preserve.warc.scan import FileScan
 
 
 @dataclass(slots=True)
 class Row:
-    """A `records` or `captures` row pointing at a record, with the capture it belongs to."""
+    """A `records` or `captures` row pointing at a record, with the capture it belongs to:
+    its table, then `integrity.POINTER_FIELDS` (`Row(table, *pointer)`)."""
 
     table: str
     type: str | None
@@ -32,43 +35,30 @@ class Row:
     captured_at: str | None
 
 
-# Rows are read as plain tuples, in Row's field order from `type`: there may be millions.
-CaptureRows = dict[str, list[tuple[Any, ...]]]  # by file, sorted by offset
+# Rows are read as plain tuples (`integrity.Pointer`, in Row's field order from `type`):
+# there may be millions.
+CaptureRows = dict[str, list[Pointer]]  # by file, sorted by offset
 
 
-def capture_rows(db: Any) -> CaptureRows:
+def capture_rows(conn: sqlite3.Connection) -> CaptureRows:
     """`captures` rows that point at a record, by file, sorted by offset (stably: rows at
     one offset keep the table's order)."""
     by_file: CaptureRows = {}
-    for row in db.execute(
-        "SELECT record_type, warc, offset, length, record_id, record_sha256, payload_sha256,"
-        " url, id, started_at FROM captures WHERE warc IS NOT NULL"
-    ):
+    for row in integrity.capture_pointers(conn):
         by_file.setdefault(row[1], []).append(row)
     for rows in by_file.values():
         rows.sort(key=row_offset)
     return by_file
 
 
-def row_offset(row: tuple[Any, ...]) -> int:
+def row_offset(row: Pointer) -> int:
     """A row's offset (its third field), or -1 where a hand edit left none."""
     return row[2] if isinstance(row[2], int) else -1
 
 
-RECORD_ROWS = (
-    "SELECT records.type, records.warc, records.offset, records.length, records.record_id,"
-    " records.record_sha256, records.payload_sha256, coalesce(captures.url, records.url),"
-    " records.capture_id, captures.started_at"
-    " FROM records LEFT JOIN captures ON captures.id = records.capture_id"
-)
-
-
-def file_rows(db: Any, warc: str, captures: CaptureRows) -> list[Row]:
+def file_rows(conn: sqlite3.Connection, warc: str, captures: CaptureRows) -> list[Row]:
     """Every row pointing into the file `warc`: its records rows, then its captures rows."""
-    records = [
-        Row("records", *r)
-        for r in db.execute(f"{RECORD_ROWS} WHERE records.warc = ? ORDER BY records.offset", [warc])
-    ]
+    records = [Row("records", *r) for r in integrity.record_pointers(conn, warc)]
     return records + [Row("captures", *r) for r in captures.get(warc, [])]
 
 
@@ -90,7 +80,7 @@ def scan_problems(f: WarcFile, result: FileScan, by_offset: dict[int, Row]) -> l
     """The file's own problems and its records', named by the rows at their offsets."""
     problems: list[Problem] = []
     if f.closed is not None:
-        if (result.size, result.sha256) != (f.closed["size"], f.closed["sha256"]):
+        if (result.size, result.sha256) != (f.closed.size, f.closed.sha256):
             problems.append(
                 Problem(
                     "file-changed",
@@ -98,7 +88,7 @@ def scan_problems(f: WarcFile, result: FileScan, by_offset: dict[int, Row]) -> l
                     None,
                     None,
                     f"{f.name} has {result.size} bytes with sha256 {result.sha256}; warc_files "
-                    f"says {f.closed['size']} bytes with sha256 {f.closed['sha256']}",
+                    f"says {f.closed.size} bytes with sha256 {f.closed.sha256}",
                 )
             )
     for warc_problem in result.problems:
@@ -129,7 +119,7 @@ def row_problems(rows: list[Row], members: dict[int, Member], size: int) -> list
     return problems
 
 
-def fits(row: tuple[Any, ...], member: Member | None) -> bool:
+def fits(row: Pointer, member: Member | None) -> bool:
     """Would `_mismatches` find nothing wrong with this row (a tuple in `Row`'s field
     order, from `type`)? Nearly every row fits: told apart without making a `Row`."""
     if member is None:

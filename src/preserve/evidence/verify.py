@@ -49,7 +49,7 @@ from preserve.evidence.parts import digest, workers_for
 from preserve.evidence.problems import Problem
 from preserve.evidence.reading import checked_files
 from preserve.evidence.rows import Row, capture_rows, row_problem
-from preserve.store import chain
+from preserve.store import chain, integrity
 
 
 @dataclass(frozen=True)
@@ -101,13 +101,9 @@ def verify(
     rewritten since, however consistent it is now."""
     store = archive.store
     db = store.db
-    closed = {row["name"]: row for row in db.query("SELECT * FROM warc_files")}
-    known = (
-        set(closed)
-        | {r for (r,) in db.execute("SELECT DISTINCT warc FROM records")}
-        | {r for (r,) in db.execute("SELECT DISTINCT warc FROM captures")}
-    )
-    known.discard(None)
+    conn = db.conn
+    closed = {row.name: row for row in store.warc_files()}
+    known = set(closed) | integrity.named_files(conn)
     located = locate(archive, known, closed, since)
     files = located.files
     problems = [p for f in files for p in f.problems] + located.extra
@@ -121,7 +117,7 @@ def verify(
             if pool
             else None
         )
-        captures = capture_rows(db)
+        captures = capture_rows(conn)
         for f in files:
             if f.path is None:  # missing: each capture in it is affected
                 problems += [
@@ -132,10 +128,10 @@ def verify(
                     )
                     for row in captures.get(f.name, [])
                 ]
-        checked = checked_files(db, store, to_read, captures, pool, digests)
+        checked = checked_files(conn, store, to_read, captures, pool, digests)
         # The log and the texts, while the workers (if any) read the files.
         found_in_chain, entries = chain.check(db)
-        logged = chain_problems(db, found_in_chain) + text_problems(db)
+        logged = chain_problems(conn, found_in_chain) + text_problems(conn)
         for file_problems, records, size in checked:
             records_checked += records
             bytes_read += size

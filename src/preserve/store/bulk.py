@@ -6,9 +6,20 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
+from preserve.store import chain
 from preserve.store.base import StoreBase, columns_of
-from preserve.store.rows import CaptureSummary, Check, CitationRow, Target
-from preserve.store.sql import select
+from preserve.store.rows import (
+    Capture,
+    CaptureSummary,
+    ChainedEntry,
+    ChainExtract,
+    Check,
+    ChildCapture,
+    CitationRow,
+    Record,
+    RunRow,
+    Target,
+)
 
 
 class BulkReads(StoreBase):
@@ -92,72 +103,105 @@ class BulkReads(StoreBase):
             for r in self._in("SELECT sha256, text FROM texts WHERE sha256 IN ({})", hashes)
         }
 
-    def export_captures_of(self, urls: Sequence[str]) -> list[dict[str, Any]]:
-        """Every capture of these URLs but probes, all columns."""
-        return self._in("SELECT * FROM captures WHERE role != 'probe' AND url IN ({})", urls)
+    def export_captures_of(self, urls: Sequence[str]) -> list[Capture]:
+        """Every capture of these URLs but probes."""
+        return self._rows_in(
+            Capture, "SELECT {columns} FROM captures WHERE role != 'probe' AND url IN ({IN})", urls
+        )
 
-    def export_captures_by_id(self, ids: Sequence[int]) -> list[dict[str, Any]]:
-        return self._in("SELECT * FROM captures WHERE id IN ({})", ids)
+    def export_has_captures(self, url: str) -> bool:
+        """Whether anything but a probe was ever captured of `url`."""
+        found = self.db.conn.execute(
+            "SELECT 1 FROM captures WHERE role != 'probe' AND url = ? LIMIT 1", [url]
+        ).fetchone()
+        return found is not None
 
-    def export_children_of(self, ids: Sequence[int]) -> list[dict[str, Any]]:
+    def export_captures_by_id(self, ids: Sequence[int]) -> list[Capture]:
+        return self._rows_in(Capture, "SELECT {columns} FROM captures WHERE id IN ({IN})", ids)
+
+    def export_children_of(self, ids: Sequence[int]) -> list[ChildCapture]:
         """Captures made on behalf of these (requisites, deeper citations), probes excluded."""
-        return self._in(
-            "SELECT id, url, role FROM captures WHERE role != 'probe' AND parent_id IN ({})", ids
+        return self._rows_in(
+            ChildCapture,
+            "SELECT {columns} FROM captures WHERE role != 'probe' AND parent_id IN ({IN})",
+            ids,
         )
 
     def export_sources_of(self, articles: Sequence[str]) -> list[str]:
         """URLs tracked as sources of these articles (cited, moved to, added by an edit)."""
-        return [
-            r["url"]
-            for r in self._in(
-                "SELECT url FROM targets WHERE cited_by IN ({}) ORDER BY added_at, url", articles
+        found: list[str] = []
+        unique = list(dict.fromkeys(articles))
+        for start in range(0, len(unique), 500):
+            part = unique[start : start + 500]
+            found += (
+                url
+                for (url,) in self.db.conn.execute(
+                    f"SELECT url FROM targets WHERE cited_by IN ({', '.join('?' * len(part))})"
+                    " ORDER BY added_at, url",
+                    part,
+                )
             )
-        ]
+        return found
 
-    def export_records_of(self, capture_ids: Sequence[int]) -> list[dict[str, Any]]:
-        return self._in("SELECT * FROM records WHERE capture_id IN ({})", capture_ids)
+    def export_records_of(self, capture_ids: Sequence[int]) -> list[Record]:
+        return self._rows_in(
+            Record, "SELECT {columns} FROM records WHERE capture_id IN ({IN})", capture_ids
+        )
 
-    def export_record_by_id(self, record_id: str) -> dict[str, Any] | None:
-        rows = select(self.db, "SELECT * FROM records WHERE record_id = ? LIMIT 1", [record_id])
-        return rows[0] if rows else None
+    def export_record_by_id(self, record_id: str) -> Record | None:
+        return self._row(
+            Record, "SELECT {columns} FROM records WHERE record_id = ? LIMIT 1", [record_id]
+        )
 
-    def export_checks_of(self, capture_ids: Sequence[int]) -> list[dict[str, Any]]:
+    def export_checks_of(self, capture_ids: Sequence[int]) -> list[Check]:
         """The checks whose recapture is one of these captures, oldest first."""
-        rows = self._in("SELECT * FROM checks WHERE capture_id IN ({})", capture_ids)
-        return sorted(rows, key=lambda r: (r["checked_at"], r["id"]))
+        rows = self._rows_in(
+            Check, "SELECT {columns} FROM checks WHERE capture_id IN ({IN})", capture_ids
+        )
+        return sorted(rows, key=lambda r: (r.checked_at, r.id))
 
-    def export_runs(self, ids: Sequence[int]) -> list[dict[str, Any]]:
-        return sorted(self._in("SELECT * FROM runs WHERE id IN ({})", ids), key=lambda r: r["id"])
+    def export_runs(self, ids: Sequence[int]) -> list[RunRow]:
+        rows = self._rows_in(RunRow, "SELECT {columns} FROM runs WHERE id IN ({IN})", ids)
+        return sorted(rows, key=lambda r: r.id)
 
-    def export_chain(self, rows: dict[str, Sequence[Any]]) -> dict[str, Any] | None:
-        """The hash-chain entries of these rows (table name -> row ids), oldest first, and
-        the chain's latest entry; None if this archive keeps no chain."""
+    def export_chain(self, rows: dict[str, Sequence[Any]]) -> ChainExtract | None:
+        """The hash-chain entries of these rows (table name -> row keys), oldest first, each
+        with its row as hashed (so that anyone can recompute it), and the chain's latest
+        entry; None if this archive keeps no chain."""
         if not self.db["chain"].exists():
             return None
-        entries: list[dict[str, Any]] = []
+        entries: list[chain.Entry] = []
         for table, ids in rows.items():
-            unique = list(dict.fromkeys(str(i) for i in ids))  # row_id is the key as text
-            for start in range(0, len(unique), 500):
-                part = unique[start : start + 500]
-                entries += self.db.query(
-                    "SELECT * FROM chain WHERE table_name = ? AND row_id IN ({})".format(
-                        ", ".join("?" * len(part))
-                    ),
-                    [table, *part],
-                )
-        head = select(self.db, "SELECT * FROM chain ORDER BY seq DESC LIMIT 1")
-        return {
-            "entries": sorted(entries, key=lambda e: e["seq"]),
-            "head": head[0] if head else None,
-        }
-
-    def export_rows(
-        self, table: str, key: str, columns: Sequence[str], keys: Sequence[str]
-    ) -> dict[str, dict[str, Any]]:
-        """Rows of `table` by their key as text, with just these columns (names from
-        `preserve.chain`, never from input)."""
-        names = ", ".join(f"[{c}]" for c in columns)
-        rows = self._in(
-            f"SELECT {names} FROM [{table}] WHERE CAST([{key}] AS TEXT) IN ({{}})", list(keys)
+            entries += chain.entries(self.db, table, list(dict.fromkeys(str(i) for i in ids)))
+        hashed: dict[tuple[str, str], dict[str, Any]] = {}
+        for table in chain.COLUMNS:
+            keys = [e.row_id for e in entries if e.table_name == table]
+            for key, row in self._hashed_rows(table, keys).items():
+                hashed[(table, key)] = row
+        return ChainExtract(
+            tuple(
+                ChainedEntry(e, hashed.get((e.table_name, e.row_id)))
+                for e in sorted(entries, key=lambda e: e.seq)
+            ),
+            chain.head(self.db),
         )
-        return {str(row[key]): row for row in rows}
+
+    def _hashed_rows(self, table: str, keys: Sequence[str]) -> dict[str, dict[str, Any]]:
+        """Rows of `table` (one `chain.COLUMNS` names) by their key as text, with just the
+        columns the chain hashes, as hashed."""
+        key = chain.KEYS[table]
+        columns = chain.COLUMNS[table]
+        names = ", ".join(f"[{c}]" for c in columns)
+        found: dict[str, dict[str, Any]] = {}
+        unique = list(dict.fromkeys(keys))
+        for start in range(0, len(unique), 500):
+            part = unique[start : start + 500]
+            cursor = self.db.conn.execute(
+                f"SELECT {names} FROM [{table}]"
+                f" WHERE CAST([{key}] AS TEXT) IN ({', '.join('?' * len(part))})",
+                part,
+            )
+            for values in cursor:
+                row = dict(zip(columns, values, strict=True))
+                found[str(row[key])] = row
+        return found

@@ -1,10 +1,13 @@
 """The rows preserve writes, as frozen dataclasses: a capture with its WARC records and
-citations, a check, an export."""
+citations, a check, an export; and the rows it reads back, one dataclass per table (and per
+narrower query)."""
 
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass, field
 from typing import Any
+
+from preserve.store.chain import Entry
 
 
 @dataclass(frozen=True)
@@ -371,3 +374,39 @@ class CaptureSummary:
     record_id: str | None
     check_id: int | None
     certificate_sha256: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class ChildCapture:
+    """A capture made on behalf of another (a requisite, a deeper citation): what choosing
+    the captures of an evidence package reads of it."""
+
+    id: int
+    url: str
+    role: str
+
+
+@dataclass(frozen=True, slots=True)
+class ChainedEntry:
+    """A hash-chain entry and the row it logs, as hashed: the columns `chain.COLUMNS` lists
+    for its table, with their values as stored (None: the row is gone)."""
+
+    entry: Entry
+    row: dict[str, Any] | None
+
+
+@dataclass(frozen=True, slots=True)
+class ChainExtract:
+    """The hash-chain entries of some rows, oldest first, and the chain's latest entry."""
+
+    entries: tuple[ChainedEntry, ...]
+    head: Entry | None
+
+
+@dataclass(frozen=True, slots=True)
+class AffectedCapture:
+    """The capture a damaged row or text affects, as `verify` names it."""
+
+    capture_id: int | None
+    url: str | None
+    captured_at: str | None
