@@ -5,6 +5,7 @@ that wait for another process's write and say so, and plain INSERTs."""
 from __future__ import annotations
 
 import sqlite3
+import time
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import AbstractContextManager, contextmanager
 from pathlib import Path
@@ -91,7 +92,7 @@ class StoreBase:
             self.db = Database(conn, execute_plugins=False)
             self.db.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
             if not read_only:
-                self.db.enable_wal()
+                self._enable_wal()
             self.db.execute("PRAGMA foreign_keys = ON")
             self.db.execute("PRAGMA synchronous = NORMAL")
             if migrations.pending(self.db):
@@ -114,6 +115,24 @@ class StoreBase:
                     "in a read-only folder; copy the archive where it can be written"
                 ) from exc
             raise ArchiveError(f"cannot open the database {path}: {exc}") from exc
+
+    def _enable_wal(self) -> None:
+        """WAL mode, waiting out another process that is switching it too: SQLite answers
+        "database is locked" at once there, without its busy handler (two runs creating one
+        new archive at the same moment)."""
+        deadline = time.monotonic() + BUSY_TIMEOUT_MS / 1000
+        pause = 0.005
+        while True:
+            try:
+                (mode,) = self.db.execute("PRAGMA journal_mode").fetchone()
+                if str(mode).lower() != "wal":
+                    self.db.execute("PRAGMA journal_mode=wal")
+                return
+            except sqlite3.OperationalError as exc:
+                if "locked" not in str(exc) or time.monotonic() > deadline:
+                    raise
+            time.sleep(pause)
+            pause = min(pause * 2, 0.2)
 
     def close(self) -> None:
         self.db.close()
