@@ -10,6 +10,7 @@ The library under the `preserve` command, for scripts::
         for result in preserve.check(archive, due=True):
             print(result.outcome.outcome, result.url)
         print(preserve.verify(archive).ok)
+        preserve.export(archive, ["https://example.org/2016/10/story"], "evidence.wacz")
 
 Settings come from the archive's `preserve.toml`, overridden by keyword arguments with the
 names the file uses (`timeout=20`, `allow_private=True`, `every=timedelta(hours=6)`…).
@@ -29,6 +30,7 @@ if TYPE_CHECKING:
     from preserve.engine.archive import Archive
     from preserve.engine.captured import ArticleCapture
     from preserve.engine.results import CheckResult
+    from preserve.evidence.export import Exported
     from preserve.evidence.verify import Verification
 
 __all__ = [
@@ -36,6 +38,7 @@ __all__ = [
     "__version__",
     "capture",
     "check",
+    "export",
     "open_archive",
     "settings",
     "verify",
@@ -128,3 +131,27 @@ def verify(archive: Archive, *, since: str | None = None) -> Verification:
     from preserve.evidence.verify import verify as verify_archive
 
     return verify_archive(archive, since=since)
+
+
+def export(
+    archive: Archive,
+    articles: Sequence[str],
+    path: str | os.PathLike[str],
+    *,
+    key_path: str | os.PathLike[str] | None = None,
+    tsa_urls: Sequence[str] = (),
+    title: str | None = None,
+) -> Exported:
+    """Write the evidence package (WACZ) of these articles and everything they cite to
+    `path`, signed with the key at `key_path` (from `preserve keygen`) and time-stamped by
+    the `tsa_urls` when given, and log it in the archive's chain of custody."""
+    from pathlib import Path
+
+    from preserve.evidence.export import export as export_package
+    from preserve.evidence.keys import load_private_key
+    from preserve.times import utc_now
+
+    key = load_private_key(Path(key_path)) if key_path is not None else None
+    return export_package(
+        archive, articles, Path(path), now=utc_now(), key=key, tsa_urls=tsa_urls, title=title
+    )
