@@ -18,6 +18,8 @@ OUTCOME_COLOURS = {
     "failed": "red",
     "restricted": "magenta",
     "unreachable": "magenta",
+    "sources-changed": "yellow",
+    "no-text": "magenta",
 }
 _FOREGROUND = {"red": 31, "green": 32, "yellow": 33, "blue": 34, "magenta": 35, "cyan": 36}
 

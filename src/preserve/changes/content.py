@@ -11,9 +11,11 @@ from dataclasses import replace
 
 from preserve.changes.availability import REPLACED_SURVIVING, error_title, hop_targets
 from preserve.changes.boundary import unexplained_hunks
+from preserve.changes.clock import relative_time
 from preserve.changes.diff import Hunk, word_diff
 from preserve.changes.links import LinkChanges, link_changes, url_key
 from preserve.changes.model import TEXT_KINDS, MetadataChange, Outcome, Snapshot
+from preserve.changes.prose import prose_edits
 from preserve.changes.summary import summarise
 from preserve.changes.words import jaccard3, overlap3, tokens
 from preserve.urls import is_site_root
@@ -49,13 +51,6 @@ _CONSENT = re.compile(
     r"manage (cookie )?(options|preferences|settings|choices)|your privacy choices|"
     r"(we|this site|this website) uses? cookies|consent to (the use of )?cookies|"
     r"before you continue",
-    re.IGNORECASE,
-)
-# A time said relative to when the page was served ("Updated 5 minutes ago"): it changes at
-# every fetch and says nothing about the article.
-_RELATIVE_TIME = re.compile(
-    r"\b(?:(?:\d+|an?|one|a\s+few|few|several)\s+"
-    r"(?:sec(?:ond)?|min(?:ute)?|h(?:ou)?r|hour|day|week|month|year)s?\s+ago|just\s+now)\b",
     re.IGNORECASE,
 )
 
@@ -101,8 +96,10 @@ def _compare(b: Snapshot, c: Snapshot) -> Outcome:
         return Outcome("restricted", "no-text", False, "text.no-text")
     links = _link_diff(b, c)
     metadata = _metadata_changes(b, c)
-    if b.kind != c.kind or c.kind not in TEXT_KINDS:
-        # Bytes are the evidence for PDFs and other files; their text, if any, is a bonus.
+    documents = c.kind == b.kind == "pdf" and bool(b.text.strip()) and bool(c.text.strip())
+    if (b.kind != c.kind or c.kind not in TEXT_KINDS) and not documents:
+        # Bytes are the evidence for files without text (a scanned PDF, an image); a PDF
+        # with a text layer on both sides is compared by what it says, as a page is.
         has_text = bool(b.text or c.text)
         same = b.same_text(c) if has_text else None
         return Outcome(
@@ -116,7 +113,10 @@ def _compare(b: Snapshot, c: Snapshot) -> Outcome:
             metadata=metadata,
         )
     if b.same_text(c):
-        return _metadata(metadata, links, "markup", "text.equal")
+        if documents:  # a re-save, a new producer or date: the same words
+            return _metadata(metadata, links, "resaved", "document.text-equal")
+        outside = _outside_main_text(b, c, metadata, links)
+        return outside or _metadata(metadata, links, "markup", "text.equal")
     hunks = word_diff(b.text, c.text)
     if not hunks:
         return _metadata(metadata, links, "paragraph-breaks", "text.paragraph-breaks")
@@ -139,7 +139,7 @@ def _compare(b: Snapshot, c: Snapshot) -> Outcome:
         b.text, c.text, hunks, old_visible=b.visible_text, new_visible=c.visible_text
     )
     old_words, new_words = b.text.split(), c.text.split()
-    clock = [h for h in unexplained if _relative_time(h, old_words, new_words)]
+    clock = [h for h in unexplained if relative_time(h, old_words, new_words)]
     unexplained = [h for h in unexplained if h not in clock]
     if not unexplained:
         moves = [h for h in hunks if h.moved]
@@ -163,31 +163,34 @@ def _compare(b: Snapshot, c: Snapshot) -> Outcome:
     return replace(edited, edit=summarise(b.text, c.text, unexplained))
 
 
-def _relative_time(hunk: Hunk, old_words: Sequence[str], new_words: Sequence[str]) -> bool:
-    """Whether every word a hunk changes, on both sides, lies inside a relative time
-    ("5 minutes ago" → "2 hours ago"). A number anywhere else, a view counter included, is
-    an edit: nothing tells it from a number the article states."""
-    if not hunk.old and not hunk.new:
-        return False
-    return _within_relative_time(old_words, hunk.old_at, len(hunk.old)) and (
-        _within_relative_time(new_words, hunk.new_at, len(hunk.new))
+def _outside_main_text(
+    b: Snapshot, c: Snapshot, metadata: tuple[MetadataChange, ...], links: LinkChanges | None
+) -> Outcome | None:
+    """The same main text, other bytes: was the prose a reader sees edited where the
+    extractor did not look (`changes.prose`)? An edit, with the diff of those passages; or,
+    when a side's visible text could not be had, a page not compared is never called
+    unchanged (`unverified`)."""
+    if c.kind != "html" or b.kind != "html":
+        return None
+    if b.visible_missing or c.visible_missing:
+        judged = _metadata(metadata, links, "unverified", "visible.missing")
+        return judged if judged.outcome == "edited" else replace(judged, text_equal=True)
+    edits = prose_edits(b.visible_text, c.visible_text)
+    if not edits:
+        return None
+    old = "\n".join(edit.old for edit in edits)
+    new = "\n".join(edit.new for edit in edits)
+    return Outcome(
+        "edited",
+        "outside-main-text",
+        True,
+        "visible.prose-edited",
+        text_equal=True,
+        edit=summarise(old, new),
+        links=links,
+        metadata=metadata,
+        silent_edit=bool(b.modified) and b.modified == c.modified,
     )
-
-
-def _within_relative_time(words: Sequence[str], at: int, count: int) -> bool:
-    if count == 0:
-        return True
-    low, high = max(0, at - 4), min(len(words), at + count + 4)
-    starts, line = [], ""
-    for word in words[low:high]:
-        starts.append(len(line))
-        line += word + " "
-    covered: set[int] = set()
-    for match in _RELATIVE_TIME.finditer(line):
-        for offset, start in enumerate(starts):
-            if start < match.end() and start + len(words[low + offset]) > match.start():
-                covered.add(low + offset)
-    return all(i in covered for i in range(at, at + count))
 
 
 def _replaced(old: str, new: str, unexplained: Sequence[Hunk]) -> bool:

@@ -39,6 +39,9 @@ class Snapshot:
     modified: str | None = None
     text: str = ""  # normalised main text, paragraphs separated by "\n"
     visible_text: str = ""  # normalised full visible text
+    # The visible text was wanted and could not be had (its WARC record is lost): what lies
+    # outside the main text was not compared, and nothing may be said of it.
+    visible_missing: bool = False
     links: tuple[tuple[str, str], ...] = ()  # (url, anchor text) citations, in order
     norm_version: int = 1
     text_sha256: str | None = None

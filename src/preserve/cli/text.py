@@ -6,7 +6,8 @@ from __future__ import annotations
 from collections.abc import Iterable, Iterator, Sequence
 from typing import TYPE_CHECKING, Any
 
-from preserve.terminal import badge
+from preserve.coverage import GAPS, text_gap
+from preserve.terminal import badge, style
 
 if TYPE_CHECKING:  # for annotations only: `status` and the like need no capture engine
     from preserve.changes.model import Reversion
@@ -27,6 +28,11 @@ def _captured_line(captured: Captured, colour: bool) -> str:
             what += " (revisit: payload already archived)"
         if captured.truncated:
             what += f" truncated:{captured.truncated}"
+        if captured.text_gap:
+            what += (
+                f"\n{'':12}{style('warning', fg='magenta', bold=True) if colour else 'warning'}: "
+            )
+            what += GAPS[captured.text_gap]
         state = badge("captured", colour)
     else:
         what = f"{captured.error}: {captured.error_detail}"
@@ -93,6 +99,8 @@ def status_text(targets: Sequence[Target], colour: bool) -> str:
             t.role,
             t.url,
             t.paused,
+            t.kind,
+            t.text_words,
         )
         for t in targets
     )
@@ -109,6 +117,8 @@ STATUS_COLUMNS = (
     "role",
     "url",
     "paused",
+    "kind",
+    "text_words",
 )
 STATUS_HEADER = f"{'state':<12} {'last change':<20} {'last check':<20} {'role':<9} url  (reason)\n"
 
@@ -117,7 +127,7 @@ def status_lines(rows: Iterable[tuple[Any, ...]], colour: bool) -> Iterator[str]
     """One line per target, from tuples of STATUS_COLUMNS: its state, the last change a
     check found and when (a later quiet check does not hide an edit), the last check, its
     role and URL, then the reason, last, where a long one cannot push the columns apart."""
-    for state, reason, confirmed, event, event_at, checked, role, url, paused in rows:
+    for state, reason, confirmed, event, event_at, checked, role, url, paused, kind, words in rows:
         state = state or "-"
         pad = " " * max(0, 12 - len(state))
         change = f"{event} {event_at[:10]}" if event and event_at else "-"
@@ -126,6 +136,8 @@ def status_lines(rows: Iterable[tuple[Any, ...]], colour: bool) -> Iterator[str]
             why.append("not yet confirmed")
         if paused:
             why.append("paused")
+        if (gap := text_gap(kind, words)) is not None:
+            why.append(gap.replace("-", " "))
         tail = f"  ({', '.join(why)})" if why else ""
         yield (
             f"{badge(state, colour)}{pad} {change:<20} {(checked or '-')[:19]:<20} "

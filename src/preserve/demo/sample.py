@@ -114,15 +114,63 @@ TRANSCRIPT = (
     "SPOKESMAN: It is on our site, see {gov}/statements/2016/10/haddad-briefing .\n"
 )
 
+
 # A small valid PDF (one page, one line of text), written by hand.
-ANNEX_PDF = (
-    b"%PDF-1.4\n1 0 obj<</Type/Catalog/Pages 2 0 R>>endobj\n"
-    b"2 0 obj<</Type/Pages/Kids[3 0 R]/Count 1>>endobj\n"
-    b"3 0 obj<</Type/Page/Parent 2 0 R/MediaBox[0 0 300 100]/Contents 4 0 R"
-    b"/Resources<</Font<</F1 5 0 R>>>>>>endobj\n"
-    b"4 0 obj<</Length 52>>stream\nBT /F1 12 Tf 20 50 Td (Technical annex, 2015) Tj ET\n"
-    b"endstream endobj\n5 0 obj<</Type/Font/Subtype/Type1/BaseFont/Helvetica>>endobj\n"
-    b"trailer<</Root 1 0 R>>\n%%EOF\n"
+def simple_pdf(
+    lines: list[str],
+    *,
+    title: str | None = None,
+    producer: str = "preserve sample",
+    created: str = "D:20150401120000Z",
+    text_layer: bool = True,
+) -> bytes:
+    """A small, valid PDF of one page: each of `lines` in Helvetica (latin-1), with a
+    document title, producer and creation date in its metadata. `text_layer=False` draws
+    the lines as shapes only, as a scan would: a page with nothing to read as text."""
+
+    def escape(text: str) -> str:
+        return text.replace("\\", "\\\\").replace("(", "\\(").replace(")", "\\)")
+
+    if text_layer:
+        shown = "".join(
+            f"BT /F1 11 Tf 40 {760 - 16 * n} Td ({escape(line)}) Tj ET\n"
+            for n, line in enumerate(lines)
+        )
+    else:
+        shown = "".join(f"40 {760 - 16 * n} 300 8 re f\n" for n, _ in enumerate(lines))
+    content = shown.encode("latin-1")
+    info = f"/Producer ({escape(producer)}) /CreationDate ({created})"
+    if title:
+        info += f" /Title ({escape(title)})"
+    objects = [
+        b"<</Type/Catalog/Pages 2 0 R>>",
+        b"<</Type/Pages/Kids[3 0 R]/Count 1>>",
+        b"<</Type/Page/Parent 2 0 R/MediaBox[0 0 612 792]/Contents 4 0 R"
+        b"/Resources<</Font<</F1 5 0 R>>>>>>",
+        b"<</Length %d>>stream\n" % len(content) + content + b"endstream",
+        b"<</Type/Font/Subtype/Type1/BaseFont/Helvetica>>",
+        f"<<{info}>>".encode("latin-1"),
+    ]
+    out = bytearray(b"%PDF-1.4\n")
+    offsets = []
+    for number, body in enumerate(objects, start=1):
+        offsets.append(len(out))
+        out += b"%d 0 obj" % number + body + b"endobj\n"
+    xref = len(out)
+    out += b"xref\n0 %d\n0000000000 65535 f \n" % (len(objects) + 1)
+    out += b"".join(b"%010d 00000 n \n" % offset for offset in offsets)
+    out += b"trailer<</Size %d/Root 1 0 R/Info 6 0 R>>\n" % (len(objects) + 1)
+    out += b"startxref\n%d\n%%%%EOF\n" % xref
+    return bytes(out)
+
+
+ANNEX_PDF = simple_pdf(
+    [
+        "Technical annex, 2015",
+        "The crossing point near the river was surveyed in March 2015.",
+        "Observers counted forty vehicles on the northern road.",
+    ],
+    title="Technical annex, 2015",
 )
 
 CSS = b"body { font-family: serif; max-width: 40em; margin: auto; }\n"

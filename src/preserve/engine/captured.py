@@ -7,6 +7,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
+from preserve.coverage import text_gap
 from preserve.extract.extracted import Citation
 from preserve.store.rows import Capture
 
@@ -48,6 +49,13 @@ class Captured:
     citations: tuple[Citation, ...] = ()
     requisites: tuple[str, ...] = ()
     citation_count: int | None = None  # set when `citations` were let go (see _kept)
+    kind: str | None = None  # html, text, pdf, other
+    text_words: int | None = None  # words of main text (`preserve.coverage`)
+
+    @property
+    def text_gap(self) -> str | None:
+        """What this capture lacks as text (`preserve.coverage`), when it is a good one."""
+        return text_gap(self.kind, self.text_words) if self.ok else None
 
     @classmethod
     def from_row(
@@ -77,6 +85,8 @@ class Captured:
             truncated=row.truncated,
             citations=citations,
             citation_count=citation_count,
+            kind=row.kind,
+            text_words=row.text_words,
         )
 
     @property
@@ -109,6 +119,9 @@ class Captured:
             "citations": len(self.citations)
             if self.citation_count is None
             else self.citation_count,
+            "kind": self.kind,
+            "text_words": self.text_words,
+            "text_gap": self.text_gap,
         }
 
 

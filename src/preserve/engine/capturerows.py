@@ -6,9 +6,10 @@ from __future__ import annotations
 import json
 from typing import Any
 
+from preserve.changes.words import tokens
 from preserve.engine.captured import Job
 from preserve.extract.extracted import Citation, Extracted
-from preserve.extract.normalise import NORMALISATION_VERSION
+from preserve.extract.normalise import NORMALISATION_VERSION, sha256_hex
 from preserve.net.fetcher import Fetched
 from preserve.store.rows import CitationRow, Extraction, NewCapture, RecordRow
 from preserve.times import iso
@@ -122,6 +123,10 @@ def new_capture(
         metadata_record_id=metadata_id,
         text=extracted.text if extracted else None,
         visible_text=(extracted.visible_text or None) if extracted else None,
+        visible_sha256=(
+            sha256_hex(extracted.visible_text) if extracted and extracted.visible_text else None
+        ),
+        text_words=len(tokens(extracted.text)) if extracted else None,
         citations=tuple(
             CitationRow(c.position, c.url, c.anchor_text, c.context) for c in citations
         ),

@@ -71,8 +71,8 @@ def diff(
     """The diff `preserve diff` shows (see `pick_diff_pair` for which captures)."""
     url = canonical(url)
     old, new = pick_diff_pair(store, url, from_time, to_time)
-    old_text = (store.text(old.text_sha256) or ("", ""))[0]
-    new_text = (store.text(new.text_sha256) or ("", ""))[0]
+    old_text = store.text(old.text_sha256) or ""
+    new_text = store.text(new.text_sha256) or ""
     return CaptureDiff(url, old, new, word_diff(old_text, new_text), old_text, new_text)
 
 

@@ -10,6 +10,7 @@ from functools import cache
 from typing import Any
 
 from preserve.config import format_duration
+from preserve.coverage import text_gap
 from preserve.store.database import Store
 from preserve.urls import canonical
 
@@ -83,6 +84,8 @@ STATUS_COLUMNS = (
     "last_event_reason",
     "last_event_at",
     "paused",
+    "kind",
+    "text_words",
 )
 
 
@@ -105,6 +108,8 @@ def status(store: Store) -> Iterator[dict[str, Any]]:
         event_reason,
         event_at,
         paused,
+        kind,
+        words,
     ) in store.iter_targets(STATUS_COLUMNS):
         yield {
             "url": url,
@@ -121,6 +126,7 @@ def status(store: Store) -> Iterator[dict[str, Any]]:
             "last_event_reason": event_reason,
             "last_event_at": event_at,
             "paused": bool(paused),
+            "text_gap": text_gap(kind, words),
         }
 
 

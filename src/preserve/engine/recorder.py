@@ -284,6 +284,8 @@ class Recorder:
             truncated=capture.truncated,
             citations=citations,
             requisites=extracted.requisites if extracted else (),
+            kind=capture.kind,
+            text_words=capture.text_words,
         )
 
     def run_jobs(self, jobs: Iterable[Job], progress: Progress | None = None) -> list[Captured]:

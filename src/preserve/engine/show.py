@@ -48,14 +48,14 @@ def pick_capture(store: Store, url: str, at: str | None) -> Capture:
 
 def main_text(store: Store, capture: Capture) -> str:
     """The normalised main text stored for a capture. Raises UsageError if it has none."""
-    texts = store.text(capture.text_sha256)
-    if texts is None:
+    text = store.text(capture.text_sha256)
+    if text is None:
         raise UsageError(
             f"no text was extracted from the capture of {capture.url} at "
             f"{capture.started_at} (a {capture.kind or 'non-text'} "
             "response): use --raw for its bytes"
         )
-    return texts[0]
+    return text
 
 
 def payload(store: Store, warcs: Path, capture: Capture) -> Payload:

@@ -20,7 +20,8 @@ from preserve.warc.reader import read_record
 
 def snapshot(store: Store, row: Capture) -> Snapshot:
     """What compare needs to know about a stored capture."""
-    texts = store.text(row.text_sha256) or ("", "")
+    text = store.text(row.text_sha256) or ""
+    visible = store.visible_text(row.visible_sha256)
     links = tuple((c.url, c.anchor_text or "") for c in store.citations(row.id))
     redirects = tuple((u, s) for u, s in json.loads(row.redirects or "[]"))
     return Snapshot(
@@ -37,8 +38,8 @@ def snapshot(store: Store, row: Capture) -> Snapshot:
         title=row.title,
         byline=row.byline,
         modified=row.modified,
-        text=texts[0],
-        visible_text=texts[1],
+        text=text,
+        visible_text=visible or "",
         links=links,
         norm_version=row.norm_version or NORMALISATION_VERSION,
         text_sha256=row.text_sha256,
@@ -90,14 +91,17 @@ def _extract_again(run: Run, row: Capture) -> Extracted:
 def with_visible_text(run: Run, snap: Snapshot, row: Capture) -> Snapshot:
     """`snap` with its page's visible text, extracted again from its WARC record if the
     archive does not hold it (a capture leaves it out: see `extract.extract`). Without its
-    record (a lost file) it stays without: the comparisons that read it then explain less
-    and report more, never less."""
-    if snap.visible_text or snap.kind != "html" or not row.warc:
+    record (a lost file) it stays without, and says so (`visible_missing`): the comparisons
+    that read it then explain less and report more, never less, and a page whose rest
+    could not be compared is never said to be unchanged."""
+    if snap.visible_text or snap.kind != "html":
         return snap
+    if not row.warc:
+        return replace(snap, visible_missing=True)
     try:
         visible = _extract_again(run, row).visible_text
     except (OSError, PreserveError):
-        return snap
+        return replace(snap, visible_missing=True)
     return replace(snap, visible_text=visible)
 
 
@@ -123,6 +127,12 @@ def reversion(store: Store, baseline_row: Capture, current_row: Capture) -> Reve
 
 
 def needs_visible_text(baseline: Snapshot | None, current: Snapshot, probed: bool) -> bool:
-    """Whether `classify` may read visible texts: only a changed main text (boundary shifts,
-    paywalls) or a soft-404 probe compares them."""
-    return probed or (baseline is not None and baseline.text_sha256 != current.text_sha256)
+    """Whether `classify` may read visible texts: a soft-404 probe, a changed main text
+    (boundary shifts, paywalls), and any page whose bytes changed (an edit may lie outside
+    the main text) compare them. Unchanged bytes never need them."""
+    if probed:
+        return True
+    return baseline is not None and (
+        baseline.text_sha256 != current.text_sha256
+        or baseline.payload_sha256 != current.payload_sha256
+    )

@@ -31,6 +31,7 @@ def track_captured(store: Store, captured: Captured, *, every_seconds: int, now:
         cited_by=None if job.role == "article" else job.article,
         baseline_capture_id=baseline,
         first_state=("new", None) if captured.ok else ("failed", failure_reason(captured)),
+        coverage=(captured.kind, captured.text_words) if captured.ok else None,
     )
 
 

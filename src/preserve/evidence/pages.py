@@ -39,7 +39,7 @@ def list_pages(store: Store, selection: Selection) -> list[dict[str, Any]]:
             "captures": len(captures),
         }
         text = store.text(chosen.text_sha256)
-        if text and text[0]:
-            page["text"] = text[0]
+        if text:
+            page["text"] = text
         pages.append(page)
     return pages

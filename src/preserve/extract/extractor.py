@@ -34,6 +34,7 @@ from preserve.extract.normalise import (
     normalise,
     sha256_hex,
 )
+from preserve.extract.pdf import pdf_text
 from preserve.urls import resolve
 
 __all__ = [
@@ -100,6 +101,8 @@ def extract(
         )
     if kind == "text":
         return _from_plain(body[:MAX_TEXT_BYTES], url, header_charset(content_type), decoded)
+    if kind == "pdf":
+        return _from_pdf(body, url, decoded)
     return _result(kind, None, decoded)
 
 
@@ -191,6 +194,31 @@ def _from_plain(body: bytes, url: str, declared: str | None, decoded: str) -> Ex
     citations = _citations(items, url, url)
     return _result(
         "text", charset, decoded, text=text, visible=text, citations=citations, extractor="plain"
+    )
+
+
+# --- PDF --------------------------------------------------------------------------------------
+
+
+def _from_pdf(body: bytes, url: str, decoded: str) -> Extracted:
+    """A PDF's text layer as its main text; its links (annotations, then URLs written in its
+    text) as its citations. A PDF without a text layer (a scan) has no text."""
+    document = pdf_text(body)
+    text = normalise(document.text)
+    items: list[Item] = [(uri, "", "") for uri in document.links[:MAX_LINKS]]
+    for line in text.splitlines():
+        for match in islice(_URL_IN_TEXT.finditer(line), max(0, MAX_LINKS - len(items))):
+            link = _trim_url(match.group())
+            items.append((link, link, page.clip(line, match.start())))
+    return _result(
+        "pdf",
+        None,
+        decoded,
+        title=page.one_line(document.title),
+        text=text,
+        visible=text,
+        citations=_citations(items, url, url),
+        extractor="pypdf",
     )
 
 

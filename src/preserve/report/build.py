@@ -8,9 +8,11 @@ from typing import Any
 
 from preserve.changes.diff import word_diff
 from preserve.changes.links import url_key
+from preserve.coverage import text_gap
 from preserve.report.events import check_detail, events_of
 from preserve.report.model import (
     BAD_STATES,
+    CHANGED_STATES,
     CaptureRef,
     Citation,
     Dossier,
@@ -137,7 +139,7 @@ def _dossier(
         slug=slug,
         url=url,
         title=(good or rows[-1]).title if rows else None,
-        badge="ok" if standing.state in ("unchanged", "new") else standing.state,
+        badge=_badge(standing, good, citations),
         standing=standing,
         first_capture=CaptureRef.from_row(rows[0]) if rows else None,
         last_capture=CaptureRef.from_row(rows[-1]) if rows else None,
@@ -146,6 +148,18 @@ def _dossier(
         lanes=tuple(lanes),
         edits=tuple(edits),
     )
+
+
+def _badge(standing: Standing, good: CaptureSummary | None, citations: Sequence[Citation]) -> str:
+    """The article's badge: its own state when that is a change; else `no-text` when it was
+    archived without its text, `sources-changed` when sources it cites changed, or `ok`."""
+    if standing.state not in ("unchanged", "new"):
+        return standing.state
+    if good is not None and text_gap(good.kind, good.text_words):
+        return "no-text"
+    if any(c.standing.state in CHANGED_STATES for c in citations):
+        return "sources-changed"
+    return "ok"
 
 
 def _lane(label: str, url: str, gathered: _Gathered) -> Lane:

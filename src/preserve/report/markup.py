@@ -25,6 +25,8 @@ COLOURS = {
     "failed": "#991b1b",
     "restricted": "#7c3aed",
     "unreachable": "#78716c",
+    "sources-changed": "#d97706",
+    "no-text": "#7c3aed",
 }
 # Outcomes, most severe first: the one that wins when several marks fall on the same pixel,
 # and the order of counts by outcome.

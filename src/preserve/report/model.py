@@ -8,6 +8,7 @@ from typing import Any
 
 from preserve.changes.diff import Hunk
 from preserve.changes.model import MetadataChange
+from preserve.coverage import GAPS, text_gap
 from preserve.report.wording import human_time, reason_text, restated_text
 from preserve.store.rows import CaptureSummary
 
@@ -36,6 +37,7 @@ class CaptureRef:
     length: int | None
     record_id: str | None
     certificate_sha256: str | None = None  # over HTTPS: the server's, DER encoded
+    text_gap: str | None = None  # what it lacks as text (`preserve.coverage`)
 
     @classmethod
     def from_row(cls, row: CaptureSummary) -> CaptureRef:
@@ -55,6 +57,7 @@ class CaptureRef:
             length=row.length,
             record_id=row.record_id,
             certificate_sha256=row.certificate_sha256,
+            text_gap=text_gap(row.kind, row.text_words) if row.status == "captured" else None,
         )
 
     @property
@@ -291,8 +294,10 @@ class Dossier:
     def summary(self) -> str:
         """One line: the article's own state, then how many sources changed."""
         total = len(self.citations)
-        own = {"ok": "Article unchanged since first capture"}.get(
-            self.badge, f"Article {self.standing.describe()}"
+        own = (
+            "Article unchanged since first capture"
+            if self.standing.state in ("unchanged", "new")
+            else f"Article {self.standing.describe()}"
         )
         parts = [own, f"{self.changed_sources()} of {total} cited sources changed"]
         counts = self.source_counts()
@@ -306,7 +311,7 @@ class Dossier:
     def findings(self) -> list[Finding]:
         """What an investigator should look at, article first, then sources in order."""
         found = []
-        if self.badge != "ok":
+        if self.standing.state not in ("unchanged", "new"):
             found.append(
                 Finding(
                     self.standing.state,
@@ -314,18 +319,21 @@ class Dossier:
                     "The article " + self.standing.describe() + _edit_note(self.edits, self.url),
                 )
             )
+        if gap := (self.last_capture.text_gap if self.last_capture else None):
+            found.append(Finding("no-text", None, f"The article: {GAPS[gap]}"))
         for citation in self.citations:
             standing = citation.standing
-            if standing.state in ("unchanged", "new"):
-                continue
             label = f"Source {citation.number} “{citation.anchor_text or citation.url}”"
-            found.append(
-                Finding(
-                    standing.state,
-                    citation.number,
-                    f"{label} {standing.describe()}" + _edit_note(self.edits, citation.url),
+            if standing.state not in ("unchanged", "new"):
+                found.append(
+                    Finding(
+                        standing.state,
+                        citation.number,
+                        f"{label} {standing.describe()}" + _edit_note(self.edits, citation.url),
+                    )
                 )
-            )
+            if gap := (citation.last_capture.text_gap if citation.last_capture else None):
+                found.append(Finding("no-text", citation.number, f"{label}: {GAPS[gap]}"))
         return found
 
     def source_counts(self) -> dict[str, int]:

@@ -38,7 +38,9 @@ REASONS = {
 
 # What each state (or an article's badge) means, for a reader new to the report.
 STATE_WORDS = {
-    "ok": "the article has not changed since it was first captured",
+    "ok": "the article has not changed since it was first captured, nor have its sources",
+    "sources-changed": "the article has not changed, but sources it cites have",
+    "no-text": "archived without its text: a page built by scripts, a bot check or a consent wall?",
     "new": "captured, not checked yet",
     "unchanged": "still says what it said when first captured",
     "cosmetic": "only markup, ads or tokens changed",

@@ -25,11 +25,15 @@ class CapturesTable(StoreBase):
         row = [getattr(capture, name) for name in _CAPTURE_COLUMNS]
         with self._write():
             capture_id = inserted_id(self.db.execute(_INSERT_CAPTURE, row))
+            if capture.visible_sha256 and capture.visible_text is not None:
+                self.db.execute(
+                    "INSERT OR IGNORE INTO visible_texts (sha256, text) VALUES (?, ?)",
+                    [capture.visible_sha256, capture.visible_text],
+                )
             if capture.text_sha256 and capture.text is not None:
                 added = self.db.execute(
-                    "INSERT OR IGNORE INTO texts (sha256, norm_version, text, visible_text)"
-                    " VALUES (?, ?, ?, ?)",
-                    [capture.text_sha256, capture.norm_version, capture.text, capture.visible_text],
+                    "INSERT OR IGNORE INTO texts (sha256, norm_version, text) VALUES (?, ?, ?)",
+                    [capture.text_sha256, capture.norm_version, capture.text],
                 ).rowcount
                 if added:  # a new text: index it for find-text (see m003)
                     key = self._insert("text_search_keys", {"sha256": capture.text_sha256})
@@ -52,15 +56,24 @@ class CapturesTable(StoreBase):
     def capture(self, capture_id: int) -> Capture | None:
         return self._row(Capture, "SELECT {columns} FROM captures WHERE id = ?", [capture_id])
 
-    def text(self, text_sha256: str | None) -> tuple[str, str] | None:
-        """(text, visible_text) stored under a text hash. The visible text is "" when the
-        archive does not hold it: a capture leaves it out (see `engine.snapshots`)."""
+    def text(self, text_sha256: str | None) -> str | None:
+        """The normalised main text stored under a text hash."""
         if not text_sha256:
             return None
         row = self.db.conn.execute(
-            "SELECT text, visible_text FROM texts WHERE sha256 = ?", [text_sha256]
+            "SELECT text FROM texts WHERE sha256 = ?", [text_sha256]
         ).fetchone()
-        return (row[0] or "", row[1] or "") if row else None
+        return (row[0] or "") if row else None
+
+    def visible_text(self, visible_sha256: str | None) -> str | None:
+        """A page's full visible text stored under its hash (None: not kept; a capture
+        leaves it out, see `engine.snapshots`)."""
+        if not visible_sha256:
+            return None
+        row = self.db.conn.execute(
+            "SELECT text FROM visible_texts WHERE sha256 = ?", [visible_sha256]
+        ).fetchone()
+        return (row[0] or "") if row else None
 
     def citations(self, capture_id: int) -> list[CitationRow]:
         return self._rows(
@@ -77,7 +90,7 @@ class CapturesTable(StoreBase):
         can reuse it instead of parsing the page again."""
         row = self.db.conn.execute(
             "SELECT id, kind, title, byline, modified, decoded_sha256, text_sha256,"
-            " loose_sha256, links_sha256 FROM captures"
+            " loose_sha256, links_sha256, visible_sha256 FROM captures"
             " WHERE payload_sha256 = ? AND final_url = ? AND norm_version = ?"
             " AND status = 'captured' AND kind IS NOT NULL AND byline IS NOT NULL"
             " ORDER BY id DESC LIMIT 1",
@@ -85,9 +98,9 @@ class CapturesTable(StoreBase):
         ).fetchone()
         if row is None:
             return None
-        capture_id, kind, title, byline, modified, decoded, text_hash, loose, links = row
-        texts = self.text(text_hash) if text_hash else ("", "")
-        if texts is None:
+        capture_id, kind, title, byline, modified, decoded, text_hash, loose, links, seen = row
+        text = self.text(text_hash) if text_hash else ""
+        if text is None:
             return None
         return Extraction(
             capture_id=capture_id,
@@ -99,8 +112,8 @@ class CapturesTable(StoreBase):
             text_sha256=text_hash,
             loose_sha256=loose,
             links_sha256=links,
-            text=texts[0],
-            visible_text=texts[1],
+            text=text,
+            visible_text=self.visible_text(seen) or "",
             citations=tuple(self.citations(capture_id)),
         )
 

@@ -53,5 +53,9 @@ class ChecksTable(TargetsTable):
                     )
                 if check.new_baseline:
                     update["baseline_capture_id"] = check.capture_id
+                    kind, words = self.db.execute(
+                        "SELECT kind, text_words FROM captures WHERE id = ?", [check.capture_id]
+                    ).fetchone()
+                    update.update(kind=kind, text_words=words)
                 self._update_target(check.url, update)
         return check_id

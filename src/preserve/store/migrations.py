@@ -322,3 +322,21 @@ def m011_last_event_pauses_and_holds(db: Database) -> None:
             latest.format("outcome"), latest.format("reason"), latest.format("checked_at")
         )
     )
+
+
+@migrations()
+def m012_visible_texts_and_text_words(db: Database) -> None:
+    # A page's full visible text, per capture: two captures with the same main text may show
+    # different text around it (an edit in a paragraph the extractor leaves out), which
+    # `texts.visible_text` (one per main text) could not tell apart. Stored by its sha256,
+    # once; NULL for the captures made before, whose visible text is extracted again from
+    # their WARC record when a comparison needs it. Not in the hash chain: derived from the
+    # chained record.
+    db.table("visible_texts").create({"sha256": str, "text": str}, pk="sha256")
+    db.table("captures").add_column("visible_sha256", str)
+    # How many words of main text a capture holds (NULL for those made before), and, on a
+    # tracked URL, its latest capture's: a page captured with no text to speak of says so
+    # (preserve.coverage) in status and the report, never passing for archived.
+    db.table("captures").add_column("text_words", int)
+    db.table("targets").add_column("text_words", int)
+    db.table("targets").add_column("kind", str)

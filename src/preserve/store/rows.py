@@ -77,6 +77,8 @@ class NewCapture:
     record_id: str | None = None
     record_sha256: str | None = None
     metadata_record_id: str | None = None
+    visible_sha256: str | None = None  # of the full visible text, when it was kept
+    text_words: int | None = None  # words of main text (`preserve.coverage`)
     text: str | None = field(default=None, repr=False)
     visible_text: str | None = field(default=None, repr=False)
     records: tuple[RecordRow, ...] = ()
@@ -171,6 +173,8 @@ class Capture:
     record_id: str | None
     record_sha256: str | None
     metadata_record_id: str | None
+    visible_sha256: str | None
+    text_words: int | None
 
     @property
     def ok(self) -> bool:
@@ -210,6 +214,8 @@ class Target:
     last_event_at: str | None
     paused: int  # 1: not checked until resumed
     check_run: int | None  # the run checking it now (a hold, while that run has not ended)
+    text_words: int | None  # its latest capture's words of main text (`preserve.coverage`)
+    kind: str | None  # its latest capture's kind: html, text, pdf, other
 
 
 @dataclass(frozen=True, slots=True)
@@ -374,6 +380,7 @@ class CaptureSummary:
     record_id: str | None
     check_id: int | None
     certificate_sha256: str | None
+    text_words: int | None
 
 
 @dataclass(frozen=True, slots=True)

@@ -22,12 +22,14 @@ class TargetsTable(StoreBase):
         cited_by: str | None = None,
         baseline_capture_id: int | None = None,
         first_state: tuple[str, str | None] | None = None,
+        coverage: tuple[str | None, int | None] | None = None,
     ) -> None:
         """Track a URL for checks, first due one interval after now (it was just captured).
         An existing target keeps its role ("article" wins over "citation") and its schedule
         unless this call is for an article. `first_state`: the (state, reason) of a URL not
         tracked before, as `set_state` would record it, in the same statement; and of one
-        never captured well (no baseline yet), whose stale failure it replaces."""
+        never captured well (no baseline yet), whose stale failure it replaces. `coverage`:
+        the (kind, words of main text) of a good capture just made of it."""
         with self._write():
             existing = self.target(url)  # read under the write lock: two runs may race
             if existing is None:
@@ -40,6 +42,8 @@ class TargetsTable(StoreBase):
                     "cited_by": cited_by,
                     "baseline_capture_id": baseline_capture_id,
                 }
+                if coverage is not None:
+                    row.update(kind=coverage[0], text_words=coverage[1])
                 if first_state is not None:
                     row.update(
                         state=first_state[0],
@@ -55,6 +59,8 @@ class TargetsTable(StoreBase):
                 update.update(role="article", every_seconds=every_seconds)
             if baseline_capture_id is not None:
                 update["baseline_capture_id"] = baseline_capture_id
+            if coverage is not None:
+                update.update(kind=coverage[0], text_words=coverage[1])
             if first_state is not None and existing.baseline_capture_id is None:
                 update.update(
                     state=first_state[0],

@@ -1,0 +1,137 @@
+"""Edits outside the main text: whether the prose a reader sees changed where the extractor
+did not look, told apart from the rest of a live page changing around it.
+
+The main text is what an extractor judged to be the article; on a real page it misses
+paragraphs now and then. So when the main text is the same but the page's visible text is
+not, the visible texts are compared block by block (a block is a line: a paragraph, a list
+item, a heading):
+
+- A **block edited**: a block of prose (`is_prose`: a sentence or more, `PROSE_WORDS` words
+  or `PROSE_TOKENS` tokens in scripts written without spaces, ending as a sentence ends)
+  whose words mostly stay, with a few changed (at most `MOST_CHANGED` of them): a word
+  inserted, removed or replaced, a number changed, a negation added. An edit, unless every
+  changed word is a time said relative to the fetch or a clock stamp.
+- A **block removed or added** inside a passage: one prose block gone (or new) between two
+  prose blocks that are there on both sides. An edit: a sentence-long paragraph cut.
+- Everything else is the page around the article changing: a block replaced whole by another
+  (a rotating "most read" list, a teaser, an ad), a run of blocks coming or going (comments,
+  a live ticker), short lines (a counter, a render time, a date line). Not an edit.
+
+No threshold on how much changed decides it (a one-word edit of a long page is the case that
+matters most): only where it changed and how.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass
+from difflib import SequenceMatcher
+
+from preserve.changes.clock import clock_stamp, relative_time
+from preserve.changes.diff import Hunk, word_diff
+from preserve.changes.words import tokens
+
+PROSE_WORDS = 8
+PROSE_TOKENS = 20  # in scripts written without spaces, where each character is a token
+SIMILAR = 0.5  # two blocks sharing this much of their words are one block edited
+MOST_CHANGED = 0.34  # an edit of a block changes at most this share of its words
+MOST_PAIRED = 64  # blocks of one changed run compared pairwise at most (a run is a page)
+_SENTENCE_END = re.compile(r"[.!?…。！？｡][\"'”’»)\]」』]*$")
+
+
+@dataclass(frozen=True)
+class ProseEdit:
+    """A block of prose edited, removed or added: the block before and after ("" when it
+    was added or removed), and the word changes within it."""
+
+    old: str
+    new: str
+    hunks: tuple[Hunk, ...]
+
+
+def is_prose(block: str) -> bool:
+    """A sentence or more of running text, as a reader reads it."""
+    enough = len(block.split()) >= PROSE_WORDS or len(tokens(block)) >= PROSE_TOKENS
+    return enough and bool(_SENTENCE_END.search(block.strip()))
+
+
+def prose_edits(old_visible: str, new_visible: str) -> list[ProseEdit]:
+    """The edits of a page's prose between two of its visible texts (see the module
+    docstring); none when only what surrounds the prose changed."""
+    old = [line.strip() for line in old_visible.split("\n") if line.strip()]
+    new = [line.strip() for line in new_visible.split("\n") if line.strip()]
+    if old == new:
+        return []
+    matcher = SequenceMatcher(None, old, new, autojunk=False)
+    kept_old: set[int] = set()  # blocks there on both sides (equal or edited)
+    kept_new: set[int] = set()
+    edits: list[ProseEdit] = []
+    gone: list[int] = []  # whole blocks removed or added, judged once all pairs are known
+    came: list[int] = []
+    for op, i1, i2, j1, j2 in matcher.get_opcodes():
+        if op == "equal":
+            kept_old.update(range(i1, i2))
+            kept_new.update(range(j1, j2))
+            continue
+        pairs = _pairs(old[i1:i2], new[j1:j2]) if op == "replace" else []
+        for i, j in pairs:
+            kept_old.add(i1 + i)
+            kept_new.add(j1 + j)
+            if edit := _block_edit(old[i1 + i], new[j1 + j]):
+                edits.append(edit)
+        paired_old = {i1 + i for i, _ in pairs}
+        paired_new = {j1 + j for _, j in pairs}
+        gone += [i for i in range(i1, i2) if i not in paired_old]
+        came += [j for j in range(j1, j2) if j not in paired_new]
+    edits += [ProseEdit(old[i], "", ()) for i in gone if _inside_passage(old, i, kept_old)]
+    edits += [ProseEdit("", new[j], ()) for j in came if _inside_passage(new, j, kept_new)]
+    return edits
+
+
+def _pairs(old: Sequence[str], new: Sequence[str]) -> list[tuple[int, int]]:
+    """Blocks of a changed run that are one block edited: in order, each old block with the
+    most similar new block after the last one paired (similar: `SIMILAR` of the words)."""
+    if len(old) * len(new) > MOST_PAIRED * MOST_PAIRED:
+        return []  # a whole page replaced: no block is "edited"
+    pairs: list[tuple[int, int]] = []
+    start = 0
+    for i, block in enumerate(old):
+        words = block.split()
+        best, best_at = SIMILAR, -1
+        for j in range(start, len(new)):
+            ratio = SequenceMatcher(None, words, new[j].split(), autojunk=False).ratio()
+            if ratio >= best:
+                best, best_at = ratio, j
+        if best_at >= 0:
+            pairs.append((i, best_at))
+            start = best_at + 1
+    return pairs
+
+
+def _block_edit(old: str, new: str) -> ProseEdit | None:
+    """The edit of one block of prose: a few words changed, none of them a time."""
+    if not (is_prose(old) or is_prose(new)):
+        return None
+    hunks = word_diff(old, new)
+    old_words, new_words = old.split(), new.split()
+    real = tuple(
+        h for h in hunks if not relative_time(h, old_words, new_words) and not clock_stamp(h)
+    )
+    if not real:
+        return None
+    changed = sum(max(len(h.old), len(h.new)) for h in real)
+    if changed > MOST_CHANGED * max(len(old_words), len(new_words)):
+        return None  # rewritten whole: a different teaser in the same place, not an edit
+    return ProseEdit(old, new, real)
+
+
+def _inside_passage(blocks: Sequence[str], at: int, kept: set[int]) -> bool:
+    """A block of prose between two blocks of prose that are there on both sides."""
+    return (
+        is_prose(blocks[at])
+        and 0 < at < len(blocks) - 1
+        and {at - 1, at + 1} <= kept
+        and is_prose(blocks[at - 1])
+        and is_prose(blocks[at + 1])
+    )
