@@ -19,7 +19,7 @@ from preserve.cli.options import (
     write_file,
     write_stdout,
 )
-from preserve.errors import UsageError
+from preserve.errors import IntegrityError, UsageError
 from preserve.times import iso, parse_user_time, utc_now
 from preserve.urls import canonical
 
@@ -308,6 +308,15 @@ def show(ctx: click.Context, url: str, at_time: str | None, mode: str) -> None:
             sys.stdout.buffer.flush()
         else:
             main_text = shown.main_text(archive.store, capture)
+            # The text is what was extracted when the page was captured: given out only
+            # while the record it came from still reads back as recorded (as --raw).
+            try:
+                shown.payload(archive.store, archive.warcs, capture)
+            except IntegrityError as exc:
+                raise IntegrityError(
+                    f"the archived record of {url} at {capture.started_at} is damaged ({exc}): "
+                    "its text is not shown; `preserve verify` tells what else is"
+                ) from exc
             click.echo(shown.header(capture), err=True)
             click.echo(main_text)
         if line := shown.tls_line(capture):

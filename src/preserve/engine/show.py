@@ -32,10 +32,20 @@ class Payload:
     body: bytes
 
 
+# Check outcomes after which a 2xx answer is not what the URL says: a "not found" page, a
+# page replaced or parked, a consent wall, a paywall, a bot check, a page without its text.
+NOT_THE_PAGE = frozenset({"gone", "restricted"})
+
+
 def pick_capture(store: Store, url: str, at: str | None) -> Capture:
-    """The latest good capture of `url` (2xx, not a probe) at or before `at` (default: the
-    latest). Raises UsageError when there is none."""
-    good = store.good_captures(url)
+    """The latest good capture of `url` at or before `at` (default: the latest): a 2xx
+    answer (not a probe) that no check found to be something else than the page (a soft-404
+    page, a replaced or parked page, a consent wall…). Raises UsageError when there is none."""
+    good = [
+        checked.capture
+        for checked in store.history(url)
+        if checked.capture.ok and checked.outcome not in NOT_THE_PAGE
+    ]
     if not good:
         raise UsageError(f"no good capture of {url} in this archive")
     chosen = [c for c in good if at is None or c.started_at <= at]
@@ -147,16 +157,18 @@ def tls_line(capture: Capture) -> str | None:
 
 def later_note(store: Store, capture: Capture) -> str | None:
     """A line for stderr when the URL was captured again after the capture shown: how many
-    times, and what the latest one got (so an old text is never taken for the current one)."""
+    times, and what the latest one got (so an old text is never taken for the current one):
+    a 2xx answer that a check found to be no page (a soft-404) is said to be that."""
     key = (capture.started_at, capture.id)
-    later = [
-        r.capture for r in store.history(capture.url) if (r.capture.started_at, r.capture.id) > key
-    ]
+    later = [r for r in store.history(capture.url) if (r.capture.started_at, r.capture.id) > key]
     if not later:
         return None
-    last = later[-1]
+    last = later[-1].capture
     if last.status != "captured":
         got = f"failed ({last.error})"
+    elif later[-1].outcome in NOT_THE_PAGE:
+        what = later[-1].reason or later[-1].outcome
+        got = f"answered HTTP {last.http_status}, which counts as {later[-1].outcome} ({what})"
     elif last.ok:
         got = (
             "got the same text"
@@ -165,4 +177,8 @@ def later_note(store: Store, capture: Capture) -> str | None:
         )
     else:
         got = f"answered HTTP {last.http_status}"
-    return f"note: captured {len(later)} more time(s) since; the latest, {last.started_at}, {got}"
+    shown = "; this is the last good one" if later[-1].outcome in NOT_THE_PAGE else ""
+    return (
+        f"note: captured {len(later)} more time(s) since; the latest, {last.started_at}, "
+        f"{got}{shown}"
+    )
