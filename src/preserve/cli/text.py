@@ -82,6 +82,12 @@ def history_text(url: str, captures: Sequence[HistoryEntry], colour: bool) -> st
             f"{entry.captured_at:<27} {status!s:>6}  {outcome}{pad} "
             f"{short(entry.sha256):<12}  {where}"
         )
+        if entry.url and entry.url != url:
+            lines.append(f"{'':29}fetched as {entry.url}, which redirected here")
+        elif entry.new_url:
+            lines.append(f"{'':29}moved to {entry.new_url}")
+        elif entry.final_url and entry.final_url != url:
+            lines.append(f"{'':29}redirected to {entry.final_url}")
     return "\n".join(lines) + "\n"
 
 

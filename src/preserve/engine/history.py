@@ -12,6 +12,7 @@ from typing import Any
 from preserve.config import format_duration
 from preserve.coverage import text_gap
 from preserve.store.database import Store
+from preserve.store.rows import Capture, CheckedCapture
 from preserve.urls import canonical
 
 
@@ -34,38 +35,49 @@ class HistoryEntry:
     record_id: str | None
     final_url: str | None
     run: int | None
+    url: str = ""  # the URL fetched: another one, for a capture that redirected here
+    new_url: str | None = None  # where a check found the URL moved
 
     def to_json(self) -> dict[str, Any]:
         return asdict(self)
 
 
 def history(store: Store, url: str) -> list[HistoryEntry]:
-    """Every capture of `url`, oldest first, with its outcome."""
+    """Every capture of `url`, oldest first, with its outcome; and the captures of other
+    URLs that redirected to it (the check that found a page moved here, say)."""
+    url = canonical(url)
     entries = []
     seen_good = False
-    for checked in store.history(canonical(url)):
+    for checked in store.history(url, arrivals=True):
         row = checked.capture
+        if row.url != url:  # a capture of another URL that ended here
+            entries.append(_entry(row, checked.outcome or "captured", checked))
+            continue
         outcome = checked.outcome or ("captured" if seen_good else "new" if row.ok else "failed")
         seen_good = seen_good or row.ok
-        entries.append(
-            HistoryEntry(
-                captured_at=row.started_at,
-                http_status=row.http_status,
-                outcome=outcome,
-                reason=checked.reason,
-                error=row.error,
-                sha256=row.payload_sha256,
-                text_sha256=row.text_sha256,
-                record_type=row.record_type,
-                warc=row.warc,
-                offset=row.offset,
-                length=row.length,
-                record_id=row.record_id,
-                final_url=row.final_url,
-                run=row.run_id,
-            )
-        )
+        entries.append(_entry(row, outcome, checked))
     return entries
+
+
+def _entry(row: Capture, outcome: str, checked: CheckedCapture) -> HistoryEntry:
+    return HistoryEntry(
+        captured_at=row.started_at,
+        http_status=row.http_status,
+        outcome=outcome,
+        reason=checked.reason,
+        error=row.error,
+        sha256=row.payload_sha256,
+        text_sha256=row.text_sha256,
+        record_type=row.record_type,
+        warc=row.warc,
+        offset=row.offset,
+        length=row.length,
+        record_id=row.record_id,
+        final_url=row.final_url,
+        run=row.run_id,
+        url=row.url,
+        new_url=checked.new_url,
+    )
 
 
 # The columns of a target that `status --json` shows, in its order.

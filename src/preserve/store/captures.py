@@ -159,23 +159,26 @@ class CapturesTable(StoreBase):
         )
         return sorted(rows, key=lambda r: (r.started_at, r.id))
 
-    def history(self, url: str) -> list[CheckedCapture]:
-        """Every capture of a URL, oldest first, with the outcome of the check it was for
-        (none for captures made by `capture`)."""
+    def history(self, url: str, *, arrivals: bool = False) -> list[CheckedCapture]:
+        """Every capture of a URL, oldest first, with the check it was for (none for those
+        made by `capture`). `arrivals`: also the captures of other URLs that redirected to
+        this one (the capture that found a page moved here, say)."""
+        where = "captures.url = ?" + (" OR captures.final_url = ?" if arrivals else "")
         cursor = self.db.conn.execute(
             f"SELECT {columns_of(Capture, 'captures')}, checks.outcome, checks.reason,"
-            " checks.confirmed FROM captures"
+            " checks.confirmed, checks.new_url FROM captures"
             " LEFT JOIN checks ON checks.capture_id = captures.id"
-            " WHERE captures.url = ? AND captures.role != 'probe'"
+            f" WHERE ({where}) AND captures.role != 'probe'"
             " ORDER BY captures.started_at, captures.id",
-            [url],
+            [url, url] if arrivals else [url],
         )
         return [
             CheckedCapture(
-                Capture(*row[:-3]),
+                Capture(*row[:-4]),
+                row[-4],
                 row[-3],
-                row[-2],
-                None if row[-1] is None else bool(row[-1]),
+                None if row[-2] is None else bool(row[-2]),
+                row[-1],
             )
             for row in cursor
         ]

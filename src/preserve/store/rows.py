@@ -191,6 +191,7 @@ class CheckedCapture:
     outcome: str | None
     reason: str | None
     confirmed: bool | None
+    new_url: str | None = None  # where a check found it moved
 
 
 @dataclass(frozen=True, slots=True)
