@@ -20,6 +20,7 @@ from preserve.cli.options import (
     archive_path,
     colour,
     fetch_options,
+    interruptible,
     on_change_option,
     open_archive,
     progress_bar,
@@ -107,9 +108,9 @@ def capture(
         )
     run = RunNoted()
     try:
-        with progress_bar("Capturing", not (as_json or quiet)) as progress:
+        with interruptible() as stop, progress_bar("Capturing", not (as_json or quiet)) as progress:
             results = capture_articles(
-                archive, articles, config=config, progress=progress, on_run=run
+                archive, articles, config=config, progress=progress, on_run=run, stop=stop
             )
         # The results are read from the archive as they are printed, an article at a time.
         failed: list[str | None] = []
@@ -136,6 +137,14 @@ def capture(
                 pass
     finally:
         archive.close()
+    if stop.is_set():
+        click.echo(
+            "Interrupted: what was captured is stored (above); the URLs it had not fetched "
+            "yet are tracked as failed (interrupted), and the next `preserve check` fetches "
+            "them.",
+            err=True,
+        )
+        ctx.exit(130)
     if failed:
         ctx.exit(1)
 
@@ -276,7 +285,7 @@ def check(
     news = News(archive.path)
     run = RunNoted()
     try:
-        with progress_bar("Checking", not (as_json or quiet)) as progress:
+        with interruptible() as stop, progress_bar("Checking", not (as_json or quiet)) as progress:
             for chunk in check_urls(
                 archive,
                 urls,
@@ -285,6 +294,7 @@ def check(
                 progress=progress,
                 on_run=run,
                 on_skipped=say_skipped,
+                stop=stop,
             ):
                 assert run.id is not None  # a run started before its first results
                 output.chunk(run.id, chunk)
@@ -293,6 +303,13 @@ def check(
         archive.close()
         _warn(news.tell_and_close(on_change))  # what was stored is news, even if it then failed
     output.finish(run.id)
+    if stop.is_set():
+        click.echo(
+            "Interrupted: the checks above are stored; the URLs not checked yet stay due, "
+            "and the next `preserve check --due` checks them.",
+            err=True,
+        )
+        ctx.exit(130)
     if exit_code and output.changed:
         ctx.exit(1)
 

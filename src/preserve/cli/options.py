@@ -3,7 +3,9 @@ printing (JSON documents, colour, a progress bar on a terminal)."""
 
 from __future__ import annotations
 
+import signal
 import sys
+import threading
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -154,6 +156,32 @@ def progress_bar(label: str, enabled: bool) -> Iterator[Callable[[int, int], Non
         yield show
     finally:
         click.echo("\r\033[K", nl=False, err=True)
+
+
+@contextmanager
+def interruptible() -> Iterator[threading.Event]:
+    """Ctrl-C (SIGINT) or SIGTERM while a run fetches. The first time: a stop, said on
+    stderr; the fetches under way end at once, what was fetched is stored, and the run ends
+    within a second or two. The second time: at once (KeyboardInterrupt), what was not yet
+    committed rolled back, the archive left whole for `verify`."""
+    stop = threading.Event()
+
+    def handle(_signum: int, _frame: object) -> None:
+        if stop.is_set():
+            raise KeyboardInterrupt
+        stop.set()
+        click.echo(
+            "\nStopping: the fetches under way end now, and what was fetched is kept "
+            "(Ctrl-C again to stop at once)…",
+            err=True,
+        )
+
+    previous = {signum: signal.signal(signum, handle) for signum in (signal.SIGINT, signal.SIGTERM)}
+    try:
+        yield stop
+    finally:
+        for signum, handler in previous.items():
+            signal.signal(signum, handler)
 
 
 def write_file(path: Path, text: str) -> None:

@@ -4,6 +4,7 @@ requisites. `check` records its recaptures through the same `Recorder`."""
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import replace
 
@@ -28,9 +29,12 @@ def capture(
     clock: Clock = utc_now,
     progress: Progress | None = None,
     on_run: Callable[[Run], None] | None = None,
+    stop: threading.Event | None = None,
 ) -> Iterator[ArticleCapture]:
     """Capture articles with everything they cite and show, in a new run of `archive`, and
-    track the articles and their sources for checks every `config.every`.
+    track the articles and their sources for checks every `config.every`. `stop` set: the
+    fetches under way end at once and are recorded, and what was not fetched yet is
+    tracked as `failed`/`interrupted` for the next check.
 
     Returns what was captured for each article, read back from the database as it is
     iterated: iterate before closing the archive. `on_run` hears of the run as it starts
@@ -43,13 +47,18 @@ def capture(
         on_run(run)
     try:
         every = int(config.every.total_seconds())
-        return capture_articles(run, articles, every_seconds=every, progress=progress)
+        return capture_articles(run, articles, every_seconds=every, progress=progress, stop=stop)
     finally:
         run.finish()
 
 
 def capture_articles(
-    run: Run, urls: list[str], *, every_seconds: int, progress: Progress | None = None
+    run: Run,
+    urls: list[str],
+    *,
+    every_seconds: int,
+    progress: Progress | None = None,
+    stop: threading.Event | None = None,
 ) -> Iterator[ArticleCapture]:
     """Capture each article, then its requisites and its citations (to `run.config.depth`),
     and track the articles and their citations for checks, each as it is stored.
@@ -88,11 +97,26 @@ def capture_articles(
             ]
         return jobs
 
+    def never_fetched(jobs: list[Job]) -> None:
+        """The run was stopped: what it meant to capture and did not is tracked all the
+        same, `failed`/`interrupted`, so that the next check fetches it."""
+        now = run.clock()
+        for job in jobs:
+            if job.role in ("article", "citation") and store.target(job.url) is None:
+                store.track(
+                    job.url,
+                    role=job.role,
+                    every_seconds=every_seconds,
+                    now=now,
+                    cited_by=None if job.role == "article" else job.article,
+                    first_state=("failed", "interrupted"),
+                )
+
     articles = list(dict.fromkeys(canonical(url) for url in urls))
-    recorder = Recorder(run)
+    recorder = Recorder(run, stop)
     try:
         jobs = [Job(url, "article", 0, None, typed=True, article=url) for url in articles]
-        recorder.record_jobs(jobs, follow, progress)
+        recorder.record_jobs(jobs, follow, progress, on_dropped=never_fetched)
     finally:
         recorder.close()
     if depth_limit >= 1:

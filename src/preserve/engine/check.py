@@ -182,6 +182,8 @@ def _check_chunk(
         """Classify a recapture as it is stored (in its transaction), while the rest are
         still being fetched: unless it needs a probe of a directory not yet probed."""
         captured = replace(captured, citations=(), requisites=())  # in the database
+        if captured.error == "interrupted":
+            return ()  # the run stopped mid-fetch: nothing was seen; the URL stays due
         target = by_url[captured.job.url]
         if probe_key(captured.job.url) not in probes and needs_probe(store, target, captured):
             unprobed.append(captured)

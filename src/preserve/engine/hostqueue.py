@@ -63,8 +63,10 @@ class HostQueue(Generic[T]):
         if busy == self.per_host - 1 and host in self._waiting:
             self._ready.append(host)
 
-    def clear(self) -> None:
-        """Drop every waiting job (the running ones still finish)."""
+    def clear(self) -> list[T]:
+        """Drop every waiting job (the running ones still finish); the jobs dropped."""
+        dropped = [job for jobs in self._waiting.values() for job in jobs]
         self._waiting.clear()
         self._ready.clear()
         self.waiting = 0
+        return dropped

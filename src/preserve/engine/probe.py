@@ -64,4 +64,5 @@ def probe_directories(
         return {}
     fetched = recorder.run_jobs(wanted.values())
     by_probe_url = {c.job.url: c for c in fetched}
-    return {key: by_probe_url[job.url] for key, job in wanted.items()}
+    # A run told to stop fetches none of them: what it leaves unprobed is judged without.
+    return {key: by_probe_url[job.url] for key, job in wanted.items() if job.url in by_probe_url}

@@ -96,6 +96,9 @@ class Recorder:
         self._uncommitted = 0
 
     def close(self) -> None:
+        # Whatever is still being fetched (a run stopped at once, or failing) ends now,
+        # rather than at its deadline: closing never waits on a slow server.
+        self.fetcher.interrupt()
         self.pool.shutdown(wait=True, cancel_futures=True)
         self._heavy.shutdown(wait=True, cancel_futures=True)
         self.fetcher.close()
@@ -304,12 +307,17 @@ class Recorder:
         jobs: Iterable[Job],
         follow: Callable[[Captured], Iterable[Job]],
         progress: Progress | None = None,
+        on_dropped: Callable[[list[Job]], None] | None = None,
     ) -> None:
         """Fetch jobs concurrently, record each as it completes, then call `follow` with it
         (in the transaction that stores it) and queue the jobs it returns, unless the run
         was asked to stop. Each URL is fetched once per call. Nothing is kept here: what
         was recorded is in the database, committed when this returns, or rolled back if it
         raises.
+
+        Asked to stop (`stop` set), the fetches under way end at once (as `interrupted`
+        failures, recorded like any), none starts after them, and `on_dropped` is told of
+        the jobs that never started, in the transaction that stores the last captures.
 
         A fetch thread that finishes starts the next fetch itself, rather than waiting for
         this thread to notice, which may be busy recording (or syncing to disk): the slots
@@ -348,6 +356,7 @@ class Recorder:
                 queue_.done(host)
                 start()
 
+        dropped: list[Job] = []
         with lock:
             for job in jobs:
                 enqueue(job)
@@ -355,12 +364,13 @@ class Recorder:
         try:
             while True:
                 with lock:
+                    if self.stop.is_set():
+                        # Asked to stop: what has not started is dropped (and told), what
+                        # is in flight ends now and is recorded, so that nothing is lost.
+                        dropped += queue_.clear()
+                        self.fetcher.interrupt()
                     if not unrecorded:
                         break
-                    if self.stop.is_set():
-                        # Asked to stop: what has not started is dropped, what is in flight
-                        # is still recorded so that nothing fetched is lost.
-                        queue_.clear()
                 arrived = self._wait(events)
                 ready: list[tuple[Job, Fetched, Future[Extracted | None] | None]] = []
                 for kind, value in arrived:
@@ -393,6 +403,9 @@ class Recorder:
                         if not self.stop.is_set():
                             for job in followed:
                                 enqueue(job)
+                        else:
+                            dropped += [job for job in followed if job.url not in seen]
+                            seen.update(job.url for job in followed)
                         start()
                         left = unrecorded + queue_.waiting
                     if progress:
@@ -403,6 +416,9 @@ class Recorder:
                     or time.monotonic() - self._opened_at >= COMMIT_SECONDS
                 ):
                     self._commit()
+            if dropped and on_dropped is not None:
+                self._begin()
+                on_dropped(dropped)
         except BaseException:
             with lock:  # the fetches under way finish; none starts after them
                 queue_.clear()
@@ -413,7 +429,7 @@ class Recorder:
     def _wait(self, events: _Events) -> list[tuple[str, Any]]:
         """What happened since the last look: at least one event, unless it is time to
         commit (or a second passed, to look at `stop`)."""
-        timeout = 1.0
+        timeout = 0.2  # how soon a stop is seen
         if self._transaction is not None:
             timeout = max(0.0, self._opened_at + COMMIT_SECONDS - time.monotonic())
         try:

@@ -26,6 +26,7 @@ class Watchdog:
         self.seconds = seconds
         self.expired = False
         self.cancelled = False
+        self.interrupted = False  # expired early: the run was told to stop
         self._ends = time.monotonic() + seconds
         self._lock = threading.Lock()
         self._conn: Watched | None = None
@@ -35,7 +36,14 @@ class Watchdog:
     def remaining(self) -> float:
         return max(0.0, self._ends - time.monotonic())
 
+    @property
+    def code(self) -> str:
+        """The failure code of a fetch this watchdog ended."""
+        return "interrupted" if self.interrupted else "timeout"
+
     def detail(self) -> str:
+        if self.interrupted:
+            return "stopped: the run was interrupted before this fetch ended"
         return f"gave up at the {self.seconds:g}s deadline for the whole fetch"
 
     def watch(self, conn: Watched, sock: socket.socket) -> None:
@@ -56,6 +64,11 @@ class Watchdog:
         with self._lock:
             self.expired = True
             self._shut()
+
+    def interrupt(self) -> None:
+        """End the fetch now: the run is stopping (Ctrl-C, SIGTERM)."""
+        self.interrupted = True
+        self.expire()
 
     def _shut(self) -> None:
         # The connection's socket may by now be the TLS wrapper of the one first seen.

@@ -45,7 +45,7 @@ def classify(
         return next((c for c in causes if isinstance(c, types)), None)
 
     if watchdog.expired:
-        return "timeout", watchdog.detail()
+        return watchdog.code, watchdog.detail()
     # A certificate that fails verification raises a ValueError too (SSLCertVerificationError).
     bad_request = isinstance(exc, ValueError) and not isinstance(exc, ssl.SSLError)
     if bad_request or find(urllib3.exceptions.LocationValueError):

@@ -7,6 +7,7 @@ the network does."""
 from __future__ import annotations
 
 import http.client
+import threading
 from dataclasses import dataclass, field
 from datetime import datetime
 from urllib.parse import urljoin, urlsplit
@@ -96,6 +97,18 @@ class Fetcher:
         self.limits = limits
         self._clock = clock
         self._idle = IdleConnections()
+        self._running: set[Watchdog] = set()  # the watchdogs of the fetches under way
+        self._lock = threading.Lock()
+        self.interrupted = False
+
+    def interrupt(self) -> None:
+        """End every fetch under way now, and every one asked for after: each ends as an
+        `interrupted` failure, a partly read body left out (a run told to stop)."""
+        with self._lock:
+            self.interrupted = True
+            running = list(self._running)
+        for watchdog in running:
+            watchdog.interrupt()
 
     def fetch(self, url: str, *, typed: bool = False) -> Fetched:
         """GET `url`, following redirects by hand; every hop received is kept.
@@ -127,12 +140,18 @@ class Fetcher:
         except BadURL as exc:
             return url, "bad-url", str(exc)
         watchdog = Watchdog(self.limits.total_deadline)
+        with self._lock:
+            self._running.add(watchdog)
+            if self.interrupted:
+                watchdog.interrupt()
         try:
             self._follow(start, typed, watchdog, exchanges)
         except Failure as failure:
             return start, failure.code, failure.detail
         finally:
             watchdog.cancel()
+            with self._lock:
+                self._running.discard(watchdog)
         return start, None, None
 
     def close(self) -> None:
@@ -149,7 +168,7 @@ class Fetcher:
         seen = {url}
         while True:
             if watchdog.expired:
-                raise Failure("timeout", watchdog.detail())
+                raise Failure(watchdog.code, watchdog.detail())
             guarded = not self.limits.allow_private and (bool(exchanges) or not typed)
             exchange = self._exchange(url, guarded, watchdog, first=not exchanges)
             exchanges.append(exchange)
@@ -207,11 +226,14 @@ class Fetcher:
             if watchdog.expired:
                 # The watchdog cut the headers short: http.client takes a cut header block
                 # for a whole one, so what arrived cannot be trusted as a response.
-                raise Failure("timeout", watchdog.detail())
+                raise Failure(watchdog.code, watchdog.detail())
             status_line = (_http_version(response.version), response.status, response.reason or "")
             response_headers = tuple(response.headers.items())
             tls = tls_peer(conn)
             body, truncated = self._read_body(response, watchdog)
+            if watchdog.interrupted:  # a body cut by the stop is no answer of the server's
+                body.close()
+                raise Failure(watchdog.code, watchdog.detail())
             # Reusable only after a whole body, as its framing (length or chunks) delimits
             # it, on a connection the server did not say it would close.
             complete = truncated is None and response.isclosed() and not watchdog.expired
