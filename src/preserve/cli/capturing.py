@@ -29,6 +29,7 @@ from preserve.cli.options import (
 )
 from preserve.config import SETTINGS_FILE, format_duration, parse_duration, remember
 from preserve.errors import UsageError
+from preserve.times import iso, utc_now
 from preserve.urls import canonical, parse_url_list
 
 if TYPE_CHECKING:
@@ -414,11 +415,15 @@ def watch(
         signal.signal(signum, lambda *_: stop.set())
 
     def show(run_id: int, results: list[CheckResult]) -> None:
+        """A line per run that checked anything, then a line per URL that changed."""
         if as_json:
             document = {"run": run_id, "results": [r.to_json() for r in results]}
             click.echo(json.dumps(document, ensure_ascii=False, default=str))
         elif not quiet:
-            click.echo(text.check_text(results, colour()), nl=False)
+            click.echo(text.watch_line(run_id, results, iso(utc_now())))
+            changed = [r for r in results if r.outcome.outcome not in ("unchanged", "cosmetic")]
+            if changed:
+                click.echo(text.check_lines(changed, colour()), nl=False)
 
     archive = open_archive(ctx, create=False)
     try:

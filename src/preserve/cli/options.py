@@ -3,6 +3,7 @@ printing (JSON documents, colour, a progress bar on a terminal)."""
 
 from __future__ import annotations
 
+import shutil
 import signal
 import sys
 import threading
@@ -16,6 +17,7 @@ import click
 from preserve import jsondoc
 from preserve.config import Config, load_config
 from preserve.engine.archive import Archive, Run
+from preserve.engine.captured import Step
 from preserve.errors import UsageError
 
 PROGRESS_WIDTH = 30
@@ -141,17 +143,24 @@ def colour() -> bool:
 
 
 @contextmanager
-def progress_bar(label: str, enabled: bool) -> Iterator[Callable[[int, int], None] | None]:
-    """A progress bar on stderr, only when stderr is a terminal (never in logs or pipes)."""
+def progress_bar(label: str, enabled: bool) -> Iterator[Callable[[Step], None] | None]:
+    """A progress bar on stderr, only when stderr is a terminal (never in logs, pipes or
+    --json runs): done of total, the counts by outcome so far, and the URL just done."""
     if not enabled or not sys.stderr.isatty():
         yield None
         return
+    counts: dict[str, int] = {}
 
-    def show(done: int, total: int) -> None:
-        filled = PROGRESS_WIDTH * done // total if total else PROGRESS_WIDTH
+    def show(step: Step) -> None:
+        counts[step.outcome] = counts.get(step.outcome, 0) + 1
+        filled = PROGRESS_WIDTH * step.done // step.total if step.total else PROGRESS_WIDTH
         bar = "█" * filled + "·" * (PROGRESS_WIDTH - filled)
-        click.echo(f"\r{label} {bar} {done}/{total}", nl=False, err=True)
+        tally = " · ".join(f"{n} {word}" for word, n in sorted(counts.items()))
+        line = f"{label} {bar} {step.done}/{step.total}  {tally}  {step.url}"
+        width = shutil.get_terminal_size((100, 20)).columns - 1
+        click.echo("\r" + line[:width] + "\033[K", nl=False, err=True)
 
+    click.echo(f"\r{label} {'·' * PROGRESS_WIDTH} 0/…  starting…", nl=False, err=True)
     try:
         yield show
     finally:

@@ -166,6 +166,15 @@ def reverted_text(reversion: Reversion) -> str:
     return f", alternating between two versions ({back})" if reversion.alternating else f", {back}"
 
 
+def watch_line(run_id: int, results: Sequence[CheckResult], at: str) -> str:
+    """`watch`'s line for a finished run: when, which run, how many URLs of each outcome."""
+    counts: dict[str, int] = {}
+    for result in results:
+        counts[result.outcome.outcome] = counts.get(result.outcome.outcome, 0) + 1
+    tally = ", ".join(f"{n} {word}" for word, n in sorted(counts.items()))
+    return f"{at[:19].replace('T', ' ')} UTC  run {run_id}: {len(results)} checked: {tally}"
+
+
 def check_summary(counts: dict[str, int]) -> str:
     """The last line of a check's report: how many of each outcome."""
     return "\n" + ", ".join(f"{n} {word}" for word, n in sorted(counts.items())) + "\n"

@@ -11,8 +11,20 @@ from preserve.coverage import text_gap
 from preserve.extract.extracted import Citation
 from preserve.store.rows import Capture
 
-# Told (done, total) as a run goes: for a progress bar.
-Progress = Callable[[int, int], None]
+
+@dataclass(frozen=True, slots=True)
+class Step:
+    """One URL done, as a run goes: how many are done of how many known so far, which URL,
+    and what became of it (`captured` or `failed`; a check says its outcome)."""
+
+    done: int
+    total: int
+    url: str
+    outcome: str
+
+
+# Told of each step as a run goes: for a progress bar.
+Progress = Callable[[Step], None]
 
 
 @dataclass(frozen=True, slots=True)  # slots: a run holds one of these for every URL

@@ -9,6 +9,7 @@ import json
 import threading
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, replace
+from functools import partial
 from typing import Any
 
 from preserve.changes.classify import classify
@@ -16,7 +17,7 @@ from preserve.changes.model import Outcome, PastCheck
 from preserve.changes.news import is_news
 from preserve.config import DEFAULT_EVERY, Config
 from preserve.engine.archive import Archive, Run
-from preserve.engine.captured import Captured, Job, Progress
+from preserve.engine.captured import Captured, Job, Progress, Step
 from preserve.engine.probe import needs_probe, probe_directories, probe_key
 from preserve.engine.recorder import Recorder
 from preserve.engine.results import CheckResult, outcome_detail
@@ -123,6 +124,7 @@ def iter_checks(
     store = run.archive.store
     recorder = Recorder(run, stop, reuse_articles=True, visible_text=True)
     probes: dict[str, Captured] = {}  # one random sibling per site directory, for the run
+    outcomes: dict[str, str] = {}  # each URL's outcome as it is classified, for `progress`
     total = len(targets)
     try:
         for start in range(0, total, CHECK_CHUNK):
@@ -138,16 +140,18 @@ def iter_checks(
                 rows = [t for t in rows if t.url in held]
                 if on_skipped is not None:
                     on_skipped(skipped, [r for r in store.holders(skipped) if r != run.id])
-            shown = (
-                None
-                if progress is None
-                else (lambda done, _total, start=start: progress(start + done, total))
-            )
+            shown = None if progress is None else partial(_step, progress, start, total, outcomes)
             if rows:
-                yield _check_chunk(run, recorder, rows, probes, shown)
+                yield _check_chunk(run, recorder, rows, probes, shown, outcomes)
     finally:
         recorder.close()
         store.release(run.id)
+
+
+def _step(progress: Progress, start: int, total: int, outcomes: dict[str, str], step: Step) -> None:
+    """A chunk's step as a step of the whole check, with the URL's outcome once known."""
+    word = outcomes.pop(step.url, "checking" if step.outcome == "captured" else step.outcome)
+    progress(Step(start + step.done, total, step.url, word))
 
 
 def _target_rows(store: Store, urls: Sequence[str]) -> list[Target]:
@@ -161,6 +165,7 @@ def _check_chunk(
     targets: Sequence[Target],
     probes: dict[str, Captured],
     progress: Progress | None,
+    outcomes: dict[str, str],
 ) -> list[CheckResult]:
     store = run.archive.store
     by_url = {t.url: t for t in targets}
@@ -189,6 +194,7 @@ def _check_chunk(
             unprobed.append(captured)
         else:
             results.append(classify_capture(run, target, captured, probes))
+            outcomes[captured.job.url] = results[-1].outcome.outcome
         return ()
 
     recorder.record_jobs(jobs, classify_now, progress)

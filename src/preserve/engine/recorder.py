@@ -15,7 +15,7 @@ from functools import partial
 from typing import Any
 
 from preserve.engine.archive import Run
-from preserve.engine.captured import Captured, Job, Progress
+from preserve.engine.captured import Captured, Job, Progress, Step
 from preserve.engine.capturerows import new_capture, record_row, reused_extraction
 from preserve.engine.hostqueue import HostQueue
 from preserve.extract import pool as extractpool
@@ -409,7 +409,8 @@ class Recorder:
                         start()
                         left = unrecorded + queue_.waiting
                     if progress:
-                        progress(recorded, recorded + left)
+                        word = "captured" if captured.status == "captured" else "failed"
+                        progress(Step(recorded, recorded + left, captured.job.url, word))
                 if self._transaction is not None and (
                     not unrecorded
                     or self._uncommitted >= COMMIT_CAPTURES
