@@ -56,6 +56,9 @@ class Config:
     every: timedelta = DEFAULT_EVERY
     warc_rotate_bytes: int = WARC_ROTATE_BYTES
     max_inflated: int = DEFAULT_MAX_INFLATED
+    # Where the news of a check goes besides --on-change: Apprise URLs (mailto://,
+    # slack://, matrix://, tgram://, ntfy://, json://…), tokens included.
+    notify: tuple[str, ...] = ()
 
 
 _DURATION = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*([smhdw])\s*$")
@@ -130,6 +133,9 @@ def load_config(archive: Path, **overrides: Any) -> Config:
         raise UsageError(f"unknown setting(s): {', '.join(sorted(unknown))}")
     if isinstance(settings.get("every"), str):
         settings["every"] = parse_duration(settings["every"])
+    if "notify" in settings:
+        given = settings["notify"]
+        settings["notify"] = tuple([given] if isinstance(given, str) else given)
     fetch = replace(FetchLimits(), **{k: v for k, v in settings.items() if k in fetch_names})
     config = replace(
         Config(fetch=fetch), **{k: v for k, v in settings.items() if k in config_names}

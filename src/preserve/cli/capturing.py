@@ -21,6 +21,8 @@ from preserve.cli.options import (
     colour,
     fetch_options,
     interruptible,
+    notify_option,
+    notify_urls,
     on_change_option,
     open_archive,
     progress_bar,
@@ -243,6 +245,7 @@ def untrack(ctx: click.Context, urls: tuple[str, ...], keep_sources: bool) -> No
     help="Exit 1 when anything was edited or gone (like `git diff --exit-code`).",
 )
 @on_change_option
+@notify_option
 @fetch_options
 @click.pass_context
 def check(
@@ -251,6 +254,7 @@ def check(
     due: bool,
     exit_code: bool,
     on_change: str | None,
+    notify: tuple[str, ...],
     timeout: float | None,
     deadline: float | None,
     max_bytes: int | None,
@@ -267,6 +271,7 @@ def check(
       preserve check                       # every tracked URL
       preserve check --due --exit-code     # from cron: only what is due
       preserve check --due --quiet --on-change 'mail -s "preserve: news" me@example.org'
+      preserve check --due --quiet --notify 'ntfys://ntfy.sh/my-topic'
       preserve check https://example.org/2016/10/some-article
     """
     from preserve.engine.check import check as check_urls
@@ -281,6 +286,7 @@ def check(
         workers=workers,
         per_host=per_host,
     )
+    telling = notify_urls(ctx, config, notify)
     archive = open_archive(ctx, create=False)
     output = _CheckOutput("json" if as_json else "quiet" if quiet else "text", colour())
     news = News(archive.path)
@@ -302,7 +308,9 @@ def check(
                 news.add(run.id, chunk)
     finally:
         archive.close()
-        _warn(news.tell_and_close(on_change))  # what was stored is news, even if it then failed
+        # What was stored is news, even if the run then failed.
+        for failed in news.tell_and_close(on_change, telling):
+            _warn(failed)
     output.finish(run.id)
     if stop.is_set():
         click.echo(
@@ -377,12 +385,14 @@ class _CheckOutput:
     help="Longest sleep between looks at the schedule, in seconds.",
 )
 @on_change_option
+@notify_option
 @fetch_options
 @click.pass_context
 def watch(
     ctx: click.Context,
     interval: float,
     on_change: str | None,
+    notify: tuple[str, ...],
     timeout: float | None,
     deadline: float | None,
     max_bytes: int | None,
@@ -433,6 +443,7 @@ def watch(
             stop=stop,
             interval=interval,
             on_change=on_change,
+            notify=notify_urls(ctx, config, notify),
             on_results=show,
             on_warning=lambda line: _warn(line),
             on_run=RunNoted(),

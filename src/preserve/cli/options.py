@@ -15,7 +15,7 @@ from typing import Any
 import click
 
 from preserve import jsondoc
-from preserve.config import Config, load_config
+from preserve.config import SETTINGS_FILE, Config, load_config
 from preserve.engine.archive import Archive, Run
 from preserve.engine.captured import Step
 from preserve.errors import UsageError
@@ -30,6 +30,34 @@ on_change_option = click.option(
     help="Run this shell command when the check finds news (an edit, a takedown, a move, a "
     "return), with the news as JSON on its stdin.",
 )
+
+notify_option = click.option(
+    "--notify",
+    "notify",
+    multiple=True,
+    metavar="URL",
+    help="Send the news to this Apprise URL too (mailto://, slack://, matrix://, tgram://, "
+    "ntfy://, json://…; repeatable; or `notify = [...]` in preserve.toml).",
+)
+
+
+def notify_urls(ctx: click.Context, config: Config, given: tuple[str, ...]) -> tuple[str, ...]:
+    """The notification URLs of a check: the archive's settings and the command line's,
+    each checked now (an unknown one is refused before anything is fetched). Their tokens
+    are secrets: settings that hold them should be readable by their owner only."""
+    from preserve.engine.notify import notifier
+
+    urls = tuple(dict.fromkeys((*config.notify, *given)))
+    if urls:
+        notifier(urls)
+    path = archive_path(ctx) / SETTINGS_FILE
+    if config.notify and path.exists() and path.stat().st_mode & 0o077:
+        click.echo(
+            f"Warning: {path} holds notification URLs (their tokens are secrets) and others "
+            f"may read it: chmod 600 {path}",
+            err=True,
+        )
+    return urls
 
 
 def fetch_options(func: Callable[..., Any]) -> Callable[..., Any]:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 
 from preserve.config import Config
 from preserve.engine.archive import Archive, Run
@@ -25,6 +25,7 @@ def watch(
     stop: threading.Event,
     interval: float = 60.0,
     on_change: str | None = None,
+    notify: Sequence[str] = (),
     on_results: Callable[[int, list[CheckResult]], None] | None = None,
     on_warning: Callable[[str], None] | None = None,
     on_run: Callable[[Run], None] | None = None,
@@ -33,8 +34,8 @@ def watch(
 ) -> None:
     """Check what is due, then sleep until the next URL falls due (at most `interval`
     seconds), until `stop` is set. After each run that checked anything, `on_results` has
-    its results and the `on_change` command its news; a failure of the command goes to
-    `on_warning` (the check is stored either way)."""
+    its results, and the `on_change` command and the `notify` URLs its news; a failure of
+    either goes to `on_warning` (the check is stored either way)."""
     while not stop.is_set():
         results: list[CheckResult] = []
         news = News(archive.path)
@@ -60,9 +61,9 @@ def watch(
                 results.extend(chunk)
                 news.add(run_id, chunk)
         finally:
-            failed = news.tell_and_close(on_change)
-            if failed and on_warning is not None:
-                on_warning(failed)
+            for failed in news.tell_and_close(on_change, notify):
+                if on_warning is not None:
+                    on_warning(failed)
         if results and run_id is not None and on_results is not None:
             on_results(run_id, results)
         stop.wait(seconds_until_due(archive.store, interval, clock))
