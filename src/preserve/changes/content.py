@@ -15,7 +15,7 @@ from preserve.changes.clock import relative_time
 from preserve.changes.diff import Hunk, word_diff
 from preserve.changes.links import LinkChanges, link_changes, url_key
 from preserve.changes.model import TEXT_KINDS, MetadataChange, Outcome, Snapshot
-from preserve.changes.prose import prose_edits
+from preserve.changes.prose import edited_passages, prose_edits
 from preserve.changes.summary import summarise
 from preserve.changes.words import jaccard3, overlap3, tokens
 from preserve.urls import is_site_root
@@ -178,8 +178,7 @@ def _outside_main_text(
     edits = prose_edits(b.visible_text, c.visible_text)
     if not edits:
         return None
-    old = "\n".join(edit.old for edit in edits)
-    new = "\n".join(edit.new for edit in edits)
+    old, new = edited_passages(edits)
     return Outcome(
         "edited",
         "outside-main-text",
@@ -187,6 +186,7 @@ def _outside_main_text(
         "visible.prose-edited",
         text_equal=True,
         edit=summarise(old, new),
+        passages=(old, new),
         links=links,
         metadata=metadata,
         silent_edit=bool(b.modified) and b.modified == c.modified,

@@ -118,3 +118,6 @@ class Outcome:
     # an edit the page does not own up to.
     silent_edit: bool = False
     reverted_to: Reversion | None = None  # an edit back to an earlier version (set by check)
+    # An edit outside the main text: the passages of the visible text it touched, before
+    # and after (`changes.prose`), which `report` diffs where the main texts are equal.
+    passages: tuple[str, str] | None = None

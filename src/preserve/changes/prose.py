@@ -89,6 +89,14 @@ def prose_edits(old_visible: str, new_visible: str) -> list[ProseEdit]:
     return edits
 
 
+def edited_passages(edits: Sequence[ProseEdit]) -> tuple[str, str]:
+    """The blocks the edits touched, as two texts (paragraphs separated by "\\n") whose
+    word diff shows them: what `report` and `diff` show of an edit outside the main text."""
+    old = "\n".join(edit.old for edit in edits if edit.old)
+    new = "\n".join(edit.new for edit in edits if edit.new)
+    return old, new
+
+
 def _pairs(old: Sequence[str], new: Sequence[str]) -> list[tuple[int, int]]:
     """Blocks of a changed run that are one block edited: in order, each old block with the
     most similar new block after the last one paired (similar: `SIMILAR` of the words)."""

@@ -16,6 +16,7 @@ from preserve.cli.options import (
     emit_json,
     json_option,
     open_archive,
+    settings,
     write_file,
     write_stdout,
 )
@@ -145,16 +146,20 @@ def diff(
 
     archive = open_archive(ctx, create=False, writes=False)
     try:
-        found = diff_of(archive.store, url, parse_user_time(from_time), parse_user_time(to_time))
+        found = diff_of(
+            archive,
+            url,
+            parse_user_time(from_time),
+            parse_user_time(to_time),
+            max_inflated=settings(ctx).max_inflated,
+        )
     finally:
         archive.close()
     if as_json:
         emit_json(found.to_json())
     else:
         click.echo(
-            text.diff_text(
-                found.url, found.old, found.new, found.old_text, found.new_text, colour()
-            ),
+            text.diff_text(found, colour()),
             nl=False,
         )
 

@@ -12,9 +12,10 @@ from preserve.terminal import badge, style
 if TYPE_CHECKING:  # for annotations only: `status` and the like need no capture engine
     from preserve.changes.model import Reversion
     from preserve.engine.captured import ArticleCapture, Captured
+    from preserve.engine.diffs import CaptureDiff
     from preserve.engine.history import HistoryEntry
     from preserve.engine.results import CheckResult
-    from preserve.store.rows import Capture, Target
+    from preserve.store.rows import Target
 
 
 def short(sha256: str | None) -> str:
@@ -218,27 +219,28 @@ def check_lines(results: Sequence[CheckResult], colour: bool) -> str:
     return "".join(line + "\n" for line in lines)
 
 
-def diff_text(
-    url: str, old: Capture, new: Capture, old_text: str, new_text: str, colour: bool
-) -> str:
-    """The word diff of two captures' main texts: each changed paragraph once, on one line,
-    with every change in it marked."""
-    from preserve.changes.diff import word_diff
+def diff_text(found: CaptureDiff, colour: bool) -> str:
+    """The word diff of two captures' main texts (or of the passages outside them that
+    changed): each changed paragraph once, on one line, with every change in it marked."""
     from preserve.report.passages import passages
     from preserve.report.text import paragraph_text
+    from preserve.report.wording import OUTSIDE_MAIN_TEXT
 
+    url, old, new = found.url, found.old, found.new
     lines = [
         f"Diff of {url}",
         f"--- {old.started_at}  sha256:{short(old.payload_sha256)}  {old.warc}",
         f"+++ {new.started_at}  sha256:{short(new.payload_sha256)}  {new.warc}",
         "",
     ]
-    hunks = word_diff(old_text, new_text)
+    hunks = found.hunks
     if not hunks:
         if old.id == new.id:
             return "\n".join([*lines, "No change: this is the only good capture."]) + "\n"
         return "\n".join([*lines, "No change: the main texts are equal."]) + "\n"
-    for paragraph in passages(old_text, new_text, hunks, context=0):
+    if found.outside_main_text:
+        lines += [OUTSIDE_MAIN_TEXT, ""]
+    for paragraph in passages(found.old_text, found.new_text, hunks, context=0):
         if paragraph.gap_before and lines[-1]:
             lines.append("")
         lines.append(paragraph_text(paragraph, colour))

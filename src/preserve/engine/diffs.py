@@ -6,7 +6,11 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from preserve.changes.diff import Hunk, word_diff
-from preserve.errors import UsageError
+from preserve.changes.prose import edited_passages, prose_edits
+from preserve.config import DEFAULT_MAX_INFLATED
+from preserve.engine.archive import Archive
+from preserve.engine.snapshots import extract_again
+from preserve.errors import PreserveError, UsageError
 from preserve.store.database import Store
 from preserve.store.rows import Capture
 from preserve.urls import canonical
@@ -42,7 +46,9 @@ def pick_diff_pair(
 
 @dataclass(frozen=True)
 class CaptureDiff:
-    """Two captures of a URL and the word diff of their main texts."""
+    """Two captures of a URL and the word diff of their main texts; or, where those are
+    equal and the page's prose around them was edited (`changes.prose`), of those passages
+    (`outside_main_text`)."""
 
     url: str
     old: Capture
@@ -50,6 +56,7 @@ class CaptureDiff:
     hunks: list[Hunk]
     old_text: str = field(default="", repr=False)
     new_text: str = field(default="", repr=False)
+    outside_main_text: bool = False
 
     @property
     def changed(self) -> bool:
@@ -59,6 +66,7 @@ class CaptureDiff:
         return {
             "url": self.url,
             "changed": self.changed,
+            "outside_main_text": self.outside_main_text,
             "from": _capture_ref(self.old),
             "to": _capture_ref(self.new),
             "hunks": [hunk.to_json() for hunk in self.hunks],
@@ -66,14 +74,43 @@ class CaptureDiff:
 
 
 def diff(
-    store: Store, url: str, from_time: str | None = None, to_time: str | None = None
+    archive: Archive,
+    url: str,
+    from_time: str | None = None,
+    to_time: str | None = None,
+    *,
+    max_inflated: int = DEFAULT_MAX_INFLATED,
 ) -> CaptureDiff:
-    """The diff `preserve diff` shows (see `pick_diff_pair` for which captures)."""
+    """The diff `preserve diff` shows (see `pick_diff_pair` for which captures). Where the
+    main texts are equal, the pages' visible texts are compared as a check compares them,
+    read again from the WARC records when the archive did not keep them."""
+    store = archive.store
     url = canonical(url)
     old, new = pick_diff_pair(store, url, from_time, to_time)
     old_text = store.text(old.text_sha256) or ""
     new_text = store.text(new.text_sha256) or ""
+    if old_text == new_text and old.id != new.id and old.kind == new.kind == "html":
+        old_visible = _visible_text(archive, old, max_inflated)
+        new_visible = _visible_text(archive, new, max_inflated)
+        if old_visible is not None and new_visible is not None:
+            edits = prose_edits(old_visible, new_visible)
+            if edits:
+                old_text, new_text = edited_passages(edits)
+                hunks = word_diff(old_text, new_text)
+                return CaptureDiff(url, old, new, hunks, old_text, new_text, True)
     return CaptureDiff(url, old, new, word_diff(old_text, new_text), old_text, new_text)
+
+
+def _visible_text(archive: Archive, row: Capture, max_inflated: int) -> str | None:
+    """A capture's visible text: kept in the archive, or read again from its WARC record
+    (None: neither could be had)."""
+    kept = archive.store.visible_text(row.visible_sha256)
+    if kept is not None:
+        return kept
+    try:
+        return extract_again(archive, row, max_inflated).visible_text
+    except (OSError, PreserveError):
+        return None
 
 
 def _capture_ref(row: Capture) -> dict[str, Any]:

@@ -44,6 +44,7 @@ class CheckResult:
             "metadata": metadata_json(outcome.metadata),
             "silent_edit": outcome.silent_edit,
             "reverted_to": outcome.reverted_to.to_json() if outcome.reverted_to else None,
+            "outside_main_text": outcome_detail(outcome).get("outside_main_text"),
             "sha256": self.captured.sha256,
             "record_type": self.captured.record_type,
             "warc": self.captured.warc,
@@ -72,4 +73,7 @@ def outcome_detail(outcome: Outcome) -> dict[str, Any]:
         detail["metadata"] = metadata_json(outcome.metadata)
     if outcome.silent_edit:
         detail["silent_edit"] = True
+    if outcome.passages is not None:
+        old, new = outcome.passages
+        detail["outside_main_text"] = {"old": old, "new": new}
     return detail

@@ -8,7 +8,7 @@ from dataclasses import replace
 from typing import Any
 
 from preserve.changes.model import Reversion, Snapshot
-from preserve.engine.archive import Run
+from preserve.engine.archive import Archive, Run
 from preserve.errors import IntegrityError, PreserveError
 from preserve.extract.extracted import Extracted
 from preserve.extract.normalise import NORMALISATION_VERSION
@@ -51,7 +51,7 @@ def snapshot(store: Store, row: Capture) -> Snapshot:
 def rederived_snapshot(run: Run, row: Capture) -> Snapshot:
     """A baseline extracted again from its WARC record with today's normaliser, so that a
     better normaliser never shows up as a wave of edits."""
-    fresh = _extract_again(run, row)
+    fresh = extract_again(run.archive, row, run.config.max_inflated)
     return replace(
         snapshot(run.archive.store, row),
         title=fresh.title,
@@ -67,24 +67,24 @@ def rederived_snapshot(run: Run, row: Capture) -> Snapshot:
     )
 
 
-def _extract_again(run: Run, row: Capture) -> Extracted:
+def extract_again(archive: Archive, row: Capture, max_inflated: int) -> Extracted:
     """The capture's page extracted again from its WARC record."""
     from preserve.extract.extractor import extract  # lxml, for the few pages this ever happens to
 
-    store = run.archive.store
+    store = archive.store
     where: Capture | OriginalRecord = row
     if row.record_type == "revisit" and row.payload_sha256:
         where = store.original_for(row.final_url or row.url, row.payload_sha256) or row
     if where.warc is None or where.offset is None or where.length is None:
         raise IntegrityError(f"capture {row.id} of {row.url} points at no WARC record")
-    record = read_record(run.archive.warc_path(where.warc), where.offset, where.length)
+    record = read_record(archive.warc_path(where.warc), where.offset, where.length)
     headers = dict((k.lower(), v) for k, v in record.http_headers)
     return extract(
         record.payload,
         url=row.final_url or row.url,
         content_type=headers.get("content-type"),
         content_encoding=headers.get("content-encoding"),
-        max_inflated=run.config.max_inflated,
+        max_inflated=max_inflated,
     )
 
 
@@ -99,7 +99,7 @@ def with_visible_text(run: Run, snap: Snapshot, row: Capture) -> Snapshot:
     if not row.warc:
         return replace(snap, visible_missing=True)
     try:
-        visible = _extract_again(run, row).visible_text
+        visible = extract_again(run.archive, row, run.config.max_inflated).visible_text
     except (OSError, PreserveError):
         return replace(snap, visible_missing=True)
     return replace(snap, visible_text=visible)

@@ -239,6 +239,9 @@ def _edits(url: str, label: str, gathered: _Gathered) -> list[Edit]:
         after = by_id.get(check.capture_id)
         old = gathered.texts.get(before.text_sha256 or "", "") if before else ""
         new = gathered.texts.get(after.text_sha256 or "", "") if after else ""
+        outside = detail.get("outside_main_text")
+        if old == new and outside:
+            old, new = outside.get("old") or "", outside.get("new") or ""
         hunks = word_diff(old, new) if old != new else []
         edits.append(
             Edit(
@@ -259,6 +262,7 @@ def _edits(url: str, label: str, gathered: _Gathered) -> list[Edit]:
                 links=_link_changes(detail.get("links") or {}, gathered),
                 paragraphs=tuple(passages(old, new, hunks)),
                 silent_edit=bool(detail.get("silent_edit")),
+                outside_main_text=bool(outside),
             )
         )
     return edits

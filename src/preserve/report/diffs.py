@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from preserve.report.markup import badge, esc, evidence_table, linked_url
 from preserve.report.model import Dossier, Edit, Paragraph
-from preserve.report.wording import human_time, reason_text
+from preserve.report.wording import OUTSIDE_MAIN_TEXT, human_time, reason_text
 
 
 def edit_html(dossier: Dossier, index: int, edit: Edit) -> str:
@@ -34,6 +34,8 @@ def edit_html(dossier: Dossier, index: int, edit: Edit) -> str:
         f"&middot; {' &middot; '.join(stats)}</p>\n",
         f'<div class="url mono">{linked_url(edit.url)}</div>\n',
     ]
+    if edit.outside_main_text:
+        parts.append(f'<p class="outside">{esc(OUTSIDE_MAIN_TEXT)}</p>\n')
     if edit.paragraphs:
         parts.append(
             '<div class="diff">' + "".join(_paragraph(p) for p in edit.paragraphs) + "</div>\n"

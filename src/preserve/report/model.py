@@ -57,13 +57,19 @@ class CaptureRef:
             length=row.length,
             record_id=row.record_id,
             certificate_sha256=row.certificate_sha256,
-            text_gap=text_gap(row.kind, row.text_words) if row.status == "captured" else None,
+            text_gap=text_gap(row.kind, row.text_words) if _good(row) else None,
         )
 
     @property
     def good(self) -> bool:
         """Captured with a 2xx answer."""
-        return self.status == "captured" and 200 <= (self.http_status or 0) < 300
+        return _good(self)
+
+
+def _good(row: CaptureRef | CaptureSummary) -> bool:
+    """Captured with a 2xx answer: only such a page can be said to lack its text (an error
+    page's missing words are the error's, said on its own)."""
+    return row.status == "captured" and 200 <= (row.http_status or 0) < 300
 
 
 @dataclass(frozen=True)
@@ -200,6 +206,8 @@ class Edit:
     links: tuple[LinkChange, ...]
     paragraphs: tuple[Paragraph, ...] = field(default=(), repr=False)
     silent_edit: bool = False  # made under the same stated date of modification
+    # The main text is the same: the diff is of passages the page shows outside it.
+    outside_main_text: bool = False
 
 
 @dataclass(frozen=True)

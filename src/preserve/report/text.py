@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from preserve.report.model import CaptureRef, Paragraph, Report
-from preserve.report.wording import human_time, reason_text
+from preserve.report.wording import OUTSIDE_MAIN_TEXT, human_time, reason_text
 from preserve.terminal import badge, style
 
 
@@ -48,6 +48,8 @@ def report_text(document: Report, colour: bool) -> str:
                 f"(+{edit.words_added} / -{edit.words_removed} words)"
             )
             lines.append(f"    {edit.url}")
+            if edit.outside_main_text:
+                lines.append(f"    {OUTSIDE_MAIN_TEXT}")
             for paragraph in edit.paragraphs:
                 if paragraph.gap_before:
                     lines.append("    …")

@@ -34,7 +34,15 @@ REASONS = {
     "paywall": "a paywall",
     "consent": "a cookie-consent wall",
     "no-text": "a page without text",
+    "outside-main-text": "a passage the page shows outside its main text changed",
+    "unverified": "the main text is the same; the rest of the page could not be compared",
+    "resaved": "the document was saved again with the same text",
 }
+
+# Said above the diff of an edit outside the main text.
+OUTSIDE_MAIN_TEXT = (
+    "The main text the extractor took is the same; the page's own passages around it changed:"
+)
 
 # What each state (or an article's badge) means, for a reader new to the report.
 STATE_WORDS = {
