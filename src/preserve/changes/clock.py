@@ -44,9 +44,12 @@ def within_relative_time(words: Sequence[str], at: int, count: int) -> bool:
     return all(i in covered for i in range(at, at + count))
 
 
-# A time of day or a timestamp: `10:42`, `10:42:07`, `2026-12-07T10:42`, `10.42pm`.
+# A time of day or a timestamp: `10:42`, `10:42:07`, `2026-12-07T10:42`, `10.42pm`. A point
+# between hour and minute only with am/pm or after a date: "0.50 percent" is a number.
 _CLOCK = re.compile(
-    r"^[(\[]?(\d{4}-\d\d-\d\d[t ]?)?\d{1,2}[:.]\d\d([:.]\d\d)?(\.\d+)?(z|[ap]\.?m\.?)?[)\],.;]?$",
+    r"^[(\[]?(?:(?:\d{4}-\d\d-\d\d[t ]?)?(?:[01]?\d|2[0-3]):[0-5]\d(?::[0-5]\d)?(?:\.\d+)?"
+    r"(?:z|[ap]\.?m\.?)?|(?:\d{4}-\d\d-\d\d[t ]?)?(?:[01]?\d|2[0-3])\.[0-5]\d(?:[ap]\.?m\.?)"
+    r"|\d{4}-\d\d-\d\d[t ](?:[01]?\d|2[0-3])\.[0-5]\d)[)\],.;]?$",
     re.IGNORECASE,
 )
 

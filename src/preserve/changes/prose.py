@@ -9,8 +9,10 @@ item, a heading):
 - A **block edited**: a block of prose (`is_prose`: a sentence or more, `PROSE_WORDS` words
   or `PROSE_TOKENS` tokens in scripts written without spaces, ending as a sentence ends)
   whose words mostly stay, with a few changed (at most `MOST_CHANGED` of them): a word
-  inserted, removed or replaced, a number changed, a negation added. An edit, unless every
-  changed word is a time said relative to the fetch or a clock stamp.
+  inserted, removed or replaced, a number changed, a negation added; or whose words all
+  stay, with sentences cut from it or added to it, however long, while what is left is
+  still prose. An edit, unless every changed word is a time said relative to the fetch or
+  a clock stamp.
 - A **block removed or added** inside a passage: one prose block gone (or new) between two
   prose blocks that are there on both sides. An edit: a sentence-long paragraph cut.
 - Everything else is the page around the article changing: a block replaced whole by another
@@ -37,7 +39,9 @@ PROSE_TOKENS = 20  # in scripts written without spaces, where each character is 
 SIMILAR = 0.5  # two blocks sharing this much of their words are one block edited
 MOST_CHANGED = 0.34  # an edit of a block changes at most this share of its words
 MOST_PAIRED = 64  # blocks of one changed run compared pairwise at most (a run is a page)
-_SENTENCE_END = re.compile(r"[.!?…。！？｡][\"'”’»)\]」』]*$")
+# A sentence ends here: at the end of the block, or before a space (a photo's credit or a
+# "Read more" may follow the last sentence on the same line).
+_SENTENCE_END = re.compile(r"[.!?…。！？｡][\"'”’»)\]」』]*(?=\s|$)")
 
 
 @dataclass(frozen=True)
@@ -51,9 +55,13 @@ class ProseEdit:
 
 
 def is_prose(block: str) -> bool:
-    """A sentence or more of running text, as a reader reads it."""
-    enough = len(block.split()) >= PROSE_WORDS or len(tokens(block)) >= PROSE_TOKENS
-    return enough and bool(_SENTENCE_END.search(block.strip()))
+    """A sentence or more of running text, as a reader reads it: the block up to its last
+    sentence end is long enough."""
+    ends = [m.end() for m in _SENTENCE_END.finditer(block.strip())]
+    if not ends:
+        return False
+    sentences = block.strip()[: ends[-1]]
+    return len(sentences.split()) >= PROSE_WORDS or len(tokens(sentences)) >= PROSE_TOKENS
 
 
 def prose_edits(old_visible: str, new_visible: str) -> list[ProseEdit]:
@@ -129,7 +137,11 @@ def _block_edit(old: str, new: str) -> ProseEdit | None:
     if not real:
         return None
     changed = sum(max(len(h.old), len(h.new)) for h in real)
-    if changed > MOST_CHANGED * max(len(old_words), len(new_words)):
+    cut_or_added = all(not h.old for h in real) or all(not h.new for h in real)
+    shorter = old if len(old_words) < len(new_words) else new
+    if changed > MOST_CHANGED * max(len(old_words), len(new_words)) and not (
+        cut_or_added and is_prose(shorter)
+    ):
         return None  # rewritten whole: a different teaser in the same place, not an edit
     return ProseEdit(old, new, real)
 
