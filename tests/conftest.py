@@ -6,7 +6,7 @@ from collections.abc import Iterator
 
 import pytest
 
-from tests.sites import Site
+from tests.support.sites import Site
 
 
 @pytest.fixture(autouse=True)

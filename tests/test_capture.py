@@ -25,9 +25,9 @@ from preserve.engine.archive import Archive, Run
 from preserve.engine.capture import capture_articles
 from preserve.times import utc_now
 from preserve.warc.records import REVISIT_PROFILE
-from tests.sites import Page, Site, article_html, redirect
-from tests.tls import OPENSSL, make_localhost_certificate, server_context
-from tests.warc_checks import assert_archive_sound, record_at, rows
+from tests.support.sites import Page, Site, article_html, redirect
+from tests.support.tls import OPENSSL, make_localhost_certificate, server_context
+from tests.support.warc_checks import assert_archive_sound, record_at, rows
 
 BIN = Path(sys.executable).parent
 FAST = ("--allow-private", "--timeout", "2")

@@ -37,7 +37,7 @@ from preserve.report.build import build_report
 from preserve.times import iso
 from preserve.warc.reader import read_record
 from preserve.warc.scan import strict_check
-from tests.sites import Page, Site, article_html, redirect
+from tests.support.sites import Page, Site, article_html, redirect
 
 BIN = Path(sys.executable).parent
 T0 = datetime(2026, 10, 1, 12, 0, tzinfo=UTC)

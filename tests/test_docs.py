@@ -30,7 +30,7 @@ from click.testing import CliRunner, Result
 
 from preserve.demo import sample
 from preserve.store.database import Store
-from tests.tsa import OPENSSL, LocalTSA
+from tests.support.tsa import OPENSSL, LocalTSA
 
 ROOT = Path(__file__).resolve().parent.parent
 DOCS = ROOT / "docs"

@@ -30,7 +30,7 @@ from preserve.evidence.packagecheck import verify_package
 from preserve.evidence.verify import verify
 from preserve.store import chain
 from preserve.times import iso
-from tests.sites import Page, Site, article_html
+from tests.support.sites import Page, Site, article_html
 
 
 def captured(tmp_path: Path, site: Site) -> tuple[Path, str]:

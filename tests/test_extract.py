@@ -25,7 +25,7 @@ from preserve.extract.extractor import (
     normalise,
     sha256_hex,
 )
-from tests.sites import article_html
+from tests.support.sites import article_html
 
 PAGE = "http://news.example.com/2016/10/harbour-closure/"
 HTML = "text/html; charset=utf-8"

@@ -34,8 +34,8 @@ from preserve.net.fetcher import Fetched, Fetcher
 from preserve.net.guard import is_public_address
 from preserve.net.tls import distinguished_name, iana_cipher_suite, protocol_name
 from preserve.urls import canonical
-from tests.sites import Page, Site, redirect
-from tests.tls import OPENSSL, make_localhost_certificate, server_context
+from tests.support.sites import Page, Site, redirect
+from tests.support.tls import OPENSSL, make_localhost_certificate, server_context
 
 LOOPBACK = FetchLimits(allow_private=True, timeout=2)
 HTML = "<html><head><title>T</title></head><body>" + "<p>words and more words</p>" * 60

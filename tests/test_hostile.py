@@ -42,9 +42,9 @@ from preserve.extract.extractor import extract
 from preserve.urls import canonical
 from preserve.warc.files import OPEN_SUFFIX
 from preserve.warc.reader import read_record
-from tests import hostile
-from tests.hostile import HostileServer, redirect, respond
-from tests.sites import Page, Site, article_html
+from tests.support import hostile
+from tests.support.hostile import HostileServer, redirect, respond
+from tests.support.sites import Page, Site, article_html
 
 BIN = Path(sys.executable).parent
 # The most a capture process may take, whatever the web serves it (measured: about 260 MB

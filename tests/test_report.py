@@ -35,8 +35,8 @@ from preserve.report.passages import passages
 from preserve.report.text import report_text
 from preserve.store.database import Store
 from preserve.times import iso
-from tests.browser import find_chromium, load
-from tests.sites import Page, Site, article_html, redirect
+from tests.support.browser import find_chromium, load
+from tests.support.sites import Page, Site, article_html, redirect
 
 T0 = datetime(2026, 10, 1, 12, 0, tzinfo=UTC)
 HOSTILE = "<script>alert('pwned')</script>"

@@ -38,7 +38,7 @@ from preserve.store.migrations import migrations
 from preserve.store.rows import NewCapture
 from preserve.warc.scan import scan
 from preserve.warc.writer import WarcWriter
-from tests.sites import Page, Site, article_html
+from tests.support.sites import Page, Site, article_html
 
 T0 = datetime(2026, 10, 1, 12, 0, tzinfo=UTC)
 OLD = "The deputy minister confirmed that the wiretap order was signed in March."

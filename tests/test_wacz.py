@@ -36,9 +36,9 @@ from preserve.evidence import keys, timestamps
 from preserve.times import utc_now
 from preserve.warc.reader import read_record
 from preserve.warc.scan import strict_check
-from tests.replay import AVAILABLE as replay_available
-from tests.replay import pywb
-from tests.tsa import OPENSSL, LocalTSA
+from tests.support.replay import AVAILABLE as replay_available
+from tests.support.replay import pywb
+from tests.support.tsa import OPENSSL, LocalTSA
 
 BIN = Path(sys.executable).parent
 needs_openssl = pytest.mark.skipif(OPENSSL is None, reason="openssl is not installed")

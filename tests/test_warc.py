@@ -33,8 +33,8 @@ from preserve.warc.reader import StoredRecord, read_record
 from preserve.warc.records import CONFORMS_TO, REVISIT_PROFILE, OriginalRef
 from preserve.warc.scan import FileScan, join, scan, scan_range, strict_check
 from preserve.warc.writer import ClosedWarc, RecordLocation, WarcWriter
-from tests.replay import pywb
-from tests.sites import Page, Site
+from tests.support.replay import pywb
+from tests.support.sites import Page, Site
 
 BIN = Path(sys.executable).parent
 HTML = ("<html><head><title>T</title></head><body>" + "<p>words, more words</p>" * 60).encode()

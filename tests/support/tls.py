@@ -7,7 +7,7 @@ from __future__ import annotations
 import ssl
 from pathlib import Path
 
-from tests.tsa import OPENSSL, _openssl
+from tests.support.tsa import OPENSSL, _openssl
 
 _CONFIG = """\
 [req]
