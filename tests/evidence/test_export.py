@@ -18,10 +18,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from click.testing import CliRunner
 
 from preserve import __version__
-from preserve.cli.main import cli
 from preserve.engine.archive import Archive
 from preserve.errors import UsageError
 from preserve.evidence.export import export
@@ -30,6 +28,7 @@ from preserve.evidence.packagecheck import verify_package
 from preserve.evidence.verify import verify
 from preserve.store import chain
 from preserve.times import iso
+from tests.support.cli import PRESERVE
 from tests.support.sites import Page, Site, article_html
 
 
@@ -47,9 +46,7 @@ def captured(tmp_path: Path, site: Site) -> tuple[Path, str]:
     )
     site.pages["/b"] = Page(article_html("Minutes", ["The council voted to close the harbour."]))
     archive = tmp_path / "archive"
-    ran = CliRunner().invoke(
-        cli, ["--archive", str(archive), "capture", site.url("/a"), "--allow-private", "-q"]
-    )
+    ran = PRESERVE.run(archive, "capture", site.url("/a"), "--allow-private", "-q")
     assert ran.exit_code == 0, ran.output
     return archive, site.url("/a")
 

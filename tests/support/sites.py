@@ -4,6 +4,7 @@ edit, delete or break between captures."""
 from __future__ import annotations
 
 import gzip as gzip_module
+import socket
 import ssl
 import threading
 import time
@@ -138,6 +139,13 @@ class Site:
     def close(self) -> None:
         self._server.shutdown()
         self._server.server_close()
+
+
+def free_port() -> int:
+    """A port nothing listens on: bound, then released."""
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
 
 
 def redirect(location: str, status: int = 302) -> Page:
