@@ -8,6 +8,8 @@ import random
 import subprocess
 from pathlib import Path
 
+import pytest
+
 from preserve.engine.archive import Archive
 from preserve.warc.scan import strict_check
 from tests.support.checking import (
@@ -120,6 +122,7 @@ def two_checks_at_once(archive: Path) -> list[str]:
     return outputs
 
 
+@pytest.mark.slow
 def test_two_checks_at_once_on_one_archive(tmp_path: Path, site: Site, preserve: Preserve) -> None:
     paths = [f"/src/{i}" for i in range(6)]
     links = " ".join(f'See <a href="{p}">source {p}</a>.' for p in paths)
@@ -169,6 +172,7 @@ def test_two_checks_at_once_on_one_archive(tmp_path: Path, site: Site, preserve:
         check_archive.close()
 
 
+@pytest.mark.slow
 def test_two_checks_at_once_that_both_track_new_urls(
     tmp_path: Path, site: Site, preserve: Preserve
 ) -> None:

@@ -13,6 +13,7 @@ from tests.support.cli import Preserve
 from tests.support.warc_checks import assert_archive_sound
 
 
+@pytest.mark.slow
 def test_demo(tmp_path: Path, preserve: Preserve) -> None:
     archive = tmp_path / "demo"
 

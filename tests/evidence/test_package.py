@@ -82,6 +82,7 @@ def test_every_export_is_logged_in_the_archives_hash_chain(
     assert "exports row" in problems[0]["detail"]
 
 
+@pytest.mark.replay
 @pytest.mark.skipif(not (BIN / "wacz").exists(), reason="py-wacz is not installed")
 def test_wacz_validate_passes(made: Made) -> None:
     result = subprocess.run([str(BIN / "wacz"), "validate", "-f", str(made.package)],
@@ -264,6 +265,7 @@ def test_provenance_of_every_capture(made: Made) -> None:
     assert all(w["identical_to_source"] for w in provenance["warc_files"])
 
 
+@pytest.mark.replay
 @pytest.mark.skipif(not replay_available, reason="pywb is not installed")
 def test_pywb_replays_the_article_and_sources_from_the_package(made: Made, tmp_path: Path) -> None:
     with pywb(tmp_path / "pywb", made.package, unpack_wacz=True) as base:

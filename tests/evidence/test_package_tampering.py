@@ -34,6 +34,7 @@ from tests.support.tsa import LocalTSA
 # --- tampering and faults ---------------------------------------------------------------------
 
 
+@pytest.mark.replay
 def test_a_changed_warc_is_named(made: Made) -> None:
     def flip(name: str, data: bytes) -> bytes:
         if name.startswith("archive/") and name.endswith(".warc.gz") and "flipped" not in seen:

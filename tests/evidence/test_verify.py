@@ -35,6 +35,7 @@ def test_captured_and_checked_archive_verifies_clean(archive: Path, preserve: Pr
     assert text.exit_code == 0 and text.stdout.startswith("OK: no problems")
 
 
+@pytest.mark.slow
 def test_demo_archive_verifies_clean(tmp_path: Path, preserve: Preserve) -> None:
     demo = preserve.run(tmp_path / "demo", "demo")
     assert demo.exit_code == 0, demo.output

@@ -8,8 +8,13 @@ import threading
 import time
 from pathlib import Path
 
+import pytest
+
 from tests.hostile.helpers import Proc, assert_verify_clean, captured_article, many_pages, rows
 from tests.support.sites import Page, Site
+
+# Long end-to-end runs: real processes waiting on each other (make test-fast skips).
+pytestmark = pytest.mark.slow
 
 # --- concurrent runs -------------------------------------------------------------------------
 

@@ -77,6 +77,7 @@ def killed(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Path, lis
         site.close()
 
 
+@pytest.mark.slow
 def test_killed_runs_leave_no_row_pointing_at_missing_bytes(killed: tuple[Path, list[int]]) -> None:
     archive, checked = killed
     assert len(checked) >= KILLS // 2
@@ -84,6 +85,7 @@ def test_killed_runs_leave_no_row_pointing_at_missing_bytes(killed: tuple[Path, 
     assert assert_rows_point_at_bytes(archive) > max(checked)
 
 
+@pytest.mark.slow
 def test_the_next_run_seals_what_a_killed_run_left(killed: tuple[Path, list[int]]) -> None:
     archive, _ = killed
     assert_verify_clean(archive)

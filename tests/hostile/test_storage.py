@@ -27,6 +27,10 @@ from tests.hostile.helpers import (
 )
 from tests.support.sites import Page, Site, article_html
 
+# Long end-to-end runs: real processes on full disks and read-only archives (make test-fast
+# skips).
+pytestmark = pytest.mark.slow
+
 # --- storage faults --------------------------------------------------------------------------
 
 

@@ -35,6 +35,9 @@ from tests.hostile.helpers import (
 from tests.support import hostile
 from tests.support.hostile import HostileServer, redirect, respond
 
+# Long end-to-end runs: the hostile web captured by real processes (make test-fast skips).
+pytestmark = pytest.mark.slow
+
 # --- the hostile web ------------------------------------------------------------------------
 
 NESTED = hostile.nested(100_000)

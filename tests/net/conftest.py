@@ -14,7 +14,7 @@ from tests.support.sites import Site
 
 @pytest.fixture
 def site(shared_site: Site) -> Site:
-    """One server for the module, emptied for each test: stopping a server takes 0.5 s."""
+    """One server for the module, emptied for each test."""
     shared_site.reset()
     return shared_site
 

@@ -11,6 +11,9 @@ from tests.report.helpers import Investigation
 from tests.support.browser import find_chromium, load
 from tests.support.cli import Preserve
 
+# Headless Chromium (make test-fast skips).
+pytestmark = pytest.mark.browser
+
 # --- in a real browser ----------------------------------------------------------------------
 
 

@@ -6,6 +6,7 @@ from __future__ import annotations
 from html.parser import HTMLParser
 from pathlib import Path
 
+import pytest
 from lxml import etree
 from lxml import html as lxml_html
 
@@ -192,6 +193,7 @@ def test_html_is_well_formed_and_structured(investigation: Investigation, tmp_pa
     assert len(doc.xpath("//details")) >= 6  # sources' evidence, edits, help, provenance
 
 
+@pytest.mark.slow
 def test_the_demo_writes_the_report(tmp_path: Path, preserve: Preserve) -> None:
     archive = tmp_path / "demo"
     result = preserve.run(archive, "demo", catch_exceptions=False)

@@ -14,6 +14,7 @@ from preserve.times import iso
 from tests.report.helpers import T0, populate
 
 
+@pytest.mark.slow
 def test_two_hundred_articles_of_twenty_sources_render(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:

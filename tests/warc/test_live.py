@@ -106,6 +106,7 @@ def test_cdxj_index_agrees_with_locations(writer: WarcWriter, warcs: Path) -> No
         assert entry["digest"] == digest and entry["filename"] == location.warc
 
 
+@pytest.mark.replay
 @pytest.mark.skipif(not (BIN / "wayback").exists(), reason="pywb is not installed")
 def test_pywb_replays_responses_and_revisits(tmp_path: Path, warcs: Path) -> None:
     page = b"<html><body><p>The archived words.</p></body></html>"

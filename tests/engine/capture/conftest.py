@@ -1,5 +1,4 @@
-"""Two local sites for each module (stopping a server takes a moment), emptied for each
-test, and the path of a new archive."""
+"""Two local sites for each module, emptied for each test, and the path of a new archive."""
 
 from __future__ import annotations
 
@@ -13,7 +12,7 @@ from tests.support.sites import Site
 
 @pytest.fixture(scope="module")
 def shared_sites() -> Iterator[tuple[Site, Site]]:
-    """Two servers for the module: stopping a server takes half a second."""
+    """Two servers for the module, started once."""
     one, two = Site(), Site()
     yield one, two
     one.close()

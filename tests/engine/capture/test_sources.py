@@ -217,6 +217,7 @@ def test_oversized_body_is_cut_and_marked(site: Site, archive: Path) -> None:
     assert_archive_sound(archive)
 
 
+@pytest.mark.slow
 def test_a_dripping_source_is_cut_at_the_deadline(site: Site, archive: Path) -> None:
     site.pages["/drip"] = Page(b"<html><body>" + b"x" * 200 + b"</body></html>", drip=0.05)
     site.pages["/a"] = Page(story(("/drip", "a slow drip")))

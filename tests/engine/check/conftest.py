@@ -14,7 +14,7 @@ from tests.support.sites import Site
 
 @pytest.fixture
 def site(shared_site: Site) -> Site:
-    """One server for the module (stopping one takes half a second), emptied for each test."""
+    """One server for the module, emptied for each test."""
     shared_site.reset()
     return shared_site
 

@@ -113,6 +113,7 @@ def test_on_change_runs_the_command_with_the_news_only(
     assert not told.exists()  # no news: not run
 
 
+@pytest.mark.slow
 def test_watch_runs_checks_as_they_fall_due_and_tells_the_news(
     site: Site, tmp_path: Path, preserve: Preserve
 ) -> None:
