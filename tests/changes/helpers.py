@@ -6,6 +6,7 @@ from __future__ import annotations
 import hashlib
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 from preserve.changes.links import url_key
 from preserve.changes.model import Snapshot
@@ -109,7 +110,7 @@ def failure(error: str | None = None, status: int | None = None, **fields: objec
     return Snapshot(**values)  # type: ignore[arg-type]
 
 
-def redirected(final: str, *hops: int, text: str = ARTICLE, **fields: object) -> Snapshot:
+def redirected(final: str, *hops: int, text: str = ARTICLE, **fields: Any) -> Snapshot:
     """A page reached through redirects with the given statuses, ending at `final`."""
     chain = [URL] + [f"{URL}hop{i}" for i in range(1, len(hops))]
     return page(text, final_url=final, redirects=tuple(zip(chain, hops, strict=True)), **fields)

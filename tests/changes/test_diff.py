@@ -106,7 +106,7 @@ def test_word_diff_include_equal_renders_the_whole_new_text() -> None:
 def long_article(words: int = 5000, seed: int = 7) -> str:
     rng = random.Random(seed)
     vocabulary = [f"w{i}" for i in range(400)] + ["the", "of", "and", "a", "to", "in"] * 30
-    paragraphs = []
+    paragraphs: list[str] = []
     while sum(len(p.split()) for p in paragraphs) < words:
         sentence_count = rng.randint(2, 5)
         paragraphs.append(

@@ -67,7 +67,8 @@ def failures(result: Result) -> list[str]:
 
 
 def digest_doc(package: Path) -> dict[str, Any]:
-    return json.loads(members(package)["datapackage-digest.json"])
+    document: dict[str, Any] = json.loads(members(package)["datapackage-digest.json"])
+    return document
 
 
 def with_digest_doc(made: Made, name: str, edit: Callable[[dict[str, Any]], None]) -> Path:

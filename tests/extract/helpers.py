@@ -3,6 +3,8 @@ from literal bodies."""
 
 from __future__ import annotations
 
+from typing import Any
+
 from preserve.extract.extractor import (
     Extracted,
     extract,
@@ -46,7 +48,7 @@ def html_doc(body: str, head: str = "") -> bytes:
     return f"<!DOCTYPE html><html><head>{head}</head><body>{body}</body></html>".encode()
 
 
-def run(raw: bytes, url: str = PAGE, content_type: str | None = HTML, **kwargs) -> Extracted:
+def run(raw: bytes, url: str = PAGE, content_type: str | None = HTML, **kwargs: Any) -> Extracted:
     return extract(raw, url=url, content_type=content_type, **kwargs)
 
 

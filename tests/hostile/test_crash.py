@@ -62,9 +62,11 @@ def killed(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Path, lis
             if generation % 4 == 0:  # early: opening the archive, starting the run
                 time.sleep(rng.uniform(0.1, 1.0))
             else:  # while it writes: once its own WARC file is there, at a random moment
-                wait_for(
-                    lambda left=left: bool(set(archive.glob("warcs/*" + OPEN_SUFFIX)) - left), 30
-                )
+
+                def opened(left: set[Path] = left) -> bool:
+                    return bool(set(archive.glob("warcs/*" + OPEN_SUFFIX)) - left)
+
+                wait_for(opened, 30)
                 time.sleep(rng.uniform(0, 1.5))
             proc.kill()
             proc.wait()

@@ -18,7 +18,7 @@ FUZZ_HTML = settings(
     deadline=None,  # each runs the whole extractor
     suppress_health_check=[HealthCheck.too_slow],
 )
-URL_CHARS = st.characters(codec="utf-8", exclude_categories=("Cs",))
+URL_CHARS = st.characters(codec="utf-8", exclude_categories=["Cs"])
 hosts = st.one_of(
     st.sampled_from(
         [

@@ -47,6 +47,7 @@ def test_report_renders_in_chromium_without_errors(
     (dossier,) = investigation.report.articles
     for citation in dossier.citations:
         assert citation.last_capture is not None
+        assert citation.last_capture.sha256 is not None
         assert citation.last_capture.sha256 in page.dom
     assert "HTTP 410 Gone" in page.dom and "moved to" in page.dom
     assert (

@@ -114,14 +114,15 @@ class _Pipe:
         answer = self.wait(lambda m: m.get("id") == wanted)
         if "error" in answer:
             raise RuntimeError(f"{method}: {answer['error']}")
-        return answer.get("result", {})
+        result: dict[str, Any] = answer.get("result", {})
+        return result
 
     def wait(self, match: Any, timeout: float = TIMEOUT) -> dict[str, Any]:
         deadline = time.monotonic() + timeout
         while True:
             while b"\0" in self._buffer:
                 raw, self._buffer = self._buffer.split(b"\0", 1)
-                message = json.loads(raw)
+                message: dict[str, Any] = json.loads(raw)
                 if "method" in message:
                     self.events.append(message)
                 if match(message):

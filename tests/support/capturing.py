@@ -57,7 +57,8 @@ def capture(archive: Path, *args: str, code: int = 0) -> dict[str, Any]:
     """`preserve capture --json ARGS` with loopback allowed; the parsed document."""
     result = PRESERVE.run(archive, "capture", "--json", *FAST, *args)
     assert result.exit_code == code, (result.output, result.stderr, result.exception)
-    return json.loads(result.stdout)
+    document: dict[str, Any] = json.loads(result.stdout)
+    return document
 
 
 def article_capture(archive: Path, url: str) -> dict[str, Any]:

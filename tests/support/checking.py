@@ -168,7 +168,7 @@ def redesign_body() -> str:
     return "\n".join(f"<p>{sentences(rng, 3)}</p>" for _ in range(8))
 
 
-def gone_checks(lab: Lab, url: str, gaps: list[timedelta]) -> list[tuple[str, str, bool]]:
+def gone_checks(lab: Lab, url: str, gaps: list[timedelta]) -> list[tuple[str, str | None, bool]]:
     out = []
     for gap in gaps:
         lab.clock.advance(gap)

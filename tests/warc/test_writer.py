@@ -107,7 +107,8 @@ def test_warcinfo_first_and_named_by_every_record(writer: WarcWriter, warcs: Pat
 
 def test_file_name_pattern_and_open_suffix(writer: WarcWriter, warcs: Path,
                                            closed: list[ClosedWarc]) -> None:  # fmt: skip
-    assert writer.current_path is None and not warcs.exists()  # opened lazily
+    before = writer.current_path
+    assert before is None and not warcs.exists()  # opened lazily
     response_at, _ = writer.write_exchange(exchange())
     open_path = writer.current_path
     assert open_path is not None and open_path.name == response_at.warc + ".open"

@@ -14,6 +14,7 @@ import pytest
 from preserve.config import load_config
 from preserve.engine.archive import Archive, Run
 from preserve.engine.capture import capture_articles
+from preserve.processes import cpus
 from preserve.times import utc_now
 from preserve.warc.records import REVISIT_PROFILE
 from tests.support.capturing import capture, capture_of, citation_sources, status_of, story
@@ -285,12 +286,12 @@ def test_a_command_ends_its_extraction_workers(site: Site, archive: Path) -> Non
 
     site.pages["/a"] = Page(story(("/src/inquiry", "the inquiry report")))
     site.pages["/src/inquiry"] = Page(story(title="Inquiry report"))
-    if extractpool.cpus() < 2:
+    if cpus() < 2:
         pytest.skip("one CPU: pages are extracted in the calling thread, with no workers")
     extractpool.start()
     pool = extractpool._pool
     assert pool is not None
-    workers = list(pool._processes.values())  # type: ignore[attr-defined]
+    workers = list(pool._processes.values())
     assert workers and all(worker.is_alive() for worker in workers)
     capture(archive, site.url("/a"))
     for worker in workers:
@@ -306,7 +307,7 @@ def test_extraction_workers_killed_between_pages_cost_no_page(site: Site, archiv
 
     from preserve.extract import pool as extractpool
 
-    if extractpool.cpus() < 2:
+    if cpus() < 2:
         pytest.skip("one CPU: pages are extracted in the calling thread, with no workers")
     sources = [(f"/src/{n}", f"document {n}") for n in range(6)]
     site.pages["/a"] = Page(story(*sources))
@@ -315,11 +316,12 @@ def test_extraction_workers_killed_between_pages_cost_no_page(site: Site, archiv
     extractpool.start()
     pool = extractpool._pool
     assert pool is not None
-    for worker in list(pool._processes.values()):  # type: ignore[attr-defined]
+    for worker in list(pool._processes.values()):
+        assert worker.pid is not None  # started
         os.kill(worker.pid, signal.SIGKILL)
         worker.join(timeout=10)
     document = capture(archive, site.url("/a"))
-    assert pool._broken  # type: ignore[attr-defined]  # it was found broken, and its pages redone
+    assert pool._broken  # it was found broken, and its pages redone
     pages = {site.url("/a"), *(site.url(path) for path, _ in sources)}
     texts = {r["url"]: r["text_sha256"] for r in rows(archive, "SELECT * FROM captures")}
     assert pages <= set(texts) and all(texts[url] for url in pages), texts

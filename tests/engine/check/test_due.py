@@ -32,7 +32,7 @@ def test_due_selects_only_targets_whose_interval_has_passed(
     # A new interval moves the next due time too: one week after the capture.
     result = preserve.run(lab.path, "track", weekly, "--every", "1w")
     assert result.exit_code == 0, result.output
-    assert lab.store.target(weekly).every_seconds == 7 * 86400  # type: ignore[union-attr]
+    assert lab.store.target(weekly).every_seconds == 7 * 86400
     assert due_at(captured_at + DAY + HOUR) == {daily}
     assert due_at(captured_at + 7 * DAY + HOUR) == {weekly, daily}
     # A check with the clock before anything is due selects nothing and records nothing.
@@ -44,7 +44,7 @@ def test_due_selects_only_targets_whose_interval_has_passed(
     assert {t.url for t in lab.store.due(checked_at + DAY + HOUR)} == {daily}
     lab.clock.advance(7 * DAY)
     assert set(lab.check(due=True)) == {weekly, daily}
-    assert lab.store.target(weekly).next_due == iso(  # type: ignore[union-attr]
-        datetime.fromisoformat(lab.store.target(weekly).last_checked_at)  # type: ignore[union-attr,arg-type]
+    assert lab.store.target(weekly).next_due == iso(
+        datetime.fromisoformat(lab.store.target(weekly).last_checked_at)  # type: ignore[arg-type]
         + timedelta(weeks=1)
     )

@@ -37,7 +37,7 @@ def test_one_word_negation_in_a_long_article_is_an_edit_naming_that_change(
     site.pages["/2016/10/long-story"] = Page(article_html("Wiretap inquiry", long_paragraphs()))
     (captured,) = lab.capture(url)
     assert captured.ok
-    baseline_text = lab.store.text(captured.article.text_sha256)  # type: ignore[union-attr]
+    baseline_text = lab.store.text(captured.article.text_sha256)
     assert baseline_text is not None and len(baseline_text[0].split()) >= 2000
 
     lab.clock.advance(HOUR)
@@ -129,7 +129,7 @@ def test_ads_tokens_timestamps_and_rotating_lists_are_never_edits(lab: Lab, site
         assert result.captured.sha256 is not None
     assert all(outcome in ("cosmetic", "unchanged") for outcome, _ in outcomes), outcomes
     assert ("cosmetic", "markup") in outcomes  # the bytes did change every time
-    assert lab.store.target(url).state == "cosmetic"  # type: ignore[union-attr]
+    assert lab.store.target(url).state == "cosmetic"
 
 
 def test_wrapper_change_pulling_headline_and_byline_into_the_text_is_not_an_edit(
@@ -207,8 +207,8 @@ def test_a_headline_going_back_and_forth_is_one_alternating_event(lab: Lab, site
     back = seen[1].outcome.reverted_to  # A again: back to the first capture
     assert back is not None and back.capture_id == first.article.capture_id
     assert not back.alternating
-    assert [r.outcome.reverted_to.alternating for r in seen[2:]] == [True, True]  # type: ignore[union-attr]
-    assert seen[2].outcome.reverted_to.capture_id == seen[0].captured.capture_id  # type: ignore[union-attr]
+    assert [r.outcome.reverted_to.alternating for r in seen[2:]] == [True, True]
+    assert seen[2].outcome.reverted_to.capture_id == seen[0].captured.capture_id
     assert seen[3].to_json()["reverted_to"]["alternating"] is True
     assert "alternating between two versions" in check_lines(seen[3:], colour=False)
 

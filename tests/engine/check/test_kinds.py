@@ -90,7 +90,7 @@ def test_a_baseline_from_an_older_extractor_is_re_derived_not_reported_as_an_edi
     site.pages[path] = Page(article_html("Wiretap inquiry", long_paragraphs(count=6)))
     url = site.url(path)
     (captured,) = lab.capture(url)
-    old_text = "Navigation Home World\n" + lab.store.text(captured.article.text_sha256)[0]  # type: ignore[index, union-attr]
+    old_text = "Navigation Home World\n" + lab.store.text(captured.article.text_sha256)[0]  # type: ignore[index]
     old_sha = hashlib.sha256(old_text.encode()).hexdigest()
     with lab.store.db.conn:
         lab.store.db.execute(
@@ -99,7 +99,7 @@ def test_a_baseline_from_an_older_extractor_is_re_derived_not_reported_as_an_edi
         )
         lab.store.db.execute(
             "UPDATE captures SET norm_version = 1, text_sha256 = ? WHERE id = ?",
-            [old_sha, captured.article.capture_id],  # type: ignore[union-attr]
+            [old_sha, captured.article.capture_id],
         )
     site.pages[path] = Page(
         article_html("Wiretap inquiry", long_paragraphs(count=6)).replace(

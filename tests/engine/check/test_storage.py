@@ -105,7 +105,7 @@ def test_a_payload_seen_before_is_a_revisit_of_its_first_capture(lab: Lab, site:
     site.pages["/doc"] = Page(first)
     url = site.url("/doc")
     (captured,) = lab.capture(url)
-    original = lab.store.capture(captured.article.capture_id)  # type: ignore[union-attr]
+    original = lab.store.capture(captured.article.capture_id)
     assert original is not None
     outcomes = []
     for html in (second, first, second):

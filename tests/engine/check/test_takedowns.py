@@ -47,7 +47,7 @@ def test_takedown_statuses_are_gone_with_their_reason(lab: Lab, site: Site, stat
         record = read_record(
             lab.archive.warc_path(result.captured.warc),  # type: ignore[arg-type]
             result.captured.offset,  # type: ignore[arg-type]
-            lab.store.capture(result.captured.capture_id).length,  # type: ignore[union-attr]
+            lab.store.capture(result.captured.capture_id).length,  # type: ignore[arg-type]
         )
         assert record.http_status == 451
         assert "blocked-by" in (record.http_header("Link") or "")
@@ -257,7 +257,7 @@ def test_503_is_unreachable_then_restored_and_never_replaces_the_baseline(
     assert (result.outcome.outcome, result.outcome.reason) == ("restored", "http-503")
     assert result.outcome.text_equal is True
     assert result.to_json()["text_equal"] is True
-    assert lab.store.target(url).state == "restored"  # type: ignore[union-attr]
+    assert lab.store.target(url).state == "restored"
 
 
 def test_restored_with_other_text_says_so_and_carries_the_edit(lab: Lab, site: Site) -> None:
