@@ -6,8 +6,6 @@ from preserve.changes.boundary import explained_spans
 from preserve.changes.diff import word_diff
 from tests.changes.helpers import ARTICLE, BASE, P1, P2, P3, P4, P5, P6, TITLE
 
-# --- the boundary-shift test ---------------------------------------------------------------
-
 
 def test_short_span_needs_its_context_to_be_explained() -> None:
     # "not" is removed, and "not" still occurs elsewhere on the new page: without the

@@ -8,8 +8,6 @@ from preserve.changes.classify import classify
 from preserve.changes.model import Outcome, PastCheck, Snapshot
 from tests.changes.helpers import BASE, DAY, HOUR, ROOT, SHOP, T0, failure, page, redirected
 
-# --- confirmation over time: the clock is `now`, moved by the test ---------------------------
-
 
 def checks(outcome: str, reason: str | None, *offsets: timedelta) -> list[PastCheck]:
     return [PastCheck(T0 + offset, outcome, reason) for offset in offsets]

@@ -15,8 +15,6 @@ from preserve.changes.diff import word_diff
 from preserve.changes.summary import summarise
 from tests.changes.helpers import ARTICLE, NEGATED, P1, P2, P3, P4, P5, P6, T0, page
 
-# --- word diff ---------------------------------------------------------------------------
-
 
 def test_word_diff_hunk_has_paragraph_context() -> None:
     [hunk] = word_diff(ARTICLE, NEGATED)

@@ -6,8 +6,6 @@ import pytest
 
 from preserve.changes.links import link_changes, url_key
 
-# --- citations ---------------------------------------------------------------------------
-
 
 @pytest.mark.parametrize(
     ("a", "b"),

@@ -133,6 +133,44 @@ def test_json_on_stdout_only_in_a_real_process(site: Site, archive: Path) -> Non
     assert_archive_sound(archive)
 
 
+def test_the_report_of_a_run_is_written_as_it_is_read_back(
+    site: Site, archive: Path, preserve: Preserve
+) -> None:
+    """A run keeps nothing of its pages: the report is read back from the archive an article
+    at a time and written as it comes. The JSON is the same, byte for byte, as one document
+    dumped at once, and the text lists every article once, in the order given."""
+    site.pages["/src"] = Page("<html><body><p>Source</p></body></html>")
+    # A line separator in a title: text tools split lines there, JSON does not.
+    site.pages["/one"] = Page(story(("/src", "a source"), title="One\u2028two\u2029three \u0085"))
+    site.pages["/two"] = Page(story(("/src", "the same source"), ("/gone", "a gone page")))
+    site.pages["/three"] = Page(story())
+    urls = [site.url("/two"), site.url("/one"), site.url("/three")]
+
+    result = preserve.run(archive, "capture", "--json", *FAST, *urls)
+
+    assert result.exit_code == 0, result.output
+    document = json.loads(result.stdout)
+    assert result.stdout == json.dumps(document, indent=2, ensure_ascii=False) + "\n"
+    assert [a["article"]["url"] for a in document["articles"]] == urls
+    assert {k: document[k] for k in ("run", "article", "citations", "requisites")} == (
+        document["articles"][0]
+    )
+    two, one, three = document["articles"]
+    assert [c["url"] for c in two["citations"]] == [site.url("/src"), site.url("/gone")]
+    assert [c["url"] for c in one["citations"]] == [site.url("/src")]
+    assert three["citations"] == [] and three["article"]["citations"] == 0
+    assert two["article"]["citations"] == 2
+
+    result = preserve.run(archive, "capture", *FAST, *urls)
+
+    assert result.exit_code == 0, result.output
+    blocks = result.stdout.split("\n\n")
+    assert [b.split("\n")[0] for b in blocks] == [f"Article  {url}" for url in urls]
+    assert result.stdout.split("\n")[-2].startswith("Archive: ")
+    assert "Citations  2 of 2 captured" in blocks[0]  # a 404 is captured, with its status
+    assert_archive_sound(archive)
+
+
 # --- bad input ------------------------------------------------------------------------------
 
 
@@ -268,7 +306,7 @@ def test_an_article_that_cannot_be_fetched_exits_1(
     assert_archive_sound(archive)
 
 
-# --- many URLs, depth, requisites -----------------------------------------------------------
+# --- URL lists: --from-file ---------------------------------------------------------------
 
 
 def test_from_file_with_comments_and_blank_lines(site: Site, archive: Path, tmp_path: Path) -> None:
@@ -352,41 +390,3 @@ def test_a_url_list_in_a_legacy_encoding_gets_a_clear_error(
 
     assert result.exit_code == 2
     assert "not UTF-8" in result.stderr and "UTF-16" in result.stderr
-
-
-def test_the_report_of_a_run_is_written_as_it_is_read_back(
-    site: Site, archive: Path, preserve: Preserve
-) -> None:
-    """A run keeps nothing of its pages: the report is read back from the archive an article
-    at a time and written as it comes. The JSON is the same, byte for byte, as one document
-    dumped at once, and the text lists every article once, in the order given."""
-    site.pages["/src"] = Page("<html><body><p>Source</p></body></html>")
-    # A line separator in a title: text tools split lines there, JSON does not.
-    site.pages["/one"] = Page(story(("/src", "a source"), title="One\u2028two\u2029three \u0085"))
-    site.pages["/two"] = Page(story(("/src", "the same source"), ("/gone", "a gone page")))
-    site.pages["/three"] = Page(story())
-    urls = [site.url("/two"), site.url("/one"), site.url("/three")]
-
-    result = preserve.run(archive, "capture", "--json", *FAST, *urls)
-
-    assert result.exit_code == 0, result.output
-    document = json.loads(result.stdout)
-    assert result.stdout == json.dumps(document, indent=2, ensure_ascii=False) + "\n"
-    assert [a["article"]["url"] for a in document["articles"]] == urls
-    assert {k: document[k] for k in ("run", "article", "citations", "requisites")} == (
-        document["articles"][0]
-    )
-    two, one, three = document["articles"]
-    assert [c["url"] for c in two["citations"]] == [site.url("/src"), site.url("/gone")]
-    assert [c["url"] for c in one["citations"]] == [site.url("/src")]
-    assert three["citations"] == [] and three["article"]["citations"] == 0
-    assert two["article"]["citations"] == 2
-
-    result = preserve.run(archive, "capture", *FAST, *urls)
-
-    assert result.exit_code == 0, result.output
-    blocks = result.stdout.split("\n\n")
-    assert [b.split("\n")[0] for b in blocks] == [f"Article  {url}" for url in urls]
-    assert result.stdout.split("\n")[-2].startswith("Archive: ")
-    assert "Citations  2 of 2 captured" in blocks[0]  # a 404 is captured, with its status
-    assert_archive_sound(archive)

@@ -8,11 +8,10 @@ from pathlib import Path
 
 from preserve.engine.archive import Archive, Run
 from preserve.engine.check import check_targets, select_targets
-from tests.support.checked_archive import CONFIG, FILLER, Clock, build, sql
+from tests.support.checked_archive import CONFIG, FILLER, build, sql
 from tests.support.cli import Preserve
+from tests.support.clock import Clock
 from tests.support.sites import Page, Site
-
-# --- find-text and show -------------------------------------------------------------------
 
 
 def test_find_text_across_an_edited_article(

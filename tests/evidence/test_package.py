@@ -27,8 +27,6 @@ from tests.support.cli import Preserve
 from tests.support.replay import AVAILABLE as replay_available
 from tests.support.replay import pywb
 
-# --- the happy path ---------------------------------------------------------------------------
-
 
 def test_export_reports_what_it_wrote(made: Made) -> None:
     out = made.export_output

@@ -31,8 +31,6 @@ from tests.evidence.helpers import (
 from tests.support.cli import Preserve
 from tests.support.tsa import LocalTSA
 
-# --- tampering and faults ---------------------------------------------------------------------
-
 
 @pytest.mark.replay
 def test_a_changed_warc_is_named(made: Made) -> None:

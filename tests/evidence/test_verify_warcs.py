@@ -20,11 +20,10 @@ from preserve.evidence.verify import verify
 from preserve.store import integrity
 from preserve.warc.scan import scan
 from preserve.warc.writer import WarcWriter
-from tests.support.checked_archive import CONFIG, Clock, capture_row, kinds, run_verify, sql
+from tests.support.checked_archive import CONFIG, capture_row, kinds, run_verify, sql
 from tests.support.cli import Preserve
+from tests.support.clock import Clock
 from tests.support.sites import Page, Site, article_html
-
-# --- damaged WARC files -------------------------------------------------------------------
 
 
 def test_truncated_warc(archive: Path, preserve: Preserve) -> None:
@@ -143,7 +142,8 @@ def test_open_file_left_by_a_crashed_run(
         import os, sys
         from preserve.engine.archive import Archive, Run
         from preserve.engine.capture import capture_articles
-        from tests.support.checked_archive import CONFIG, Clock
+        from tests.support.checked_archive import CONFIG
+        from tests.support.clock import Clock
         archive = Archive(__import__("pathlib").Path({str(archive)!r}))
         run = Run(archive, "capture", CONFIG, Clock(), {{}})
         capture_articles(run, [{checked_site.url("/late")!r}], every_seconds=86400)

@@ -5,10 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from preserve.extract.extractor import (
-    Extracted,
-    extract,
-)
+from preserve.extract.extractor import Extracted, extract
 from tests.support.sites import article_html
 
 PAGE = "http://news.example.com/2016/10/harbour-closure/"

@@ -10,12 +10,8 @@ import zlib
 
 import pytest
 
-from preserve.extract.extractor import (
-    decode_content,
-)
+from preserve.extract.extractor import decode_content
 from tests.extract.helpers import MiB, html_doc, page, run
-
-# --- decoding ---------------------------------------------------------------------------------
 
 CYRILLIC = "Порт закрыт после аварии. Министр заявил, что решение было принято не сразу."
 

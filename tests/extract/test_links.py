@@ -5,9 +5,7 @@ from __future__ import annotations
 
 from dataclasses import replace
 
-from preserve.extract.extractor import (
-    links_key,
-)
+from preserve.extract.extractor import links_key
 from tests.extract.helpers import BODY, CITED, PAGE, html_doc, page, run, urls
 
 # --- citations --------------------------------------------------------------------------------

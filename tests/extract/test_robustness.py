@@ -11,8 +11,6 @@ from hypothesis import strategies as st
 from preserve.extract import extractor as extract_module
 from tests.extract.helpers import HTML, MiB, html_doc, run, urls
 
-# --- robustness -------------------------------------------------------------------------------
-
 
 def test_deep_nesting_finishes() -> None:
     for opener, closer in (("<div>", "</div>"), ("<span><b>", "</b></span>"), ("<a href=/x>", "")):

@@ -8,12 +8,7 @@ import hashlib
 import pytest
 
 from preserve.extract import extractor as extract_module
-from preserve.extract.extractor import (
-    Extracted,
-    loose,
-    normalise,
-    sha256_hex,
-)
+from preserve.extract.extractor import Extracted, loose, normalise, sha256_hex
 from tests.extract.helpers import BODY, COMMENTS, PAGE, html_doc, page, run, urls
 
 # --- noise vs edits ---------------------------------------------------------------------------

@@ -23,11 +23,6 @@ from preserve.warc.reader import read_record
 from tests.support.sites import Page, Site, article_html
 
 BIN = Path(sys.executable).parent
-# The most a capture process may take, whatever the web serves it (measured: about 260 MB
-# for the content run below, all bombs at once, with the default limits).
-RSS_CAP_MB = 400
-DEADLINE = 4  # seconds a whole fetch may take in the network run (the drip is cut there)
-MIB = 1 << 20
 
 
 # --- running preserve -----------------------------------------------------------------------
@@ -108,6 +103,7 @@ class Proc:
 
 
 def spawn(archive: Path, *args: str, **kwargs: Any) -> Ran:
+    """`preserve --archive ARCHIVE ARGS…` as a process of its own, waited for."""
     return Proc(archive, *args, **kwargs).wait()
 
 

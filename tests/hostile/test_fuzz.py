@@ -10,8 +10,6 @@ from preserve.extract.extractor import extract
 from preserve.urls import canonical
 from tests.hostile.helpers import cite
 
-# --- fuzzing ---------------------------------------------------------------------------------
-
 FUZZ = settings(max_examples=100, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 FUZZ_HTML = settings(
     max_examples=25,

@@ -18,8 +18,6 @@ from preserve.net.fetcher import Fetcher
 from tests.net.helpers import GUARDED, HTML, LOOPBACK, fetch
 from tests.support.sites import Page, Site, redirect
 
-# --- connections kept alive -------------------------------------------------------------------
-
 
 def test_fetches_from_one_site_share_a_kept_alive_connection(site: Site) -> None:
     site.pages["/a"] = Page(HTML)

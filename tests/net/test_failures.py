@@ -22,8 +22,6 @@ from tests.net.helpers import HTML, LOOPBACK, fetch
 from tests.support.sites import Page, Site, free_port
 from tests.support.tls import OPENSSL, make_localhost_certificate, server_context
 
-# --- failures --------------------------------------------------------------------------------
-
 
 def test_refused(fetcher: Fetcher) -> None:
     got = fetcher.fetch(f"http://127.0.0.1:{free_port()}/")

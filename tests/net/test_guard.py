@@ -20,8 +20,6 @@ from preserve.urls import canonical
 from tests.net.helpers import GUARDED, HTML, fetch
 from tests.support.sites import Page, Site, redirect
 
-# --- the private-address guard ---------------------------------------------------------------
-
 
 def test_loopback_refused_by_default_and_nothing_sent(site: Site) -> None:
     site.pages["/p"] = Page(HTML)

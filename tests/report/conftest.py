@@ -14,7 +14,8 @@ from preserve.engine.capture import capture_articles
 from preserve.engine.check import check_targets
 from preserve.report.build import build_report
 from preserve.times import iso
-from tests.report.helpers import HOSTILE, Clock, Investigation, article_page, source_page
+from tests.report.helpers import HOSTILE, Investigation, article_page, source_page
+from tests.support.clock import Clock
 from tests.support.sites import Page, Site, redirect
 
 

@@ -7,29 +7,18 @@ import hashlib
 import json
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
 from preserve.report.model import Report
 from preserve.store.database import Store
 from preserve.times import iso
+from tests.support.clock import T0
 from tests.support.sites import Site, article_html
 
-T0 = datetime(2026, 10, 1, 12, 0, tzinfo=UTC)
 HOSTILE = "<script>alert('pwned')</script>"
 ESCAPED = "&lt;script&gt;alert(&#x27;pwned&#x27;)&lt;/script&gt;"
-
-
-class Clock:
-    """A clock the test moves; each reading is a millisecond later."""
-
-    def __init__(self) -> None:
-        self.now = T0
-
-    def __call__(self) -> datetime:
-        self.now += timedelta(milliseconds=1)
-        return self.now
 
 
 def article_page(sources: Site, *, edited: bool) -> str:

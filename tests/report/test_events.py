@@ -12,7 +12,8 @@ from preserve.report.build import build_report
 from preserve.report.text import report_text
 from preserve.store.database import Store
 from preserve.times import iso
-from tests.report.helpers import T0, Rows
+from tests.report.helpers import Rows
+from tests.support.clock import T0
 
 
 def test_a_source_keeps_its_history_restored_and_edited(tmp_path: Path) -> None:

@@ -14,10 +14,9 @@ from lxml import html as lxml_html
 from preserve.report import html as htmlreport
 from preserve.report.model import Report
 from preserve.times import iso
-from tests.report.helpers import ESCAPED, HOSTILE, T0, Investigation, query
+from tests.report.helpers import ESCAPED, HOSTILE, Investigation, query
 from tests.support.cli import PRESERVE, Preserve
-
-# --- the HTML -------------------------------------------------------------------------------
+from tests.support.clock import T0
 
 
 def _html(investigation: Investigation, tmp_path: Path) -> str:

@@ -8,9 +8,7 @@ from preserve.changes.diff import word_diff
 from preserve.report import timeline
 from preserve.report.passages import passages
 from preserve.times import iso
-from tests.report.helpers import T0
-
-# --- pure parts ------------------------------------------------------------------------------
+from tests.support.clock import T0
 
 
 def test_passages_keep_one_paragraph_of_context_and_mark_gaps() -> None:

@@ -11,7 +11,8 @@ from preserve.report import html as htmlreport
 from preserve.report.build import build_report
 from preserve.store.database import Store
 from preserve.times import iso
-from tests.report.helpers import T0, populate
+from tests.report.helpers import populate
+from tests.support.clock import T0
 
 
 @pytest.mark.slow

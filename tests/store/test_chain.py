@@ -18,8 +18,6 @@ from preserve.store.migrations import migrations
 from preserve.store.rows import NewCapture
 from tests.support.checked_archive import OLD
 
-# --- the chain: old archives and concurrent writers ---------------------------------------
-
 
 def test_an_archive_from_before_the_chain_is_logged_when_opened(tmp_path: Path) -> None:
     path = tmp_path / "old.db"

@@ -4,7 +4,7 @@ then edited and checked; and plain sqlite3 edits of its database."""
 from __future__ import annotations
 
 import sqlite3
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
@@ -13,24 +13,15 @@ from preserve.engine.archive import Archive, Run
 from preserve.engine.capture import capture_articles
 from preserve.engine.check import check_targets, select_targets
 from preserve.evidence.verify import verify
+from tests.support.clock import Clock
 from tests.support.sites import Page, Site, article_html
 
-T0 = datetime(2026, 10, 1, 12, 0, tzinfo=UTC)
 OLD = "The deputy minister confirmed that the wiretap order was signed in March."
 NEW = "The deputy minister denied that any wiretap order was ever signed."
 FILLER = [
     "The inquiry heard from eleven witnesses over three days in the provincial capital.",
     "Council records show the budget for the harbour station was approved in January.",
 ]
-
-
-class Clock:
-    def __init__(self) -> None:
-        self.now = T0
-
-    def __call__(self) -> datetime:
-        self.now += timedelta(milliseconds=1)
-        return self.now
 
 
 CONFIG = Config(

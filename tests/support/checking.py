@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import random
 import sys
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
@@ -17,10 +17,10 @@ from preserve.engine.captured import ArticleCapture
 from preserve.engine.check import check_targets, select_targets
 from preserve.engine.results import CheckResult
 from tests.support.cli import PRESERVE
+from tests.support.clock import Clock
 from tests.support.sites import Page, Site, article_html
 
 BIN = Path(sys.executable).parent
-T0 = datetime(2026, 10, 1, 12, 0, tzinfo=UTC)
 HOUR, DAY = timedelta(hours=1), timedelta(days=1)
 
 CLAIM = "The deputy minister confirmed that the wiretap order was signed in March."
@@ -30,20 +30,6 @@ VOCABULARY = (
     "council witness evidence statement agency budget harbour mayor station railway "
     "committee hearing transcript province election museum bridge factory"
 ).split()
-
-
-class Clock:
-    """A clock the test moves; each reading is a millisecond later, so times stay ordered."""
-
-    def __init__(self, start: datetime = T0) -> None:
-        self.now = start
-
-    def __call__(self) -> datetime:
-        self.now += timedelta(milliseconds=1)
-        return self.now
-
-    def advance(self, delta: timedelta) -> None:
-        self.now += delta
 
 
 class Lab:

@@ -15,8 +15,6 @@ from preserve.net.exchange import Body
 from preserve.warc.writer import WarcWriter
 from tests.warc.helpers import HTML, all_files, assert_valid, exchange, read, records_of
 
-# --- HTTP headers as stored ---------------------------------------------------------------
-
 
 def test_chunked_body_gets_real_content_length(writer: WarcWriter, warcs: Path) -> None:
     headers = (("Content-Type", "text/html"), ("Transfer-Encoding", "chunked"))

@@ -23,8 +23,6 @@ from tests.support.replay import pywb
 from tests.support.sites import Page, Site
 from tests.warc.helpers import BIN, HTML, STARTED, Clock, all_files, assert_valid, exchange, read
 
-# --- against a real server ----------------------------------------------------------------
-
 
 def fetch_exchange(url: str) -> tuple[Exchange, Callable[[], None]]:
     """The final exchange of a real fetch, by preserve's Fetcher when there is one."""

@@ -22,8 +22,6 @@ from tests.warc.helpers import (
     warcio_check,
 )
 
-# --- strict_check: what warcio check lets through ------------------------------------------
-
 
 def member(fields: list[tuple[str, str]], block: bytes, *, length: int | None = None,
            payload: bytes | None = None, version: str = "WARC/1.1") -> bytes:  # fmt: skip

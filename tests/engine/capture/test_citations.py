@@ -18,8 +18,6 @@ from tests.support.capturing import (
 from tests.support.sites import Page, Site
 from tests.support.warc_checks import assert_archive_sound, record_at, rows
 
-# --- what is cited, and how -------------------------------------------------------------------
-
 
 def test_only_inline_citations_are_captured_in_article_order(
     site: Site, other_site: Site, archive: Path

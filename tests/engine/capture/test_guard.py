@@ -12,8 +12,6 @@ from tests.support.cli import Preserve
 from tests.support.sites import Page, Site, redirect
 from tests.support.warc_checks import assert_archive_sound, rows
 
-# --- the private-address guard --------------------------------------------------------------
-
 
 def guarded_article(site: Site, other_site: Site) -> str:
     site.pages["/local-source"] = Page("<html><body><p>Local</p></body></html>")

@@ -22,8 +22,6 @@ from tests.support.cli import Preserve
 from tests.support.sites import Page, Site, redirect
 from tests.support.warc_checks import assert_archive_sound, record_at, rows
 
-# --- recapture, files -----------------------------------------------------------------------
-
 
 def test_capturing_twice_writes_revisits_and_compares_with_the_baseline(
     site: Site, archive: Path

@@ -16,9 +16,6 @@ from tests.support.cli import Preserve
 from tests.support.sites import Page, Site, free_port, redirect
 from tests.support.warc_checks import assert_archive_sound, record_at, rows
 
-# --- what sources can be --------------------------------------------------------------------
-
-
 RUSSIAN = (
     "Министр заявил во вторник, что правительство располагает новыми доказательствами. "
     "По его словам, записи будут переданы международным наблюдателям в течение недели."

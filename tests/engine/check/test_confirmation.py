@@ -8,8 +8,6 @@ from datetime import timedelta
 from tests.support.checking import HOUR, Lab, gone_checks, short_article
 from tests.support.sites import Page, Site, redirect
 
-# --- confirmation over time ---------------------------------------------------------------
-
 
 def test_404_is_confirmed_by_three_checks_a_day_apart(lab: Lab, site: Site) -> None:
     site.pages["/doc"] = Page(short_article())

@@ -10,8 +10,6 @@ from tests.support.checking import DAY, HOUR, Lab, short_article
 from tests.support.cli import Preserve
 from tests.support.sites import Page, Site
 
-# --- scheduling ---------------------------------------------------------------------------
-
 
 def test_due_selects_only_targets_whose_interval_has_passed(
     lab: Lab, site: Site, preserve: Preserve

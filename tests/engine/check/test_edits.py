@@ -17,7 +17,6 @@ from tests.support.checking import (
     CLAIM,
     HOUR,
     NEGATED,
-    T0,
     Lab,
     after_redesign,
     before_redesign,
@@ -25,9 +24,8 @@ from tests.support.checking import (
     redesign_body,
     sentences,
 )
+from tests.support.clock import T0
 from tests.support.sites import Page, Site, article_html
-
-# --- edits and noise ----------------------------------------------------------------------
 
 
 def test_one_word_negation_in_a_long_article_is_an_edit_naming_that_change(

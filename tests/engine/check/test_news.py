@@ -19,7 +19,6 @@ from tests.support.checking import (
     CLAIM,
     DAY,
     HOUR,
-    T0,
     Lab,
     after_redesign,
     before_redesign,
@@ -28,9 +27,8 @@ from tests.support.checking import (
     short_article,
 )
 from tests.support.cli import Preserve
+from tests.support.clock import T0
 from tests.support.sites import Page, Site, article_html
-
-# --- news: what --on-change is told -------------------------------------------------------
 
 
 def test_news_is_a_change_of_what_is_known_not_a_repetition(lab: Lab, site: Site) -> None:

@@ -14,8 +14,6 @@ from preserve.warc.scan import strict_check
 from tests.support.checking import BIN, HOUR, Lab, long_paragraphs, sentences, short_article
 from tests.support.sites import Page, Site, article_html
 
-# --- storage ------------------------------------------------------------------------------
-
 
 def test_unchanged_recaptures_are_small_revisit_records_that_resolve(
     lab: Lab, site: Site, capsys: pytest.CaptureFixture[str]
