@@ -230,7 +230,8 @@ def test_nothing_a_server_sends_stops_the_run(site: Site, archive: Path) -> None
 
 
 def test_the_archive_check_catches_damage(site: Site, archive: Path) -> None:
-    """tests/warc_checks.py itself: a wrong hash in the database, or a cut file, fails it."""
+    """tests/support/warc_checks.py itself: a wrong hash in the database, or a cut file, fails
+    it."""
     site.pages["/a"] = Page(story(("/missing", "a missing page")))
     capture(archive, site.url("/a"))
     assert_archive_sound(archive)
