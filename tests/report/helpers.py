@@ -22,6 +22,7 @@ ESCAPED = "&lt;script&gt;alert(&#x27;pwned&#x27;)&lt;/script&gt;"
 
 
 def article_page(sources: Site, *, edited: bool) -> str:
+    """The investigation's article, citing its four sources; `edited`: after the edit."""
     a, b, c, d = (
         sources.url(p)
         for p in ("/ministry/statement", "/interviews/prosecutor", "/court/ruling", "/leaks/memo")
@@ -52,6 +53,7 @@ def article_page(sources: Site, *, edited: bool) -> str:
 
 
 def source_page(title: str, sentence: str) -> str:
+    """One of the investigation's sources: a page that says `sentence`."""
     return article_html(
         title,
         [
@@ -72,6 +74,7 @@ class Investigation:
 
 
 def query(path: Path, sql: str) -> list[dict[str, Any]]:
+    """The rows `sql` selects from the archive at `path`."""
     store = Store(path / "preserve.db")
     try:
         return list(store.db.query(sql))

@@ -116,6 +116,8 @@ def pdf(text: str) -> bytes:
 
 
 def cli_capture(archive: Path, site: Site) -> str:
+    """The story of the `cli_site` fixture (tests/cli/conftest.py) captured with `preserve
+    capture --json`, its source with it; the story's URL."""
     url = site.url("/2016/10/story")
     data = PRESERVE.json(archive, "capture", url, "--allow-private", "--timeout", "2")
     assert data["article"]["status"] == "captured"
@@ -123,6 +125,8 @@ def cli_capture(archive: Path, site: Site) -> str:
     return url
 
 
+# A site redesign: the same story in a new wrapper that pulls the headline and the byline
+# into what the extractor takes for the text.
 REDESIGN_HEAD = (
     '<h1>The Headline Of The Story</h1><p class="byline">By Staff Writer and Jane Roe</p>'
 )
@@ -155,6 +159,7 @@ def redesign_body() -> str:
 
 
 def gone_checks(lab: Lab, url: str, gaps: list[timedelta]) -> list[tuple[str, str | None, bool]]:
+    """Check `url` after each gap: (outcome, reason, confirmed) of each check."""
     out = []
     for gap in gaps:
         lab.clock.advance(gap)
