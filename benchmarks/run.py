@@ -41,7 +41,7 @@ import webs  # noqa: E402
 
 sys.path.insert(0, str(HERE.parent))
 from preserve.config import DEFAULT_PER_HOST  # noqa: E402
-from tests import tls  # noqa: E402  (the tests' certificate authority, made with openssl)
+from tests.support import tls  # noqa: E402  (the tests' certificate authority, made with openssl)
 
 ROOT = HERE.parent
 BIN = Path(sys.executable).parent

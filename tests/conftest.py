@@ -1,12 +1,17 @@
-"""Shared fixtures: local web sites on 127.0.0.1 and an environment free of PRESERVE_*."""
+"""Shared fixtures: an environment free of PRESERVE_*, local web sites on 127.0.0.1,
+`preserve` run in-process (tests/support/cli.py), and an archive captured and checked once for
+the session (tests/support/checked_archive.py)."""
 
 from __future__ import annotations
 
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 
-from tests.sites import Site
+from tests.support.checked_archive import build
+from tests.support.cli import PRESERVE, Preserve
+from tests.support.sites import Site
 
 
 @pytest.fixture(autouse=True)
@@ -35,3 +40,25 @@ def shared_site() -> Iterator[Site]:
     server = Site()
     yield server
     server.close()
+
+
+@pytest.fixture(scope="session")
+def preserve() -> Preserve:
+    """`preserve.run(archive, *args)` → click's Result; `preserve.json(archive, *args,
+    code=0)` → the parsed document of the same command with `--json`."""
+    return PRESERVE
+
+
+@pytest.fixture(scope="session")
+def checked_site() -> Iterator[Site]:
+    """The site `pristine` was captured from (a test may add pages to it, never change one)."""
+    server = Site()
+    yield server
+    server.close()
+
+
+@pytest.fixture(scope="session")
+def pristine(tmp_path_factory: pytest.TempPathFactory, checked_site: Site) -> Path:
+    """A story citing two sources, captured, edited and checked: never written to (a test
+    takes a copy of its own, the `archive` fixture of tests/engine and tests/evidence)."""
+    return build(tmp_path_factory.mktemp("pristine") / "archive", checked_site)

@@ -6,7 +6,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import preserve
-from tests.sites import Page, Site, article_html
+from tests.support.sites import Page, Site, article_html
 
 STORY = [
     'The council said on Tuesday that <a href="/statement">its statement</a> stands.',

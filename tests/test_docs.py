@@ -26,11 +26,12 @@ from typing import Any
 
 import click
 import pytest
-from click.testing import CliRunner, Result
+from click.testing import Result
 
 from preserve.demo import sample
 from preserve.store.database import Store
-from tests.tsa import OPENSSL, LocalTSA
+from tests.support.cli import Preserve
+from tests.support.tsa import OPENSSL, LocalTSA
 
 ROOT = Path(__file__).resolve().parent.parent
 DOCS = ROOT / "docs"
@@ -217,8 +218,8 @@ class Emitted:
         return document
 
 
-def _invoke(archive: Path, *args: str) -> Result:
-    return CliRunner().invoke(_group(), ["--archive", str(archive), *args])
+# The commands as the `preserve` script runs them: through the group its entry point names.
+ENTRY_POINT = Preserve(_group())
 
 
 def _edited_article(web: sample.SampleWeb) -> str:
@@ -251,44 +252,44 @@ def emitted(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Emitted]:
     try:
         article = web.article_url
         intercept = web.wire.base + "/2016/10/intercept-report"
-        captured = out.add("capture", _invoke(archive, "capture", "--json", *FAST, article))
+        captured = out.add("capture", ENTRY_POINT.run(archive, "capture", "--json", *FAST, article))
         assert captured["article"]["status"] == "captured"
 
         web.change()
         web.gov.pages["/docs/annex-2015-revised.pdf"] = web.gov.pages["/docs/annex-2015.pdf"]
         web.wire.html("/2016/10/follow-up", sample.interview())
         web.news.html(sample.ARTICLE_PATH, _edited_article(web))
-        checked = out.add("check", _invoke(archive, "check", "--json", *FAST))
+        checked = out.add("check", ENTRY_POINT.run(archive, "check", "--json", *FAST))
         by_url = {r["url"]: r for r in checked["results"]}
         assert by_url[article]["links"] and by_url[article]["metadata"]
         assert by_url[article]["added_citations"] and by_url[article]["edit"]
 
         web.wire.html("/2016/10/intercept-report", sample.intercept_report())
-        again = out.add("check", _invoke(archive, "check", "--json", *FAST, intercept))
+        again = out.add("check", ENTRY_POINT.run(archive, "check", "--json", *FAST, intercept))
         assert again["results"][0]["reverted_to"] is not None
 
-        out.add("status", _invoke(archive, "status", "--json"))
-        out.add("list", _invoke(archive, "list", "--json"))
-        out.add("history", _invoke(archive, "history", "--json", intercept))
-        out.add("diff", _invoke(archive, "diff", "--json", intercept))
+        out.add("status", ENTRY_POINT.run(archive, "status", "--json"))
+        out.add("list", ENTRY_POINT.run(archive, "list", "--json"))
+        out.add("history", ENTRY_POINT.run(archive, "history", "--json", intercept))
+        out.add("diff", ENTRY_POINT.run(archive, "diff", "--json", intercept))
         quote = "Haddad did not say the recordings would be shared"
-        found = out.add("find-text", _invoke(archive, "find-text", "--json", quote))
+        found = out.add("find-text", ENTRY_POINT.run(archive, "find-text", "--json", quote))
         assert found["matches"] and found["urls"]
 
-        verified = out.add("verify", _invoke(archive, "verify", "--json"))
+        verified = out.add("verify", ENTRY_POINT.run(archive, "verify", "--json"))
         head = verified["chain"]["head"]
         unknown = "sha256:" + "0" * 64
         out.add(
             "verify",
-            _invoke(archive, "verify", "--json", "--head", head, "--head", unknown),
+            ENTRY_POINT.run(archive, "verify", "--json", "--head", head, "--head", unknown),
             code=1,
         )
 
         key = root / "key.pem"
-        assert _invoke(archive, "keygen", "--out", str(key)).exit_code == 0
+        assert ENTRY_POINT.run(archive, "keygen", "--out", str(key)).exit_code == 0
         package = root / "evidence.wacz"
         stamps = ("--timestamp", tsa.url) if tsa else ()
-        made = _invoke(
+        made = ENTRY_POINT.run(
             archive,
             "export",
             "--json",
@@ -304,11 +305,11 @@ def emitted(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Emitted]:
         public = ("--public-key", str(root / "key.pub.pem"))
         out.add(
             "verify-package",
-            _invoke(archive, "verify-package", "--json", str(package), *public, *roots),
+            ENTRY_POINT.run(archive, "verify-package", "--json", str(package), *public, *roots),
         )
-        out.add("report", _invoke(archive, "report", "--json"))
+        out.add("report", ENTRY_POINT.run(archive, "report", "--json"))
 
-        assert _invoke(archive, "track", article, "--every", "1s").exit_code == 0
+        assert ENTRY_POINT.run(archive, "track", article, "--every", "1s").exit_code == 0
         time.sleep(1.1)
         out.keys["watch"] = _watch(archive, out)
         yield out
