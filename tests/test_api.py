@@ -6,6 +6,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import preserve
+from preserve.evidence.packagecheck import report_text, verify_package
 from tests.support.sites import Page, Site, article_html
 
 STORY = [
@@ -20,6 +21,7 @@ def test_the_public_names_are_pinned() -> None:
         "__version__",
         "capture",
         "check",
+        "export",
         "open_archive",
         "settings",
         "verify",
@@ -37,11 +39,17 @@ def test_capture_check_and_verify_from_a_script(site: Site, tmp_path: Path) -> N
         site.pages["/statement"] = Page(article_html("Statement", ["The statement, withdrawn."]))
         results = {r.url: r.outcome.outcome for r in preserve.check(archive, allow_private=True)}
         verification = preserve.verify(archive)
+        exported = preserve.export(archive, [site.url("/story")], tmp_path / "story.wacz")
 
     assert [c.article.status for c in captured if c.article] == ["captured"]
     assert [c.job.url for c in captured[0].citations] == [site.url("/statement")]
     assert results == {site.url("/story"): "unchanged", site.url("/statement"): "edited"}
     assert verification.ok, verification.problems
+    assert exported.logged is not None and exported.logged.table_name == "exports"
+    assert exported.package.path == tmp_path / "story.wacz"
+    assert exported.package.pages == 2  # the article and the statement it cites
+    package = verify_package(exported.package.path)
+    assert package.ok, report_text(package)
 
 
 def test_settings_are_the_archives_with_overrides(tmp_path: Path) -> None:

@@ -49,7 +49,7 @@ def test_a_capture_is_stored_with_its_text_and_citations(store: Store) -> None:
         200,
     )
     assert store.capture(second).text_sha256 == row.text_sha256
-    assert store.text(row.text_sha256) == ("The article text.", "The article text.")
+    assert store.text(row.text_sha256) == "The article text."
     assert len(list(store.db.query("SELECT * FROM texts"))) == 1  # stored once
     assert store.text(None) is None and store.text("0" * 64) is None
     assert [(c.position, c.url, c.anchor_text) for c in store.citations(first)] == [
