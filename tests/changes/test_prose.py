@@ -219,6 +219,13 @@ NOT_EDITS = [
         [VOTE, FERRY, *most_read(TEASER, "Storm closes coast road")],
         [VOTE, FERRY, *most_read(OTHER_TEASER, "Fishing quota cut again")],
     ),
+    (
+        # The first story drops to the bottom of the list, just above a paragraph: moved,
+        # not added (as spans moved in the main text are only reordered).
+        "most-read-list-of-sentences-rotated-above-a-paragraph",
+        [VOTE, *most_read(TEASER, OTHER_TEASER, CAPTION), FERRY],
+        [VOTE, *most_read(OTHER_TEASER, CAPTION, TEASER), FERRY],
+    ),
     ("teaser-replaced-at-the-end", [VOTE, FERRY, TEASER], [VOTE, FERRY, OTHER_TEASER]),
     ("teaser-replaced-inside-the-article", [VOTE, TEASER, FERRY], [VOTE, OTHER_TEASER, FERRY]),
     (

@@ -17,7 +17,8 @@ item, a heading):
   prose blocks that are there on both sides. An edit: a sentence-long paragraph cut.
 - Everything else is the page around the article changing: a block replaced whole by another
   (a rotating "most read" list, a teaser, an ad), a run of blocks coming or going (comments,
-  a live ticker), short lines (a counter, a render time, a date line). Not an edit.
+  a live ticker), a block moved (a rotating list), short lines (a counter, a render time, a
+  date line). Not an edit.
 
 No threshold on how much changed decides it (a one-word edit of a long page is the case that
 matters most): only where it changed and how.
@@ -104,8 +105,19 @@ def prose_edits(old_visible: str, new_visible: str) -> list[ProseEdit]:
                 continue
             gone += olds
             came += news
-    edits += [ProseEdit(old[i], "", ()) for i in gone if _inside_passage(old, i, kept_old)]
-    edits += [ProseEdit("", new[j], ()) for j in came if _inside_passage(new, j, kept_new)]
+    # A block gone from one place and come to another is moved, not removed and added (a
+    # rotating list; as spans only moved in the main text are `reordered`).
+    moved = {old[i] for i in gone} & {new[j] for j in came}
+    edits += [
+        ProseEdit(old[i], "", ())
+        for i in gone
+        if old[i] not in moved and _inside_passage(old, i, kept_old)
+    ]
+    edits += [
+        ProseEdit("", new[j], ())
+        for j in came
+        if new[j] not in moved and _inside_passage(new, j, kept_new)
+    ]
     return edits
 
 
