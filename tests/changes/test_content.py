@@ -253,3 +253,41 @@ def test_a_page_that_became_a_pdf_changed_kind() -> None:
         "kind-changed",
         "kind.changed",
     )
+
+
+# --- a side without text to speak of --------------------------------------------------------------
+
+LOADING = page("Loading...", links=(), visible="Loading...", title="Harbour news", nonce="app")
+STATEMENT = "The ministry will publish the full list of harbour contracts on its site next week."
+NOTICE = "Ferry tickets bought online can be refunded at the port office until the end of May."
+
+
+def test_a_script_shell_in_place_of_the_article_is_restricted_not_gone() -> None:
+    outcome = classify(page(), LOADING, now=T0)
+
+    assert (outcome.outcome, outcome.reason, outcome.rule) == (
+        "restricted",
+        "no-text",
+        "text.no-text",
+    )
+
+
+def test_the_article_in_place_of_a_script_shell_is_its_text_arriving() -> None:
+    outcome = classify(LOADING, page(), now=T0)
+
+    assert (outcome.outcome, outcome.reason, outcome.rule) == ("edited", "text", "text.edited")
+    assert outcome.edit is not None and outcome.edit.words_removed == 1
+
+
+def test_a_short_page_replaced_by_another_short_page_is_still_replaced() -> None:
+    outcome = classify(page(STATEMENT, links=()), page(NOTICE, links=()), now=T0)
+
+    assert (outcome.outcome, outcome.reason) == ("gone", "replaced")
+
+
+def test_a_thin_page_that_says_what_it_is_is_judged_by_what_it_says() -> None:
+    parked = page("This domain is for sale. Buy this domain today.", links=(), title="Parked")
+    missing = page("Nothing here.", links=(), title="404 Not Found")
+
+    assert classify(page(), parked, now=T0).reason == "parked"
+    assert classify(page(), missing, now=T0).reason == "soft-404"
