@@ -125,7 +125,7 @@ def test_a_rotating_most_read_list_and_a_comment_count_are_not_edits(lab: Lab, s
 
 
 def test_a_baseline_whose_warc_file_is_lost_is_unverified_not_unchanged(
-    lab: Lab, site: Site
+    lab: Lab, site: Site, preserve: Preserve
 ) -> None:
     """The same main text, other bytes, and no way to read the baseline's page again: what
     lies outside the main text was not compared, and is not said to be the same."""
@@ -147,6 +147,11 @@ def test_a_baseline_whose_warc_file_is_lost_is_unverified_not_unchanged(
     )
     assert outcome.text_equal is True
     assert result.to_json()["outside_main_text"] is None
+    # diff cannot read the baseline's page either: it says what it can, the main texts.
+    out = preserve.run(lab.path, "diff", url)
+    assert out.exit_code == 0, out.output
+    assert "No change: the main texts are equal." in out.stdout
+    assert OUTSIDE_MAIN_TEXT not in out.stdout
     # The recapture's visible text is kept: the next check compares again.
     site.pages[PATH] = harbour_page(CORRECTION)
     lab.clock.advance(HOUR)
