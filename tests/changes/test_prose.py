@@ -164,6 +164,8 @@ def test_the_passages_of_a_removed_and_an_added_paragraph_have_one_side_each() -
 ZH_VOTE = "市议会周二批准了港口计划，辩论一直持续到午夜之后，议员们最终以七票对二票通过。"
 ZH_FERRY = "居民们询问渡轮能否在冬季风暴到来之前恢复运行，但港务局没有人回答他们的问题。"
 ZH_LOAN = "市长表示，港口贷款在最初五年的利率为百分之零点五，之后将由议会重新审议。"
+ZH_TEASER = "推荐阅读：山上的博物馆本周末重新开放，并举办一场免费的古地图展览，欢迎市民参观。"
+ZH_OTHER_TEASER = "推荐阅读：一座铁路桥因维修而关闭，工程师正在检查桥墩上发现的裂缝，预计下月通车。"
 
 
 def test_a_long_enough_block_in_a_script_without_spaces_is_prose() -> None:
@@ -200,17 +202,13 @@ COMMENTS = [
 ]
 
 
-ZH_TEASER = "推荐阅读：山上的博物馆本周末重新开放，并举办一场免费的古地图展览，欢迎市民参观。"
-ZH_OTHER_TEASER = "推荐阅读：一座铁路桥因维修而关闭，工程师正在检查桥墩上发现的裂缝，预计下月通车。"
-
-
 def most_read(*headlines: str) -> list[str]:
     return ["Most read", *headlines]
 
 
 NOT_EDITS = [
     (
-        "most-read-list-rotated",
+        "most-read-headlines-replaced",
         [VOTE, FERRY, *most_read("Storm closes coast road", "Mayor opens bridge")],
         [VOTE, FERRY, *most_read("Fishing quota cut again", "School roof repaired at last")],
     ),
