@@ -17,8 +17,9 @@ from preserve.changes.links import LinkChanges, link_changes, url_key
 from preserve.changes.model import TEXT_KINDS, MetadataChange, Outcome, Snapshot
 from preserve.changes.prose import edited_passages, prose_edits
 from preserve.changes.summary import summarise
-from preserve.changes.words import jaccard3, overlap3, tokens
+from preserve.changes.words import jaccard3, overlap3
 from preserve.coverage import text_gap
+from preserve.tokens import tokens
 from preserve.urls import is_site_root
 
 MOVED_JACCARD = 0.5

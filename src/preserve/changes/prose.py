@@ -34,7 +34,7 @@ from itertools import pairwise
 
 from preserve.changes.clock import clock_stamp, relative_time
 from preserve.changes.diff import Hunk, word_diff
-from preserve.changes.words import tokens
+from preserve.tokens import tokens
 
 PROSE_WORDS = 8
 PROSE_TOKENS = 20  # in scripts written without spaces, where each character is a token

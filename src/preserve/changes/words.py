@@ -4,9 +4,10 @@ are numbers or negations."""
 
 from __future__ import annotations
 
-import re
 from collections import Counter
 from collections.abc import Callable, Sequence
+
+from preserve.tokens import tokens
 
 # Words whose appearance or disappearance flips a claim ("denied" → "did not deny"), with
 # the commonest ones of a few other languages the sample sources use.
@@ -70,22 +71,6 @@ def is_negation(word: str) -> bool:
     """A word that flips a claim ("not", "never", "denied", "didn't")."""
     cleaned = clean(word)
     return cleaned in NEGATIONS or cleaned.endswith("n't")
-
-
-# Scripts written without spaces between words (Chinese, Japanese kana, Thai, Lao, Khmer,
-# Myanmar): each of their characters is a token of its own, so that a whole paragraph of
-# Chinese is not one "word" to similarity measures.
-_UNSPACED = (
-    "\u0e00-\u0eff\u1000-\u109f\u1780-\u17ff\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff"
-)
-_TOKEN = re.compile(f"[{_UNSPACED}]|[^\\s{_UNSPACED}]+")
-
-
-def tokens(text: str) -> list[str]:
-    """The words of a text for measuring similarity: whitespace-separated words, and each
-    character of the scripts written without spaces. The same as `text.split()` for text
-    without those scripts."""
-    return _TOKEN.findall(text)
 
 
 def shingles(text: str, size: int = 3) -> set[tuple[str, ...]]:

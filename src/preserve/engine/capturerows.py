@@ -6,13 +6,13 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from preserve.changes.words import tokens
 from preserve.engine.captured import Job
 from preserve.extract.extracted import Citation, Extracted
 from preserve.extract.normalise import NORMALISATION_VERSION, sha256_hex
 from preserve.net.fetcher import Fetched
 from preserve.store.rows import CitationRow, Extraction, NewCapture, RecordRow
 from preserve.times import iso
+from preserve.tokens import count_tokens
 from preserve.warc.writer import RecordLocation
 
 
@@ -36,6 +36,7 @@ def reused_extraction(earlier: Extraction) -> Extracted:
         loose_sha256=earlier.loose_sha256,
         decoded_sha256=earlier.decoded_sha256 or "",
         extractor="reused",
+        text_words=count_tokens(earlier.text) if earlier.text_words is None else earlier.text_words,
     )
 
 
@@ -126,7 +127,7 @@ def new_capture(
         visible_sha256=(
             sha256_hex(extracted.visible_text) if extracted and extracted.visible_text else None
         ),
-        text_words=len(tokens(extracted.text)) if extracted else None,
+        text_words=extracted.text_words if extracted else None,
         citations=tuple(
             CitationRow(c.position, c.url, c.anchor_text, c.context) for c in citations
         ),

@@ -90,7 +90,7 @@ class CapturesTable(StoreBase):
         can reuse it instead of parsing the page again."""
         row = self.db.conn.execute(
             "SELECT id, kind, title, byline, modified, decoded_sha256, text_sha256,"
-            " loose_sha256, links_sha256, visible_sha256 FROM captures"
+            " loose_sha256, links_sha256, visible_sha256, text_words FROM captures"
             " WHERE payload_sha256 = ? AND final_url = ? AND norm_version = ?"
             " AND status = 'captured' AND kind IS NOT NULL AND byline IS NOT NULL"
             " ORDER BY id DESC LIMIT 1",
@@ -98,7 +98,8 @@ class CapturesTable(StoreBase):
         ).fetchone()
         if row is None:
             return None
-        capture_id, kind, title, byline, modified, decoded, text_hash, loose, links, seen = row
+        capture_id, kind, title, byline, modified, decoded, text_hash, loose, links = row[:9]
+        seen, words = row[9:]
         text = self.text(text_hash) if text_hash else ""
         if text is None:
             return None
@@ -115,6 +116,7 @@ class CapturesTable(StoreBase):
             text=text,
             visible_text=self.visible_text(seen) or "",
             citations=tuple(self.citations(capture_id)),
+            text_words=words,
         )
 
     def original_for(self, url: str, payload_sha256: str) -> OriginalRecord | None:

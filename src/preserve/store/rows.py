@@ -321,6 +321,7 @@ class Extraction:
     text: str
     visible_text: str
     citations: tuple[CitationRow, ...]
+    text_words: int | None = None
 
 
 @dataclass(frozen=True, slots=True)
