@@ -6,7 +6,6 @@ the archive's settings, and the warning when others may read them."""
 from __future__ import annotations
 
 import os
-from pathlib import Path
 
 import pytest
 
