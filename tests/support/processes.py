@@ -68,7 +68,17 @@ class Proc:
         )
 
     def kill(self) -> None:
-        self.popen.send_signal(signal.SIGKILL)
+        self.signal(signal.SIGKILL)
+
+    def signal(self, signum: int) -> None:
+        """Send the process a signal. Not through Popen.send_signal, which reaps a process
+        that has just exited, and `wait` would then find no process to wait for."""
+        os.kill(self.popen.pid, signum)
+
+    def stderr_so_far(self) -> str:
+        """What the process has written to stderr until now (it may still be running)."""
+        fd = self._err.fileno()
+        return os.pread(fd, os.fstat(fd).st_size, 0).decode("utf-8", "replace")
 
     def wait(self, timeout: float = 240) -> Ran:
         ends = time.monotonic() + timeout
