@@ -99,6 +99,19 @@ def short_article(
     return article_html(title, [sentences(rng, 3) for _ in range(n)])
 
 
+# What a site that answers a missing page with 200 serves (a soft-404): `site.not_found =
+# Page(NOT_FOUND_TEMPLATE, status=200)`.
+NOT_FOUND_TEMPLATE = article_html(
+    "Example News",
+    [
+        "Sorry, we could not find the page you were looking for. It may have been moved, "
+        "renamed or deleted, or the address may have been typed incorrectly.",
+        "Try the search box above, or browse the sections of the site to find our most "
+        "recent reporting, opinion, photography and investigations from around the world.",
+    ],
+)
+
+
 def cli_capture(archive: Path, site: Site) -> str:
     """The story of the `cli_site` fixture (tests/cli/conftest.py) captured with `preserve
     capture --json`, its source with it; the story's URL."""

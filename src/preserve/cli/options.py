@@ -218,7 +218,18 @@ def interruptible() -> Iterator[threading.Event]:
         yield stop
     finally:
         for signum, handler in previous.items():
-            signal.signal(signum, handler)
+            # Stopped, the run has ended, and what it stored is being printed: a second
+            # Ctrl-C now ends the command at once too, with 130. A KeyboardInterrupt (the
+            # default) raised there could land where nothing turns it into 130: click's
+            # "Aborted!" and exit 1, or the interpreter's exit, killed by the signal.
+            signal.signal(signum, _exit_at_once if stop.is_set() else handler)
+
+
+def _exit_at_once(_signum: int, _frame: object) -> None:
+    """A second Ctrl-C (or SIGTERM) once a stopped run has ended: exit 130 now, the files
+    closed on the way out (the run itself is already stored)."""
+    click.echo("\nInterrupted.", err=True)
+    raise SystemExit(130)
 
 
 def write_file(path: Path, text: str) -> None:

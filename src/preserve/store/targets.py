@@ -104,13 +104,43 @@ class TargetsTable(StoreBase):
             )
 
     def untrack(self, url: str, *, include_citations: bool) -> list[str]:
-        """Stop tracking a URL (and the sources it brought in): its captures and checks stay
-        in the archive. The URLs no longer tracked."""
+        """Stop tracking a URL (and the sources it brought in, but those that a URL still
+        tracked cites too, which stay, brought in by that one's article now): its captures
+        and checks stay in the archive. The URLs no longer tracked."""
         where, params = _and_sources(url, include_citations)
         with self._write():
-            gone = [u for (u,) in self.db.execute(f"SELECT url FROM targets WHERE {where}", params)]
-            self.db.execute(f"DELETE FROM targets WHERE {where}", params)
+            picked = [
+                u for (u,) in self.db.execute(f"SELECT url FROM targets WHERE {where}", params)
+            ]
+            heirs = self._cited_elsewhere(set(picked), [u for u in picked if u != url])
+            for source, article in heirs.items():
+                self.db.execute("UPDATE targets SET cited_by = ? WHERE url = ?", [article, source])
+            gone = [u for u in picked if u not in heirs]
+            for start in range(0, len(gone), 500):
+                part = gone[start : start + 500]
+                self.db.execute(
+                    f"DELETE FROM targets WHERE url IN ({', '.join('?' * len(part))})", part
+                )
         return gone
+
+    def _cited_elsewhere(self, leaving: set[str], sources: Sequence[str]) -> dict[str, str]:
+        """Of these sources, those that a capture of a tracked URL not `leaving` cites, each
+        with the article that URL belongs to (the first to cite it)."""
+        found: dict[str, str] = {}
+        for start in range(0, len(sources), 500):
+            part = sources[start : start + 500]
+            cursor = self.db.execute(
+                "SELECT citations.url, other.url, other.role, other.cited_by FROM citations"
+                " JOIN captures ON captures.id = citations.capture_id"
+                " JOIN targets AS other ON other.url = captures.url"
+                f" WHERE citations.url IN ({', '.join('?' * len(part))}) ORDER BY captures.id",
+                part,
+            )
+            for source, citer, role, cited_by in cursor:
+                article = citer if role == "article" else cited_by or citer
+                if citer not in leaving and article not in leaving:
+                    found.setdefault(source, article)
+        return found
 
     def hold(self, urls: Sequence[str], run_id: int) -> list[str]:
         """Hold these tracked URLs for run `run_id`'s check, but not those another check

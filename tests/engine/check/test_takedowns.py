@@ -13,6 +13,7 @@ from tests.support.checking import (
     DAY,
     HOUR,
     NEGATED,
+    NOT_FOUND_TEMPLATE,
     Lab,
     gone_checks,
     long_paragraphs,
@@ -84,17 +85,6 @@ def test_redirect_to_the_home_page_is_a_soft_404(lab: Lab, site: Site, status: i
     assert outcome.new_url is None
     assert lab.baseline(url) == baseline
     assert site.url("/") not in {t.url for t in lab.store.targets()}
-
-
-NOT_FOUND_TEMPLATE = article_html(
-    "Example News",
-    [
-        "Sorry, we could not find the page you were looking for. It may have been moved, "
-        "renamed or deleted, or the address may have been typed incorrectly.",
-        "Try the search box above, or browse the sections of the site to find our most "
-        "recent reporting, opinion, photography and investigations from around the world.",
-    ],
-)
 
 
 def test_site_answering_every_missing_url_with_200_is_a_soft_404_found_by_the_probe(
