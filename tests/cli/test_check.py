@@ -304,3 +304,33 @@ def test_untrack_keeps_the_sources_another_article_cites(
         "2 tracked URL(s) paused"
         in preserve.run(archive, "track", site.url("/b"), "--pause").stdout
     )
+
+
+def test_pausing_an_article_leaves_checked_the_sources_another_article_cites(
+    tmp_path: Path, site: Site, preserve: Preserve
+) -> None:
+    """A source two articles cite goes on being checked while one of them is paused (it is
+    the other's now); once both are paused it is paused too."""
+    archive = tmp_path / "archive"
+    site.pages["/a"] = Page(
+        article_html("A", ['See <a href="/shared">this</a> and <a href="/own">that</a>.'])
+    )
+    site.pages["/b"] = Page(article_html("B", ['See <a href="/shared">the same source</a>.']))
+    for path in ("/shared", "/own"):
+        site.pages[path] = Page(article_html(path, ["A source's words."]))
+    for path in ("/a", "/b"):
+        assert preserve.run(archive, "capture", *FAST, "-q", site.url(path)).exit_code == 0
+    a, b, shared, own = (site.url(p) for p in ("/a", "/b", "/shared", "/own"))
+
+    paused = preserve.run(archive, "track", a, "--pause")
+    listed = {e["url"]: e for e in preserve.json(archive, "list")["targets"]}
+
+    assert paused.exit_code == 0 and "2 tracked URL(s) paused" in paused.stdout
+    assert [u for u, e in listed.items() if e["paused"]] == [a, own]
+    assert listed[shared]["cited_by"] == b
+    checked = {r["url"] for r in preserve.json(archive, "check")["results"]}
+    assert checked == {b, shared}
+
+    preserve.run(archive, "track", b, "--pause")
+    listed = {e["url"]: e for e in preserve.json(archive, "list")["targets"]}
+    assert all(e["paused"] for e in listed.values())

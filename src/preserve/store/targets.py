@@ -92,16 +92,31 @@ class TargetsTable(StoreBase):
         return [t for url in urls if (t := self.target(url)) is not None]
 
     def set_paused(self, url: str, paused: bool, *, include_citations: bool) -> int:
-        """Pause or resume checks of a target (and of the sources it brought in); how many
-        targets changed."""
+        """Pause or resume checks of a target (and of the sources it brought in, but, when
+        pausing, those that a URL still checked cites too, which go on, brought in by that
+        one's article now); how many targets changed."""
         where, params = _and_sources(url, include_citations)
         with self._write():
-            return int(
-                self.db.execute(
-                    f"UPDATE targets SET paused = ? WHERE ({where}) AND paused != ?",
-                    [int(paused), *params, int(paused)],
-                ).rowcount
+            picked = [
+                u for (u,) in self.db.execute(f"SELECT url FROM targets WHERE {where}", params)
+            ]
+            heirs = (
+                self._cited_elsewhere(set(picked), [u for u in picked if u != url], active=True)
+                if paused
+                else {}
             )
+            for source, article in heirs.items():
+                self.db.execute("UPDATE targets SET cited_by = ? WHERE url = ?", [article, source])
+            changed = 0
+            chosen = [u for u in picked if u not in heirs]
+            for start in range(0, len(chosen), 500):
+                part = chosen[start : start + 500]
+                changed += self.db.execute(
+                    f"UPDATE targets SET paused = ? WHERE url IN ({', '.join('?' * len(part))})"
+                    " AND paused != ?",
+                    [int(paused), *part, int(paused)],
+                ).rowcount
+            return changed
 
     def untrack(self, url: str, *, include_citations: bool) -> list[str]:
         """Stop tracking a URL (and the sources it brought in, but those that a URL still
@@ -123,9 +138,12 @@ class TargetsTable(StoreBase):
                 )
         return gone
 
-    def _cited_elsewhere(self, leaving: set[str], sources: Sequence[str]) -> dict[str, str]:
-        """Of these sources, those that a capture of a tracked URL not `leaving` cites, each
-        with the article that URL belongs to (the first to cite it)."""
+    def _cited_elsewhere(
+        self, leaving: set[str], sources: Sequence[str], *, active: bool = False
+    ) -> dict[str, str]:
+        """Of these sources, those that a capture of a tracked URL not `leaving` cites (and
+        not paused, when `active`), each with the article that URL belongs to (the first to
+        cite it)."""
         found: dict[str, str] = {}
         for start in range(0, len(sources), 500):
             part = sources[start : start + 500]
@@ -133,7 +151,9 @@ class TargetsTable(StoreBase):
                 "SELECT citations.url, other.url, other.role, other.cited_by FROM citations"
                 " JOIN captures ON captures.id = citations.capture_id"
                 " JOIN targets AS other ON other.url = captures.url"
-                f" WHERE citations.url IN ({', '.join('?' * len(part))}) ORDER BY captures.id",
+                f" WHERE citations.url IN ({', '.join('?' * len(part))})"
+                + (" AND NOT other.paused" if active else "")
+                + " ORDER BY captures.id",
                 part,
             )
             for source, citer, role, cited_by in cursor:
