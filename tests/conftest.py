@@ -24,6 +24,12 @@ def clean_env(monkeypatch: pytest.MonkeyPatch) -> None:
 
 
 @pytest.fixture
+def render_by_default(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The default of a fresh install (`browser = auto`), for the tests of rendering."""
+    monkeypatch.delenv("PRESERVE_BROWSER", raising=False)
+
+
+@pytest.fixture
 def site() -> Iterator[Site]:
     server = Site()
     yield server
