@@ -90,10 +90,13 @@ class Rendered:
     @property
     def state(self) -> str:
         """How the render ended, as stored (`captures.rendered`): complete, the reason it
-        was cut off, or failed."""
-        if self.error is not None or not self.dom:
+        was cut off (with or without a DOM: `captures.dom_sha256` says), or failed (no
+        browser, or no DOM)."""
+        if self.error is not None:
             return "failed"
-        return self.cut_off or "complete"
+        if self.cut_off is not None:
+            return self.cut_off
+        return "complete" if self.dom else "failed"
 
     def close(self) -> None:
         for fetched in self.fetched:

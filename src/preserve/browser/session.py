@@ -73,6 +73,7 @@ class Browser:
         self._pages: dict[str, PageState] = {}  # by token
         self._contexts: dict[str, PageState] = {}  # by CDP browserContextId
         self._targets: dict[str, str] = {}  # CDP targetId -> browserContextId
+        self._tabs: set[str] = set()  # the targetIds of pages (a page's own, and pop-ups)
         self._tasks: set[asyncio.Future[Any]] = set()
         self._pw: Any = None
         self._browser: Any = None
@@ -265,6 +266,8 @@ class Browser:
         info = event["targetInfo"]
         if info.get("browserContextId"):
             self._targets[info["targetId"]] = info["browserContextId"]
+        if info.get("type") == "page":
+            self._tabs.add(info["targetId"])
 
     def _owner(self, event: dict[str, Any]) -> PageState | None:
         token = page_token(event["request"].get("headers", {}))
@@ -303,8 +306,19 @@ class Browser:
                 detail = f"more than {MAX_NAVIGATIONS} documents loaded in the page"
                 state.note(Seen(url, method, kind, "refused", None, detail))
                 state.cut("navigation-loop")
-                await self._fail(rid, "BlockedByClient")
+                # A 204 leaves the page on the document it has, where a failed navigation
+                # would put Chromium's error page in its place.
+                with contextlib.suppress(Exception):
+                    await self._cdp.send(
+                        "Fetch.fulfillRequest",
+                        {"requestId": rid, "responseCode": 204, "responseHeaders": []},
+                    )
                 return
+        if kind == "document" and frame != state.main_frame and frame in self._tabs:
+            # A pop-up's document (a page's main frame is its target): never loaded.
+            state.note(Seen(url, method, kind, "refused", None, "a pop-up"))
+            await self._fail(rid, "BlockedByClient")
+            return
         if (why := refusal(url)) is not None:
             state.note(Seen(url, method, kind, "refused", None, why))
             await self._fail(rid, "BlockedByClient")
