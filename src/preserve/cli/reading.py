@@ -214,10 +214,16 @@ def report_command(
             generated_at=iso(utc_now()),
             tool_version=__version__,
         )
+        if html_path is not None:  # the screenshots of rendered captures, embedded
+            from preserve.engine.show import thumbnails
+            from preserve.report.shots import data_uris, rendered_captures
+
+            ids = rendered_captures(document)
+            shots = data_uris(thumbnails(archive.store, archive.warcs, ids))
     finally:
         archive.close()
     if html_path is not None:
-        html = htmlreport.render(document)
+        html = htmlreport.render(document, shots)
         if to_stdout:
             click.echo(html, nl=False)
             return

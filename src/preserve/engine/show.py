@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -118,6 +119,26 @@ def screenshot(store: Store, warcs: Path, capture: Capture) -> bytes:
             f"{hashlib.sha256(png).hexdigest()}, the capture says {capture.screenshot_sha256}"
         )
     return png
+
+
+def thumbnails(store: Store, warcs: Path, capture_ids: Sequence[int]) -> list[tuple[int, bytes]]:
+    """The thumbnails (JPEG) of these rendered captures, by capture id, for the report; one
+    whose record cannot be read back as recorded is left out (`verify` says why)."""
+    found = []
+    for capture_id in capture_ids:
+        row = store.resource_record(capture_id, "urn:thumbnail:")
+        if row is None:
+            continue
+        where = OriginalRecord(
+            row.record_id, row.url, row.date or "", row.warc, row.offset, row.length
+        )
+        try:
+            record = _read(warcs, where)
+        except (OSError, IntegrityError):
+            continue
+        if hashlib.sha256(record.payload).hexdigest() == row.payload_sha256:
+            found.append((capture_id, record.payload))
+    return found
 
 
 def _read(warcs: Path, where: OriginalRecord) -> StoredRecord:

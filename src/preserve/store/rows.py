@@ -389,6 +389,7 @@ class CaptureSummary:
     check_id: int | None
     certificate_sha256: str | None
     text_words: int | None
+    screenshot_sha256: str | None  # a rendered capture's full-page screenshot (m013)
 
 
 @dataclass(frozen=True, slots=True)
