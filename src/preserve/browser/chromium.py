@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import atexit
 import contextlib
+import importlib.util
 import os
 import shutil
 import signal
@@ -45,9 +46,7 @@ def find_chromium() -> str | None:
 
 def playwright_missing() -> str | None:
     """Why Playwright cannot be used here, or None when it can."""
-    try:
-        import playwright  # noqa: F401
-    except ImportError:
+    if importlib.util.find_spec("playwright") is None:
         return "the playwright package is not installed (pip install 'preserve[browser]')"
     return None
 
