@@ -40,8 +40,8 @@ class Rendering:
     def reason(self, job: Job, fetched: Fetched, extracted: Extracted | None) -> str | None:
         """Why this page is to be rendered, or None (see `browser.decide`)."""
         final = fetched.final
-        if final is None or extracted is None:
-            return None
+        if final is None or extracted is None or job.role in ("probe", "requisite"):
+            return None  # a soft-404 probe is compared as served; a requisite is no page
         mode = job.browser or self.config.browser
         if mode == "never":
             return None
