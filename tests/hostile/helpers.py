@@ -44,7 +44,11 @@ class Ran:
 
 
 def clean_environment() -> dict[str, str]:
-    return {k: v for k, v in os.environ.items() if not k.startswith("PRESERVE_")}
+    """The environment without PRESERVE_* settings, and rendering off: the hostile web
+    measures the fetching and extraction pipeline (its renders are tests/engine/capture's
+    test_render_limits.py and tests/browser/)."""
+    kept = {k: v for k, v in os.environ.items() if not k.startswith("PRESERVE_")}
+    return kept | {"PRESERVE_BROWSER": "never"}
 
 
 class Proc:
