@@ -195,6 +195,7 @@ def test_temporary_redirect_elsewhere_is_judged_on_content_only(lab: Lab, site: 
         ("loop", ("unreachable", "redirect-loop")),
         ("empty", ("restricted", "no-text")),
         ("shell", ("restricted", "no-text")),
+        ("loading", ("restricted", "no-text")),  # a word or two is no text either
     ],
 )
 def test_inconclusive_answers_are_neither_edited_nor_gone(
@@ -212,10 +213,15 @@ def test_inconclusive_answers_are_neither_edited_nor_gone(
         site.pages["/doc2"] = redirect(site.url("/doc"))
     elif change == "empty":
         site.pages["/doc"] = Page(b"")
-    else:
+    elif change == "shell":
         site.pages["/doc"] = Page(
             '<html><head><title>App</title><script src="/app.js"></script></head>'
             '<body><div id="root"></div><noscript>Enable JavaScript.</noscript></body></html>'
+        )
+    else:
+        site.pages["/doc"] = Page(
+            '<html><head><title>App</title><script src="/app.js"></script></head>'
+            '<body><div id="app">Loading...</div></body></html>'
         )
     lab.clock.advance(HOUR)
     outcome = lab.check_one(url).outcome
