@@ -40,7 +40,11 @@ class Ran:
 
 
 def clean_environment() -> dict[str, str]:
-    return {k: v for k, v in os.environ.items() if not k.startswith("PRESERVE_")}
+    """The environment without PRESERVE_* settings, and rendering off: these processes
+    measure the fetching and extraction pipeline (renders are tested in
+    tests/engine/capture/test_render_limits.py and tests/browser/)."""
+    kept = {k: v for k, v in os.environ.items() if not k.startswith("PRESERVE_")}
+    return kept | {"PRESERVE_BROWSER": "never"}
 
 
 class Proc:

@@ -18,6 +18,7 @@ from preserve.cli import text
 from preserve.cli.options import (
     RunNoted,
     archive_path,
+    browser_option,
     colour,
     fetch_options,
     interruptible,
@@ -61,6 +62,7 @@ if TYPE_CHECKING:
     default=None,
     help="Follow citations of citations to this depth [default: 1].",
 )
+@browser_option
 @fetch_options
 @click.pass_context
 def capture(
@@ -69,6 +71,7 @@ def capture(
     from_file: Path | None,
     every: str | None,
     depth: int | None,
+    browser: str | None,
     timeout: float | None,
     deadline: float | None,
     max_bytes: int | None,
@@ -101,6 +104,7 @@ def capture(
         per_host=per_host,
         depth=depth,
         every=parse_duration(every) if every else None,
+        browser=browser,
     )
     archive = open_archive(ctx)
     if allow_private and remember(archive.path, "allow_private", True):
@@ -113,7 +117,13 @@ def capture(
     try:
         with interruptible() as stop, progress_bar("Capturing", not (as_json or quiet)) as progress:
             results = capture_articles(
-                archive, articles, config=config, progress=progress, on_run=run, stop=stop
+                archive,
+                articles,
+                config=config,
+                progress=progress,
+                on_run=run,
+                stop=stop,
+                browser=browser,
             )
         # The results are read from the archive as they are printed, an article at a time.
         failed: list[str | None] = []
@@ -181,8 +191,15 @@ def _noting_failures(
     default=None,
     help="Stop checking these URLs (and an article's sources) until resumed; their history stays.",
 )
+@browser_option
 @click.pass_context
-def track(ctx: click.Context, urls: tuple[str, ...], every: str | None, pause: bool | None) -> None:
+def track(
+    ctx: click.Context,
+    urls: tuple[str, ...],
+    every: str | None,
+    pause: bool | None,
+    browser: str | None,
+) -> None:
     """Set how often tracked URLs are checked, or pause and resume their checks (an
     article's citations follow it).
 
@@ -190,11 +207,12 @@ def track(ctx: click.Context, urls: tuple[str, ...], every: str | None, pause: b
     Examples:
       preserve track https://example.org/2016/10/some-article --every 6h
       preserve track https://example.org/2016/10/some-article --pause
+      preserve track https://example.org/2016/10/some-article --browser always
     """
-    from preserve.engine.tracking import set_interval, set_paused
+    from preserve.engine.tracking import set_browser, set_interval, set_paused
 
-    if every is None and pause is None:
-        raise UsageError("nothing to change: give --every, --pause or --resume")
+    if every is None and pause is None and browser is None:
+        raise UsageError("nothing to change: give --every, --pause, --resume or --browser")
     archive = open_archive(ctx, create=False)
     try:
         if every is not None:
@@ -204,6 +222,9 @@ def track(ctx: click.Context, urls: tuple[str, ...], every: str | None, pause: b
             changed = set_paused(archive.store, urls, pause)
             word = "paused: not checked until resumed" if pause else "resumed"
             click.echo(f"{changed} tracked URL(s) {word}.")
+        if browser is not None:
+            changed = set_browser(archive.store, urls, browser)
+            click.echo(f"{changed} tracked URL(s) now rendered in a browser: {browser}.")
     finally:
         archive.close()
 

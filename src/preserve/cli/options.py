@@ -41,6 +41,17 @@ notify_option = click.option(
 )
 
 
+# --- rendering in a browser (issue 16) ---
+browser_option = click.option(
+    "--browser",
+    type=click.Choice(["auto", "always", "never"]),
+    default=None,
+    help="When to render a page in Chromium: auto (when its text is missing or it is a "
+    "script shell), always, never; remembered for its checks [default: auto].",
+)
+# --- end of rendering ---
+
+
 def notify_urls(ctx: click.Context, config: Config, given: tuple[str, ...]) -> tuple[str, ...]:
     """The notification URLs of a check: the archive's settings and the command line's,
     each checked now (an unknown one is refused before anything is fetched). Their tokens

@@ -9,6 +9,7 @@ from typing import Any
 from preserve.engine.captured import Job
 from preserve.extract.extracted import Citation, Extracted
 from preserve.extract.normalise import NORMALISATION_VERSION, sha256_hex
+from preserve.net.exchange import Exchange
 from preserve.net.fetcher import Fetched
 from preserve.store.rows import CitationRow, Extraction, NewCapture, RecordRow
 from preserve.times import iso
@@ -64,6 +65,41 @@ def record_row(
     )
 
 
+def metadata_about(
+    job: Job, final: Exchange | None, extracted: Extracted | None, render: dict[str, Any] | None
+) -> dict[str, Any]:
+    """What a capture's metadata record says (nothing: no record): of an article, what was
+    extracted; over HTTPS, who the server proved to be; of a rendered page, how it was
+    rendered (docs/browser.md)."""
+    if final is None:
+        return {}
+    about: dict[str, Any] = {}
+    if job.role == "article" and extracted is not None:
+        about = {
+            "url": job.url,
+            "title": extracted.title,
+            "byline": extracted.byline,
+            "modified": extracted.modified,
+            "text_sha256": extracted.text_sha256,
+            "norm_version": NORMALISATION_VERSION,
+            "citations": [
+                {
+                    "url": c.url,
+                    "anchor_text": c.anchor_text,
+                    "context": c.context,
+                    "position": c.position,
+                }
+                for c in extracted.citations
+            ],
+        }
+    if final.tls is not None:
+        # Who the server proved to be, beside the page: in the WARC file with it.
+        about = {"url": job.url, **about, "tls": final.tls.to_json()}
+    if render is not None:
+        about = {"url": job.url, **about, "render": render}
+    return about
+
+
 def new_capture(
     run_id: int,
     job: Job,
@@ -73,6 +109,10 @@ def new_capture(
     record_type: str | None,
     metadata_id: str | None,
     records: tuple[RecordRow, ...],
+    *,
+    rendered: str | None = None,
+    dom_sha256: str | None = None,
+    screenshot_sha256: str | None = None,
 ) -> NewCapture:
     final = fetched.final
     first = fetched.exchanges[0] if fetched.exchanges else None
@@ -89,6 +129,9 @@ def new_capture(
         redirects=json.dumps([[e.url, e.status] for e in fetched.redirects]),
         final_url=last.url if last else None,
         records=records,
+        rendered=rendered,
+        dom_sha256=dom_sha256,
+        screenshot_sha256=screenshot_sha256,
     )
     if final is None:
         return NewCapture(

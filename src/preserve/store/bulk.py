@@ -62,7 +62,8 @@ class BulkReads(StoreBase):
             " captures.record_type, captures.warc, captures.offset, captures.length,"
             " captures.record_id, checks.id,"
             " CASE WHEN json_valid(captures.tls)"
-            " THEN json_extract(captures.tls, '$.certificate_sha256') END, captures.text_words"
+            " THEN json_extract(captures.tls, '$.certificate_sha256') END, captures.text_words,"
+            " captures.screenshot_sha256"
             " FROM captures"
             " LEFT JOIN checks ON checks.capture_id = captures.id"
             " WHERE captures.role != 'probe' AND captures.url IN ({IN})",

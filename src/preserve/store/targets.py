@@ -118,6 +118,18 @@ class TargetsTable(StoreBase):
                 ).rowcount
             return changed
 
+    def set_browser(self, url: str, mode: str | None, *, include_citations: bool) -> int:
+        """Remember when a target (and the sources it brought in) is rendered in a browser
+        (auto, always, never; None: as the archive's setting says); how many changed."""
+        where, params = _and_sources(url, include_citations)
+        with self._write():
+            return int(
+                self.db.execute(
+                    f"UPDATE targets SET browser = ? WHERE ({where}) AND browser IS NOT ?",
+                    [mode, *params, mode],
+                ).rowcount
+            )
+
     def untrack(self, url: str, *, include_citations: bool) -> list[str]:
         """Stop tracking a URL (and the sources it brought in, but those that a URL still
         tracked cites too, which stay, brought in by that one's article now): its captures
