@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.hostile.helpers import clean_environment
+from tests.support.processes import clean_environment
 from tests.support.rendering import api_paragraphs, needs_chromium, scripted_page
 from tests.support.sites import Page, Site
 

@@ -12,7 +12,6 @@ from typing import Any
 from preserve.browser.decide import SHELL_BYTES, render_reason
 from preserve.browser.limits import BrowserLimits, BrowserUnavailable
 from preserve.browser.rendered import Rendered
-from preserve.changes.words import tokens
 from preserve.config import Config
 from preserve.engine.captured import Job
 from preserve.extract import pool as extractpool
@@ -45,7 +44,7 @@ class Rendering:
         mode = job.browser or self.config.browser
         if mode == "never":
             return None
-        words = len(tokens(extracted.text))
+        words = extracted.text_words
         head = decode_content(
             final.body.read(SHELL_BYTES), final.header("Content-Encoding"), SHELL_BYTES
         )
