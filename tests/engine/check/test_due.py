@@ -83,4 +83,4 @@ def test_track_needs_something_to_change(lab: Lab, site: Site, preserve: Preserv
     result = preserve.run(lab.path, "track", site.url("/a"))
 
     assert_one_error_line(result)
-    assert "--every, --pause or --resume" in result.stderr
+    assert "give --every, --pause, --resume or --browser" in result.stderr
