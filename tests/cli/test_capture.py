@@ -390,3 +390,25 @@ def test_a_url_list_in_a_legacy_encoding_gets_a_clear_error(
 
     assert result.exit_code == 2
     assert "not UTF-8" in result.stderr and "UTF-16" in result.stderr
+
+
+def test_a_page_that_needs_rendering_says_why_it_was_not_rendered(
+    site: Site, archive: Path, preserve: Preserve, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Without a browser to start, a script-built page is archived as served, and the
+    capture says it was not rendered and what rendering needs (no Chromium here: none is
+    started)."""
+    monkeypatch.setenv("PRESERVE_CHROMIUM", str(archive.parent / "no-such-chromium"))
+    site.pages["/app"] = Page(
+        '<html><head><title>App</title></head><body><div id="app">Loading...</div>'
+        '<script src="/app.js"></script></body></html>'
+    )
+
+    shown = preserve.run(archive, "capture", *FAST, "--browser", "auto", site.url("/app"))
+    data = preserve.json(archive, "capture", *FAST, "--browser", "auto", "--json", site.url("/app"))
+
+    assert shown.exit_code == 0, shown.output
+    assert "not rendered: the browser could not start" in shown.stdout
+    assert "docs/browser.md" in shown.stdout
+    (entry,) = data["articles"]
+    assert (entry["article"]["rendered"], entry["article"]["text_gap"]) == ("failed", "no-text")

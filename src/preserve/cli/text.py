@@ -22,6 +22,20 @@ def short(sha256: str | None) -> str:
     return sha256[:12] if sha256 else "-"
 
 
+# How a render in a browser ended (a capture's `rendered`), as the capture's output says it.
+RENDERED = {
+    "complete": "rendered in a browser",
+    "deadline": "rendered in a browser, cut off at its deadline",
+    "memory": "rendered in a browser, cut off at its memory limit",
+    "crash": "rendered in a browser, which crashed",
+    "navigation-loop": "rendered in a browser, its reloads cut off",
+    "hung": "rendered in a browser, where it hung",
+    "interrupted": "its render in a browser was interrupted",
+    "failed": "not rendered: the browser could not start (Chromium and preserve's browser "
+    "extra are needed: docs/browser.md); archived as served",
+}
+
+
 def _captured_line(captured: Captured, colour: bool) -> str:
     if captured.status == "captured":
         what = f"{captured.http_status} sha256:{short(captured.sha256)}"
@@ -29,6 +43,8 @@ def _captured_line(captured: Captured, colour: bool) -> str:
             what += " (revisit: payload already archived)"
         if captured.truncated:
             what += f" truncated:{captured.truncated}"
+        if captured.rendered:
+            what += f"\n{'':12}{RENDERED.get(captured.rendered, captured.rendered)}"
         if captured.text_gap:
             what += (
                 f"\n{'':12}{style('warning', fg='magenta', bold=True) if colour else 'warning'}: "

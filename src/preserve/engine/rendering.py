@@ -9,6 +9,7 @@ from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor
 from typing import Any
 
+from preserve.browser.chromium import playwright_missing
 from preserve.browser.decide import SHELL_BYTES, render_reason
 from preserve.browser.limits import BrowserLimits, BrowserUnavailable
 from preserve.browser.rendered import Rendered
@@ -104,7 +105,7 @@ class Rendering:
                 except BrowserUnavailable as exc:
                     self._unavailable = str(exc)
                 except ImportError as exc:  # Playwright is not installed
-                    self._unavailable = f"cannot render: {exc}"
+                    self._unavailable = playwright_missing() or f"cannot render: {exc}"
             return self._browser, self._unavailable
 
     def interrupt(self) -> None:
