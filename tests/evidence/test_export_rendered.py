@@ -57,5 +57,31 @@ def test_a_rendered_page_is_listed_with_its_screenshot_and_replays_in_pywb(
         rewritten = requests.get(f"{base}/{stamp}mp_/{site.url('/api.json')}", timeout=20)
         assert rewritten.status_code == 200 and rewritten.json() == api_paragraphs()
         dom = requests.get(f"{base}/{stamp}id_/urn:dom:{url}", timeout=20)
+        replayed = replayed_text(f"{base}/{stamp}/{url}")
     assert dom.status_code == 200
     assert b"Paragraph 5: the minister signed the accord" in dom.content
+    # In a browser, pywb's page runs the archived script, which fetches the archived JSON
+    # and builds the article again, inside pywb's replay frame.
+    assert "Paragraph 5: the minister signed the accord" in replayed
+
+
+def replayed_text(replay_url: str) -> str:
+    """The text of pywb's replay frame (its `mp_` frame) once the archived page's script
+    has built it, in Chromium talking to pywb on 127.0.0.1 directly (preserve's own
+    rendering, which answers every request through its fetcher, is not what replays)."""
+    from playwright.sync_api import sync_playwright
+
+    from preserve.browser.chromium import find_chromium
+
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=find_chromium(), args=["--no-sandbox"])
+        try:
+            page = browser.new_page()
+            page.goto(replay_url, wait_until="load", timeout=60_000)
+            # pywb's banner page adds the replay frame from its own script.
+            page.wait_for_selector("iframe", state="attached", timeout=60_000)
+            frame = next(f for f in page.frames if "mp_/" in f.url)
+            frame.wait_for_selector("article p", timeout=60_000)
+            return frame.inner_text("body")
+        finally:
+            browser.close()
