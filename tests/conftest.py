@@ -6,6 +6,14 @@ from collections.abc import Iterator
 
 import pytest
 
+from tests.server_fixtures import (  # noqa: F401 (fixtures for the tests of real servers)
+    postgres_dsn,
+    postgres_server,
+    redis_server,
+    redis_url,
+    s3_env,
+    s3_server,
+)
 from tests.sites import Site
 
 
