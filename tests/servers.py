@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import http.client
+import json
 import os
 import random
 import shutil
@@ -481,15 +482,38 @@ class S3Server(_Managed):
             "AWS_DEFAULT_REGION": self.region,
         }
 
-    def _answers(self) -> bool:
-        conn = http.client.HTTPConnection("127.0.0.1", self.port, timeout=1)
+    def _get(self, port: int, path: str) -> tuple[int, bytes] | None:
+        conn = http.client.HTTPConnection("127.0.0.1", port, timeout=1)
         try:
-            conn.request("GET", "/")
-            return conn.getresponse().status in (200, 403)  # 403: unsigned, as expected
+            conn.request("GET", path)
+            response = conn.getresponse()
+            return response.status, response.read()
         except OSError:
-            return False
+            return None
         finally:
             conn.close()
+
+    def _ready(self) -> bool:
+        """S3 answers, and the master knows a volume server.
+
+        Until the volume server's first heartbeat reaches the master (sometimes seconds
+        after a restart), reads answer InternalError and writes hang for about 5 s.
+        """
+        s3 = self._get(self.port, "/")
+        if s3 is None or s3[0] not in (200, 403):  # 403: unsigned, as expected
+            return False
+        status = self._get(self.ports["master"], "/dir/status")
+        if status is None or status[0] != 200:
+            return False
+        try:
+            topology = json.loads(status[1])["Topology"]
+        except (ValueError, KeyError):
+            return False
+        return any(
+            rack.get("DataNodes")
+            for centre in topology.get("DataCenters") or []
+            for rack in centre.get("Racks") or []
+        )
 
     def start(self) -> None:
         """Start (again, after stop(), with the same folder and ports); blocks until S3 answers."""
@@ -501,6 +525,7 @@ class S3Server(_Managed):
         p = self.ports
         args = [
             binary,
+            f"-logdir={self.dir}",  # glog's files, else they pile up in /tmp
             "mini",
             f"-dir={self.dir / 'data'}",
             "-ip=127.0.0.1",
@@ -534,7 +559,7 @@ class S3Server(_Managed):
                 cwd=self.dir,
             )
         try:
-            wait_for(self._answers, 60, f"SeaweedFS S3 on port {self.port}", self.log)
+            wait_for(self._ready, 60, f"SeaweedFS S3 on port {self.port}", self.log)
         except ServerError:
             self.stop(grace=0)
             raise
