@@ -233,8 +233,8 @@ def fts_experiment(server: PostgresServer) -> None:
         conn.execute("DELETE FROM doc WHERE id >= 100")
         began = time.perf_counter()
         with conn.cursor() as cur, cur.copy("COPY doc (id, body) FROM STDIN") as copy:
-            for n, body in bodies.items():
-                copy.write_row([n, " ".join(body)])
+            for n, words_of in bodies.items():
+                copy.write_row([n, " ".join(words_of)])
         load = time.perf_counter() - began
         conn.execute("ANALYZE doc")
         phrase = " ".join(bodies[3333][400:406])

@@ -8,6 +8,7 @@ import os
 import tempfile
 import threading
 import time
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -150,13 +151,14 @@ def outages(server: S3Server, big: Path, big_sha: bytes) -> None:
         ("stopped (connection refused)", lambda: server.stop(grace=0), server.start),
     ):
         fault()
-        for op, call in (
+        ops: list[tuple[str, Callable[[], object]]] = [
             ("put_object", lambda: client.put_object(Bucket=bucket, Key="k2", Body=b"x")),
             (
                 "get_object range",
                 lambda: client.get_object(Bucket=bucket, Key="k", Range="bytes=0-2"),
             ),
-        ):
+        ]
+        for op, call in ops:
             began = time.perf_counter()
             try:
                 call()
