@@ -6,6 +6,7 @@ import os
 import signal
 import subprocess
 import sys
+import tempfile
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -17,6 +18,7 @@ import redis
 from tests.servers import RedisServer
 
 ROOT = Path(__file__).resolve().parent.parent
+LOGS = Path(tempfile.gettempdir()) / "preserve-dramatiq-logs"  # the workers' own logs
 
 
 class Worker:
@@ -24,7 +26,8 @@ class Worker:
 
     def __init__(self, env: dict[str, str], threads: int = 2, name: str = "w") -> None:
         self.name = name
-        self.log = open(ROOT / "experiments" / "results" / f"worker-{name}.log", "ab")  # noqa: SIM115
+        LOGS.mkdir(exist_ok=True)
+        self.log = open(LOGS / f"worker-{name}.log", "ab")  # noqa: SIM115
         began = time.monotonic()
         self.proc = subprocess.Popen(
             [sys.executable, "-m", "dramatiq", "experiments.dq_actors"]
@@ -229,7 +232,6 @@ def main() -> None:
                 redelivery(server.url, client, 5000, 1000, 300)
         return
     print(f"dramatiq {dramatiq.__version__}, redis-py {redis.__version__}")
-    (ROOT / "experiments" / "results").mkdir(exist_ok=True)
     with RedisServer() as server:
         print(f"redis-server started in {server.start_seconds * 1000:.0f} ms")
         client = redis.Redis.from_url(server.url)
