@@ -223,7 +223,32 @@ def results(url: str, client: redis.Redis) -> None:
     worker.stop()
 
 
+def redis_restart(server: RedisServer, client: redis.Redis) -> None:
+    """Redis down for 5 s under a running worker (no persistence: the queue is lost)."""
+    env = {"DQ_REDIS_URL": server.url}
+    actors = load_actors(env)
+    worker = Worker(env, name="redis-restart")
+    actors.sleepy.send("before", 0.1)
+    wait_until(lambda: bool(entries(client, "done", "before")), 30)
+    actors.sleepy.send_with_options(args=("queued", 0.1), delay=60_000)  # waiting in Redis
+    server.stop()
+    time.sleep(5)
+    server.start()
+    actors.sleepy.send("after", 0.1)
+    waited = wait_until(lambda: bool(entries(client, "done", "after")), 60)
+    print(
+        f"  Redis stopped 5 s and started empty: the worker survived={worker.proc.poll() is None}, "
+        f"took a new message after {waited if waited is None else round(waited, 1)} s; "
+        f"the delayed message queued before is gone: {client.zcard('dramatiq:default.DQ') == 0}"
+    )
+    worker.stop()
+
+
 def main() -> None:
+    if sys.argv[1:] == ["--redis-restart"]:
+        with RedisServer() as server:
+            redis_restart(server, redis.Redis.from_url(server.url))
+        return
     if sys.argv[1:] == ["--default-maintenance"]:
         # How long does redelivery take with dramatiq's default maintenance chance?
         with RedisServer() as server:

@@ -408,6 +408,51 @@ def pool_experiment(server: PostgresServer) -> None:
     pool.close()
 
 
+# --- f. waking a waiting producer: LISTEN/NOTIFY -------------------------------------------
+
+
+def notify_experiment(server: PostgresServer) -> None:
+    print("LISTEN/NOTIFY (a producer waiting for its capture)")
+    dsn = server.create_database()
+    with psycopg.connect(dsn, autocommit=True) as setup:
+        setup.execute("CREATE TABLE job (id int PRIMARY KEY, state text NOT NULL)")
+        setup.execute("INSERT INTO job VALUES (1, 'queued')")
+    waiter = psycopg.connect(dsn, autocommit=True)
+    waiter.execute("LISTEN job_done")
+    sent: list[float] = []
+
+    def finish() -> None:
+        with psycopg.connect(dsn) as worker, worker.transaction():
+            worker.execute("UPDATE job SET state = 'done' WHERE id = 1")
+            worker.execute("SELECT pg_notify('job_done', '1')")
+            time.sleep(0.2)  # still uncommitted: the notification must wait for the commit
+            sent.append(time.perf_counter())
+
+    thread = threading.Thread(target=finish)
+    thread.start()
+    payload = None
+    got = 0.0
+    for note in waiter.notifies(timeout=10):
+        got = time.perf_counter()
+        payload = note.payload
+        break  # leave the generator first: it holds the connection's lock
+    row = waiter.execute("SELECT state FROM job WHERE id = 1").fetchone()
+    print(
+        f"  notification {payload!r} arrived {(got - sent[0]) * 1000:.1f} ms after the "
+        f"commit began; the waiter then reads state={row[0] if row else None!r}"
+    )
+    thread.join()
+    waiter.close()
+
+    # Lower-casing of non-ASCII letters depends on the database's LC_CTYPE.
+    server.execute("CREATE DATABASE c_ctype TEMPLATE template0 LC_CTYPE 'C' LC_COLLATE 'C'")
+    with psycopg.connect(server.dsn("c_ctype")) as conn:
+        row = conn.execute("SELECT to_tsvector('simple', 'ÉLYSÉE Élysée')::text").fetchone()
+        print(
+            f"  with LC_CTYPE=C: to_tsvector('simple', 'ÉLYSÉE Élysée') = {row[0] if row else ''}"
+        )
+
+
 def main() -> None:
     print(f"psycopg {psycopg.__version__}, psycopg_pool {psycopg_pool.__version__}")
     with PostgresServer() as server:
@@ -428,6 +473,7 @@ def main() -> None:
         fts_experiment(server)
         restart_experiment(server)
         pool_experiment(server)
+        notify_experiment(server)
 
 
 if __name__ == "__main__":
