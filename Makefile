@@ -10,6 +10,11 @@ $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade pip
 	$(BIN)/pip install --quiet -e '.[test]'
+	# pywb (the replay tests' wayback) pins redis==2.10.6, which Dramatiq's redis>=4 cannot
+	# share a venv with: it gets one of its own (tests/replay.py looks there).
+	$(PYTHON) -m venv $(VENV)/pywb
+	$(VENV)/pywb/bin/pip install --quiet --upgrade pip
+	$(VENV)/pywb/bin/pip install --quiet 'pywb>=2.8'
 	touch $(STAMP)
 
 demo: $(STAMP)

@@ -5,6 +5,9 @@ from __future__ import annotations
 import hashlib
 import multiprocessing
 import random
+import signal
+import subprocess
+import sys
 import threading
 import time
 from collections.abc import Callable
@@ -453,6 +456,40 @@ def notify_experiment(server: PostgresServer) -> None:
         )
 
 
+# --- g. a session advisory lock as a job claim, and a killed holder --------------------------
+
+
+def claim_experiment(server: PostgresServer) -> None:
+    print("pg_try_advisory_lock as a capture claim; the holder killed with SIGKILL")
+    dsn = server.create_database()
+    holder = subprocess.Popen(
+        [
+            sys.executable,
+            "-c",
+            "import psycopg, sys, time\n"
+            f"c = psycopg.connect({dsn!r}, autocommit=True)\n"
+            "print(c.execute('SELECT pg_try_advisory_lock(42)').fetchone()[0], flush=True)\n"
+            "time.sleep(60)\n",
+        ],
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    assert holder.stdout is not None
+    print(f"  holder took the lock: {holder.stdout.readline().strip()}")
+    with psycopg.connect(dsn, autocommit=True) as other:
+        taken = other.execute("SELECT pg_try_advisory_lock(42)").fetchone()
+        print(f"  another connection while the holder lives: {taken}")
+        holder.send_signal(signal.SIGKILL)
+        holder.wait()
+        killed = time.perf_counter()
+        while True:
+            row = other.execute("SELECT pg_try_advisory_lock(42)").fetchone()
+            if row and row[0]:
+                break
+            time.sleep(0.005)
+        print(f"  free again {(time.perf_counter() - killed) * 1000:.0f} ms after the kill -9")
+
+
 def main() -> None:
     print(f"psycopg {psycopg.__version__}, psycopg_pool {psycopg_pool.__version__}")
     with PostgresServer() as server:
@@ -474,6 +511,7 @@ def main() -> None:
         restart_experiment(server)
         pool_experiment(server)
         notify_experiment(server)
+        claim_experiment(server)
 
 
 if __name__ == "__main__":

@@ -41,6 +41,7 @@ from preserve.warc import (
     strict_check,
 )
 from preserve.warccheck import FileScan, join, scan, scan_range
+from tests.replay import AVAILABLE as replay_available
 from tests.replay import pywb
 from tests.sites import Page, Site
 
@@ -559,7 +560,7 @@ def test_cdxj_index_agrees_with_locations(writer: WarcWriter, warcs: Path) -> No
         assert entry["digest"] == digest and entry["filename"] == location.warc
 
 
-@pytest.mark.skipif(not (BIN / "wayback").exists(), reason="pywb is not installed")
+@pytest.mark.skipif(not replay_available, reason="pywb is not installed")
 def test_pywb_replays_responses_and_revisits(tmp_path: Path, warcs: Path) -> None:
     page = b"<html><body><p>The archived words.</p></body></html>"
     url = "http://example.com/story?id=7"
