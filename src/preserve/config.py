@@ -82,6 +82,30 @@ def format_duration(delta: timedelta) -> str:
     return f"{seconds}s"
 
 
+def redacted(url: str) -> str:
+    """A server's URL as it may be shown or stored: its password, if any, replaced by
+    `***` (`postgresql://preserve:***@db/archive`). Every message and log line that names
+    the database, the WARC store or the broker names it through this."""
+    scheme, sep, rest = url.partition("://")
+    if not sep:
+        return url
+    netloc, slash, path = rest.partition("/")
+    userinfo, at, host = netloc.rpartition("@")
+    if at and ":" in userinfo:
+        userinfo = userinfo.split(":", 1)[0] + ":***"
+    query = ""
+    if "?" in path:
+        path, _, query = path.partition("?")
+        query = "?" + "&".join(
+            (k + "=***" if k.lower() in _SECRET_PARAMS else k + ("=" + v if eq else ""))
+            for k, eq, v in (part.partition("=") for part in query.split("&"))
+        )
+    return f"{scheme}://{userinfo}{at}{host}{slash}{path}{query}"
+
+
+_SECRET_PARAMS = {"password", "sslpassword", "secret", "token"}
+
+
 def env_allows_private() -> bool:
     return os.environ.get("PRESERVE_ALLOW_PRIVATE", "") not in ("", "0", "false", "no")
 

@@ -3,10 +3,13 @@ once released (add a new one instead). `Store` applies pending ones when it open
 
 from __future__ import annotations
 
+from pathlib import Path
+
 from sqlite_utils import Database
 from sqlite_utils.migrations import Migrations
 
 from preserve.store import chain
+from preserve.store.sqlite import SqliteConnection
 
 migrations = Migrations("preserve")
 
@@ -202,7 +205,7 @@ def m003_chain_and_text_search(db: Database) -> None:
     for row in db.query("SELECT sha256, text FROM texts WHERE text IS NOT NULL"):
         key = db.table("text_search_keys").insert({"sha256": row["sha256"]}).last_pk
         db.execute("INSERT INTO text_search (rowid, text) VALUES (?, ?)", [key, row["text"]])
-    chain.backfill(db)
+    chain.backfill(SqliteConnection.over(db.conn, Path("preserve.db")))
 
 
 @migrations()
