@@ -19,11 +19,25 @@ ALLOWED = {
     "net": set(),
     "warc": {"net"},  # net.exchange only: the data of an exchange, never the fetcher
     "store": set(),
+    "warcstore": set(),
     "demo": set(),
     "evidence": {"store", "warc", "engine"},
     "report": {"store", "changes"},
-    "engine": {"net", "warc", "extract", "store", "changes"},
-    "cli": {"engine", "net", "warc", "extract", "store", "changes", "report", "evidence", "demo"},
+    "engine": {"net", "warc", "extract", "store", "warcstore", "changes"},
+    "workers": {"engine", "store", "warcstore", "net", "changes"},
+    "cli": {
+        "engine",
+        "net",
+        "warc",
+        "extract",
+        "store",
+        "warcstore",
+        "changes",
+        "report",
+        "evidence",
+        "demo",
+        "workers",
+    },  # fmt: skip
 }
 BASE = {"errors", "config", "times", "urls", "terminal", "jsondoc", "processes", "coverage"}
 # Modules over this many lines say why in their docstring ("Long because").

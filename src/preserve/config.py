@@ -25,6 +25,13 @@ WARC_ROTATE_BYTES = 1024 * 1024 * 1024
 # Text extraction inflates at most this much of a compressed body: a small gzip must not
 # become gigabytes in memory.
 DEFAULT_MAX_INFLATED = 32 * 1024 * 1024
+# An upload to a WARC store that cannot be reached is tried again for this long.
+DEFAULT_STORE_WAIT = 600.0
+# With a WARC store, a run uploads what it wrote (and commits the rows pointing at it) this
+# often: a file per commit, so not as often as the 0.25 s of a folder's fsync.
+DEFAULT_UPLOAD_SECONDS = 30.0
+PLACES = {"database": "PRESERVE_DATABASE", "warc_store": "PRESERVE_WARC_STORE",
+          "broker": "PRESERVE_BROKER"}  # fmt: skip
 
 
 @dataclass(frozen=True)
@@ -59,6 +66,28 @@ class Config:
     # Where the news of a check goes besides --on-change: Apprise URLs (mailto://,
     # slack://, matrix://, tgram://, ntfy://, json://…), tokens included.
     notify: tuple[str, ...] = ()
+    # --- issue 17: an archive on servers (docs/servers.md); see `Places` ---
+    database: str | None = None
+    warc_store: str | None = None
+    broker: str | None = None
+    warc_store_wait: float = DEFAULT_STORE_WAIT
+    upload_seconds: float = DEFAULT_UPLOAD_SECONDS
+    # --- end of issue 17's settings ---
+
+
+@dataclass(frozen=True)
+class Places:
+    """Where an archive lives besides its folder: its database server (`database`, a
+    PostgreSQL URL; None: `preserve.db` in the folder), its WARC store (`warc_store`,
+    `s3://bucket/prefix`; None: `warcs/` in the folder), the broker its checks go through
+    (`broker`, a Redis URL; None: checks run in the command), and how long an upload waits
+    for a WARC store that cannot be reached. Read by `load_places`, before the archive is
+    opened; passwords only from the environment or an owner-only file."""
+
+    database: str | None = None
+    warc_store: str | None = None
+    broker: str | None = None
+    warc_store_wait: float = DEFAULT_STORE_WAIT
 
 
 _DURATION = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*([smhdw])\s*$")
@@ -129,6 +158,59 @@ def remember(archive: Path, key: str, value: bool) -> bool:
     return True
 
 
+def _read_settings(archive: Path) -> dict[str, Any]:
+    """The archive's `preserve.toml`, as a dict ({} without one)."""
+    path = archive / SETTINGS_FILE
+    if not path.exists():
+        return {}
+    import tomllib  # only for an archive that has the file
+
+    try:
+        return tomllib.loads(path.read_text(encoding="utf-8"))
+    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
+        raise UsageError(f"{path}: {exc}") from exc
+
+
+def _places(archive: Path, settings: dict[str, Any]) -> dict[str, Any]:
+    """The server settings: the environment (PRESERVE_DATABASE, …) wins over the file. A
+    URL with a password in a file that others may read is refused."""
+    found: dict[str, Any] = {}
+    for key, variable in PLACES.items():
+        if os.environ.get(variable):
+            found[key] = os.environ[variable]
+        elif settings.get(key) is not None:
+            value = settings[key]
+            if not isinstance(value, str):
+                raise UsageError(f"{key} must be a URL (a string)")
+            path = archive / SETTINGS_FILE
+            if redacted(value) != value and path.stat().st_mode & 0o077:
+                raise UsageError(
+                    f"{path} holds a password ({key} = {redacted(value)!r}) and others may "
+                    f"read it: chmod 600 {path}, or give it in {variable}"
+                )
+            found[key] = value
+    if found.get("database") and not found["database"].startswith(("postgresql://", "postgres://")):
+        raise UsageError(f"database must be a postgresql:// URL, not {redacted(found['database'])}")
+    if found.get("broker") and not found["broker"].startswith(("redis://", "rediss://")):
+        raise UsageError(f"broker must be a redis:// URL, not {redacted(found['broker'])}")
+    if found.get("broker") and not found.get("database"):
+        raise UsageError(
+            'a broker needs a database server (database = "postgresql://…"): workers on '
+            "other machines must reach the same database"
+        )
+    return found
+
+
+def load_places(archive: Path) -> Places:
+    """Where the archive at `archive` lives (see `Places`)."""
+    settings = _read_settings(archive)
+    places = _places(archive, settings)
+    wait = settings.get("warc_store_wait", DEFAULT_STORE_WAIT)
+    if not isinstance(wait, int | float) or wait <= 0:
+        raise UsageError("warc_store_wait must be a positive number of seconds")
+    return Places(**places, warc_store_wait=float(wait))
+
+
 def load_config(archive: Path, **overrides: Any) -> Config:
     """The archive's `preserve.toml` (if any) with the given overrides (None = not given).
 
@@ -136,15 +218,8 @@ def load_config(archive: Path, **overrides: Any) -> Config:
     workers, per_host, depth, every ("1d"), max_inflated. PRESERVE_ALLOW_PRIVATE and
     PRESERVE_CA_BUNDLE in the environment win over the file.
     """
-    settings: dict[str, Any] = {}
-    path = archive / SETTINGS_FILE
-    if path.exists():
-        import tomllib  # only for an archive that has the file
-
-        try:
-            settings.update(tomllib.loads(path.read_text(encoding="utf-8")))
-        except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
-            raise UsageError(f"{path}: {exc}") from exc
+    settings = _read_settings(archive)
+    settings.update(_places(archive, settings))
     settings.update({k: v for k, v in overrides.items() if v is not None})
     if env_allows_private():
         settings["allow_private"] = True

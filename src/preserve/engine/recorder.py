@@ -26,7 +26,6 @@ from preserve.net.fetcher import Fetched, Fetcher
 from preserve.store.rows import RecordRow
 from preserve.times import iso, parse_iso
 from preserve.urls import host_key
-from preserve.warc.files import OPEN_SUFFIX
 from preserve.warc.records import OriginalRef
 from preserve.warc.writer import RecordLocation
 
@@ -92,6 +91,8 @@ class Recorder:
         if not reuse_articles:
             extractpool.start()  # now, so that they are up when the first page arrives
         self._transaction: ExitStack | None = None
+        # With a WARC store, each commit stores a file: they come less often (archive.Run).
+        self.commit_seconds = run.commit_seconds or COMMIT_SECONDS
         self._opened_at = 0.0
         self._uncommitted = 0
 
@@ -152,8 +153,7 @@ class Recorder:
         return extractpool.submit(raw, **options)
 
     def _on_disk(self, warc: str) -> bool:
-        path = self.run.archive.warc_path(warc)
-        return path.exists() or path.with_name(path.name + OPEN_SUFFIX).exists()
+        return self.run.archive.has_warc(warc)
 
     def _begin(self) -> None:
         if self._transaction is None:
@@ -414,7 +414,7 @@ class Recorder:
                 if self._transaction is not None and (
                     not unrecorded
                     or self._uncommitted >= COMMIT_CAPTURES
-                    or time.monotonic() - self._opened_at >= COMMIT_SECONDS
+                    or time.monotonic() - self._opened_at >= self.commit_seconds
                 ):
                     self._commit()
             if dropped and on_dropped is not None:
@@ -432,7 +432,7 @@ class Recorder:
         commit (or a second passed, to look at `stop`)."""
         timeout = 0.2  # how soon a stop is seen
         if self._transaction is not None:
-            timeout = max(0.0, self._opened_at + COMMIT_SECONDS - time.monotonic())
+            timeout = max(0.0, self._opened_at + self.commit_seconds - time.monotonic())
         try:
             arrived = [events.get(timeout=timeout)]
         except queue.Empty:

@@ -63,6 +63,8 @@ class StoreBase:
         # Run just before the outermost transaction commits: what makes the bytes its rows
         # point at durable (an fsync, an upload), so no row ever points at bytes that are not.
         self.before_commit: list[Callable[[], None]] = []
+        # Run once, after the next commit (a stored file's spool copy deleted, say).
+        self.after_commit: list[Callable[[], None]] = []
         self._unlogged: list[tuple[str, Any]] = []  # rows to log in the chain at commit
         self.conn: Connection = open_connection(where, read_only=read_only, on_wait=on_wait)
         try:
@@ -125,8 +127,12 @@ class StoreBase:
             self.conn.commit()
         except BaseException:
             self._unlogged.clear()
+            self.after_commit.clear()
             self._rollback()
             raise
+        done, self.after_commit = self.after_commit, []
+        for action in done:
+            action()
 
     def _log(self, table: str, key: Any) -> None:
         """Log row `key` of `table` in the hash chain when the transaction commits."""

@@ -124,6 +124,9 @@ class RunsTable(StoreBase):
             assert entry is not None
             return entry
 
+    def warc_file(self, name: str) -> WarcFileRow | None:
+        return self._row(WarcFileRow, "SELECT {columns} FROM warc_files WHERE name = ?", [name])
+
     def warc_files(self) -> list[WarcFileRow]:
         return self._rows(WarcFileRow, "SELECT {columns} FROM warc_files ORDER BY name")
 
