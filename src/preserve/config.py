@@ -30,6 +30,11 @@ DEFAULT_STORE_WAIT = 600.0
 # With a WARC store, a run uploads what it wrote (and commits the rows pointing at it) this
 # often: a file per commit, so not as often as the 0.25 s of a folder's fsync.
 DEFAULT_UPLOAD_SECONDS = 30.0
+# A check handed to workers goes in jobs of this many URLs: a job is a WARC file and a
+# transaction, so not one URL each; and small enough that workers share a check evenly.
+DEFAULT_JOB_URLS = 25
+# A worker whose heartbeat is older than this is dead: its messages go to another worker.
+DEFAULT_BROKER_HEARTBEAT = 30.0
 PLACES = {"database": "PRESERVE_DATABASE", "warc_store": "PRESERVE_WARC_STORE",
           "broker": "PRESERVE_BROKER"}  # fmt: skip
 
@@ -72,6 +77,8 @@ class Config:
     broker: str | None = None
     warc_store_wait: float = DEFAULT_STORE_WAIT
     upload_seconds: float = DEFAULT_UPLOAD_SECONDS
+    job_urls: int = DEFAULT_JOB_URLS
+    broker_heartbeat: float = DEFAULT_BROKER_HEARTBEAT
     # --- end of issue 17's settings ---
 
 
@@ -251,6 +258,10 @@ def _validate(config: Config) -> None:
         raise UsageError("max_bytes must be positive and max_redirects not negative")
     if config.workers < 1 or config.per_host < 1 or config.depth < 0:
         raise UsageError("workers and per_host must be at least 1, depth at least 0")
+    if config.job_urls < 1 or min(config.broker_heartbeat, config.upload_seconds) <= 0:
+        raise UsageError("job_urls, broker_heartbeat and upload_seconds must be positive")
+    if config.warc_store_wait <= 0:
+        raise UsageError("warc_store_wait must be a positive number of seconds")
     if limits.ca_bundle is not None:
         _check_ca_bundle(limits.ca_bundle)
 

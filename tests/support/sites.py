@@ -51,6 +51,9 @@ class Site:
         self.requests: list[tuple[str, dict[str, str]]] = []
         self.connections = 0  # accepted so far (HTTP/1.1: a client may send many requests on one)
         self.hung_up = 0  # of those, ended
+        self.busy = 0  # requests being answered right now
+        self.most_busy = 0  # the most answered at once since the last `reset` (or start)
+        busy_lock = threading.Lock()
         self.not_found = Page("<html><body><h1>Not Found</h1></body></html>", status=404)
         site = self
 
@@ -69,7 +72,10 @@ class Site:
                 pass
 
             def do_GET(self) -> None:  # noqa: N802 (the stdlib's name)
-                site.hits[self.path] += 1
+                with busy_lock:
+                    site.hits[self.path] += 1
+                    site.busy += 1
+                    site.most_busy = max(site.most_busy, site.busy)
                 site.requests.append((self.path, dict(self.headers.items())))
                 page = site.pages.get(self.path, site.not_found)
                 try:
@@ -79,6 +85,9 @@ class Site:
                         site.serve(self, page)
                 except (BrokenPipeError, ConnectionResetError):
                     pass
+                finally:
+                    with busy_lock:
+                        site.busy -= 1
 
         self._server = _Server(("127.0.0.1", 0), RequestHandler)
         self.port = self._server.server_address[1]
@@ -98,7 +107,7 @@ class Site:
         self.pages.clear()
         self.hits.clear()
         self.requests.clear()
-        self.connections = self.hung_up = 0
+        self.connections = self.hung_up = self.most_busy = 0
         self.not_found = Page("<html><body><h1>Not Found</h1></body></html>", status=404)
 
     def url(self, path: str = "/") -> str:

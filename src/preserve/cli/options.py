@@ -151,6 +151,7 @@ class RunNoted:
 
     def __init__(self) -> None:
         self.id: int | None = None
+        self.queued = False  # handed to the workers, not waited for: nothing to report
 
     def __call__(self, run: Run) -> None:
         self.id = run.id

@@ -134,13 +134,23 @@ class Run:
     """One command's work in an archive: a `runs` row and the WARC file(s) it writes."""
 
     def __init__(
-        self, archive: Archive, command: str, config: Config, clock: Clock, options: dict[str, Any]
+        self,
+        archive: Archive,
+        command: str,
+        config: Config,
+        clock: Clock,
+        options: dict[str, Any],
+        *,
+        joining: int | None = None,
     ) -> None:
+        """`joining`: work for the run of that id, which another process started (a worker
+        checking one of its jobs): no `runs` row of its own, and the run goes on after."""
         self.archive = archive
         self.clock = clock
         self.config = config
         self.host = socket.gethostname()
-        self.id = archive.store.start_run(
+        self.joined = joining is not None
+        self.id = joining or archive.store.start_run(
             command,
             {**options, "config": _plain(config)},
             started_at=clock(),
@@ -184,7 +194,8 @@ class Run:
         try:
             with store.transaction():  # the last file stored and recorded, then the run ended
                 self.writer.close()
-                store.end_run(self.id, self.clock())
+                if not self.joined:
+                    store.end_run(self.id, self.clock())
         finally:
             if self._sealed in store.before_commit:
                 store.before_commit.remove(self._sealed)
@@ -226,11 +237,13 @@ def seal_orphans(archive: Archive, *, by_run: int, now: datetime) -> list[Recove
             found.append(recovery)
     sealed = {r.run_id for r in found if r.run_id is not None}
     host = socket.gethostname()
+    working = store.runs_with_jobs_left()  # workers are checking them: alive
     unfinished = {run.id: run for run in store.open_runs() if run.id != by_run}
     dead = {
         run_id: run
         for run_id, run in unfinished.items()
-        if run_id in sealed or (run.host == host and run.pid and not _alive(run.pid))
+        if run_id not in working
+        and (run_id in sealed or (run.host == host and run.pid and not _alive(run.pid)))
     }
     known = {row.name for row in store.warc_files()}
     for path in sorted(archive.spool.glob("*.warc.gz")):

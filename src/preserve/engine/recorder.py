@@ -9,7 +9,7 @@ import threading
 import time
 from collections.abc import Callable, Iterable
 from concurrent.futures import Future, ThreadPoolExecutor
-from contextlib import ExitStack
+from contextlib import AbstractContextManager, ExitStack, nullcontext
 from dataclasses import replace
 from functools import partial
 from typing import Any
@@ -69,6 +69,7 @@ class Recorder:
         *,
         reuse_articles: bool = False,
         visible_text: bool = False,
+        host_slot: Callable[[str], AbstractContextManager[None]] | None = None,
     ) -> None:
         """`reuse_articles`: an article whose bytes are unchanged may reuse its earlier
         extraction too, which has no requisites (for checks, which do not follow them). The
@@ -78,6 +79,9 @@ class Recorder:
         see `extract.extract`)."""
         self.run = run
         self.stop = stop or threading.Event()
+        # Around each fetch, a slot of its host shared with other processes (a worker's: the
+        # per-host limit held across all workers); this process's own limit is HostQueue's.
+        self.host_slot = host_slot
         self.store = run.archive.store
         self.reuse_articles = reuse_articles
         self.visible_text = visible_text
@@ -109,7 +113,8 @@ class Recorder:
         once, from this thread), and read the body for extraction; the recording thread
         hears of the page through `events`."""
         try:
-            fetched = self.fetcher.fetch(job.url, typed=job.typed)
+            with self.host_slot(host_key(job.url)) if self.host_slot else nullcontext():
+                fetched = self.fetcher.fetch(job.url, typed=job.typed)
         finally:
             free_slot()
         try:

@@ -343,3 +343,29 @@ def m012_visible_texts_and_text_words(db: Database) -> None:
     db.table("captures").add_column("text_words", int)
     db.table("targets").add_column("text_words", int)
     db.table("targets").add_column("kind", str)
+
+
+@migrations()
+def m014_jobs(db: Database) -> None:
+    # Checks run by workers (issue 17, `preserve worker`): a check's URLs in jobs, one
+    # message each on the broker. The row is the truth, not the message: a worker takes a
+    # job by marking it done in the transaction that stores its checks, so a message
+    # delivered twice (a worker killed, a lost acknowledgement) is checked once; the
+    # results are kept for `check --wait`.
+    db.table("jobs").create(
+        {
+            "id": int,
+            "run_id": int,
+            "urls": str,  # JSON: the URLs, in the check's order
+            "options": str,  # JSON: the fetch options the check was given
+            "state": str,  # queued | done
+            "enqueued_at": str,
+            "done_at": str,
+            "attempts": int,
+            "worker": str,  # host and process of the attempt that stored it
+            "results": str,  # JSON: each URL's result, as `check --json` prints it
+        },
+        pk="id",
+        foreign_keys=[("run_id", "runs", "id")],
+    )
+    db.table("jobs").create_index(["run_id", "state"])

@@ -171,6 +171,16 @@ MIGRATIONS: list[tuple[str, list[str]]] = [
             _add("targets", "kind", T),
         ],
     ),
+    # m013 is issue 16's (a targets column for the browser mode): its twin goes here.
+    (
+        "m014_jobs",
+        [
+            _table("jobs", {"id": ID, "run_id": f"{I} REFERENCES runs", "urls": T,
+                            "options": T, "state": T, "enqueued_at": T, "done_at": T,
+                            "attempts": I, "worker": T, "results": T}),
+            _index("jobs", "run_id", "state"),
+        ],
+    ),
 ]  # fmt: skip
 
 
