@@ -21,7 +21,9 @@ def queued_check(preserve: Preserve, servers: Servers) -> int:
     """`preserve check` handed to the workers; its run."""
     queued = preserve.run(servers.path, "check")
     assert queued.exit_code == 0, queued.stderr
-    return int(servers.scalar("SELECT max(id) FROM runs"))  # type: ignore[arg-type]
+    run = servers.scalar("SELECT max(id) FROM runs")
+    assert isinstance(run, int)
+    return run
 
 
 def all_done(servers: Servers, workers: Workers, timeout: float) -> None:
