@@ -302,7 +302,7 @@ def check(
     try:
         if archive.places.broker:
             options = {k: v for k, v in given.items() if v is not None}
-            from preserve.cli.workers import on_workers
+            from preserve.cli.servers import on_workers
 
             for chunk in on_workers(archive, urls, config, options, due, wait, output.mode, run):
                 assert run.id is not None
@@ -458,7 +458,7 @@ def watch(
 
     archive = open_archive(ctx, create=False)
     if archive.places.broker:
-        from preserve.cli.workers import watch_on_workers
+        from preserve.cli.servers import watch_on_workers
 
         try:
             watch_on_workers(archive, config, interval, quiet, stop)

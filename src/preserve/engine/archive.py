@@ -255,7 +255,7 @@ def seal_orphans(archive: Archive, *, by_run: int, now: datetime) -> list[Recove
         # A live run enters its file once it has closed it; a file of no known run is not
         # preserve's to enter (verify reports it).
         if run_id is not None and (run_id in dead or run_id not in unfinished):
-            size, digest = _hash_file(path)
+            size, digest = hash_file(path)
             with store.transaction():
                 archive.record_closed(path.name, run_id, size=size, sha256=digest, closed_at=now)
             found.append(
@@ -340,7 +340,7 @@ def _seal(archive: Archive, path: Path, now: datetime) -> Recovery | None:
         os.fsync(fd)
         os.rename(path, final)
         _fsync_dir(path.parent)
-    size, digest = _hash_file(final)
+    size, digest = hash_file(final)
     with archive.store.transaction():
         archive.record_closed(final.name, run_id, size=size, sha256=digest, closed_at=now)
     torn = f", cut off a torn record of {cut} bytes" if cut else ""
@@ -380,7 +380,7 @@ def _alive(pid: int) -> bool:
     return True
 
 
-def _hash_file(path: Path) -> tuple[int, str]:
+def hash_file(path: Path) -> tuple[int, str]:
     digest, size = hashlib.sha256(), 0
     with open(path, "rb") as file:
         while chunk := file.read(1 << 20):

@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING, Any
 
 import click
 
-from preserve.cli.options import RunNoted, archive_path, settings
+from preserve.cli.options import RunNoted, archive_path, open_archive, settings
 
 if TYPE_CHECKING:
     from preserve.config import Config
@@ -100,4 +100,46 @@ def worker(ctx: click.Context, threads: int) -> None:
     click.echo(f"Worker stopped after {time.monotonic() - started:.0f} s.", err=True)
 
 
-COMMANDS = (worker,)
+@click.command()
+@click.option(
+    "--to",
+    "to",
+    required=True,
+    metavar="URL",
+    help="The PostgreSQL database to copy to "
+    "(empty; its password in PGPASSWORD or ~/.pgpass, never here).",
+)
+@click.option(
+    "--warc-store",
+    metavar="s3://BUCKET/PREFIX",
+    help="Where to store the WARC files "
+    "(endpoint and keys from AWS_*); without it they stay in the archive's folder.",
+)
+@click.pass_context
+def migrate(ctx: click.Context, to: str, warc_store: str | None) -> None:
+    """Copy an archive in a folder onto servers: every row (the hash chain and the log of
+    exports included) into an empty PostgreSQL database, every WARC file into an S3 store.
+    The folder's archive is left as it was; verify gives the same chain head on both.
+
+    \b
+    Example:
+      PGPASSWORD=… preserve migrate --to postgresql://preserve@db/archive \\
+          --warc-store s3://warcs/archive
+    """
+    from preserve.engine.migrate import migrate as migrate_archive
+
+    archive = open_archive(ctx, create=False, writes=False)
+    try:
+        done = migrate_archive(archive, to, warc_store, on_step=click.echo)
+    finally:
+        archive.close()
+    click.echo(f"Chain head here:  {done.source_head}")
+    click.echo(f"Chain head there: {done.target_head}")
+    store = f" PRESERVE_WARC_STORE={done.warc_store}" if done.warc_store else ""
+    click.echo(
+        f"Use it with PRESERVE_DATABASE={done.database}{store} (or database and warc_store "
+        "in preserve.toml), then `preserve verify`."
+    )
+
+
+COMMANDS = (worker, migrate)
