@@ -5,14 +5,33 @@ from __future__ import annotations
 
 import logging
 import threading
+from datetime import timedelta
 from pathlib import Path
+from typing import Any
 
 from preserve.config import load_config, load_places
 from preserve.errors import UsageError
-from preserve.workers.broker import QUEUE, redis_broker
+from preserve.store.database import Store
+from preserve.times import iso, utc_now
+from preserve.workers.broker import QUEUE, redis_broker, send_jobs
 from preserve.workers.jobs import actor
 
 STOP_SECONDS = 600  # a stopping worker finishes the jobs it has started for up to this long
+
+
+def requeue(database: str, broker: Any, heartbeat: float) -> int:
+    """Send again the jobs still queued that were queued before the last few heartbeats: a
+    broker restarted without its messages (Redis without persistence) loses no job. A job
+    sent twice is checked once (`workers.jobs`); how many were sent."""
+    store = Store(database)
+    try:
+        before = iso(utc_now() - timedelta(seconds=2 * heartbeat))
+        stale = [job.id for job in store.queued_jobs() if job.enqueued_at < before]
+    finally:
+        store.close()
+    if stale:
+        send_jobs(broker, stale)
+    return len(stale)
 
 
 def serve(path: Path, threads: int, stop: threading.Event) -> None:
@@ -33,6 +52,7 @@ def serve(path: Path, threads: int, stop: threading.Event) -> None:
     logging.basicConfig(level=logging.WARNING, format="%(asctime)s %(name)s: %(message)s")
     broker = redis_broker(places.broker, config.broker_heartbeat)
     actor(path, places.broker, broker)
+    requeue(places.database or "", broker, config.broker_heartbeat)
     worker = Worker(broker, worker_threads=threads, queues={QUEUE})
     # Hold only the messages being worked on: a dead worker's prefetched messages would
     # wait out its heartbeat too.
