@@ -11,14 +11,17 @@ DEV_STAMP := $(VENV)/.installed-dev
 
 .PHONY: demo test test-fast lint types docs hooks bench clean
 
+# Rendering (docs/browser.md) uses the system's Chromium: Playwright never downloads one.
+export PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD := 1
+
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade pip
-	$(BIN)/pip install --quiet -e .
+	$(BIN)/pip install --quiet -e '.[browser]'
 	touch $(STAMP)
 
 $(TEST_STAMP): $(STAMP)
-	$(BIN)/pip install --quiet -e '.[test,docs]'
+	$(BIN)/pip install --quiet -e '.[test,docs,browser]'
 	# pywb (the replay tests' wayback) pins redis==2.10.6, which Dramatiq's redis>=4 cannot
 	# share a venv with: it gets one of its own (tests/support/replay.py looks there).
 	$(PYTHON) -m venv $(VENV)/pywb

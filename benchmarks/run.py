@@ -37,6 +37,7 @@ sys.path.insert(0, str(HERE))
 
 import dbscale  # noqa: E402
 import measure  # noqa: E402
+import rendering  # noqa: E402  (issue 16: pages rendered in Chromium)
 import webs  # noqa: E402
 import workers  # noqa: E402
 
@@ -558,6 +559,11 @@ class Bench:
         }
         shutil.rmtree(archive, ignore_errors=True)
 
+    def render(self) -> None:
+        """50 script-built pages rendered in Chromium against the same pages by plain HTTP,
+        and auto against never on pages that need no rendering (benchmarks/rendering.py)."""
+        self.results["render"] = rendering.measure(self.work, preserve, self.log, self.repeat)
+
     def database(self, captures: int = 1_000_000) -> None:
         archive = self.work / "db-archive"
         shutil.rmtree(archive, ignore_errors=True)
@@ -864,6 +870,8 @@ def figures(results: dict[str, Any]) -> list[Figure]:
                 due["seconds"] < 1,
             )
         )
+    if results.get("render"):
+        out += rendering.figures(results["render"], Figure)
     if results.get("workers"):
         out += _workers_figures(results["workers"])
     return out
@@ -1163,7 +1171,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--only",
         nargs="*",
-        choices=["bulk", "https", "latency", "big", "database", "workers"],
+        choices=["bulk", "https", "latency", "big", "database", "render", "workers"],
         help="run only these sections",
     )
     parser.add_argument(
@@ -1187,7 +1195,7 @@ def main(argv: list[str] | None = None) -> int:
         if args.write:
             SUMMARY.write_text(markdown(rows, results))
         return 0
-    sections = args.only or ["bulk", "https", "latency", "database", "workers"] + (
+    sections = args.only or ["bulk", "https", "latency", "database", "render", "workers"] + (
         ["big"] if args.big else []
     )
     # The commands measured start as an installed package does, from bytecode (pip compiles
@@ -1201,7 +1209,7 @@ def main(argv: list[str] | None = None) -> int:
     if not bench.wget:
         bench.log("wget is missing: its figures are skipped")
     try:
-        for section in ("bulk", "https", "latency", "big", "database", "workers"):
+        for section in ("bulk", "https", "latency", "big", "database", "render", "workers"):
             if section in sections:
                 getattr(bench, section)()
                 if section not in bench.results:  # skipped, and said why
@@ -1215,7 +1223,7 @@ def main(argv: list[str] | None = None) -> int:
             shutil.rmtree(work, ignore_errors=True)
     results["machine"]["load_end"] = load()
     previous = json.loads(RESULTS.read_text()) if RESULTS.exists() else {}
-    for key in ("bulk", "https", "latency", "big", "database", "workers"):
+    for key in ("bulk", "https", "latency", "big", "database", "render", "workers"):
         if key not in results and key in previous:
             results[key] = previous[key]  # not run this time: the last measurement stands
             results.setdefault("carried_over", []).append(key)

@@ -28,6 +28,15 @@ def clean_env(monkeypatch: pytest.MonkeyPatch) -> None:
         "PRESERVE_BROKER",
     ):
         monkeypatch.delenv(name, raising=False)
+    # The test web's pages are small: rendered under the default (auto), every test would
+    # start Chromium. Only the tests of rendering render (tests/browser, marked `browser`).
+    monkeypatch.setenv("PRESERVE_BROWSER", "never")
+
+
+@pytest.fixture
+def render_by_default(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The default of a fresh install (`browser = auto`), for the tests of rendering."""
+    monkeypatch.delenv("PRESERVE_BROWSER", raising=False)
 
 
 @pytest.fixture

@@ -23,7 +23,8 @@ ALLOWED = {
     "demo": set(),
     "evidence": {"store", "warc", "engine"},
     "report": {"store", "changes"},
-    "engine": {"net", "warc", "extract", "store", "warcstore", "changes"},
+    "browser": {"net", "extract"},  # fetches through net, hands the browser decoded bodies
+    "engine": {"net", "warc", "extract", "store", "warcstore", "changes", "browser"},
     "workers": {"engine", "store", "warcstore", "net", "changes"},
     "cli": {
         "engine",
@@ -36,10 +37,21 @@ ALLOWED = {
         "report",
         "evidence",
         "demo",
+        "browser",
         "workers",
     },  # fmt: skip
 }
-BASE = {"errors", "config", "times", "urls", "terminal", "jsondoc", "processes", "coverage"}
+BASE = {
+    "errors",
+    "config",
+    "times",
+    "urls",
+    "terminal",
+    "jsondoc",
+    "processes",
+    "coverage",
+    "tokens",
+}
 # Modules over this many lines say why in their docstring ("Long because").
 MOST_LINES = 500
 
@@ -149,3 +161,23 @@ def test_every_module_says_its_job_and_long_ones_say_why() -> None:
         assert docstring, f"{name_of(path)} has no docstring"
         lines = len(path.read_text(encoding="utf-8").splitlines())
         assert lines <= MOST_LINES or "Long because" in docstring, f"{name_of(path)}: {lines}"
+
+
+def test_only_the_browser_package_imports_playwright() -> None:
+    """Playwright is an extra (docs/dependencies.md): a run that renders nothing never
+    imports it, and nothing outside `browser/` may."""
+    offenders = []
+    for path in modules():
+        tree = ast.parse(path.read_text(encoding="utf-8"))
+        for node in ast.walk(tree):
+            names = (
+                [node.module or ""]
+                if isinstance(node, ast.ImportFrom)
+                else [a.name for a in node.names]
+                if isinstance(node, ast.Import)
+                else []
+            )
+            if any(n.split(".")[0] == "playwright" for n in names):
+                if name_of(path) not in ("preserve.browser.session", "preserve.browser.page"):
+                    offenders.append(name_of(path))
+    assert offenders == []

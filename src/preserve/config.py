@@ -80,6 +80,11 @@ class Config:
     job_urls: int = DEFAULT_JOB_URLS
     broker_heartbeat: float = DEFAULT_BROKER_HEARTBEAT
     # --- end of issue 17's settings ---
+    # --- rendering in a browser (docs/browser.md) ---
+    browser: str = "auto"  # auto | always | never: when a page is rendered
+    render_pages: int = 2  # pages rendered at once (each renderer holds ~250-500 MB)
+    render_deadline: float = 15.0  # seconds for one page in the browser, snapshot included
+    render_memory: int = 768  # MiB a page's renderer may hold before it is killed
 
 
 @dataclass(frozen=True)
@@ -222,10 +227,14 @@ def load_config(archive: Path, **overrides: Any) -> Config:
     """The archive's `preserve.toml` (if any) with the given overrides (None = not given).
 
     Keys in the file: timeout, deadline, max_bytes, max_redirects, allow_private, ca_bundle,
-    workers, per_host, depth, every ("1d"), max_inflated. PRESERVE_ALLOW_PRIVATE and
-    PRESERVE_CA_BUNDLE in the environment win over the file.
+    workers, per_host, depth, every ("1d"), max_inflated, notify, browser, render_pages,
+    render_deadline, render_memory. PRESERVE_ALLOW_PRIVATE and
+    PRESERVE_CA_BUNDLE in the environment win over the file; PRESERVE_BROWSER is the
+    default of `browser` when neither the file nor an option sets it.
     """
     settings = _read_settings(archive)
+    if os.environ.get("PRESERVE_BROWSER") and "browser" not in settings:
+        settings["browser"] = os.environ["PRESERVE_BROWSER"]  # a default, under the file
     settings.update(_places(archive, settings))
     settings.update({k: v for k, v in overrides.items() if v is not None})
     if env_allows_private():
@@ -264,6 +273,13 @@ def _validate(config: Config) -> None:
         raise UsageError("warc_store_wait must be a positive number of seconds")
     if limits.ca_bundle is not None:
         _check_ca_bundle(limits.ca_bundle)
+    if config.browser not in ("auto", "always", "never"):
+        raise UsageError(f"browser must be auto, always or never, not {config.browser!r}")
+    if config.render_pages < 1 or config.render_deadline <= 0 or config.render_memory < 64:
+        raise UsageError(
+            "render_pages must be at least 1, render_deadline positive and "
+            "render_memory at least 64 (MiB)"
+        )
 
 
 def _check_ca_bundle(path: str) -> None:

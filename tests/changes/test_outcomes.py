@@ -11,7 +11,7 @@ from hypothesis import strategies as st
 
 from preserve.changes.classify import classify
 from preserve.changes.model import PastCheck
-from preserve.changes.words import tokens
+from preserve.tokens import tokens
 from tests.changes.helpers import (
     ARTICLE,
     BASE,

@@ -12,6 +12,7 @@ import pytest
 
 from preserve.engine.archive import Archive
 from preserve.warc.scan import strict_check
+from tests.support.capturing import FAST
 from tests.support.checking import (
     BIN,
     NEGATED,
@@ -268,3 +269,68 @@ def test_allow_private_is_remembered_for_the_checks_of_the_archive(
         site.url("/a"): "unchanged",
         site.url("/src"): "unchanged",
     }
+
+
+def test_untrack_keeps_the_sources_another_article_cites(
+    tmp_path: Path, site: Site, preserve: Preserve
+) -> None:
+    """An article untracked takes the sources it brought in with it, but not one that
+    another tracked article cites too, nor any with --keep-sources."""
+    archive = tmp_path / "archive"
+    site.pages["/a"] = Page(
+        article_html("A", ['See <a href="/shared">this</a> and <a href="/own">that</a>.'])
+    )
+    site.pages["/b"] = Page(article_html("B", ['See <a href="/shared">the same source</a>.']))
+    site.pages["/c"] = Page(article_html("C", ['See <a href="/kept">a source</a>.']))
+    for path in ("/shared", "/own", "/kept"):
+        site.pages[path] = Page(article_html(path, ["A source's words."]))
+    for path in ("/a", "/b", "/c"):
+        assert preserve.run(archive, "capture", *FAST, "-q", site.url(path)).exit_code == 0
+    a, shared, own = site.url("/a"), site.url("/shared"), site.url("/own")
+
+    untracked = preserve.run(archive, "untrack", a)
+    kept = preserve.run(archive, "untrack", site.url("/c"), "--keep-sources")
+    listed = {e["url"]: e for e in preserve.json(archive, "list")["targets"]}
+
+    assert untracked.exit_code == 0 and "2 URL(s) no longer tracked" in untracked.stdout
+    assert kept.exit_code == 0 and "1 URL(s) no longer tracked" in kept.stdout
+    assert set(listed) == {site.url("/b"), shared, site.url("/kept")}
+    assert own not in listed  # it was /a's alone
+    # The shared source is /b's now: checked, and paused or untracked with it.
+    assert (listed[shared]["role"], listed[shared]["cited_by"]) == ("citation", site.url("/b"))
+    checked = {r["url"] for r in preserve.json(archive, "check")["results"]}
+    assert checked == set(listed)
+    assert (
+        "2 tracked URL(s) paused"
+        in preserve.run(archive, "track", site.url("/b"), "--pause").stdout
+    )
+
+
+def test_pausing_an_article_leaves_checked_the_sources_another_article_cites(
+    tmp_path: Path, site: Site, preserve: Preserve
+) -> None:
+    """A source two articles cite goes on being checked while one of them is paused (it is
+    the other's now); once both are paused it is paused too."""
+    archive = tmp_path / "archive"
+    site.pages["/a"] = Page(
+        article_html("A", ['See <a href="/shared">this</a> and <a href="/own">that</a>.'])
+    )
+    site.pages["/b"] = Page(article_html("B", ['See <a href="/shared">the same source</a>.']))
+    for path in ("/shared", "/own"):
+        site.pages[path] = Page(article_html(path, ["A source's words."]))
+    for path in ("/a", "/b"):
+        assert preserve.run(archive, "capture", *FAST, "-q", site.url(path)).exit_code == 0
+    a, b, shared, own = (site.url(p) for p in ("/a", "/b", "/shared", "/own"))
+
+    paused = preserve.run(archive, "track", a, "--pause")
+    listed = {e["url"]: e for e in preserve.json(archive, "list")["targets"]}
+
+    assert paused.exit_code == 0 and "2 tracked URL(s) paused" in paused.stdout
+    assert [u for u, e in listed.items() if e["paused"]] == [a, own]
+    assert listed[shared]["cited_by"] == b
+    checked = {r["url"] for r in preserve.json(archive, "check")["results"]}
+    assert checked == {b, shared}
+
+    preserve.run(archive, "track", b, "--pause")
+    listed = {e["url"]: e for e in preserve.json(archive, "list")["targets"]}
+    assert all(e["paused"] for e in listed.values())

@@ -234,3 +234,56 @@ def test_history_and_status_from_a_populated_archive(tmp_path: Path, preserve: P
     )
     assert target["every"] == "1d" and target["confirmed"] is False
     assert target["last_checked_at"] == iso(T0 + timedelta(days=1))
+
+
+def test_status_columns_and_keys(tmp_path: Path, site: Site, preserve: Preserve) -> None:
+    """status's columns, in their order (state, last change, last check, role, url, then
+    the reason), and every key of `status --json` that docs/json.md lists."""
+    archive = tmp_path / "archive"
+    links = 'See <a href="/thin">the first report</a> and <a href="/missing">the second</a>.'
+    site.pages["/a"] = Page(article_html("A", [*long_paragraphs(count=3), links]))
+    site.pages["/thin"] = Page(article_html("Thin", ["Loading…"]))
+    assert preserve.run(archive, "capture", "--allow-private", "-q", site.url("/a")).exit_code == 0
+    site.pages["/a"] = Page(article_html("A", [*long_paragraphs(NEGATED, count=3), links]))
+    assert preserve.run(archive, "check", "--allow-private", "-q", site.url("/a")).exit_code == 0
+    assert preserve.run(archive, "track", site.url("/a"), "--pause").exit_code == 0
+
+    text = preserve.run(archive, "status")
+    targets = {t["url"]: t for t in preserve.json(archive, "status")["targets"]}
+
+    header, *lines = text.stdout.splitlines()
+    assert header.split() == ["state", "last", "change", "last", "check", "role", "url", "(reason)"]
+    row = {next(w for w in line.split() if w.startswith("http")): line for line in lines}
+    article = targets[site.url("/a")]
+    assert set(article) == {
+        "url", "role", "state", "reason", "confirmed", "every", "next_due", "last_checked_at",
+        "last_change_at", "cited_by", "last_event", "last_event_reason", "last_event_at",
+        "paused", "text_gap",
+    }  # fmt: skip
+    assert (article["state"], article["last_event"], article["last_event_reason"]) == (
+        "edited",
+        "edited",
+        "text",
+    )
+    assert article["paused"] is True and article["text_gap"] is None
+    assert row[site.url("/a")].split() == [
+        "edited",
+        "edited",
+        article["last_event_at"][:10],
+        article["last_checked_at"][:19],
+        "article",
+        site.url("/a"),
+        "(text,",
+        "paused)",
+    ]
+    thin, missing = targets[site.url("/thin")], targets[site.url("/missing")]
+    assert (thin["state"], thin["text_gap"], thin["paused"]) == ("new", "no-text", True)
+    assert (missing["state"], missing["reason"], missing["text_gap"]) == (
+        "failed",
+        "http-404",
+        None,
+    )
+    assert missing["last_event"] is None and missing["cited_by"] == site.url("/a")
+    assert row[site.url("/thin")].split()[:2] == ["new", "-"]
+    assert row[site.url("/thin")].endswith(f"citation  {site.url('/thin')}  (paused, no text)")
+    assert row[site.url("/missing")].endswith(f"{site.url('/missing')}  (http-404, paused)")

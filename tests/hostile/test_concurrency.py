@@ -10,7 +10,8 @@ from pathlib import Path
 
 import pytest
 
-from tests.hostile.helpers import Proc, assert_verify_clean, captured_article, many_pages, rows
+from tests.hostile.helpers import captured_article, many_pages, rows
+from tests.support.processes import Proc, assert_verify_clean
 from tests.support.sites import Page, Site
 
 # Long end-to-end runs: real processes waiting on each other (make test-fast skips).

@@ -17,17 +17,15 @@ from typing import Any
 import pytest
 
 from preserve.warc.files import OPEN_SUFFIX
-from tests.hostile.helpers import (
+from tests.hostile.helpers import cite, many_pages, rows
+from tests.support.cli import Preserve
+from tests.support.processes import (
     Proc,
     assert_rows_point_at_bytes,
     assert_verify_clean,
-    cite,
     clean_environment,
-    many_pages,
-    rows,
     spawn,
 )
-from tests.support.cli import Preserve
 from tests.support.sites import Page, Site, article_html
 
 KILLS = 12

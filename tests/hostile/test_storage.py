@@ -17,14 +17,8 @@ from typing import Any
 
 import pytest
 
-from tests.hostile.helpers import (
-    assert_verify_clean,
-    captured_article,
-    cite,
-    one_line_error,
-    rows,
-    spawn,
-)
+from tests.hostile.helpers import captured_article, cite, rows
+from tests.support.processes import assert_verify_clean, one_line_error, spawn
 from tests.support.sites import Page, Site, article_html
 
 # Long end-to-end runs: real processes on full disks and read-only archives (make test-fast

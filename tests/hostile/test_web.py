@@ -19,18 +19,10 @@ from typing import Any
 import pytest
 
 from preserve.warc.reader import read_record
-from tests.hostile.helpers import (
-    Proc,
-    Ran,
-    assert_rows_point_at_bytes,
-    capture_row,
-    cite,
-    one_line_error,
-    rows,
-    spawn,
-)
+from tests.hostile.helpers import capture_row, cite, rows
 from tests.support import hostile
 from tests.support.hostile import HostileServer, redirect, respond
+from tests.support.processes import Proc, Ran, assert_rows_point_at_bytes, one_line_error, spawn
 
 # The most a capture process may take, whatever the web serves it (measured: about 260 MB
 # for the content run below, all bombs at once, with the default limits).

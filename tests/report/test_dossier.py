@@ -6,8 +6,11 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from tests.report.helpers import HOSTILE, Investigation, query
+from tests.report.helpers import HOSTILE, Investigation, query, source_page
+from tests.support.capturing import FAST
+from tests.support.checking import long_paragraphs
 from tests.support.cli import Preserve
+from tests.support.sites import Page, Site, article_html
 
 # --- the dossier ------------------------------------------------------------------------------
 
@@ -125,3 +128,40 @@ def test_report_refuses_what_it_cannot_report(
     assert missing.exit_code == 2 and not (tmp_path / "nowhere").exists()
     to_stdout = preserve.run(investigation.path, "report", "--html", "-", catch_exceptions=False)
     assert to_stdout.exit_code == 0 and to_stdout.output.startswith("<!DOCTYPE html>")
+
+
+def test_an_unchanged_article_whose_source_changed_and_a_source_never_captured(
+    tmp_path: Path, site: Site, preserve: Preserve
+) -> None:
+    """The article's badge is `sources-changed`, not `ok`, while a source it cites changed;
+    a source that answered 410 from the first try is "never captured", not "gone"."""
+    archive = tmp_path / "archive"
+    links = (
+        'See <a href="/src/statement">the statement</a> and '
+        '<a href="/src/withdrawn">the withdrawn notice</a>.'
+    )
+    site.pages["/story"] = Page(article_html("Story", [*long_paragraphs(count=3), links]))
+    site.pages["/src/statement"] = Page(source_page("Statement", "The ministry confirms it."))
+    site.pages["/src/withdrawn"] = Page("<h1>Gone</h1>", status=410)
+    statement, withdrawn = site.url("/src/statement"), site.url("/src/withdrawn")
+    assert preserve.run(archive, "capture", *FAST, "-q", site.url("/story")).exit_code == 0
+    site.pages["/src/statement"] = Page(source_page("Statement", "The ministry denies it."))
+    assert preserve.run(archive, "check", *FAST, "-q", statement).exit_code == 0
+
+    text = preserve.run(archive, "report").stdout
+    (article,) = preserve.json(archive, "report")["articles"]
+
+    assert article["badge"] == "sources-changed"
+    assert article["standing"]["state"] == "new"
+    cited = [
+        (c["url"], c["standing"]["state"], c["standing"]["reason"]) for c in article["citations"]
+    ]
+    assert cited == [
+        (statement, "edited", "text"),
+        (withdrawn, "failed", "http-410"),
+    ]
+    assert f"sources-changed  {site.url('/story')}" in text
+    assert "1 of 2 cited sources changed · 1 never captured" in text
+    never = [line.strip() for line in text.splitlines() if "HTTP 410" in line]
+    assert never and all("never captured: HTTP 410 Gone (tried since " in line for line in never)
+    assert "gone" not in text

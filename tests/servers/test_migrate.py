@@ -44,7 +44,7 @@ def test_migrate_then_verify_gives_the_same_chain_head(
     assert there["records_checked"] == here["records_checked"]
     # The copy goes on: a check stores new rows after the copied ones, on the same chain.
     checked = preserve.json(tmp_path / "on-servers", "check", "--quiet", "--allow-private")
-    assert {r["outcome"] for r in checked["results"]} == {"unchanged"}
+    assert {r["outcome"] for r in checked["results"]} <= {"unchanged", "cosmetic"}
     found = preserve.json(tmp_path / "on-servers", "find-text", "wiretap order was ever signed")
     assert found["matches"]
     again = preserve.json(tmp_path / "on-servers", "verify", "--head", here["chain"]["head"])

@@ -1,6 +1,5 @@
 """Checking in tests: an archive captured and checked through the library with a clock
-the test moves (`Lab`), generated articles and PDFs, and a story captured on the command
-line."""
+the test moves (`Lab`), generated articles, and a story captured on the command line."""
 
 from __future__ import annotations
 
@@ -100,19 +99,17 @@ def short_article(
     return article_html(title, [sentences(rng, 3) for _ in range(n)])
 
 
-def pdf(text: str) -> bytes:
-    """A small valid one-page PDF that shows `text`."""
-    stream = f"BT /F1 12 Tf 20 50 Td ({text}) Tj ET".encode()
-    return (
-        b"%PDF-1.4\n1 0 obj<</Type/Catalog/Pages 2 0 R>>endobj\n"
-        b"2 0 obj<</Type/Pages/Kids[3 0 R]/Count 1>>endobj\n"
-        b"3 0 obj<</Type/Page/Parent 2 0 R/MediaBox[0 0 300 100]/Contents 4 0 R"
-        b"/Resources<</Font<</F1 5 0 R>>>>>>endobj\n"
-        + f"4 0 obj<</Length {len(stream)}>>stream\n".encode()
-        + stream
-        + b"\nendstream endobj\n5 0 obj<</Type/Font/Subtype/Type1/BaseFont/Helvetica>>endobj\n"
-        b"trailer<</Root 1 0 R>>\n%%EOF\n"
-    )
+# What a site that answers a missing page with 200 serves (a soft-404): `site.not_found =
+# Page(NOT_FOUND_TEMPLATE, status=200)`.
+NOT_FOUND_TEMPLATE = article_html(
+    "Example News",
+    [
+        "Sorry, we could not find the page you were looking for. It may have been moved, "
+        "renamed or deleted, or the address may have been typed incorrectly.",
+        "Try the search box above, or browse the sections of the site to find our most "
+        "recent reporting, opinion, photography and investigations from around the world.",
+    ],
+)
 
 
 def cli_capture(archive: Path, site: Site) -> str:

@@ -4,6 +4,7 @@ edit, delete or break between captures."""
 from __future__ import annotations
 
 import gzip as gzip_module
+import json
 import socket
 import ssl
 import threading
@@ -12,6 +13,7 @@ from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
 
 
 @dataclass
@@ -36,19 +38,33 @@ class Page:
 Handler = Callable[[BaseHTTPRequestHandler], None]
 
 
+@dataclass(frozen=True)
+class Posted:
+    """A POST the site received: its path, headers and body."""
+
+    path: str
+    headers: dict[str, str]
+    body: bytes
+
+    def json(self) -> Any:
+        return json.loads(self.body)
+
+
 class _Server(ThreadingHTTPServer):
     daemon_threads = True
     allow_reuse_address = True
 
 
 class Site:
-    """A local web site. `site.pages["/a"] = Page(...)`; `site.url("/a")`."""
+    """A local web site. `site.pages["/a"] = Page(...)`; `site.url("/a")`; a POST (to a
+    webhook) is kept in `site.posted` and answered with the page at its path."""
 
     def __init__(self, tls: ssl.SSLContext | None = None) -> None:
         """`tls`: serve HTTPS with this server context, as https://localhost:PORT."""
         self.pages: dict[str, Page | Handler] = {}
         self.hits: Counter[str] = Counter()
         self.requests: list[tuple[str, dict[str, str]]] = []
+        self.posted: list[Posted] = []  # POSTs (a webhook's), answered as GETs are
         self.connections = 0  # accepted so far (HTTP/1.1: a client may send many requests on one)
         self.hung_up = 0  # of those, ended
         self.busy = 0  # requests being answered right now
@@ -72,12 +88,20 @@ class Site:
                 pass
 
             def do_GET(self) -> None:  # noqa: N802 (the stdlib's name)
+                site.hits[self.path] += 1
+                site.requests.append((self.path, dict(self.headers.items())))
+                self.answer()
+
+            def do_POST(self) -> None:  # noqa: N802 (the stdlib's name)
+                body = self.rfile.read(int(self.headers.get("Content-Length") or 0))
+                site.posted.append(Posted(self.path, dict(self.headers.items()), body))
+                self.answer()
+
+            def answer(self) -> None:
+                page = site.pages.get(self.path, site.not_found)
                 with busy_lock:
-                    site.hits[self.path] += 1
                     site.busy += 1
                     site.most_busy = max(site.most_busy, site.busy)
-                site.requests.append((self.path, dict(self.headers.items())))
-                page = site.pages.get(self.path, site.not_found)
                 try:
                     if callable(page):
                         page(self)
@@ -107,6 +131,7 @@ class Site:
         self.pages.clear()
         self.hits.clear()
         self.requests.clear()
+        self.posted.clear()
         self.connections = self.hung_up = self.most_busy = 0
         self.not_found = Page("<html><body><h1>Not Found</h1></body></html>", status=404)
 

@@ -103,7 +103,7 @@ def assert_archive_sound(archive: Path) -> None:
 def _assert_payload(
     archive: Path, record: StoredRecord, kind: str, payload_sha256: str | None, where: str
 ) -> None:
-    if kind == "response":
+    if kind in ("response", "resource"):  # a resource: a rendered page's DOM, screenshots
         assert payload_sha256 is not None, where
         assert hashlib.sha256(record.payload).hexdigest() == payload_sha256, where
         assert record.payload_digest == "sha256:" + payload_sha256, where

@@ -9,7 +9,8 @@ from urllib.parse import urlsplit
 
 from preserve.changes.links import url_key
 from preserve.changes.model import Outcome, Snapshot
-from preserve.changes.words import jaccard3, overlap3, tokens
+from preserve.changes.words import jaccard3, overlap3
+from preserve.tokens import tokens
 from preserve.urls import is_site_root
 
 # With at least REPLACED_CHANGED of the words changed, fewer surviving shingles than this:

@@ -51,6 +51,9 @@ Decisions:
   coefficient stands in for a Jaccard3 < 0.1 so that a text that only shrank (a
   teaser, a heavy cut) or grew (the extractor took the whole page) is never "replaced".
   Under `CHEAP_EDIT` changed the overlap is not computed: so few changes cannot reach it.
+  A side with no text to speak of (`preserve.coverage`: a script shell, "Loading…") is no
+  page to replace or be replaced: in place of an article with text → `restricted/no-text`;
+  an article with text in place of one → an edit (its text arrived).
 - **Paywall**: ≥ half of the baseline's words gone and a subscribe-to-continue phrase the
   baseline did not show → `restricted/paywall`. A text replaced by a cookie-consent wall (its
   phrases in the title or text, not in the baseline's main text) → `restricted/consent`.

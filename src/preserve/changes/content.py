@@ -17,7 +17,9 @@ from preserve.changes.links import LinkChanges, link_changes, url_key
 from preserve.changes.model import TEXT_KINDS, MetadataChange, Outcome, Snapshot
 from preserve.changes.prose import edited_passages, prose_edits
 from preserve.changes.summary import summarise
-from preserve.changes.words import jaccard3, overlap3, tokens
+from preserve.changes.words import jaccard3, overlap3
+from preserve.coverage import text_gap
+from preserve.tokens import tokens
 from preserve.urls import is_site_root
 
 MOVED_JACCARD = 0.5
@@ -159,8 +161,20 @@ def _compare(b: Snapshot, c: Snapshot) -> Outcome:
             return Outcome("gone", "soft-404", False, "soft404.error-title", text_equal=False)
         if any(_PARKED.search(t or "") for t in (c.title, c.text, c.visible_text)):
             return Outcome("gone", "parked", False, "text.parked", text_equal=False)
-        return Outcome("gone", "replaced", False, "text.replaced", text_equal=False)
+        # A side with no text to speak of (`preserve.coverage`) is no page to have replaced
+        # or been replaced by: a script shell or a bot check in place of the article says
+        # nothing of it, and the article in place of a shell is its text arriving.
+        thin_b, thin_c = _thin(b), _thin(c)
+        if thin_c and not thin_b:
+            return Outcome("restricted", "no-text", False, "text.no-text", text_equal=False)
+        if thin_b == thin_c:
+            return Outcome("gone", "replaced", False, "text.replaced", text_equal=False)
     return replace(edited, edit=summarise(b.text, c.text, unexplained))
+
+
+def _thin(s: Snapshot) -> bool:
+    """A page or text file without text to speak of (`preserve.coverage`)."""
+    return text_gap(s.kind, len(tokens(s.text))) == "no-text"
 
 
 def _outside_main_text(

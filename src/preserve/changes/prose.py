@@ -17,7 +17,8 @@ item, a heading):
   prose blocks that are there on both sides. An edit: a sentence-long paragraph cut.
 - Everything else is the page around the article changing: a block replaced whole by another
   (a rotating "most read" list, a teaser, an ad), a run of blocks coming or going (comments,
-  a live ticker), short lines (a counter, a render time, a date line). Not an edit.
+  a live ticker), a block moved (a rotating list), short lines (a counter, a render time, a
+  date line). Not an edit.
 
 No threshold on how much changed decides it (a one-word edit of a long page is the case that
 matters most): only where it changed and how.
@@ -29,10 +30,11 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 from difflib import SequenceMatcher
+from itertools import pairwise
 
 from preserve.changes.clock import clock_stamp, relative_time
 from preserve.changes.diff import Hunk, word_diff
-from preserve.changes.words import tokens
+from preserve.tokens import tokens
 
 PROSE_WORDS = 8
 PROSE_TOKENS = 20  # in scripts written without spaces, where each character is a token
@@ -88,12 +90,34 @@ def prose_edits(old_visible: str, new_visible: str) -> list[ProseEdit]:
             kept_new.add(j1 + j)
             if edit := _block_edit(old[i1 + i], new[j1 + j]):
                 edits.append(edit)
-        paired_old = {i1 + i for i, _ in pairs}
-        paired_new = {j1 + j for _, j in pairs}
-        gone += [i for i in range(i1, i2) if i not in paired_old]
-        came += [j for j in range(j1, j2) if j not in paired_new]
-    edits += [ProseEdit(old[i], "", ()) for i in gone if _inside_passage(old, i, kept_old)]
-    edits += [ProseEdit("", new[j], ()) for j in came if _inside_passage(new, j, kept_new)]
+        # Between two pairs (or a pair and the run's end), blocks left on both sides
+        # replaced one another (a teaser, an ad in the same place): neither is a block
+        # removed or added; unless it is one block for one that shares most of its tokens
+        # (a block in a script written without spaces, which words cannot pair, edited).
+        bounds = [(i1 - 1, j1 - 1), *((i1 + i, j1 + j) for i, j in pairs), (i2, j2)]
+        for (a, b), (c, d) in pairwise(bounds):
+            olds, news = range(a + 1, c), range(b + 1, d)
+            if (
+                olds
+                and news
+                and not (len(olds) == len(news) == 1 and _similar(old[a + 1], new[b + 1]))
+            ):
+                continue
+            gone += olds
+            came += news
+    # A block gone from one place and come to another is moved, not removed and added (a
+    # rotating list; as spans only moved in the main text are `reordered`).
+    moved = {old[i] for i in gone} & {new[j] for j in came}
+    edits += [
+        ProseEdit(old[i], "", ())
+        for i in gone
+        if old[i] not in moved and _inside_passage(old, i, kept_old)
+    ]
+    edits += [
+        ProseEdit("", new[j], ())
+        for j in came
+        if new[j] not in moved and _inside_passage(new, j, kept_new)
+    ]
     return edits
 
 
@@ -123,6 +147,12 @@ def _pairs(old: Sequence[str], new: Sequence[str]) -> list[tuple[int, int]]:
             pairs.append((i, best_at))
             start = best_at + 1
     return pairs
+
+
+def _similar(old: str, new: str) -> bool:
+    """Whether two blocks share `SIMILAR` of their tokens (`changes.words.tokens`)."""
+    matcher = SequenceMatcher(None, tokens(old), tokens(new), autojunk=False)
+    return matcher.quick_ratio() >= SIMILAR and matcher.ratio() >= SIMILAR
 
 
 def _block_edit(old: str, new: str) -> ProseEdit | None:

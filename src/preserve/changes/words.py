@@ -8,6 +8,8 @@ import re
 from collections import Counter
 from collections.abc import Callable, Sequence
 
+from preserve.tokens import tokens
+
 # Words whose appearance or disappearance flips a claim ("denied" → "did not deny"), with
 # the commonest ones of a few other languages the sample sources use.
 NEGATIONS = frozenset(
@@ -18,7 +20,10 @@ NEGATIONS = frozenset(
 # Number words, in English and in the languages most cited sources come in: a claim that
 # "два" soldiers died that becomes "три" is a changed number in any language. Russian and
 # Ukrainian ones are listed in their common case forms (два, двух, двум, двумя…). The words
-# for "one" that are also articles (un, une, una, uno, um, uma) are left out.
+# for "one" that are also articles (un, une, una, uno, um, uma) are left out, and so are the
+# ones that are English words too (French "seize", Spanish "once", Portuguese "doze"), which
+# an English edit would otherwise flag as a changed number. Compounds written as one word
+# ("dreiundzwanzig", "veintidós") are `_COMPOUND`, with hyphens ("vingt-deux") below.
 NUMBER_WORDS = frozenset(
     # English
     "zero one two three four five six seven eight nine ten eleven twelve thirteen fourteen "
@@ -36,18 +41,50 @@ NUMBER_WORDS = frozenset(
     # Ukrainian
     "нуль одна одне дві двох двом трьох чотири чотирьох п'ять шість сім вісім дев'ять "
     "десять сто тисяча тисячі тисяч мільйон мільйона мільйонів мільярд "
+    # Russian and Ukrainian: the rest of the tens and hundreds, and the collective numbers
+    "шестьсот семьсот восемьсот девятьсот двое трое четверо пятеро "
+    "одинадцять дванадцять тринадцять чотирнадцять п'ятнадцять шістнадцять сімнадцять "
+    "вісімнадцять дев'ятнадцять двадцять тридцять п'ятдесят шістдесят сімдесят "
+    "вісімдесят дев'яносто двісті триста чотириста п'ятсот шістсот сімсот вісімсот "
+    "дев'ятсот мільярда мільярдів двоє "
     # German, French, Spanish, Italian, Portuguese
     "null eins zwei drei vier fünf sechs sieben acht neun zehn zwanzig dreißig hundert "
     "tausend million millionen milliarde milliarden "
+    "elf zwölf dreizehn vierzehn fünfzehn sechzehn siebzehn achtzehn neunzehn dreissig "
+    "vierzig fünfzig sechzig siebzig achtzig neunzig "
     "zéro deux trois quatre cinq six sept huit neuf dix vingt trente quarante "
     "cinquante cent cents mille millions milliard milliards "
+    "onze douze treize quatorze quinze soixante septante octante huitante nonante vingts "
     "cero dos tres cuatro cinco seis siete ocho nueve diez veinte treinta cuarenta "
     "cincuenta cien ciento mil millón millones "
+    "doce trece catorce quince dieciséis diecisiete dieciocho diecinueve sesenta "
+    "setenta ochenta noventa doscientos doscientas trescientos trescientas cuatrocientos "
+    "cuatrocientas quinientos quinientas seiscientos seiscientas setecientos setecientas "
+    "ochocientos ochocientas novecientos novecientas "
     "due tre quattro cinque sei sette otto nove dieci venti trenta cento mille milione "
     "milioni miliardo miliardi "
+    "undici dodici tredici quattordici quindici sedici diciassette diciotto diciannove "
+    "quaranta cinquanta sessanta settanta ottanta novanta duecento trecento quattrocento "
+    "cinquecento seicento settecento ottocento novecento "
     "dois duas três quatro cinco seis sete oito nove dez vinte trinta cem mil "
-    "milhão milhões bilhão".split()
+    "milhão milhões bilhão "
+    "treze catorze quatorze quinze dezesseis dezasseis dezessete dezassete dezoito "
+    "dezenove dezanove quarenta cinquenta sessenta setenta oitenta noventa duzentos "
+    "duzentas trezentos trezentas quatrocentos quinhentos seiscentos setecentos oitocentos "
+    "novecentos".split()
 )
+# Numbers written as one word from the words above: German "dreiundzwanzig" and
+# "zweihundert", Spanish "veintidós", Italian "ventotto" and "trentadue".
+_COMPOUND = re.compile(
+    "(?:ein|zwei|drei|vier|fünf|sechs|sieben|acht|neun)und"
+    "(?:zwanzig|dreißig|dreissig|vierzig|fünfzig|sechzig|siebzig|achtzig|neunzig)"
+    "|(?:ein|zwei|drei|vier|fünf|sechs|sieben|acht|neun)(?:hundert|tausend)"
+    "|veinti(?:uno|ún|dós|dos|trés|tres|cuatro|cinco|séis|seis|siete|ocho|nueve)"
+    "|(?:vent|trent|quarant|cinquant|sessant|settant|ottant|novant)a?"
+    "(?:uno|due|tré|tre|quattro|cinque|sei|sette|otto|nove)"
+)
+# What may stand between the parts of a hyphenated number ("vingt-et-un").
+_JOINERS = frozenset({"et", "un", "une"})
 # Words that belong to the number before them, so "40 million" → "4 million" reads whole.
 SCALE_WORDS = frozenset(
     "hundred thousand million millions billion billions trillion percent per cent % "
@@ -63,29 +100,25 @@ def clean(word: str) -> str:
 def is_number(word: str) -> bool:
     """Digits or a number word ("40", "4.5%", "four"): reports highlight these in edits."""
     cleaned = clean(word)
-    return any(c.isdigit() for c in cleaned) or cleaned in NUMBER_WORDS
+    return any(c.isdigit() for c in cleaned) or _is_number_word(cleaned)
+
+
+def _is_number_word(cleaned: str) -> bool:
+    if cleaned in NUMBER_WORDS or _COMPOUND.fullmatch(cleaned):
+        return True
+    # Hyphenated: "vingt-deux", "quatre-vingts", "vingt-et-un"; not "vingt-ans".
+    parts = cleaned.split("-")
+    return (
+        len(parts) > 1
+        and parts[0] in NUMBER_WORDS
+        and all(p in NUMBER_WORDS or p in _JOINERS or _COMPOUND.fullmatch(p) for p in parts)
+    )
 
 
 def is_negation(word: str) -> bool:
     """A word that flips a claim ("not", "never", "denied", "didn't")."""
     cleaned = clean(word)
     return cleaned in NEGATIONS or cleaned.endswith("n't")
-
-
-# Scripts written without spaces between words (Chinese, Japanese kana, Thai, Lao, Khmer,
-# Myanmar): each of their characters is a token of its own, so that a whole paragraph of
-# Chinese is not one "word" to similarity measures.
-_UNSPACED = (
-    "\u0e00-\u0eff\u1000-\u109f\u1780-\u17ff\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff"
-)
-_TOKEN = re.compile(f"[{_UNSPACED}]|[^\\s{_UNSPACED}]+")
-
-
-def tokens(text: str) -> list[str]:
-    """The words of a text for measuring similarity: whitespace-separated words, and each
-    character of the scripts written without spaces. The same as `text.split()` for text
-    without those scripts."""
-    return _TOKEN.findall(text)
 
 
 def shingles(text: str, size: int = 3) -> set[tuple[str, ...]]:

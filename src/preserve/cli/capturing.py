@@ -18,6 +18,7 @@ from preserve.cli import text
 from preserve.cli.options import (
     RunNoted,
     archive_path,
+    browser_option,
     colour,
     fetch_options,
     interruptible,
@@ -26,6 +27,7 @@ from preserve.cli.options import (
     on_change_option,
     open_archive,
     progress_bar,
+    say_skipped,
     settings,
     write_stdout,
 )
@@ -61,6 +63,7 @@ if TYPE_CHECKING:
     default=None,
     help="Follow citations of citations to this depth [default: 1].",
 )
+@browser_option
 @fetch_options
 @click.pass_context
 def capture(
@@ -69,6 +72,7 @@ def capture(
     from_file: Path | None,
     every: str | None,
     depth: int | None,
+    browser: str | None,
     timeout: float | None,
     deadline: float | None,
     max_bytes: int | None,
@@ -101,6 +105,7 @@ def capture(
         per_host=per_host,
         depth=depth,
         every=parse_duration(every) if every else None,
+        browser=browser,
     )
     archive = open_archive(ctx)
     if allow_private and remember(archive.path, "allow_private", True):
@@ -113,7 +118,13 @@ def capture(
     try:
         with interruptible() as stop, progress_bar("Capturing", not (as_json or quiet)) as progress:
             results = capture_articles(
-                archive, articles, config=config, progress=progress, on_run=run, stop=stop
+                archive,
+                articles,
+                config=config,
+                progress=progress,
+                on_run=run,
+                stop=stop,
+                browser=browser,
             )
         # The results are read from the archive as they are printed, an article at a time.
         failed: list[str | None] = []
@@ -181,8 +192,15 @@ def _noting_failures(
     default=None,
     help="Stop checking these URLs (and an article's sources) until resumed; their history stays.",
 )
+@browser_option
 @click.pass_context
-def track(ctx: click.Context, urls: tuple[str, ...], every: str | None, pause: bool | None) -> None:
+def track(
+    ctx: click.Context,
+    urls: tuple[str, ...],
+    every: str | None,
+    pause: bool | None,
+    browser: str | None,
+) -> None:
     """Set how often tracked URLs are checked, or pause and resume their checks (an
     article's citations follow it).
 
@@ -190,11 +208,12 @@ def track(ctx: click.Context, urls: tuple[str, ...], every: str | None, pause: b
     Examples:
       preserve track https://example.org/2016/10/some-article --every 6h
       preserve track https://example.org/2016/10/some-article --pause
+      preserve track https://example.org/2016/10/some-article --browser always
     """
-    from preserve.engine.tracking import set_interval, set_paused
+    from preserve.engine.tracking import set_browser, set_interval, set_paused
 
-    if every is None and pause is None:
-        raise UsageError("nothing to change: give --every, --pause or --resume")
+    if every is None and pause is None and browser is None:
+        raise UsageError("nothing to change: give --every, --pause, --resume or --browser")
     archive = open_archive(ctx, create=False)
     try:
         if every is not None:
@@ -204,6 +223,9 @@ def track(ctx: click.Context, urls: tuple[str, ...], every: str | None, pause: b
             changed = set_paused(archive.store, urls, pause)
             word = "paused: not checked until resumed" if pause else "resumed"
             click.echo(f"{changed} tracked URL(s) {word}.")
+        if browser is not None:
+            changed = set_browser(archive.store, urls, browser)
+            click.echo(f"{changed} tracked URL(s) now rendered in a browser: {browser}.")
     finally:
         archive.close()
 
@@ -342,17 +364,6 @@ def check(
         ctx.exit(130)
     if exit_code and output.changed:
         ctx.exit(1)
-
-
-def say_skipped(urls: list[str], runs: list[int]) -> None:
-    """On stderr: the URLs another check is checking right now, which this one skips."""
-    by = f" (run {', '.join(map(str, runs))})" if runs else ""
-    click.echo(
-        f"Skipped {len(urls)} URL(s) that another check{by} is checking right now: "
-        + ", ".join(urls[:3])
-        + (" …" if len(urls) > 3 else ""),
-        err=True,
-    )
 
 
 def _warn(failed: str | None) -> None:

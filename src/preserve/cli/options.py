@@ -41,6 +41,17 @@ notify_option = click.option(
 )
 
 
+# --- rendering in a browser (issue 16) ---
+browser_option = click.option(
+    "--browser",
+    type=click.Choice(["auto", "always", "never"]),
+    default=None,
+    help="When to render a page in Chromium: auto (when its text is missing or it is a "
+    "script shell), always, never; remembered for its checks [default: auto].",
+)
+# --- end of rendering ---
+
+
 def notify_urls(ctx: click.Context, config: Config, given: tuple[str, ...]) -> tuple[str, ...]:
     """The notification URLs of a check: the archive's settings and the command line's,
     each checked now (an unknown one is refused before anything is fetched). Their tokens
@@ -159,6 +170,17 @@ class RunNoted:
             click.echo(f"Recovered: {recovery.detail}", err=True)
 
 
+def say_skipped(urls: list[str], runs: list[int]) -> None:
+    """On stderr: the URLs another check is checking right now, which this one skips."""
+    by = f" (run {', '.join(map(str, runs))})" if runs else ""
+    click.echo(
+        f"Skipped {len(urls)} URL(s) that another check{by} is checking right now: "
+        + ", ".join(urls[:3])
+        + (" …" if len(urls) > 3 else ""),
+        err=True,
+    )
+
+
 def write_stdout(text: str) -> None:
     click.echo(text, nl=False)
 
@@ -219,7 +241,18 @@ def interruptible() -> Iterator[threading.Event]:
         yield stop
     finally:
         for signum, handler in previous.items():
-            signal.signal(signum, handler)
+            # Stopped, the run has ended, and what it stored is being printed: a second
+            # Ctrl-C now ends the command at once too, with 130. A KeyboardInterrupt (the
+            # default) raised there could land where nothing turns it into 130: click's
+            # "Aborted!" and exit 1, or the interpreter's exit, killed by the signal.
+            signal.signal(signum, _exit_at_once if stop.is_set() else handler)
+
+
+def _exit_at_once(_signum: int, _frame: object) -> None:
+    """A second Ctrl-C (or SIGTERM) once a stopped run has ended: exit 130 now, the files
+    closed on the way out (the run itself is already stored)."""
+    click.echo("\nInterrupted.", err=True)
+    raise SystemExit(130)
 
 
 def write_file(path: Path, text: str) -> None:

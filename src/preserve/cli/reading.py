@@ -214,10 +214,16 @@ def report_command(
             generated_at=iso(utc_now()),
             tool_version=__version__,
         )
+        if html_path is not None:  # the screenshots of rendered captures, embedded
+            from preserve.engine.show import thumbnails
+            from preserve.report.shots import data_uris, rendered_captures
+
+            ids = rendered_captures(document)
+            shots = data_uris(thumbnails(archive.store, archive.warcs, ids))
     finally:
         archive.close()
     if html_path is not None:
-        html = htmlreport.render(document)
+        html = htmlreport.render(document, shots)
         if to_stdout:
             click.echo(html, nl=False)
             return
@@ -289,23 +295,51 @@ def find_text_command(
     help="The exact archived entity-body bytes (Content-Encoding kept; a revisit's "
     "from its original record).",
 )
+@click.option(
+    "--screenshot",
+    "screenshot_file",
+    is_flag=False,
+    flag_value="-",
+    default=None,
+    metavar="[FILE]",
+    help="Write the full-page screenshot (PNG) of the latest rendered capture to FILE "
+    "(default: stdout).",
+)
 @click.pass_context
-def show(ctx: click.Context, url: str, at_time: str | None, mode: str) -> None:
-    """Print what a capture archived: its main text, or its exact bytes (--raw). Which
-    capture is shown goes to stderr.
+def show(
+    ctx: click.Context, url: str, at_time: str | None, mode: str, screenshot_file: str | None
+) -> None:
+    """Print what a capture archived: its main text, or its exact bytes (--raw), or write
+    its screenshot (--screenshot). Which capture is shown goes to stderr.
 
     \b
     Example:
       preserve show https://example.org/2016/10/some-article --at 2026-11-01
       preserve show https://example.org/docs/annex.pdf --raw > annex.pdf
+      preserve show https://example.org/2016/10/some-article --screenshot page.png
     """
     from preserve.engine import show as shown
 
     url = canonical(url)
     archive = open_archive(ctx, create=False, writes=False)
     try:
-        capture = shown.pick_capture(archive.store, url, parse_user_time(at_time))
-        if mode == "raw":
+        capture = shown.pick_capture(
+            archive.store, url, parse_user_time(at_time), screenshot=screenshot_file is not None
+        )
+        if screenshot_file is not None:
+            png = shown.screenshot(archive.store, archive.warcs, capture)
+            click.echo(shown.header(capture) + f"; screenshot sha256:{capture.screenshot_sha256}",
+                       err=True)  # fmt: skip
+            if screenshot_file == "-":
+                sys.stdout.flush()
+                sys.stdout.buffer.write(png)
+                sys.stdout.buffer.flush()
+            else:
+                try:
+                    Path(screenshot_file).write_bytes(png)
+                except OSError as exc:
+                    raise UsageError(f"cannot write {screenshot_file}: {exc.strerror}") from exc
+        elif mode == "raw":
             body = shown.payload(archive.store, archive.warcs, capture)
             click.echo(shown.header(capture, body), err=True)
             sys.stdout.flush()

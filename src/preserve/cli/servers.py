@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING, Any
 
 import click
 
-from preserve.cli.options import RunNoted, archive_path, open_archive, settings
+from preserve.cli.options import RunNoted, archive_path, open_archive, say_skipped, settings
 
 if TYPE_CHECKING:
     from preserve.config import Config
@@ -31,7 +31,6 @@ def on_workers(
 ) -> Iterator[list[CheckResult]]:
     """A check queued for the workers: said in a line on stderr, or, with `--wait`, their
     results as they come, as a check run here prints them."""
-    from preserve.cli.capturing import say_skipped
     from preserve.workers.enqueue import enqueue_check, results_of
 
     queued = enqueue_check(
@@ -60,7 +59,6 @@ def watch_on_workers(
 ) -> None:
     """`watch` with a broker: queue what is due, look again after `interval` seconds (URLs
     still being checked are held by their run, so never queued twice)."""
-    from preserve.cli.capturing import say_skipped
     from preserve.workers.enqueue import enqueue_check
 
     while not stop.is_set():

@@ -213,7 +213,10 @@ class SampleSite:
         self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
         self.server.daemon_threads = True
         self.base = f"http://127.0.0.1:{self.server.server_address[1]}"
-        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+        # Polled every 10 ms rather than serve_forever's 0.5 s, so that stopping the web is quick.
+        threading.Thread(
+            target=self.server.serve_forever, kwargs={"poll_interval": 0.01}, daemon=True
+        ).start()
 
     def html(self, path: str, text: str, status: int = 200) -> None:
         self.pages[path] = Response(text.encode("utf-8"), status=status)

@@ -7,8 +7,11 @@ from __future__ import annotations
 
 import hashlib
 import os
+import signal
 import socket
-from collections.abc import Callable
+import threading
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import asdict, dataclass
 from datetime import datetime
 from pathlib import Path
@@ -190,15 +193,37 @@ class Run:
         )
 
     def finish(self) -> None:
+        # A file is sealed (renamed) and then logged in `warc_files`: a Ctrl-C between the
+        # two left a finished file that no row names, which `verify` reports. Held back
+        # until both are done (and the run ended), then the command stops as it asked.
         store = self.archive.store
         try:
-            with store.transaction():  # the last file stored and recorded, then the run ended
+            with _signals_held(), store.transaction():  # stored and recorded, then ended
                 self.writer.close()
                 if not self.joined:
                     store.end_run(self.id, self.clock())
         finally:
             if self._sealed in store.before_commit:
                 store.before_commit.remove(self._sealed)
+
+
+@contextmanager
+def _signals_held() -> Iterator[None]:
+    """Hold Ctrl-C and SIGTERM back for a moment, then act on them as they would have been
+    (their handlers run only in the main thread, so only it holds them back)."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    caught: list[int] = []
+    held = (signal.SIGINT, signal.SIGTERM)
+    previous = {signum: signal.signal(signum, lambda n, _f: caught.append(n)) for signum in held}
+    try:
+        yield
+    finally:
+        for signum, handler in previous.items():
+            signal.signal(signum, handler if handler is not None else signal.SIG_DFL)
+        for number in dict.fromkeys(caught):
+            signal.raise_signal(number)
 
 
 @dataclass(frozen=True)

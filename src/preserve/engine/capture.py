@@ -30,6 +30,7 @@ def capture(
     progress: Progress | None = None,
     on_run: Callable[[Run], None] | None = None,
     stop: threading.Event | None = None,
+    browser: str | None = None,
 ) -> Iterator[ArticleCapture]:
     """Capture articles with everything they cite and show, in a new run of `archive`, and
     track the articles and their sources for checks every `config.every`. `stop` set: the
@@ -38,16 +39,22 @@ def capture(
 
     Returns what was captured for each article, read back from the database as it is
     iterated: iterate before closing the archive. `on_run` hears of the run as it starts
-    (its id, and what it repaired of runs that died)."""
+    (its id, and what it repaired of runs that died). `browser`: when to render pages in a
+    browser (auto, always, never), for this capture and remembered for the checks of every
+    URL it tracks; None: as `config.browser` says, remembering nothing."""
     articles = list(dict.fromkeys(canonical(url) for url in urls))
     if not articles:
         raise UsageError("no URL given (pass URLs or --from-file FILE)")
+    if browser is not None:
+        config = replace(config, browser=browser)
     run = Run(archive, "capture", config, clock, {"urls": articles})
     if on_run is not None:
         on_run(run)
     try:
         every = int(config.every.total_seconds())
-        return capture_articles(run, articles, every_seconds=every, progress=progress, stop=stop)
+        return capture_articles(
+            run, articles, every_seconds=every, progress=progress, stop=stop, browser=browser
+        )
     finally:
         run.finish()
 
@@ -59,6 +66,7 @@ def capture_articles(
     every_seconds: int,
     progress: Progress | None = None,
     stop: threading.Event | None = None,
+    browser: str | None = None,
 ) -> Iterator[ArticleCapture]:
     """Capture each article, then its requisites and its citations (to `run.config.depth`),
     and track the articles and their citations for checks, each as it is stored.
@@ -74,6 +82,8 @@ def capture_articles(
         if job.role in ("article", "citation"):
             known = store.target(job.url)
             track_captured(store, captured, every_seconds=every_seconds, now=run.clock())
+            if browser is not None:  # remembered for its checks
+                store.set_browser(job.url, browser, include_citations=False)
             if known is not None and known.baseline_capture_id is not None:
                 # Captured again: compared with its baseline as a check would, so that the
                 # state says what the newer capture found (an edit, a return, a takedown).

@@ -37,6 +37,7 @@ class Job:
     parent_id: int | None = None
     typed: bool = False  # typed by the user: exempt from the private-address guard
     article: str | None = None  # the article whose capture brought this URL in
+    browser: str | None = None  # when to render it (auto, always, never); None: the setting's
 
 
 @dataclass(frozen=True, slots=True)  # slots: a run holds one of these for every URL
@@ -63,6 +64,7 @@ class Captured:
     citation_count: int | None = None  # set when `citations` were let go (see _kept)
     kind: str | None = None  # html, text, pdf, other
     text_words: int | None = None  # words of main text (`preserve.coverage`)
+    rendered: str | None = None  # how its render ended (complete, cut off…); None: not rendered
 
     @property
     def text_gap(self) -> str | None:
@@ -99,6 +101,7 @@ class Captured:
             citation_count=citation_count,
             kind=row.kind,
             text_words=row.text_words,
+            rendered=row.rendered,
         )
 
     @property
@@ -134,6 +137,7 @@ class Captured:
             "kind": self.kind,
             "text_words": self.text_words,
             "text_gap": self.text_gap,
+            "rendered": self.rendered,
         }
 
 

@@ -6,13 +6,14 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from preserve.changes.words import tokens
 from preserve.engine.captured import Job
 from preserve.extract.extracted import Citation, Extracted
 from preserve.extract.normalise import NORMALISATION_VERSION, sha256_hex
+from preserve.net.exchange import Exchange
 from preserve.net.fetcher import Fetched
 from preserve.store.rows import CitationRow, Extraction, NewCapture, RecordRow
 from preserve.times import iso
+from preserve.tokens import count_tokens
 from preserve.warc.writer import RecordLocation
 
 
@@ -36,6 +37,7 @@ def reused_extraction(earlier: Extraction) -> Extracted:
         loose_sha256=earlier.loose_sha256,
         decoded_sha256=earlier.decoded_sha256 or "",
         extractor="reused",
+        text_words=count_tokens(earlier.text) if earlier.text_words is None else earlier.text_words,
     )
 
 
@@ -63,6 +65,41 @@ def record_row(
     )
 
 
+def metadata_about(
+    job: Job, final: Exchange | None, extracted: Extracted | None, render: dict[str, Any] | None
+) -> dict[str, Any]:
+    """What a capture's metadata record says (nothing: no record): of an article, what was
+    extracted; over HTTPS, who the server proved to be; of a rendered page, how it was
+    rendered (docs/browser.md)."""
+    if final is None:
+        return {}
+    about: dict[str, Any] = {}
+    if job.role == "article" and extracted is not None:
+        about = {
+            "url": job.url,
+            "title": extracted.title,
+            "byline": extracted.byline,
+            "modified": extracted.modified,
+            "text_sha256": extracted.text_sha256,
+            "norm_version": NORMALISATION_VERSION,
+            "citations": [
+                {
+                    "url": c.url,
+                    "anchor_text": c.anchor_text,
+                    "context": c.context,
+                    "position": c.position,
+                }
+                for c in extracted.citations
+            ],
+        }
+    if final.tls is not None:
+        # Who the server proved to be, beside the page: in the WARC file with it.
+        about = {"url": job.url, **about, "tls": final.tls.to_json()}
+    if render is not None:
+        about = {"url": job.url, **about, "render": render}
+    return about
+
+
 def new_capture(
     run_id: int,
     job: Job,
@@ -72,6 +109,10 @@ def new_capture(
     record_type: str | None,
     metadata_id: str | None,
     records: tuple[RecordRow, ...],
+    *,
+    rendered: str | None = None,
+    dom_sha256: str | None = None,
+    screenshot_sha256: str | None = None,
 ) -> NewCapture:
     final = fetched.final
     first = fetched.exchanges[0] if fetched.exchanges else None
@@ -88,6 +129,9 @@ def new_capture(
         redirects=json.dumps([[e.url, e.status] for e in fetched.redirects]),
         final_url=last.url if last else None,
         records=records,
+        rendered=rendered,
+        dom_sha256=dom_sha256,
+        screenshot_sha256=screenshot_sha256,
     )
     if final is None:
         return NewCapture(
@@ -126,7 +170,7 @@ def new_capture(
         visible_sha256=(
             sha256_hex(extracted.visible_text) if extracted and extracted.visible_text else None
         ),
-        text_words=len(tokens(extracted.text)) if extracted else None,
+        text_words=extracted.text_words if extracted else None,
         citations=tuple(
             CitationRow(c.position, c.url, c.anchor_text, c.context) for c in citations
         ),

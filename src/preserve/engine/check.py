@@ -193,6 +193,7 @@ def _check_chunk(
             None,
             typed=t.role == "article",
             article=t.cited_by or t.url,
+            browser=t.browser,
         )
         for t in targets
     ]

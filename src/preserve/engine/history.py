@@ -44,15 +44,14 @@ class HistoryEntry:
 
 def history(store: Store, url: str) -> list[HistoryEntry]:
     """Every capture of `url`, oldest first, with its outcome; and the captures of other
-    URLs that redirected to it (the check that found a page moved here, say)."""
+    URLs that redirected to it (the check that found a page moved here, say), which count
+    as its own: the first good one that `capture` made, of it or through a redirect, is
+    `new`."""
     url = canonical(url)
     entries = []
     seen_good = False
     for checked in store.history(url, arrivals=True):
         row = checked.capture
-        if row.url != url:  # a capture of another URL that ended here
-            entries.append(_entry(row, checked.outcome or "captured", checked))
-            continue
         outcome = checked.outcome or ("captured" if seen_good else "new" if row.ok else "failed")
         seen_good = seen_good or row.ok
         entries.append(_entry(row, outcome, checked))

@@ -3,7 +3,6 @@ page extracted in a worker process, and record it as WARC records and one captur
 
 from __future__ import annotations
 
-import ctypes
 import queue
 import threading
 import time
@@ -14,39 +13,31 @@ from dataclasses import replace
 from functools import partial
 from typing import Any
 
+from preserve.browser.rendered import Rendered
 from preserve.engine.archive import Run
 from preserve.engine.captured import Captured, Job, Progress, Step
-from preserve.engine.capturerows import new_capture, record_row, reused_extraction
+from preserve.engine.capturerows import (
+    metadata_about,
+    new_capture,
+    record_row,
+    reused_extraction,
+)
+from preserve.engine.heavy import extract_heavy, is_heavy, release_memory
 from preserve.engine.hostqueue import HostQueue
+from preserve.engine.rendering import Rendering
+from preserve.engine.renderrecords import write_hop, write_render
 from preserve.extract import pool as extractpool
-from preserve.extract.decode import decode_content
 from preserve.extract.extracted import Extracted
 from preserve.extract.normalise import NORMALISATION_VERSION
 from preserve.net.fetcher import Fetched, Fetcher
 from preserve.store.rows import RecordRow
-from preserve.times import iso, parse_iso
 from preserve.urls import host_key
-from preserve.warc.records import OriginalRef
 from preserve.warc.writer import RecordLocation
 
-# Bodies bigger than this (once inflated) are extracted one at a time.
-HEAVY_BODY = 1 << 20
 # Rows are committed, after one fsync of the WARC records they point at, at most this long
 # after the first of them was written, or once this many are waiting.
 COMMIT_SECONDS = 0.25
 COMMIT_CAPTURES = 500
-
-try:  # glibc: freed memory otherwise stays with the thread that used it
-    _malloc_trim: Callable[[int], int] | None = ctypes.CDLL(None).malloc_trim
-except (OSError, AttributeError):
-    _malloc_trim = None
-
-
-def _release_memory() -> None:
-    """Hand freed heap memory back to the system after a heavy page, so that heavy pages
-    extracted on different threads do not add up."""
-    if _malloc_trim is not None:
-        _malloc_trim(0)
 
 
 class Recorder:
@@ -92,6 +83,8 @@ class Recorder:
         )
         # Big pages are extracted one at a time, on this thread, rather than in a worker.
         self._heavy = ThreadPoolExecutor(max_workers=1, thread_name_prefix="preserve-heavy")
+        # Pages that need a browser are rendered (docs/browser.md); it starts on the first.
+        self.rendering = Rendering(config, self.fetcher)
         if not reuse_articles:
             extractpool.start()  # now, so that they are up when the first page arrives
         self._transaction: ExitStack | None = None
@@ -106,6 +99,7 @@ class Recorder:
         self.fetcher.interrupt()
         self.pool.shutdown(wait=True, cancel_futures=True)
         self._heavy.shutdown(wait=True, cancel_futures=True)
+        self.rendering.close()
         self.fetcher.close()
 
     def _fetch(self, job: Job, free_slot: Callable[[], None], events: _Events) -> None:
@@ -129,7 +123,7 @@ class Recorder:
                     max_inflated=limit,
                     visible=self.visible_text,
                 )
-                body = (raw, options, _heavy(raw, options["content_encoding"]))
+                body = (raw, options, is_heavy(raw, options["content_encoding"]))
         except BaseException:
             fetched.close()
             raise
@@ -154,7 +148,7 @@ class Recorder:
         # Big bodies (once inflated) are extracted one at a time: one can take a few hundred
         # MB while parsed, and a hostile site can serve many at once.
         if heavy:
-            return self._heavy.submit(_extract_heavy, raw, options)
+            return self._heavy.submit(extract_heavy, raw, options)
         return extractpool.submit(raw, **options)
 
     def _on_disk(self, warc: str) -> bool:
@@ -178,7 +172,7 @@ class Recorder:
             transaction.close()
             # What the pages of this group took is free now; give it back (sixteen fetch
             # threads each keep an allocator arena, which otherwise only ever grows).
-            _release_memory()
+            release_memory()
 
     def _rollback(self) -> None:
         if self._transaction is not None:
@@ -186,81 +180,56 @@ class Recorder:
             error = RuntimeError("capture failed")
             transaction.__exit__(type(error), error, None)
 
-    def _record(self, job: Job, fetched: Fetched, extracted: Extracted | None) -> Captured:
+    def _record(
+        self, job: Job, fetched: Fetched, extracted: Extracted | None, rendered: Rendered | None
+    ) -> Captured:
         """Write the WARC records and insert the rows, in the open transaction (begun if
         none is): not durable until `_commit`. Closes the fetched bodies."""
         try:
             self._begin()
             self._uncommitted += 1
-            return self._write(job, fetched, extracted)
+            return self._write(job, fetched, extracted, rendered)
         finally:
             fetched.close()
+            if rendered is not None:
+                rendered.close()
 
-    def _write(self, job: Job, fetched: Fetched, extracted: Extracted | None) -> Captured:
+    def _write(
+        self, job: Job, fetched: Fetched, extracted: Extracted | None, rendered: Rendered | None
+    ) -> Captured:
         writer = self.run.writer
         records: list[RecordRow] = []
         final_location: RecordLocation | None = None
         record_type = None
         final = fetched.final
         for hop, exchange in enumerate(fetched.exchanges):
-            original = None
-            if exchange is final and exchange.truncated is None:
-                original = self.store.original_for(exchange.url, exchange.body.sha256)
-            if original is not None and not self._on_disk(original.warc):
-                original = None  # its WARC file is lost: store the payload again
-            if original is not None:
-                response, request = writer.write_revisit(
-                    exchange,
-                    OriginalRef(
-                        record_id=original.record_id,
-                        target_uri=original.url,
-                        date=parse_iso(original.date),
-                        payload_digest="sha256:" + exchange.body.sha256,
-                    ),
-                )
-                kind = "revisit"
-            else:
-                response, request = writer.write_exchange(exchange)
-                kind = "response"
-            date = iso(exchange.started_at)
-            records.append(
-                record_row(
-                    hop, kind, exchange.url, date, exchange.status, response, exchange.body.sha256
-                )
+            rows, response, kind = write_hop(
+                writer, self.store, self._on_disk, exchange, hop, may_revisit=exchange is final
             )
-            records.append(record_row(hop, "request", exchange.url, date, None, request, None))
+            records += rows
             if exchange is final:
                 final_location, record_type = response, kind
+        render = None
+        if rendered is not None:
+            render = write_render(
+                writer,
+                self.store,
+                self._on_disk,
+                rendered,
+                job.url,
+                final_location.record_id if final_location else None,
+                len(fetched.exchanges),
+                self.run.clock(),
+            )
+            records += render.rows
         metadata_id = None
         citations = extracted.citations if extracted else ()
-        about: dict[str, Any] = {}
-        if final_location is not None and job.role == "article" and extracted is not None:
-            about = {
-                "url": job.url,
-                "title": extracted.title,
-                "byline": extracted.byline,
-                "modified": extracted.modified,
-                "text_sha256": extracted.text_sha256,
-                "norm_version": NORMALISATION_VERSION,
-                "citations": [
-                    {
-                        "url": c.url,
-                        "anchor_text": c.anchor_text,
-                        "context": c.context,
-                        "position": c.position,
-                    }
-                    for c in citations
-                ],
-            }
-        if final_location is not None and final is not None and final.tls is not None:
-            # Who the server proved to be, beside the page: in the WARC file with it.
-            about = {"url": job.url, **about, "tls": final.tls.to_json()}
+        about = metadata_about(job, final, extracted, render.about if render else None)
         if final_location is not None and about:
             metadata = writer.write_metadata(final_location.record_id, about)
             metadata_id = metadata.record_id
-            records.append(
-                record_row(len(fetched.exchanges), "metadata", job.url, None, None, metadata, None)
-            )
+            hop = max((r.hop for r in records), default=-1) + 1
+            records.append(record_row(hop, "metadata", job.url, None, None, metadata, None))
         capture = new_capture(
             self.run.id,
             job,
@@ -270,6 +239,9 @@ class Recorder:
             record_type,
             metadata_id,
             tuple(records),
+            rendered=rendered.state if rendered is not None else None,
+            dom_sha256=render.dom_sha256 if render else None,
+            screenshot_sha256=render.screenshot_sha256 if render else None,
         )
         capture_id = self.store.add_capture(capture)
         # The texts are in the database now; results keep only what callers read, so that
@@ -291,9 +263,11 @@ class Recorder:
             length=capture.length,
             truncated=capture.truncated,
             citations=citations,
-            requisites=extracted.requisites if extracted else (),
+            # A rendered page's requisites were loaded by the browser, and are its records.
+            requisites=extracted.requisites if extracted and not capture.rendered else (),
             kind=capture.kind,
             text_words=capture.text_words,
+            rendered=capture.rendered,
         )
 
     def run_jobs(self, jobs: Iterable[Job], progress: Progress | None = None) -> list[Captured]:
@@ -362,6 +336,7 @@ class Recorder:
                 start()
 
         dropped: list[Job] = []
+        options: dict[str, dict[str, Any]] = {}  # each page's extraction options, for a render
         with lock:
             for job in jobs:
                 enqueue(job)
@@ -374,33 +349,50 @@ class Recorder:
                         # is in flight ends now and is recorded, so that nothing is lost.
                         dropped += queue_.clear()
                         self.fetcher.interrupt()
+                        self.rendering.interrupt()
                     if not unrecorded:
                         break
                 arrived = self._wait(events)
-                ready: list[tuple[Job, Fetched, Future[Extracted | None] | None]] = []
+                ready: list[_Ready] = []
                 for kind, value in arrived:
                     if kind == "fetched":
                         job, fetched, body = value
+                        if body is not None:
+                            options[job.url] = body[1]
                         try:
                             extraction = self._extract(job, fetched, body)
                         except BaseException:
                             fetched.close()
                             raise
                         if extraction is None or extraction.done():
-                            ready.append((job, fetched, extraction))
+                            ready.append((job, fetched, extraction, None))
                         else:
-                            extraction.add_done_callback(partial(_ready, events, job, fetched))
+                            extraction.add_done_callback(
+                                partial(_ready, events, job, fetched, None)
+                            )
                     elif kind == "ready":
                         ready.append(value)
                     else:
-                        raise value  # a bug in a fetch thread
-                for job, fetched, extraction in ready:
+                        raise value  # a bug in a fetch or render thread
+                for job, fetched, extraction, rendered in ready:
                     try:
                         extracted = extraction.result() if extraction is not None else None
+                        if rendered is None and self.rendering.reason(job, fetched, extracted):
+                            # Rendered first (docs/browser.md); recorded when that is done.
+                            self.rendering.submit(
+                                fetched,
+                                extracted,
+                                options.get(job.url, {}),
+                                partial(_rendered, events, job, fetched),
+                            )
+                            continue
                     except BaseException:
                         fetched.close()
+                        if rendered is not None:
+                            rendered.close()
                         raise
-                    captured = self._record(job, fetched, extracted)
+                    options.pop(job.url, None)
+                    captured = self._record(job, fetched, extracted, rendered)
                     followed = list(follow(captured))
                     recorded += 1
                     with lock:
@@ -455,11 +447,29 @@ _Events = queue.SimpleQueue[tuple[str, Any]]
 _Body = tuple[bytes, dict[str, Any], bool]  # raw body, extraction options, heavy
 
 
+_Ready = tuple[Job, Fetched, "Future[Extracted | None] | None", Rendered | None]
+
+
 def _ready(
-    events: _Events, job: Job, fetched: Fetched, extraction: Future[Extracted | None]
+    events: _Events,
+    job: Job,
+    fetched: Fetched,
+    rendered: Rendered | None,
+    extraction: Future[Extracted | None],
 ) -> None:
     """An extraction is done: the recording thread may store its page."""
-    events.put(("ready", (job, fetched, extraction)))
+    events.put(("ready", (job, fetched, extraction, rendered)))
+
+
+def _rendered(
+    events: _Events,
+    job: Job,
+    fetched: Fetched,
+    extraction: Future[Extracted | None],
+    rendered: Rendered,
+) -> None:
+    """A page is rendered and its DOM extracted (on a render or extraction thread)."""
+    events.put(("ready", (job, fetched, extraction, rendered)))
 
 
 def _report_failure(future: Future[None], events: _Events) -> None:
@@ -477,23 +487,3 @@ def _kept(captured: Captured) -> Captured:
     if captured.job.role == "article":
         return captured
     return replace(captured, citations=(), requisites=(), citation_count=len(captured.citations))
-
-
-def _extract_heavy(raw: bytes, options: dict[str, Any]) -> Extracted:
-    from preserve.extract.extractor import extract  # lxml: only a process that extracts imports it
-
-    try:
-        return extract(raw, **options)
-    finally:
-        _release_memory()
-
-
-def _heavy(raw: bytes, content_encoding: str | None) -> bool:
-    """More than HEAVY_BODY bytes once inflated (a compressed body is inflated that far to
-    know: a few KB of gzip can hold many MB)."""
-    if len(raw) > HEAVY_BODY:
-        return True
-    return (
-        bool(content_encoding)
-        and len(decode_content(raw, content_encoding, HEAVY_BODY + 1)) > HEAVY_BODY
-    )

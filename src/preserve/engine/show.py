@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -37,17 +38,21 @@ class Payload:
 NOT_THE_PAGE = frozenset({"gone", "restricted"})
 
 
-def pick_capture(store: Store, url: str, at: str | None) -> Capture:
+def pick_capture(store: Store, url: str, at: str | None, *, screenshot: bool = False) -> Capture:
     """The latest good capture of `url` at or before `at` (default: the latest): a 2xx
     answer (not a probe) that no check found to be something else than the page (a soft-404
-    page, a replaced or parked page, a consent wall…). Raises UsageError when there is none."""
+    page, a replaced or parked page, a consent wall…); with `screenshot`, one that has a
+    screenshot (it was rendered). Raises UsageError when there is none."""
     good = [
         checked.capture
         for checked in store.history(url)
-        if checked.capture.ok and checked.outcome not in NOT_THE_PAGE
+        if checked.capture.ok
+        and checked.outcome not in NOT_THE_PAGE
+        and (checked.capture.screenshot_sha256 or not screenshot)
     ]
     if not good:
-        raise UsageError(f"no good capture of {url} in this archive")
+        kind = "rendered capture (with a screenshot)" if screenshot else "good capture"
+        raise UsageError(f"no {kind} of {url} in this archive")
     chosen = [c for c in good if at is None or c.started_at <= at]
     if not chosen:
         raise UsageError(
@@ -98,6 +103,42 @@ def payload(store: Store, warcs: Path, capture: Capture) -> Payload:
             f"{digest}, the capture says {capture.payload_sha256}"
         )
     return Payload(capture, record, where.warc, where.offset, record.payload)
+
+
+def screenshot(store: Store, warcs: Path, capture: Capture) -> bytes:
+    """The full-page PNG of a rendered capture, checked against the record's digests and the
+    capture's screenshot sha256 before it is given out (docs/browser.md)."""
+    row = store.resource_record(capture.id, "urn:fullPage:")
+    if row is None or not capture.screenshot_sha256:
+        raise UsageError(f"the capture of {capture.url} at {capture.started_at} has no screenshot")
+    where = OriginalRecord(row.record_id, row.url, row.date or "", row.warc, row.offset, row.length)
+    png = _read(warcs, where).payload
+    if hashlib.sha256(png).hexdigest() != capture.screenshot_sha256:
+        raise IntegrityError(
+            f"{row.warc} @ {row.offset}: the screenshot hashes to "
+            f"{hashlib.sha256(png).hexdigest()}, the capture says {capture.screenshot_sha256}"
+        )
+    return png
+
+
+def thumbnails(store: Store, warcs: Path, capture_ids: Sequence[int]) -> list[tuple[int, bytes]]:
+    """The thumbnails (JPEG) of these rendered captures, by capture id, for the report; one
+    whose record cannot be read back as recorded is left out (`verify` says why)."""
+    found = []
+    for capture_id in capture_ids:
+        row = store.resource_record(capture_id, "urn:thumbnail:")
+        if row is None:
+            continue
+        where = OriginalRecord(
+            row.record_id, row.url, row.date or "", row.warc, row.offset, row.length
+        )
+        try:
+            record = _read(warcs, where)
+        except (OSError, IntegrityError):
+            continue
+        if hashlib.sha256(record.payload).hexdigest() == row.payload_sha256:
+            found.append((capture_id, record.payload))
+    return found
 
 
 def _read(warcs: Path, where: OriginalRecord) -> StoredRecord:

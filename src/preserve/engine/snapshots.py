@@ -9,6 +9,7 @@ from typing import Any
 
 from preserve.changes.model import Reversion, Snapshot
 from preserve.engine.archive import Archive, Run
+from preserve.engine.renderrecords import DOM
 from preserve.errors import IntegrityError, PreserveError
 from preserve.extract.extracted import Extracted
 from preserve.extract.normalise import NORMALISATION_VERSION
@@ -33,7 +34,9 @@ def snapshot(store: Store, row: Capture) -> Snapshot:
         redirects=redirects,
         headers=tuple((k, v) for k, v in json.loads(row.headers or "[]")),
         truncated=row.truncated,
-        payload_sha256=row.payload_sha256,
+        # A rendered page is what its DOM says: the same served bytes (a script shell) may
+        # have rendered anything (docs/browser.md), and only the same DOM is unchanged.
+        payload_sha256=row.dom_sha256 if row.rendered and row.dom_sha256 else row.payload_sha256,
         kind=row.kind or "other",
         title=row.title,
         byline=row.byline,
@@ -72,6 +75,18 @@ def extract_again(archive: Archive, row: Capture, max_inflated: int) -> Extracte
     from preserve.extract.extractor import extract  # lxml, for the few pages this ever happens to
 
     store = archive.store
+    if row.rendered and row.dom_sha256:  # its text was taken from the rendered DOM
+        dom = store.resource_record(row.id, DOM)
+        if dom is None:
+            raise IntegrityError(f"capture {row.id} of {row.url} has no DOM record")
+        record = read_record(archive.warc_path(dom.warc), dom.offset, dom.length)
+        return extract(
+            record.payload,
+            url=row.final_url or row.url,
+            content_type="text/html; charset=utf-8",
+            content_encoding=None,
+            max_inflated=max_inflated,
+        )
     where: Capture | OriginalRecord = row
     if row.record_type == "revisit" and row.payload_sha256:
         where = store.original_for(row.final_url or row.url, row.payload_sha256) or row

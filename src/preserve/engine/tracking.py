@@ -67,6 +67,14 @@ def set_paused(store: Store, urls: Sequence[str], paused: bool) -> int:
     )
 
 
+def set_browser(store: Store, urls: Sequence[str], mode: str) -> int:
+    """Check these tracked URLs (and the sources each article brought in) rendering them in
+    a browser by `mode` (auto, always, never: docs/browser.md); how many changed."""
+    return sum(
+        store.set_browser(url, mode, include_citations=True) for url in _tracked(store, urls)
+    )
+
+
 def untrack(store: Store, urls: Sequence[str], *, keep_sources: bool = False) -> list[str]:
     """Stop tracking these URLs and (unless `keep_sources`) the sources each article brought
     in: checks stop, their captures and checks stay in the archive. The URLs untracked."""

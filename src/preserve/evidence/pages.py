@@ -13,7 +13,8 @@ def list_pages(store: Store, selection: Selection) -> list[dict[str, Any]]:
     """The json-pages-1.0 header and one page per article and source that has a record to
     replay: at the time of its first capture with a 2xx answer (else its first capture with
     any answer), since that is the version the article relied on; later versions are in the
-    index, and every capture is in the provenance."""
+    index, and every capture is in the provenance. A rendered page names its screenshot and
+    thumbnail records (`urn:fullPage:` and `urn:thumbnail:` + its URL, at the same time)."""
     replayable = {r.capture_id for r in selection.records if r.type in ("response", "revisit")}
     header = {"format": "json-pages-1.0", "id": "pages", "title": "Articles and their sources",
               "hasText": True}  # fmt: skip
@@ -38,6 +39,9 @@ def list_pages(store: Store, selection: Selection) -> list[dict[str, Any]]:
             "role": role,
             "captures": len(captures),
         }
+        if chosen.screenshot_sha256:  # rendered: its screenshots, named as Browsertrix does
+            page["screenshot"] = "urn:fullPage:" + url
+            page["thumbnail"] = "urn:thumbnail:" + url
         text = store.text(chosen.text_sha256)
         if text:
             page["text"] = text

@@ -134,7 +134,7 @@ def fits(row: Pointer, member: Member | None) -> bool:
         and rec_type == member.rec_type
         and not (
             payload_sha256
-            and member.rec_type in ("response", "revisit")
+            and member.rec_type in ("response", "revisit", "resource")
             and member.payload_digest != f"sha256:{payload_sha256}"
         )
     )
@@ -170,7 +170,7 @@ def _mismatches(row: Row, member: Member | None, size: int) -> Iterable[tuple[st
         yield "record-type", f"{where}: type {row.type}, the record is a {member.rec_type}"
     if (
         row.payload_sha256
-        and member.rec_type in ("response", "revisit")
+        and member.rec_type in ("response", "revisit", "resource")
         and (member.payload_digest != f"sha256:{row.payload_sha256}")
     ):
         yield (

@@ -37,4 +37,5 @@ class Extracted:
     byline: str | None = None
     modified: str | None = None  # dateModified / article:modified_time as the page states it
     extractor: str = "none"  # what made `text`: "trafilatura", "fallback", "plain", "none"
+    text_words: int = 0  # words of `text` (`tokens.count_tokens`), counted where it was made
     norm_version: int = NORMALISATION_VERSION

@@ -35,6 +35,7 @@ from preserve.extract.normalise import (
     sha256_hex,
 )
 from preserve.extract.pdf import pdf_text
+from preserve.tokens import count_tokens
 from preserve.urls import resolve
 
 __all__ = [
@@ -153,6 +154,7 @@ def _result(
         byline=byline,
         modified=modified,
         extractor=extractor,
+        text_words=count_tokens(text),
     )
 
 

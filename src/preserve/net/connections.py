@@ -68,9 +68,18 @@ def tls_context(authorities: str | None = None) -> ssl.SSLContext:
     return context
 
 
-def send(conn: HTTPConnection, target: str, headers: dict[str, str]) -> urllib3.HTTPResponse:
-    """GET `target` on `conn`; the response once its status line and headers arrived."""
-    conn.request("GET", target, headers=headers, preload_content=False, decode_content=False)
+def send(
+    conn: HTTPConnection,
+    target: str,
+    headers: dict[str, str],
+    method: str = "GET",
+    body: bytes | None = None,
+) -> urllib3.HTTPResponse:
+    """Send `method` `target` (GET unless a browser asks otherwise) on `conn`; the response
+    once its status line and headers arrived."""
+    conn.request(
+        method, target, body=body, headers=headers, preload_content=False, decode_content=False
+    )
     if _QUICKACK is not None and conn.sock is not None:
         # Acknowledge the answer's packets at once. On a kept-alive connection Linux delays
         # its acknowledgements, and a server that writes its headers and its body apart

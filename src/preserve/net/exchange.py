@@ -77,6 +77,7 @@ class Exchange:
     body: Body
     truncated: str | None = None  # "length", "time" or "disconnect" when the body was cut
     tls: TlsPeer | None = None  # over HTTPS: what the connection showed of the server
+    request_body: bytes = b""  # what a browser's POST (or PUT…) sent; GETs send none
 
     def header(self, name: str) -> str | None:
         """The first value of a response header, case-insensitively."""

@@ -83,6 +83,24 @@ class Fetched:
             exchange.body.close()
 
 
+@dataclass(frozen=True)
+class Asked:
+    """A request as a browser asks for it: its method, its headers and its body. The
+    fetcher sends these, bar the headers it owns (`OWN_HEADERS`)."""
+
+    method: str = "GET"
+    headers: tuple[tuple[str, str], ...] = ()
+    body: bytes | None = None
+
+
+# Headers a browser's request may not set: the connection and its framing are the
+# fetcher's, and the encodings it accepts are pinned (see ACCEPT_ENCODING).
+OWN_HEADERS = frozenset(
+    {"host", "connection", "keep-alive", "proxy-connection", "proxy-authorization", "te",
+     "trailer", "transfer-encoding", "upgrade", "content-length", "accept-encoding"}
+)  # fmt: skip
+
+
 class Fetcher:
     """Fetches URLs under `limits`. One instance may be shared by a pool of threads.
 
@@ -131,8 +149,27 @@ class Fetcher:
             target, tuple(exchanges), error, detail, started_at=started_at, ended_at=self._clock()
         )
 
+    def fetch_hop(self, url: str, asked: Asked, *, typed: bool = False) -> Fetched:
+        """One request as a browser asks for it (`asked`), its redirect not followed: the
+        browser follows redirects itself, and each hop comes back here. Otherwise as
+        `fetch`: the guard, the deadline and the limits hold, and it never raises for what
+        a server or the network does."""
+        started_at = self._clock()
+        exchanges: list[Exchange] = []
+        try:
+            target, error, detail = self._fetch(url, typed, exchanges, asked)
+        except StorageError:
+            for exchange in exchanges:
+                exchange.body.close()
+            raise
+        except Exception as exc:  # a bug here must cost one request, not the whole run
+            target, error, detail = url, "internal", one_line(describe(exc))
+        return Fetched(
+            target, tuple(exchanges), error, detail, started_at=started_at, ended_at=self._clock()
+        )
+
     def _fetch(
-        self, url: str, typed: bool, exchanges: list[Exchange]
+        self, url: str, typed: bool, exchanges: list[Exchange], asked: Asked | None = None
     ) -> tuple[str, str | None, str | None]:
         """The canonical URL, and the error code and detail if the fetch ended in one."""
         try:
@@ -145,7 +182,7 @@ class Fetcher:
             if self.interrupted:
                 watchdog.interrupt()
         try:
-            self._follow(start, typed, watchdog, exchanges)
+            self._follow(start, typed, watchdog, exchanges, asked)
         except Failure as failure:
             return start, failure.code, failure.detail
         finally:
@@ -164,15 +201,22 @@ class Fetcher:
     def __exit__(self, *exc_info: object) -> None:
         self.close()
 
-    def _follow(self, url: str, typed: bool, watchdog: Watchdog, exchanges: list[Exchange]) -> None:
+    def _follow(
+        self,
+        url: str,
+        typed: bool,
+        watchdog: Watchdog,
+        exchanges: list[Exchange],
+        asked: Asked | None = None,
+    ) -> None:
         seen = {url}
         while True:
             if watchdog.expired:
                 raise Failure(watchdog.code, watchdog.detail())
             guarded = not self.limits.allow_private and (bool(exchanges) or not typed)
-            exchange = self._exchange(url, guarded, watchdog, first=not exchanges)
+            exchange = self._exchange(url, guarded, watchdog, not exchanges, asked)
             exchanges.append(exchange)
-            if not exchange.is_redirect:
+            if not exchange.is_redirect or asked is not None:
                 return
             url = _redirect_target(exchange)
             if url in seen:
@@ -183,17 +227,15 @@ class Fetcher:
                 )
             seen.add(url)
 
-    def _exchange(self, url: str, guarded: bool, watchdog: Watchdog, first: bool) -> Exchange:
+    def _exchange(
+        self, url: str, guarded: bool, watchdog: Watchdog, first: bool, asked: Asked | None
+    ) -> Exchange:
         parts = urlsplit(url)
         if guarded:
             refuse_literal(parts.hostname or "")
-        headers = {
-            "Host": parts.netloc,
-            "User-Agent": self.limits.user_agent,
-            "Accept": ACCEPT,
-            "Accept-Language": "en",
-            "Accept-Encoding": ACCEPT_ENCODING,
-        }
+        headers = _headers(parts.netloc, self.limits.user_agent, asked)
+        method = asked.method if asked is not None else "GET"
+        sent = asked.body if asked is not None else None
         target = request_target(parts)
         hop = Hop(guarded=guarded, watchdog=watchdog)
         started_at = self._clock()
@@ -203,7 +245,7 @@ class Fetcher:
         try:
             try:
                 conn = conn or connection(parts, wait, hop, self.limits.ca_bundle)
-                response = send(conn, target, headers)
+                response = send(conn, target, headers, method, sent)
             except STALE:
                 if not reused or watchdog.expired:
                     raise
@@ -212,7 +254,7 @@ class Fetcher:
                 assert conn is not None
                 conn.close()
                 conn = connection(parts, wait, hop, self.limits.ca_bundle)
-                response = send(conn, target, headers)
+                response = send(conn, target, headers, method, sent)
         except Blocked as blocked:
             if conn is not None:
                 conn.close()
@@ -247,7 +289,7 @@ class Fetcher:
         return Exchange(
             url=url,
             started_at=started_at,
-            method="GET",
+            method=method,
             request_target=target,
             request_headers=tuple(headers.items()),
             http_version=status_line[0],
@@ -258,6 +300,7 @@ class Fetcher:
             body=body,
             truncated=truncated,
             tls=tls,
+            request_body=sent or b"",
         )
 
     def _read_body(self, raw: urllib3.HTTPResponse, watchdog: Watchdog) -> tuple[Body, str | None]:
@@ -283,6 +326,27 @@ class Fetcher:
         if truncated is None and close_delimited and watchdog.expired:
             truncated = "time"
         return body, truncated
+
+
+def _headers(netloc: str, user_agent: str, asked: Asked | None) -> dict[str, str]:
+    """The headers of a request: preserve's own, or a browser's (bar `OWN_HEADERS`) with
+    the Host, the pinned Accept-Encoding and the body's length."""
+    if asked is None:
+        return {
+            "Host": netloc,
+            "User-Agent": user_agent,
+            "Accept": ACCEPT,
+            "Accept-Language": "en",
+            "Accept-Encoding": ACCEPT_ENCODING,
+        }
+    headers = {"Host": netloc}
+    for name, value in asked.headers:
+        if name.lower() not in OWN_HEADERS and name not in headers:
+            headers[name] = value
+    headers["Accept-Encoding"] = ACCEPT_ENCODING
+    if asked.body is not None:
+        headers["Content-Length"] = str(len(asked.body))
+    return headers
 
 
 def _redirect_target(exchange: Exchange) -> str:

@@ -2,14 +2,19 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+
 from preserve.report.markup import badge, esc, evidence_table, linked_url
 from preserve.report.model import Dossier, Edit, Paragraph
+from preserve.report.shots import side_by_side
 from preserve.report.wording import OUTSIDE_MAIN_TEXT, human_time, reason_text
 
 
-def edit_html(dossier: Dossier, index: int, edit: Edit) -> str:
-    """The `index`th edit of the article or its sources: what changed, where, and the two
-    captures compared."""
+def edit_html(
+    dossier: Dossier, index: int, edit: Edit, shots: Mapping[int, str] | None = None
+) -> str:
+    """The `index`th edit of the article or its sources: what changed, where, the two
+    captures compared, and their screenshots side by side when they were rendered."""
     what = reason_text(edit.reason) or "changed"
     subject = "The article" if edit.label == "the article" else edit.label.capitalize()
     anchor = ""
@@ -34,6 +39,7 @@ def edit_html(dossier: Dossier, index: int, edit: Edit) -> str:
         f"&middot; {' &middot; '.join(stats)}</p>\n",
         f'<div class="url mono">{linked_url(edit.url)}</div>\n',
     ]
+    parts.append(side_by_side(edit.before, edit.after, shots or {}))
     if edit.outside_main_text:
         parts.append(f'<p class="outside">{esc(OUTSIDE_MAIN_TEXT)}</p>\n')
     if edit.paragraphs:

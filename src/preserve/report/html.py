@@ -5,12 +5,13 @@ from __future__ import annotations
 import base64
 import hashlib
 import shlex
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from importlib.resources import files
 
 from preserve.report.diffs import edit_html
 from preserve.report.markup import COLOURS, SEVERITY, badge, esc, evidence_table, linked_url
 from preserve.report.model import CaptureRef, Citation, Dossier, Report
+from preserve.report.shots import figure, side_by_side
 from preserve.report.timeline import legend, timeline_svg
 from preserve.report.wording import STATE_WORDS, human_time
 
@@ -39,8 +40,10 @@ CSP = (
 OPEN_ARTICLES = 25
 
 
-def render(report: Report) -> str:
-    """The whole report as one HTML document."""
+def render(report: Report, shots: Mapping[int, str] | None = None) -> str:
+    """The whole report as one HTML document; `shots`: the thumbnails of rendered captures
+    as data: URIs, by capture id (`shots.rendered_captures` says which the report shows)."""
+    shots = shots or {}
     articles = report.articles
     opened = len(articles) == 1 or len(articles) <= OPEN_ARTICLES
     parts = [
@@ -55,7 +58,8 @@ def render(report: Report) -> str:
         "<main>\n",
     ]
     for dossier in articles:
-        parts.append(_article(dossier, open_=opened and _noteworthy(dossier) or len(articles) == 1))
+        opens = opened and _noteworthy(dossier) or len(articles) == 1
+        parts.append(_article(dossier, open_=opens, shots=shots))
     if not articles:
         parts.append(
             '<p class="nochange">No article is tracked in this archive yet: '
@@ -142,7 +146,7 @@ def _toc(articles: Sequence[Dossier]) -> str:
     )
 
 
-def _article(dossier: Dossier, *, open_: bool) -> str:
+def _article(dossier: Dossier, *, open_: bool, shots: Mapping[int, str]) -> str:
     counts = dossier.source_counts()
     parts = [
         f'<article class="dossier" id="{dossier.slug}">\n',
@@ -151,7 +155,7 @@ def _article(dossier: Dossier, *, open_: bool) -> str:
         f'<div class="summary-line">{esc(dossier.summary())}'
         f"{' &middot; ' + _counts(counts) if counts else ''}</div></summary>\n",
         '<div class="body">\n',
-        _facts(dossier),
+        _facts(dossier, shots),
         _findings(dossier),
         '<section class="timeline"><h3>Timeline</h3>\n',
         timeline_svg(dossier.lanes),
@@ -161,14 +165,16 @@ def _article(dossier: Dossier, *, open_: bool) -> str:
     ]
     if dossier.citations:
         parts.append('<ol class="sources">\n')
-        parts += [_citation(dossier, citation) for citation in dossier.citations]
+        parts += [_citation(dossier, citation, shots) for citation in dossier.citations]
         parts.append("</ol>\n")
     else:
         parts.append('<p class="nochange">No cited source was found in the article\'s text.</p>\n')
     parts.append("</section>\n")
     parts.append(f"<section><h3>Edits ({len(dossier.edits)})</h3>\n")
     if dossier.edits:
-        parts += [edit_html(dossier, i, edit) for i, edit in enumerate(dossier.edits, start=1)]
+        parts += [
+            edit_html(dossier, i, edit, shots) for i, edit in enumerate(dossier.edits, start=1)
+        ]
     else:
         parts.append(
             '<p class="nochange">No check found an edit in the article or its sources.</p>\n'
@@ -195,7 +201,7 @@ def _findings(dossier: Dossier) -> str:
     return '<div class="findings"><h3>What changed</h3><ul>' + "".join(items) + "</ul></div>\n"
 
 
-def _facts(dossier: Dossier) -> str:
+def _facts(dossier: Dossier, shots: Mapping[int, str]) -> str:
     first, last = dossier.first_capture, dossier.last_capture
     rows = [
         ("URL", f'<span class="mono">{linked_url(dossier.url)}</span>'),
@@ -207,7 +213,9 @@ def _facts(dossier: Dossier) -> str:
     return (
         '<dl class="facts">'
         + "".join(f"<dt>{k}</dt><dd>{v}</dd>" for k, v in rows)
-        + '</dl>\n<details class="evidence"><summary>Evidence: the article\'s first and '
+        + "</dl>\n"
+        + _first_and_latest(first, last, shots)
+        + '<details class="evidence"><summary>Evidence: the article\'s first and '
         "latest capture</summary>\n"
         + evidence_table([("first capture", first), ("latest capture", last)])
         + "</details>\n"
@@ -224,7 +232,17 @@ def _capture_line(ref: CaptureRef | None) -> str:
     return f"{esc(human_time(ref.captured_at))} &middot; {esc(status)}{sha}"
 
 
-def _citation(dossier: Dossier, citation: Citation) -> str:
+def _first_and_latest(
+    first: CaptureRef | None, last: CaptureRef | None, shots: Mapping[int, str]
+) -> str:
+    """The first and latest captures' screenshots side by side (one, if they are one)."""
+    if first is not None and last is not None and first.id == last.id:
+        shown = figure(first, "the page as rendered", shots)
+        return f'<div class="shots">{shown}</div>\n' if shown else ""
+    return side_by_side(first, last, shots, ("first capture", "latest capture"))
+
+
+def _citation(dossier: Dossier, citation: Citation, shots: Mapping[int, str]) -> str:
     standing = citation.standing
     colour = COLOURS.get(standing.state, "#cbd5e1")
     anchor = citation.anchor_text or citation.url
@@ -264,6 +282,7 @@ def _citation(dossier: Dossier, citation: Citation) -> str:
         )
         + f'<div class="url mono">{linked_url(citation.url)}</div>\n'
         + (f'<ul class="events">{events}</ul>\n' if events else "")
+        + _first_and_latest(citation.first_capture, citation.last_capture, shots)
         + '<details class="evidence"><summary>Evidence: '
         f"{citation.captures} capture{'s' if citation.captures != 1 else ''}, "
         f"{citation.checks} check{'s' if citation.checks != 1 else ''}"

@@ -38,6 +38,7 @@ class CaptureRef:
     record_id: str | None
     certificate_sha256: str | None = None  # over HTTPS: the server's, DER encoded
     text_gap: str | None = None  # what it lacks as text (`preserve.coverage`)
+    rendered: bool = False  # rendered in a browser, with screenshots (docs/browser.md)
 
     @classmethod
     def from_row(cls, row: CaptureSummary) -> CaptureRef:
@@ -58,6 +59,7 @@ class CaptureRef:
             record_id=row.record_id,
             certificate_sha256=row.certificate_sha256,
             text_gap=text_gap(row.kind, row.text_words) if _good(row) else None,
+            rendered=row.screenshot_sha256 is not None,
         )
 
     @property

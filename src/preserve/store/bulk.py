@@ -62,7 +62,8 @@ class BulkReads(StoreBase):
             " captures.final_url, captures.kind, captures.payload_sha256,"
             " captures.payload_length, captures.text_sha256, captures.title,"
             ' captures.record_type, captures.warc, captures."offset", captures.length,'
-            " captures.record_id, checks.id, captures.tls, captures.text_words"
+            " captures.record_id, checks.id, captures.tls, captures.text_words,"
+            " captures.screenshot_sha256"
             " FROM captures"
             " LEFT JOIN checks ON checks.capture_id = captures.id"
             " WHERE captures.role != 'probe' AND captures.url IN ({IN})",

@@ -15,6 +15,7 @@ from preserve.store.rows import (
     Extraction,
     NewCapture,
     OriginalRecord,
+    Record,
     RecordRow,
 )
 
@@ -87,15 +88,17 @@ class CapturesTable(StoreBase):
         can reuse it instead of parsing the page again."""
         row = self.conn.execute(
             "SELECT id, kind, title, byline, modified, decoded_sha256, text_sha256,"
-            " loose_sha256, links_sha256, visible_sha256 FROM captures"
+            " loose_sha256, links_sha256, visible_sha256, text_words FROM captures"
             " WHERE payload_sha256 = ? AND final_url = ? AND norm_version = ?"
             " AND status = 'captured' AND kind IS NOT NULL AND byline IS NOT NULL"
-            " ORDER BY id DESC LIMIT 1",
+            # A rendered capture's text is its DOM's, not these bytes' (docs/browser.md).
+            " AND rendered IS NULL ORDER BY id DESC LIMIT 1",
             [payload_sha256, final_url, norm_version],
         ).fetchone()
         if row is None:
             return None
-        capture_id, kind, title, byline, modified, decoded, text_hash, loose, links, seen = row
+        capture_id, kind, title, byline, modified, decoded, text_hash, loose, links = row[:9]
+        seen, words = row[9:]
         text = self.text(text_hash) if text_hash else ""
         if text is None:
             return None
@@ -112,6 +115,17 @@ class CapturesTable(StoreBase):
             text=text,
             visible_text=self.visible_text(seen) or "",
             citations=tuple(self.citations(capture_id)),
+            text_words=words,
+        )
+
+    def resource_record(self, capture_id: int, prefix: str) -> Record | None:
+        """A capture's resource record whose Target-URI starts with `prefix` (`urn:dom:`,
+        `urn:fullPage:`, `urn:thumbnail:`): what a render made of the page."""
+        return self._row(
+            Record,
+            "SELECT {columns} FROM records WHERE capture_id = ? AND type = 'resource'"
+            " AND substr(url, 1, ?) = ? ORDER BY id LIMIT 1",
+            [capture_id, len(prefix), prefix],
         )
 
     def original_for(self, url: str, payload_sha256: str) -> OriginalRecord | None:

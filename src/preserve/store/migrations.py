@@ -346,6 +346,22 @@ def m012_visible_texts_and_text_words(db: Database) -> None:
 
 
 @migrations()
+def m013_rendering(db: Database) -> None:
+    # Pages rendered in a browser (docs/browser.md). `targets.browser`: the mode a tracked
+    # URL is checked with (auto | always | never; NULL: the archive's setting).
+    # `captures.rendered`: how the render of a capture ended (complete, or why it was cut
+    # off: deadline, memory, crash, navigation-loop, hung, interrupted; failed: no DOM);
+    # NULL when the page was not rendered. The sha256 of its DOM and full-page screenshot
+    # resource records (their payloads), beside the capture; both records are in `records`
+    # too, so that `verify` holds them against the WARC file. Not in the hash chain, whose
+    # columns are fixed: the chained metadata record names both digests.
+    db.table("targets").add_column("browser", str)
+    db.table("captures").add_column("rendered", str)
+    db.table("captures").add_column("dom_sha256", str)
+    db.table("captures").add_column("screenshot_sha256", str)
+
+
+@migrations()
 def m014_jobs(db: Database) -> None:
     # Checks run by workers (issue 17, `preserve worker`): a check's URLs in jobs, one
     # message each on the broker. The row is the truth, not the message: a worker takes a

@@ -171,7 +171,9 @@ MIGRATIONS: list[tuple[str, list[str]]] = [
             _add("targets", "kind", T),
         ],
     ),
-    # m013 is issue 16's (a targets column for the browser mode): its twin goes here.
+    ("m013_rendering", [_add("targets", "browser", T), _add("captures", "rendered", T),
+                        _add("captures", "dom_sha256", T),
+                        _add("captures", "screenshot_sha256", T)]),
     (
         "m014_jobs",
         [

@@ -79,6 +79,9 @@ class NewCapture:
     metadata_record_id: str | None = None
     visible_sha256: str | None = None  # of the full visible text, when it was kept
     text_words: int | None = None  # words of main text (`preserve.coverage`)
+    rendered: str | None = None  # how its render ended (m013); None: not rendered
+    dom_sha256: str | None = None  # of the rendered DOM's resource record
+    screenshot_sha256: str | None = None  # of the full-page screenshot's resource record
     text: str | None = field(default=None, repr=False)
     visible_text: str | None = field(default=None, repr=False)
     records: tuple[RecordRow, ...] = ()
@@ -175,6 +178,9 @@ class Capture:
     metadata_record_id: str | None
     visible_sha256: str | None
     text_words: int | None
+    rendered: str | None
+    dom_sha256: str | None
+    screenshot_sha256: str | None
 
     @property
     def ok(self) -> bool:
@@ -217,6 +223,7 @@ class Target:
     check_run: int | None  # the run checking it now (a hold, while that run has not ended)
     text_words: int | None  # its latest capture's words of main text (`preserve.coverage`)
     kind: str | None  # its latest capture's kind: html, text, pdf, other
+    browser: str | None  # when it is rendered: auto, always, never (None: the setting's)
 
 
 @dataclass(frozen=True, slots=True)
@@ -321,6 +328,7 @@ class Extraction:
     text: str
     visible_text: str
     citations: tuple[CitationRow, ...]
+    text_words: int | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -382,6 +390,7 @@ class CaptureSummary:
     check_id: int | None
     certificate_sha256: str | None
     text_words: int | None
+    screenshot_sha256: str | None  # a rendered capture's full-page screenshot (m013)
 
 
 @dataclass(frozen=True, slots=True)

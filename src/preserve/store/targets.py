@@ -108,27 +108,92 @@ class TargetsTable(StoreBase):
         return [t for url in urls if (t := self.target(url)) is not None]
 
     def set_paused(self, url: str, paused: bool, *, include_citations: bool) -> int:
-        """Pause or resume checks of a target (and of the sources it brought in); how many
-        targets changed."""
+        """Pause or resume checks of a target (and of the sources it brought in, but, when
+        pausing, those that a URL still checked cites too, which go on, brought in by that
+        one's article now); how many targets changed."""
+        where, params = _and_sources(url, include_citations)
+        with self._write():
+            picked = [
+                u for (u,) in self.conn.execute(f"SELECT url FROM targets WHERE {where}", params)
+            ]
+            heirs = (
+                self._cited_elsewhere(set(picked), [u for u in picked if u != url], active=True)
+                if paused
+                else {}
+            )
+            for source, article in heirs.items():
+                self.conn.execute(
+                    "UPDATE targets SET cited_by = ? WHERE url = ?", [article, source]
+                )
+            changed = 0
+            chosen = [u for u in picked if u not in heirs]
+            for start in range(0, len(chosen), 500):
+                part = chosen[start : start + 500]
+                changed += self.conn.execute(
+                    f"UPDATE targets SET paused = ? WHERE url IN ({', '.join('?' * len(part))})"
+                    " AND paused != ?",
+                    [int(paused), *part, int(paused)],
+                ).rowcount
+            return changed
+
+    def set_browser(self, url: str, mode: str | None, *, include_citations: bool) -> int:
+        """Remember when a target (and the sources it brought in) is rendered in a browser
+        (auto, always, never; None: as the archive's setting says); how many changed."""
         where, params = _and_sources(url, include_citations)
         with self._write():
             return int(
                 self.conn.execute(
-                    f"UPDATE targets SET paused = ? WHERE ({where}) AND paused != ?",
-                    [int(paused), *params, int(paused)],
+                    f"UPDATE targets SET browser = ? WHERE ({where})"
+                    " AND coalesce(browser, '') != coalesce(?, '')",
+                    [mode, *params, mode],
                 ).rowcount
             )
 
     def untrack(self, url: str, *, include_citations: bool) -> list[str]:
-        """Stop tracking a URL (and the sources it brought in): its captures and checks stay
-        in the archive. The URLs no longer tracked."""
+        """Stop tracking a URL (and the sources it brought in, but those that a URL still
+        tracked cites too, which stay, brought in by that one's article now): its captures
+        and checks stay in the archive. The URLs no longer tracked."""
         where, params = _and_sources(url, include_citations)
         with self._write():
-            gone = [
+            picked = [
                 u for (u,) in self.conn.execute(f"SELECT url FROM targets WHERE {where}", params)
             ]
-            self.conn.execute(f"DELETE FROM targets WHERE {where}", params)
+            heirs = self._cited_elsewhere(set(picked), [u for u in picked if u != url])
+            for source, article in heirs.items():
+                self.conn.execute(
+                    "UPDATE targets SET cited_by = ? WHERE url = ?", [article, source]
+                )
+            gone = [u for u in picked if u not in heirs]
+            for start in range(0, len(gone), 500):
+                part = gone[start : start + 500]
+                self.conn.execute(
+                    f"DELETE FROM targets WHERE url IN ({', '.join('?' * len(part))})", part
+                )
         return gone
+
+    def _cited_elsewhere(
+        self, leaving: set[str], sources: Sequence[str], *, active: bool = False
+    ) -> dict[str, str]:
+        """Of these sources, those that a capture of a tracked URL not `leaving` cites (and
+        not paused, when `active`), each with the article that URL belongs to (the first to
+        cite it)."""
+        found: dict[str, str] = {}
+        for start in range(0, len(sources), 500):
+            part = sources[start : start + 500]
+            cursor = self.conn.execute(
+                "SELECT citations.url, other.url, other.role, other.cited_by FROM citations"
+                " JOIN captures ON captures.id = citations.capture_id"
+                " JOIN targets AS other ON other.url = captures.url"
+                f" WHERE citations.url IN ({', '.join('?' * len(part))})"
+                + (" AND other.paused = 0" if active else "")
+                + " ORDER BY captures.id",
+                part,
+            )
+            for source, citer, role, cited_by in cursor:
+                article = citer if role == "article" else cited_by or citer
+                if citer not in leaving and article not in leaving:
+                    found.setdefault(source, article)
+        return found
 
     def hold(self, urls: Sequence[str], run_id: int) -> list[str]:
         """Hold these tracked URLs for run `run_id`'s check, but not those another check

@@ -117,9 +117,12 @@ class Records:
         first = f"{exchange.method} {exchange.request_target} HTTP/1.1"
         head = ExactHead(first, exchange.request_headers)
         fields = _fields("request", exchange.url, exchange.started_at, {})
+        body = exchange.request_body  # what a browser's POST sent: none for a GET
         warc = self._builder.create_warc_record(
             exchange.url,
             "request",
+            payload=io.BytesIO(body) if body else None,
+            length=len(body) if body else None,
             warc_content_type=_HTTP_REQUEST,
             warc_headers_dict=fields,
             http_headers=head,
@@ -163,6 +166,25 @@ class Records:
         block = json.dumps(data, ensure_ascii=False, sort_keys=True, default=str).encode()
         extra = {"WARC-Refers-To": refers_to, "WARC-Concurrent-To": concurrent_to}
         return self._block("metadata", _fields("metadata", None, date, extra), block)
+
+    def resource(
+        self, uri: str, date: datetime, content_type: str, data: bytes, concurrent_to: str | None
+    ) -> Record:
+        """A resource record: bytes preserve made itself (a rendered page's DOM, its
+        screenshot) under a `urn:<kind>:<page URL>` Target-URI, as Browsertrix writes them
+        (docs/browser.md), tied to the page's response by WARC-Concurrent-To."""
+        fields = _fields("resource", uri, date, {"WARC-Concurrent-To": concurrent_to})
+        warc = self._builder.create_warc_record(
+            uri,
+            "resource",
+            payload=io.BytesIO(data),
+            length=len(data),
+            warc_content_type=content_type,
+            warc_headers_dict=fields,
+        )
+        return self._digested(
+            warc, "resource", fields, warc.rec_headers.get_header("WARC-Payload-Digest"), []
+        )
 
     def warcinfo(self, filename: str, date: datetime, info: Mapping[str, str]) -> Record:
         """The warcinfo record that opens file `filename`: `info` as its block's fields."""

@@ -130,6 +130,21 @@ class WarcWriter:
         (location,) = self._write([record])
         return location
 
+    def write_resource(
+        self,
+        uri: str,
+        content_type: str,
+        data: bytes,
+        *,
+        date: datetime,
+        concurrent_to: str | None = None,
+    ) -> RecordLocation:
+        """Write a resource record of bytes preserve made (see `Records.resource`), dated
+        when they were made."""
+        record = self._records.resource(uri, date, content_type, data, concurrent_to)
+        (location,) = self._write([record])
+        return location
+
     def sync(self) -> None:
         """Make every record written so far durable; call before committing rows that
         point at them."""

@@ -7,8 +7,8 @@ from datetime import datetime, timedelta
 from preserve.engine.check import select_targets
 from preserve.times import iso
 from tests.support.checking import DAY, HOUR, Lab, short_article
-from tests.support.cli import Preserve
-from tests.support.sites import Page, Site
+from tests.support.cli import Preserve, assert_one_error_line
+from tests.support.sites import Page, Site, article_html
 
 
 def test_due_selects_only_targets_whose_interval_has_passed(
@@ -46,3 +46,41 @@ def test_due_selects_only_targets_whose_interval_has_passed(
         datetime.fromisoformat(lab.store.target(weekly).last_checked_at)  # type: ignore[arg-type]
         + timedelta(weeks=1)
     )
+
+
+def test_a_paused_target_is_never_due_and_is_due_again_once_resumed(
+    lab: Lab, site: Site, preserve: Preserve
+) -> None:
+    site.pages["/a"] = Page(article_html("A", ['See <a href="/src">the source</a>.']))
+    site.pages["/src"] = Page(short_article("Source"))
+    site.pages["/b"] = Page(short_article("B"))
+    a, source, b = site.url("/a"), site.url("/src"), site.url("/b")
+    lab.capture(a, b)
+
+    paused = preserve.run(lab.path, "track", a, "--pause")
+    lab.clock.advance(DAY + HOUR)
+    due_while_paused = {t.url for t in select_targets(lab.store, None, due=True, now=lab.clock.now)}
+    checked_while_paused = set(lab.check(due=True))
+    by_name = set(lab.check(a))  # named, a paused URL is checked all the same
+    resumed = preserve.run(lab.path, "track", a, "--resume")
+    # The source fell due while paused: due at once. The others were just checked.
+    checked_at_once = set(lab.check(due=True))
+    lab.clock.advance(DAY + HOUR)
+    checked_a_day_on = set(lab.check(due=True))
+
+    assert paused.exit_code == 0 and resumed.exit_code == 0, (paused.output, resumed.output)
+    assert due_while_paused == checked_while_paused == {b}
+    assert by_name == {a}
+    assert "2 tracked URL(s) resumed" in resumed.stdout
+    assert checked_at_once == {source}
+    assert checked_a_day_on == {a, source, b}
+
+
+def test_track_needs_something_to_change(lab: Lab, site: Site, preserve: Preserve) -> None:
+    site.pages["/a"] = Page(short_article("A"))
+    lab.capture(site.url("/a"))
+
+    result = preserve.run(lab.path, "track", site.url("/a"))
+
+    assert_one_error_line(result)
+    assert "--every, --pause, --resume or --browser" in result.stderr

@@ -1,5 +1,5 @@
-"""check, end to end: other encodings and kinds (windows-1251, PDF), a baseline from an
-older extractor, and the citations of an edited article."""
+"""check, end to end: other encodings (windows-1251), a baseline from an older extractor, and
+the citations of an edited article (PDFs: test_pdfs.py)."""
 
 from __future__ import annotations
 
@@ -7,11 +7,11 @@ import hashlib
 import random
 
 from preserve.extract.normalise import NORMALISATION_VERSION
-from tests.support.checking import HOUR, Lab, long_paragraphs, pdf, sentences, short_article
+from tests.support.checking import HOUR, Lab, long_paragraphs, sentences, short_article
 from tests.support.cli import Preserve
 from tests.support.sites import Page, Site, article_html
 
-# --- other encodings and kinds ------------------------------------------------------------
+# --- other encodings ----------------------------------------------------------------------
 
 RU_CLAIM = "Министр подтвердил, что приказ был подписан в марте."
 RU_NEGATED = "Министр не подтвердил, что приказ был подписан в марте."
@@ -59,25 +59,6 @@ def test_windows_1251_page_edited_gives_a_correct_cyrillic_diff(
     out = preserve.run(lab.path, "diff", url)
     assert out.exit_code == 0, out.output
     assert "Министр {+не+} подтвердил," in out.stdout
-
-
-def test_replaced_pdf_is_edited_by_payload(lab: Lab, site: Site) -> None:
-    site.pages["/docs/annex.pdf"] = Page(
-        pdf("Technical annex, 2015"), content_type="application/pdf"
-    )
-    site.pages["/docs/same.pdf"] = Page(pdf("Unchanged annex"), content_type="application/pdf")
-    url, same = site.url("/docs/annex.pdf"), site.url("/docs/same.pdf")
-    lab.capture(url)
-    lab.capture(same)
-    site.pages["/docs/annex.pdf"] = Page(
-        pdf("Technical annex, 2015, revised"), content_type="application/pdf"
-    )
-    lab.clock.advance(HOUR)
-    results = lab.check()
-    edited = results[url].outcome
-    assert (edited.outcome, edited.reason, edited.rule) == ("edited", "payload", "payload.differs")
-    assert results[same].outcome.outcome == "unchanged"
-    assert lab.baseline(url) == results[url].captured.capture_id
 
 
 def test_a_baseline_from_an_older_extractor_is_re_derived_not_reported_as_an_edit(

@@ -13,6 +13,7 @@ from tests.support.checking import (
     DAY,
     HOUR,
     NEGATED,
+    NOT_FOUND_TEMPLATE,
     Lab,
     gone_checks,
     long_paragraphs,
@@ -84,17 +85,6 @@ def test_redirect_to_the_home_page_is_a_soft_404(lab: Lab, site: Site, status: i
     assert outcome.new_url is None
     assert lab.baseline(url) == baseline
     assert site.url("/") not in {t.url for t in lab.store.targets()}
-
-
-NOT_FOUND_TEMPLATE = article_html(
-    "Example News",
-    [
-        "Sorry, we could not find the page you were looking for. It may have been moved, "
-        "renamed or deleted, or the address may have been typed incorrectly.",
-        "Try the search box above, or browse the sections of the site to find our most "
-        "recent reporting, opinion, photography and investigations from around the world.",
-    ],
-)
 
 
 def test_site_answering_every_missing_url_with_200_is_a_soft_404_found_by_the_probe(
@@ -195,6 +185,7 @@ def test_temporary_redirect_elsewhere_is_judged_on_content_only(lab: Lab, site: 
         ("loop", ("unreachable", "redirect-loop")),
         ("empty", ("restricted", "no-text")),
         ("shell", ("restricted", "no-text")),
+        ("loading", ("restricted", "no-text")),  # a word or two is no text either
     ],
 )
 def test_inconclusive_answers_are_neither_edited_nor_gone(
@@ -212,10 +203,15 @@ def test_inconclusive_answers_are_neither_edited_nor_gone(
         site.pages["/doc2"] = redirect(site.url("/doc"))
     elif change == "empty":
         site.pages["/doc"] = Page(b"")
-    else:
+    elif change == "shell":
         site.pages["/doc"] = Page(
             '<html><head><title>App</title><script src="/app.js"></script></head>'
             '<body><div id="root"></div><noscript>Enable JavaScript.</noscript></body></html>'
+        )
+    else:
+        site.pages["/doc"] = Page(
+            '<html><head><title>App</title><script src="/app.js"></script></head>'
+            '<body><div id="app">Loading...</div></body></html>'
         )
     lab.clock.advance(HOUR)
     outcome = lab.check_one(url).outcome
