@@ -44,6 +44,15 @@ def archive_for_thread(path: Path) -> Archive:
     return archive
 
 
+def _host_slots(broker_url: str, limit: int, fetch_seconds: float) -> HostSlots:
+    """This thread's host slots for these settings (one Redis connection, kept)."""
+    key = (broker_url, limit, fetch_seconds)
+    found: dict[tuple[str, int, float], HostSlots] = _local.__dict__.setdefault("slots", {})
+    if key not in found:
+        found[key] = HostSlots(broker_url, limit, fetch_seconds)
+    return found[key]
+
+
 def check_job(path: Path, broker_url: str, job_id: int) -> str:
     """Check job `job_id` of the archive at `path`; what became of it (`done`, `was done`,
     `claimed`: another worker has it now, `gone`). Raises what the servers raise (the
@@ -63,7 +72,7 @@ def check_job(path: Path, broker_url: str, job_id: int) -> str:
         return "claimed"
     try:
         config = load_config(path, **job.option_values)
-        slots = HostSlots(broker_url, config.per_host, config.fetch.total_deadline)
+        slots = _host_slots(broker_url, config.per_host, config.fetch.total_deadline)
         found = store.targets_of(job.url_list)
         targets = [found[url] for url in job.url_list if url in found]
         run = Run(archive, "check", config, utc_now, {}, joining=job.run_id)
