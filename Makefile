@@ -22,6 +22,11 @@ $(STAMP): pyproject.toml
 
 $(TEST_STAMP): $(STAMP)
 	$(BIN)/pip install --quiet -e '.[test,docs,browser]'
+	# pywb (the replay tests' wayback) pins redis==2.10.6, which Dramatiq's redis>=4 cannot
+	# share a venv with: it gets one of its own (tests/support/replay.py looks there).
+	$(PYTHON) -m venv $(VENV)/pywb
+	$(VENV)/pywb/bin/pip install --quiet --upgrade pip
+	$(VENV)/pywb/bin/pip install --quiet 'pywb>=2.8'
 	touch $(TEST_STAMP)
 
 $(DEV_STAMP): $(TEST_STAMP)

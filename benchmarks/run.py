@@ -39,6 +39,7 @@ import dbscale  # noqa: E402
 import measure  # noqa: E402
 import rendering  # noqa: E402  (issue 16: pages rendered in Chromium)
 import webs  # noqa: E402
+import workers  # noqa: E402
 
 sys.path.insert(0, str(HERE.parent))
 from preserve.config import DEFAULT_PER_HOST  # noqa: E402
@@ -491,6 +492,21 @@ class Bench:
             "check": checked.to_json(),
         }
 
+    def workers(self, articles: int = 20, sources: int = 10, hosts: int = 8) -> None:
+        """The latency web checked by 1, 2 and 4 workers on the servers (benchmarks/workers.py)."""
+        from tests.support.servers import PostgresServer, RedisServer, S3Server
+
+        missing = (
+            PostgresServer.skip_reason() or RedisServer.skip_reason() or S3Server.skip_reason()
+        )
+        if missing:
+            self.log(f"workers: skipped ({missing})")
+            return
+        site = web(self.work / "latency-web", articles=articles, sources=sources, hosts=hosts)
+        with Server("latency", site, DELAY) as server:
+            found = workers.run(PRESERVE, self.work, server.urls(), server.ports, self.log)
+        self.results["workers"] = {"web": shape(site, sources), "delay": DELAY, **found}
+
     def verify(self, archive: Path) -> dict[str, Any]:
         files = warc_files(archive)
         size = sum(f.stat().st_size for f in files)
@@ -873,7 +889,46 @@ def figures(results: dict[str, Any]) -> list[Figure]:
         )
     if results.get("render"):
         out += rendering.figures(results["render"], Figure)
+    if results.get("workers"):
+        out += _workers_figures(results["workers"])
     return out
+
+
+def _workers_figures(found: dict[str, Any]) -> list[Figure]:
+    """Throughput with 1, 2 and 4 workers, as a ratio to one worker's; and the most
+    requests a host answered at once, which the per-host limit must hold."""
+    one = found["1"]
+    rows = [
+        Figure(
+            f"workers: check of the latency web, 1 worker ({one['pages']} pages)",
+            f"{one['pages_per_second']:.1f} pages/s",
+            f"{one['wall']:.1f} s",
+        )
+    ]
+    for count in ("2", "4"):
+        if count in found:
+            ratio = found[count]["pages_per_second"] / one["pages_per_second"]
+            rows.append(
+                Figure(
+                    f"workers: {count} workers, throughput against 1",
+                    f"{found[count]['pages_per_second']:.1f} pages/s",
+                    f"{one['pages_per_second']:.1f} pages/s",
+                    f"{ratio:.2f}x",
+                    f"> {int(count) // 2}x",
+                    ratio > int(count) // 2,
+                )
+            )
+    most = max(found[c]["busiest_host"] for c in ("1", "2", "4") if c in found)
+    rows.append(
+        Figure(
+            "workers: most requests one host answered at once (any run)",
+            str(most),
+            f"limit {found['per_host']}",
+            target=f"<= {found['per_host']}",
+            ok=most <= found["per_host"],
+        )
+    )
+    return rows
 
 
 def _https_figures(https: dict[str, Any]) -> list[Figure]:
@@ -1133,7 +1188,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--only",
         nargs="*",
-        choices=["bulk", "https", "latency", "big", "database", "render"],
+        choices=["bulk", "https", "latency", "big", "database", "render", "workers"],
         help="run only these sections",
     )
     parser.add_argument(
@@ -1157,7 +1212,7 @@ def main(argv: list[str] | None = None) -> int:
         if args.write:
             SUMMARY.write_text(markdown(rows, saved))
         return 0
-    sections = args.only or ["bulk", "https", "latency", "database", "render"] + (
+    sections = args.only or ["bulk", "https", "latency", "database", "render", "workers"] + (
         ["big"] if args.big else []
     )
     # The commands measured start as an installed package does, from bytecode (pip compiles
@@ -1171,7 +1226,7 @@ def main(argv: list[str] | None = None) -> int:
     if not bench.wget:
         bench.log("wget is missing: its figures are skipped")
     try:
-        for section in ("bulk", "https", "latency", "big", "database", "render"):
+        for section in ("bulk", "https", "latency", "big", "database", "render", "workers"):
             if section in sections:
                 getattr(bench, section)()
                 if section not in bench.results:  # skipped, and said why
@@ -1185,7 +1240,7 @@ def main(argv: list[str] | None = None) -> int:
             shutil.rmtree(work, ignore_errors=True)
     results["machine"]["load_end"] = load()
     previous = json.loads(RESULTS.read_text()) if RESULTS.exists() else {}
-    for key in ("bulk", "https", "latency", "big", "database", "render"):
+    for key in ("bulk", "https", "latency", "big", "database", "render", "workers"):
         if key not in results and key in previous:
             results[key] = previous[key]  # not run this time: the last measurement stands
             results.setdefault("carried_over", []).append(key)

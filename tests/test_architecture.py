@@ -19,22 +19,26 @@ ALLOWED = {
     "net": set(),
     "warc": {"net"},  # net.exchange only: the data of an exchange, never the fetcher
     "store": set(),
+    "warcstore": set(),
     "demo": set(),
     "evidence": {"store", "warc", "engine"},
     "report": {"store", "changes"},
     "browser": {"net", "extract"},  # fetches through net, hands the browser decoded bodies
-    "engine": {"net", "warc", "extract", "store", "changes", "browser"},
+    "engine": {"net", "warc", "extract", "store", "warcstore", "changes", "browser"},
+    "workers": {"engine", "store", "warcstore", "net", "changes"},
     "cli": {
         "engine",
         "net",
         "warc",
         "extract",
         "store",
+        "warcstore",
         "changes",
         "report",
         "evidence",
         "demo",
         "browser",
+        "workers",
     },  # fmt: skip
 }
 BASE = {

@@ -77,7 +77,7 @@ def test_an_export_is_logged_under_the_sha256_of_the_file_written(
         done = export(archive, [url.replace("http://", "HTTP://")], out, now=now, key=key)
         assert done.logged is not None
         assert verify(archive).ok  # the chain, with its new entry, is intact
-        head = chain.head(archive.store.db)
+        head = chain.head(archive.store.conn)
     finally:
         archive.close()
     package = done.package

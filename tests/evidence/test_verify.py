@@ -13,6 +13,7 @@ import pytest
 from sqlite_utils import Database
 
 from preserve.store import chain
+from preserve.store.sqlite import SqliteConnection
 from tests.support.checked_archive import capture_row, kinds, run_verify, sql
 from tests.support.cli import Preserve
 from tests.support.sites import Site
@@ -140,7 +141,7 @@ def rewrite_log(path: Path, statement: str) -> None:
     db = Database(path / "preserve.db")
     try:
         prev = None
-        for entry in chain.entries(db):
+        for entry in chain.entries(SqliteConnection.over(db.conn, path / "preserve.db")):
             key = chain.KEYS[entry.table_name]
             (row,) = db.query(
                 f"SELECT * FROM [{entry.table_name}] WHERE [{key}] = ?", [entry.row_id]

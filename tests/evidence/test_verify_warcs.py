@@ -215,7 +215,7 @@ parts.PARALLEL_BYTES = 0
 parts._MIN_PART = 0  # every file read in parts, however small
 archive = Archive(Path(sys.argv[1]), create=False)
 name = sys.argv[2]
-known = parts.known_offsets(archive.store.db.conn, files.WarcFile(name, archive.warcs / name))
+known = parts.known_offsets(archive.store.conn, files.WarcFile(name, archive.warcs / name))
 print(json.dumps({"parts": len(parts.cuts(known, 0)),
                   "answers": [verify.verify(archive, workers=w).to_json() for w in (1, 2)]}))
 """

@@ -37,7 +37,7 @@ def test_an_archive_from_before_the_chain_is_logged_when_opened(tmp_path: Path) 
     db.close()
     store = Store(path)
     try:
-        problems, entries = chain.check(store.db)
+        problems, entries = chain.check(store.conn)
         assert problems == [] and entries == 1
         hits = list(
             store.db.query(
@@ -74,7 +74,7 @@ def test_two_processes_appending_at_once_keep_one_chain(tmp_path: Path) -> None:
     assert [w.wait(timeout=120) for w in writers] == [0, 0]
     store = Store(path)
     try:
-        problems, entries = chain.check(store.db)
+        problems, entries = chain.check(store.conn)
         assert problems == [] and entries == 300
     finally:
         store.close()
@@ -118,6 +118,6 @@ def test_store_rejects_nothing_new(tmp_path: Path) -> None:
                 status="failed",
             )
         )
-        assert chain.check(store.db) == ([], 1)
+        assert chain.check(store.conn) == ([], 1)
     finally:
         store.close()

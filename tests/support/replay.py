@@ -15,7 +15,10 @@ from pathlib import Path
 
 import requests
 
-BIN = Path(sys.executable).parent
+# pywb lives in a venv of its own (the Makefile's .venv/pywb): it pins redis==2.10.6, which
+# cannot share a venv with Dramatiq's redis>=4. One installed beside this Python also works.
+_CANDIDATES = [Path(sys.executable).parent, Path(sys.prefix) / "pywb" / "bin"]
+BIN = next((b for b in _CANDIDATES if (b / "wayback").exists()), _CANDIDATES[0])
 AVAILABLE = (BIN / "wayback").exists()
 
 

@@ -67,6 +67,9 @@ class Site:
         self.posted: list[Posted] = []  # POSTs (a webhook's), answered as GETs are
         self.connections = 0  # accepted so far (HTTP/1.1: a client may send many requests on one)
         self.hung_up = 0  # of those, ended
+        self.busy = 0  # requests being answered right now
+        self.most_busy = 0  # the most answered at once since the last `reset` (or start)
+        busy_lock = threading.Lock()
         self.not_found = Page("<html><body><h1>Not Found</h1></body></html>", status=404)
         site = self
 
@@ -96,6 +99,9 @@ class Site:
 
             def answer(self) -> None:
                 page = site.pages.get(self.path, site.not_found)
+                with busy_lock:
+                    site.busy += 1
+                    site.most_busy = max(site.most_busy, site.busy)
                 try:
                     if callable(page):
                         page(self)
@@ -103,6 +109,9 @@ class Site:
                         site.serve(self, page)
                 except (BrokenPipeError, ConnectionResetError):
                     pass
+                finally:
+                    with busy_lock:
+                        site.busy -= 1
 
         self._server = _Server(("127.0.0.1", 0), RequestHandler)
         self.port = self._server.server_address[1]
@@ -123,7 +132,7 @@ class Site:
         self.hits.clear()
         self.requests.clear()
         self.posted.clear()
-        self.connections = self.hung_up = 0
+        self.connections = self.hung_up = self.most_busy = 0
         self.not_found = Page("<html><body><h1>Not Found</h1></body></html>", status=404)
 
     def url(self, path: str = "/") -> str:

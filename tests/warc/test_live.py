@@ -19,9 +19,10 @@ from preserve.net.exchange import Body, Exchange
 from preserve.warc.reader import StoredRecord
 from preserve.warc.records import OriginalRef
 from preserve.warc.writer import WarcWriter
+from tests.support.replay import AVAILABLE as replay_available
 from tests.support.replay import pywb
 from tests.support.sites import Page, Site
-from tests.warc.helpers import BIN, HTML, STARTED, Clock, all_files, assert_valid, exchange, read
+from tests.warc.helpers import HTML, STARTED, Clock, all_files, assert_valid, exchange, read
 
 
 def fetch_exchange(url: str) -> tuple[Exchange, Callable[[], None]]:
@@ -105,7 +106,7 @@ def test_cdxj_index_agrees_with_locations(writer: WarcWriter, warcs: Path) -> No
 
 
 @pytest.mark.replay
-@pytest.mark.skipif(not (BIN / "wayback").exists(), reason="pywb is not installed")
+@pytest.mark.skipif(not replay_available, reason="pywb is not installed")
 def test_pywb_replays_responses_and_revisits(tmp_path: Path, warcs: Path) -> None:
     page = b"<html><body><p>The archived words.</p></body></html>"
     url = "http://example.com/story?id=7"

@@ -27,6 +27,7 @@ from preserve.cli.options import (
     on_change_option,
     open_archive,
     progress_bar,
+    say_skipped,
     settings,
     write_stdout,
 )
@@ -265,6 +266,11 @@ def untrack(ctx: click.Context, urls: tuple[str, ...], keep_sources: bool) -> No
     is_flag=True,
     help="Exit 1 when anything was edited or gone (like `git diff --exit-code`).",
 )
+@click.option(
+    "--wait",
+    is_flag=True,
+    help="With a broker: wait for the workers and print the results (else it only queues).",
+)
 @on_change_option
 @notify_option
 @fetch_options
@@ -274,6 +280,7 @@ def check(
     urls: tuple[str, ...],
     due: bool,
     exit_code: bool,
+    wait: bool,
     on_change: str | None,
     notify: tuple[str, ...],
     timeout: float | None,
@@ -294,12 +301,12 @@ def check(
       preserve check --due --quiet --on-change 'mail -s "preserve: news" me@example.org'
       preserve check --due --quiet --notify 'ntfys://ntfy.sh/my-topic'
       preserve check https://example.org/2016/10/some-article
+      preserve check --due --wait          # with a broker: queued for workers, waited for
     """
     from preserve.engine.check import check as check_urls
     from preserve.engine.notify import News
 
-    config = settings(
-        ctx,
+    given = dict(
         timeout=timeout,
         deadline=deadline,
         max_bytes=max_bytes,
@@ -307,32 +314,47 @@ def check(
         workers=workers,
         per_host=per_host,
     )
+    config = settings(ctx, **given)
     telling = notify_urls(ctx, config, notify)
     archive = open_archive(ctx, create=False)
     output = _CheckOutput("json" if as_json else "quiet" if quiet else "text", colour())
     news = News(archive.path)
     run = RunNoted()
+    stop = threading.Event()
     try:
-        with interruptible() as stop, progress_bar("Checking", not (as_json or quiet)) as progress:
-            for chunk in check_urls(
-                archive,
-                urls,
-                config=config,
-                due=due,
-                progress=progress,
-                on_run=run,
-                on_skipped=say_skipped,
-                stop=stop,
-            ):
-                assert run.id is not None  # a run started before its first results
+        if archive.places.broker:
+            options = {k: v for k, v in given.items() if v is not None}
+            from preserve.cli.servers import on_workers
+
+            for chunk in on_workers(archive, urls, config, options, due, wait, output.mode, run):
+                assert run.id is not None
                 output.chunk(run.id, chunk)
                 news.add(run.id, chunk)
+        else:
+            with (
+                interruptible() as stop,
+                progress_bar("Checking", not (as_json or quiet)) as progress,
+            ):
+                for chunk in check_urls(
+                    archive,
+                    urls,
+                    config=config,
+                    due=due,
+                    progress=progress,
+                    on_run=run,
+                    on_skipped=say_skipped,
+                    stop=stop,
+                ):
+                    assert run.id is not None  # a run started before its first results
+                    output.chunk(run.id, chunk)
+                    news.add(run.id, chunk)
     finally:
         archive.close()
         # What was stored is news, even if the run then failed.
         for failed in news.tell_and_close(on_change, telling):
             _warn(failed)
-    output.finish(run.id)
+    if not (run.queued and output.mode == "text"):
+        output.finish(run.id)
     if stop.is_set():
         click.echo(
             "Interrupted: the checks above are stored; the URLs not checked yet stay due, "
@@ -342,17 +364,6 @@ def check(
         ctx.exit(130)
     if exit_code and output.changed:
         ctx.exit(1)
-
-
-def say_skipped(urls: list[str], runs: list[int]) -> None:
-    """On stderr: the URLs another check is checking right now, which this one skips."""
-    by = f" (run {', '.join(map(str, runs))})" if runs else ""
-    click.echo(
-        f"Skipped {len(urls)} URL(s) that another check{by} is checking right now: "
-        + ", ".join(urls[:3])
-        + (" …" if len(urls) > 3 else ""),
-        err=True,
-    )
 
 
 def _warn(failed: str | None) -> None:
@@ -457,6 +468,14 @@ def watch(
                 click.echo(text.check_lines(changed, colour()), nl=False)
 
     archive = open_archive(ctx, create=False)
+    if archive.places.broker:
+        from preserve.cli.servers import watch_on_workers
+
+        try:
+            watch_on_workers(archive, config, interval, quiet, stop)
+        finally:
+            archive.close()
+        return
     try:
         watch_archive(
             archive,

@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import gc
 
-from preserve.cli import capturing, demo, evidence, reading
+from preserve.cli import capturing, demo, evidence, reading, servers
 from preserve.cli.group import cli
 from preserve.cli.options import archive_after_command
 
-for family in (capturing, reading, evidence, demo):
+for family in (capturing, reading, evidence, demo, servers):
     for command in family.COMMANDS:
         archive_after_command(command)
         cli.add_command(command)

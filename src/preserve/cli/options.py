@@ -162,11 +162,23 @@ class RunNoted:
 
     def __init__(self) -> None:
         self.id: int | None = None
+        self.queued = False  # handed to the workers, not waited for: nothing to report
 
     def __call__(self, run: Run) -> None:
         self.id = run.id
         for recovery in run.recovered:
             click.echo(f"Recovered: {recovery.detail}", err=True)
+
+
+def say_skipped(urls: list[str], runs: list[int]) -> None:
+    """On stderr: the URLs another check is checking right now, which this one skips."""
+    by = f" (run {', '.join(map(str, runs))})" if runs else ""
+    click.echo(
+        f"Skipped {len(urls)} URL(s) that another check{by} is checking right now: "
+        + ", ".join(urls[:3])
+        + (" …" if len(urls) > 3 else ""),
+        err=True,
+    )
 
 
 def write_stdout(text: str) -> None:

@@ -1,5 +1,7 @@
 """An archive is a folder: `preserve.db` (the index and the log) and `warcs/` (WARC files,
-never rewritten once closed). This module opens one and starts runs in it."""
+never rewritten once closed); or, on servers, a PostgreSQL database and an S3-compatible
+WARC store, with `warcs/` the spool where files are written before they are uploaded
+(`docs/servers.md`). This module opens one and starts runs in it."""
 
 from __future__ import annotations
 
@@ -14,14 +16,17 @@ from dataclasses import asdict, dataclass
 from datetime import datetime
 from pathlib import Path
 from types import ModuleType
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, cast
 
 from preserve import __version__
-from preserve.config import Config
+from preserve.config import Config, Places, load_places, redacted
 from preserve.errors import ArchiveError
 from preserve.store.database import Store
 from preserve.warc.files import OPEN_SUFFIX, lock_open_file
 from preserve.warc.writer import ClosedWarc, WarcWriter
+from preserve.warcstore import s3
+from preserve.warcstore.location import S3Location, parse_store
+from preserve.warcstore.remote import RemoteFolder
 
 if TYPE_CHECKING:
     from preserve.times import Clock
@@ -43,32 +48,49 @@ class Archive:
     ) -> None:
         """`writes=False`: for a command that only reads. A folder that cannot be written
         (read-only media, a read-only mount) is then opened read-only instead of refused,
-        so that an archive can be verified, searched and reported on where it is kept."""
+        so that an archive can be verified, searched and reported on where it is kept.
+        With a database server, the folder holds only the settings and the spool."""
         self.path = path
-        self.warcs = path / WARC_DIR
+        self.places: Places = load_places(path)
+        # Where WARC files are written: the folder itself, or the spool they are uploaded from.
+        self.spool = path / WARC_DIR
+        self.remote: S3Location | None = None
+        self.warcs: Path = self.spool  # where they are read from (see warcstore.remote)
+        if self.places.warc_store:
+            self.remote = parse_store(self.places.warc_store)
+            self.warcs = cast(
+                Path, RemoteFolder(self.remote, self.spool, self.places.warc_store_wait)
+            )
+        if self.places.database:
+            if writes:
+                self._make_folder()
+            self.store = Store(self.places.database, on_wait=on_wait)
+            return
         if not path.exists() and not create:
             raise ArchiveError(f"no archive at {path} (run `preserve capture URL` first)")
         writable = os.access(path, os.W_OK) and (
-            not self.warcs.exists() or os.access(self.warcs, os.W_OK)
+            not self.spool.exists() or os.access(self.spool, os.W_OK)
         )
         read_only = not writable and not writes and (path / DB_NAME).exists()
         if not read_only:
-            if not path.parent.is_dir():
-                # As mkdir does: a mistyped path must not become a tree of new folders.
-                raise ArchiveError(
-                    f"cannot create the archive folder {path}: its parent folder "
-                    f"{path.parent} does not exist (create it first)"
-                )
-            try:
-                path.mkdir(exist_ok=True)
-                self.warcs.mkdir(exist_ok=True)
-            except OSError as exc:
-                raise ArchiveError(
-                    f"cannot create the archive folder {path}: {exc.strerror}"
-                ) from exc
-            if not os.access(path, os.W_OK) or not os.access(self.warcs, os.W_OK):
-                raise ArchiveError(f"the archive folder {path} is not writable")
+            self._make_folder()
         self.store = Store(path / DB_NAME, on_wait=on_wait, read_only=read_only)
+
+    def _make_folder(self) -> None:
+        path = self.path
+        if not path.parent.is_dir():
+            # As mkdir does: a mistyped path must not become a tree of new folders.
+            raise ArchiveError(
+                f"cannot create the archive folder {path}: its parent folder "
+                f"{path.parent} does not exist (create it first)"
+            )
+        try:
+            path.mkdir(exist_ok=True)
+            self.spool.mkdir(exist_ok=True)
+        except OSError as exc:
+            raise ArchiveError(f"cannot create the archive folder {path}: {exc.strerror}") from exc
+        if not os.access(path, os.W_OK) or not os.access(self.spool, os.W_OK):
+            raise ArchiveError(f"the archive folder {path} is not writable")
 
     def close(self) -> None:
         self.store.close()
@@ -80,20 +102,58 @@ class Archive:
         self.close()
 
     def warc_path(self, name: str) -> Path:
+        """Where to read the WARC file `name` (in the store, read as a file is)."""
         return self.warcs / name
+
+    @property
+    def where(self) -> str:
+        """What the archive is, for people: its folder, or its servers (no password)."""
+        if not self.places.database and not self.remote:
+            return str(self.path)
+        database = redacted(self.places.database) if self.places.database else str(self.path)
+        return f"{database} with WARC files in {self.remote.url if self.remote else self.spool}"
+
+    def has_warc(self, name: str) -> bool:
+        """Whether the WARC file `name` can be read: on disk (or being written), or, with a
+        WARC store, recorded as stored (it is recorded only once the store has it)."""
+        path = self.spool / name
+        if path.exists() or path.with_name(path.name + OPEN_SUFFIX).exists():
+            return True
+        return self.remote is not None and self.store.warc_file(name) is not None
+
+    def record_closed(
+        self, name: str, run_id: int | None, *, size: int, sha256: str, closed_at: datetime
+    ) -> None:
+        """Enter a closed WARC file in `warc_files`, after uploading it (checked) to the WARC
+        store if there is one; its spool copy goes once the row is committed."""
+        if self.remote is not None:
+            path = self.spool / name
+            s3.put_file(self.remote, path, size, sha256, self.places.warc_store_wait)
+            self.store.after_commit.append(lambda: path.unlink(missing_ok=True))
+        self.store.add_warc_file(name, run_id, size=size, sha256=sha256, closed_at=closed_at)
 
 
 class Run:
     """One command's work in an archive: a `runs` row and the WARC file(s) it writes."""
 
     def __init__(
-        self, archive: Archive, command: str, config: Config, clock: Clock, options: dict[str, Any]
+        self,
+        archive: Archive,
+        command: str,
+        config: Config,
+        clock: Clock,
+        options: dict[str, Any],
+        *,
+        joining: int | None = None,
     ) -> None:
+        """`joining`: work for the run of that id, which another process started (a worker
+        checking one of its jobs): no `runs` row of its own, and the run goes on after."""
         self.archive = archive
         self.clock = clock
         self.config = config
         self.host = socket.gethostname()
-        self.id = archive.store.start_run(
+        self.joined = joining is not None
+        self.id = joining or archive.store.start_run(
             command,
             {**options, "config": _plain(config)},
             started_at=clock(),
@@ -103,8 +163,12 @@ class Run:
         )
         # What runs that died left behind (before this run opens a file of its own).
         self.recovered = seal_orphans(archive, by_run=self.id, now=clock())
+        # With a WARC store, rows are committed only once the file their records are in is
+        # sealed and stored: each commit closes the file being written (see `_sealed`), so
+        # commits come less often (`commit_seconds`).
+        self.commit_seconds = config.upload_seconds if archive.remote else None
         self.writer = WarcWriter(
-            archive.warcs,
+            archive.spool,
             info={
                 "operator": f"preserve run {self.id} on {self.host}",
                 "preserve-run": str(self.id),
@@ -115,8 +179,16 @@ class Run:
             on_closed=self._closed,
         )
 
+        if archive.remote is not None:
+            archive.store.before_commit.append(self._sealed)
+
+    def _sealed(self) -> None:
+        """Before a commit: the file being written is closed, and so stored (`_closed`)."""
+        if self.writer.current_path is not None:
+            self.writer.close()
+
     def _closed(self, warc: ClosedWarc) -> None:
-        self.archive.store.add_warc_file(
+        self.archive.record_closed(
             warc.name, self.id, size=warc.size, sha256=warc.sha256, closed_at=self.clock()
         )
 
@@ -124,9 +196,15 @@ class Run:
         # A file is sealed (renamed) and then logged in `warc_files`: a Ctrl-C between the
         # two left a finished file that no row names, which `verify` reports. Held back
         # until both are done (and the run ended), then the command stops as it asked.
-        with _signals_held():
-            self.writer.close()
-            self.archive.store.end_run(self.id, self.clock())
+        store = self.archive.store
+        try:
+            with _signals_held(), store.transaction():  # stored and recorded, then ended
+                self.writer.close()
+                if not self.joined:
+                    store.end_run(self.id, self.clock())
+        finally:
+            if self._sealed in store.before_commit:
+                store.before_commit.remove(self._sealed)
 
 
 @contextmanager
@@ -178,28 +256,33 @@ def seal_orphans(archive: Archive, *, by_run: int, now: datetime) -> list[Recove
     """
     store = archive.store
     found: list[Recovery] = []
-    for path in sorted(archive.warcs.glob("*" + OPEN_SUFFIX)):
+    for path in sorted(archive.spool.glob("*" + OPEN_SUFFIX)):
         recovery = _seal(archive, path, now)
         if recovery is not None:
             found.append(recovery)
     sealed = {r.run_id for r in found if r.run_id is not None}
     host = socket.gethostname()
+    working = store.runs_with_jobs_left()  # workers are checking them: alive
     unfinished = {run.id: run for run in store.open_runs() if run.id != by_run}
     dead = {
         run_id: run
         for run_id, run in unfinished.items()
-        if run_id in sealed or (run.host == host and run.pid and not _alive(run.pid))
+        if run_id not in working
+        and (run_id in sealed or (run.host == host and run.pid and not _alive(run.pid)))
     }
     known = {row.name for row in store.warc_files()}
-    for path in sorted(archive.warcs.glob("*.warc.gz")):
+    for path in sorted(archive.spool.glob("*.warc.gz")):
         if path.name in known:
+            if archive.remote is not None:
+                _drop_stored(archive, path)
             continue
         run_id = _run_of(store, _warccheck().read_warcinfo(path)[1])
         # A live run enters its file once it has closed it; a file of no known run is not
         # preserve's to enter (verify reports it).
         if run_id is not None and (run_id in dead or run_id not in unfinished):
-            size, digest = _hash_file(path)
-            store.add_warc_file(path.name, run_id, size=size, sha256=digest, closed_at=now)
+            size, digest = hash_file(path)
+            with store.transaction():
+                archive.record_closed(path.name, run_id, size=size, sha256=digest, closed_at=now)
             found.append(
                 Recovery(
                     "registered-warc",
@@ -282,8 +365,9 @@ def _seal(archive: Archive, path: Path, now: datetime) -> Recovery | None:
         os.fsync(fd)
         os.rename(path, final)
         _fsync_dir(path.parent)
-    size, digest = _hash_file(final)
-    archive.store.add_warc_file(final.name, run_id, size=size, sha256=digest, closed_at=now)
+    size, digest = hash_file(final)
+    with archive.store.transaction():
+        archive.record_closed(final.name, run_id, size=size, sha256=digest, closed_at=now)
     torn = f", cut off a torn record of {cut} bytes" if cut else ""
     return Recovery(
         "sealed-warc",
@@ -294,6 +378,15 @@ def _seal(archive: Archive, path: Path, now: datetime) -> Recovery | None:
         cut_bytes=cut,
         records=records,
     )
+
+
+def _drop_stored(archive: Archive, path: Path) -> None:
+    """A spool file that is stored and recorded (its run died before deleting it): deleted
+    once the store is seen to hold it whole."""
+    assert archive.remote is not None
+    held = s3.head(archive.remote, path.name, archive.places.warc_store_wait)
+    if held is not None and held[0] == path.stat().st_size:
+        path.unlink(missing_ok=True)
 
 
 def _run_of(store: Store, info: dict[str, str]) -> int | None:
@@ -312,7 +405,7 @@ def _alive(pid: int) -> bool:
     return True
 
 
-def _hash_file(path: Path) -> tuple[int, str]:
+def hash_file(path: Path) -> tuple[int, str]:
     digest, size = hashlib.sha256(), 0
     with open(path, "rb") as file:
         while chunk := file.read(1 << 20):
@@ -330,10 +423,15 @@ def _fsync_dir(directory: Path) -> None:
 
 
 def _plain(config: Config) -> dict[str, Any]:
-    return {
+    plain = {
         k: (v.total_seconds() if hasattr(v, "total_seconds") else v)
         for k, v in asdict(config).items()
     } | {"fetch": asdict(config.fetch)}
+    # Stored in the database: the servers' URLs, never their passwords.
+    for key in ("database", "warc_store", "broker"):
+        if plain.get(key):
+            plain[key] = redacted(plain[key])
+    return plain
 
 
 def _warccheck() -> ModuleType:

@@ -8,6 +8,7 @@ from __future__ import annotations
 import json
 import threading
 from collections.abc import Callable, Iterator, Sequence
+from contextlib import AbstractContextManager
 from dataclasses import dataclass, replace
 from functools import partial
 from typing import Any
@@ -146,6 +147,21 @@ def iter_checks(
     finally:
         recorder.close()
         store.release(run.id)
+
+
+def check_held(
+    run: Run,
+    targets: Sequence[Target],
+    host_slot: Callable[[str], AbstractContextManager[None]] | None = None,
+    stop: threading.Event | None = None,
+) -> list[CheckResult]:
+    """Recapture and classify targets that `run` holds already (a worker's job of a check
+    that another process started and holds the URLs for), each fetch in a `host_slot`."""
+    recorder = Recorder(run, stop, reuse_articles=True, visible_text=True, host_slot=host_slot)
+    try:
+        return _check_chunk(run, recorder, targets, {}, None, {})
+    finally:
+        recorder.close()
 
 
 def _step(progress: Progress, start: int, total: int, outcomes: dict[str, str], step: Step) -> None:

@@ -3,10 +3,11 @@ still do. "Did this page ever say that, and when did it stop?"
 
 The quotation is normalised as texts are (`preserve.text.normalise`: NFKC, curly quotes and
 dashes folded, whitespace collapsed), so it is found however its quotes, dashes or line
-breaks were typed. An FTS5 phrase query over the stored main texts (`text_search`, see
-migration m003) picks the candidates; a capture matches only if its normalised main text
-contains the normalised quotation exactly (line breaks counting as spaces), or ignoring case
-when asked. Only main texts are searched (not navigation, and not PDFs, which have none).
+breaks were typed. A phrase query over the stored main texts' full-text index (SQLite's
+FTS5 or PostgreSQL's text search, see `store.textsearch`) picks the candidates; a capture
+matches only if its normalised main text contains the normalised quotation exactly (line
+breaks counting as spaces), or ignoring case when asked. Only main texts are searched (not
+navigation, and not PDFs, which have none).
 """
 
 from __future__ import annotations
@@ -172,9 +173,8 @@ def _flat(text: str) -> str:
 
 def _matching_texts(store: Store, needle: str, ignore_case: bool) -> dict[str, str]:
     """Hashes of the stored texts that contain `needle`, each with a snippet around it."""
-    phrase = '"' + needle.replace('"', '""') + '"'
     found: dict[str, str] = {}
-    for sha256, stored in store.texts_with_phrase(phrase):
+    for sha256, stored in store.texts_with_phrase(needle):
         text = _flat(stored)
         haystack = text.casefold() if ignore_case else text
         at = haystack.find(needle)

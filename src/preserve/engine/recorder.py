@@ -8,7 +8,7 @@ import threading
 import time
 from collections.abc import Callable, Iterable
 from concurrent.futures import Future, ThreadPoolExecutor
-from contextlib import ExitStack
+from contextlib import AbstractContextManager, ExitStack, nullcontext
 from dataclasses import replace
 from functools import partial
 from typing import Any
@@ -32,7 +32,6 @@ from preserve.extract.normalise import NORMALISATION_VERSION
 from preserve.net.fetcher import Fetched, Fetcher
 from preserve.store.rows import RecordRow
 from preserve.urls import host_key
-from preserve.warc.files import OPEN_SUFFIX
 from preserve.warc.writer import RecordLocation
 
 # Rows are committed, after one fsync of the WARC records they point at, at most this long
@@ -61,6 +60,7 @@ class Recorder:
         *,
         reuse_articles: bool = False,
         visible_text: bool = False,
+        host_slot: Callable[[str], AbstractContextManager[None]] | None = None,
     ) -> None:
         """`reuse_articles`: an article whose bytes are unchanged may reuse its earlier
         extraction too, which has no requisites (for checks, which do not follow them). The
@@ -70,6 +70,9 @@ class Recorder:
         see `extract.extract`)."""
         self.run = run
         self.stop = stop or threading.Event()
+        # Around each fetch, a slot of its host shared with other processes (a worker's: the
+        # per-host limit held across all workers); this process's own limit is HostQueue's.
+        self.host_slot = host_slot
         self.store = run.archive.store
         self.reuse_articles = reuse_articles
         self.visible_text = visible_text
@@ -85,6 +88,8 @@ class Recorder:
         if not reuse_articles:
             extractpool.start()  # now, so that they are up when the first page arrives
         self._transaction: ExitStack | None = None
+        # With a WARC store, each commit stores a file: they come less often (archive.Run).
+        self.commit_seconds = run.commit_seconds or COMMIT_SECONDS
         self._opened_at = 0.0
         self._uncommitted = 0
 
@@ -102,7 +107,8 @@ class Recorder:
         once, from this thread), and read the body for extraction; the recording thread
         hears of the page through `events`."""
         try:
-            fetched = self.fetcher.fetch(job.url, typed=job.typed)
+            with self.host_slot(host_key(job.url)) if self.host_slot else nullcontext():
+                fetched = self.fetcher.fetch(job.url, typed=job.typed)
         finally:
             free_slot()
         try:
@@ -146,8 +152,7 @@ class Recorder:
         return extractpool.submit(raw, **options)
 
     def _on_disk(self, warc: str) -> bool:
-        path = self.run.archive.warc_path(warc)
-        return path.exists() or path.with_name(path.name + OPEN_SUFFIX).exists()
+        return self.run.archive.has_warc(warc)
 
     def _begin(self) -> None:
         if self._transaction is None:
@@ -406,7 +411,7 @@ class Recorder:
                 if self._transaction is not None and (
                     not unrecorded
                     or self._uncommitted >= COMMIT_CAPTURES
-                    or time.monotonic() - self._opened_at >= COMMIT_SECONDS
+                    or time.monotonic() - self._opened_at >= self.commit_seconds
                 ):
                     self._commit()
             if dropped and on_dropped is not None:
@@ -424,7 +429,7 @@ class Recorder:
         commit (or a second passed, to look at `stop`)."""
         timeout = 0.2  # how soon a stop is seen
         if self._transaction is not None:
-            timeout = max(0.0, self._opened_at + COMMIT_SECONDS - time.monotonic())
+            timeout = max(0.0, self._opened_at + self.commit_seconds - time.monotonic())
         try:
             arrived = [events.get(timeout=timeout)]
         except queue.Empty:

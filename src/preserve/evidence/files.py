@@ -50,7 +50,7 @@ def locate(
     file's warcinfo gives itself. `since`: files closed before it are not to be read (only
     their size is compared)."""
     disk = (
-        {p.name: p for p in sorted(archive.warcs.iterdir()) if p.is_file()}
+        {p.name: p for p in sorted(archive.warcs.iterdir(), key=lambda p: p.name) if p.is_file()}
         if archive.warcs.is_dir()
         else {}
     )

@@ -20,5 +20,5 @@ def sha256_of(file: IO[bytes]) -> tuple[int, str]:
 
 def sha256_of_path(path: Path) -> tuple[int, str]:
     """The size and sha256 (hex) of the file at `path`."""
-    with open(path, "rb") as file:
+    with path.open("rb") as file:
         return sha256_of(file)

@@ -6,13 +6,13 @@ hash to its key, or be missing from the index find-text searches."""
 from __future__ import annotations
 
 import hashlib
-import sqlite3
 
 from preserve.evidence.problems import Problem
 from preserve.store import chain, integrity
+from preserve.store.connection import Connection
 
 
-def chain_problems(conn: sqlite3.Connection, found: list[chain.ChainProblem]) -> list[Problem]:
+def chain_problems(conn: Connection, found: list[chain.ChainProblem]) -> list[Problem]:
     """The chain's problems (from `chain.check`), each with the capture it affects."""
     problems = []
     for item in found:
@@ -31,7 +31,7 @@ def chain_problems(conn: sqlite3.Connection, found: list[chain.ChainProblem]) ->
     return problems
 
 
-def text_problems(conn: sqlite3.Connection) -> list[Problem]:
+def text_problems(conn: Connection) -> list[Problem]:
     """Texts are stored once under their sha256 (of the UTF-8 normalised text). Read once,
     as the bytes stored (in a UTF-8 database, the text's UTF-8: nothing to decode and
     encode again), with whether each is one find-text must find."""
@@ -62,7 +62,7 @@ def text_problems(conn: sqlite3.Connection) -> list[Problem]:
     return problems
 
 
-def _edited_text(conn: sqlite3.Connection, sha256: str, digest: str) -> Problem:
+def _edited_text(conn: Connection, sha256: str, digest: str) -> Problem:
     user = integrity.first_capture_with_text(conn, sha256)
     return Problem(
         "text-sha256",

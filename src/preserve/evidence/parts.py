@@ -8,7 +8,6 @@ where records start, the parts do not join, and `verify` reads the file again in
 from __future__ import annotations
 
 import bisect
-import sqlite3
 import threading
 from collections.abc import Sequence
 from contextlib import AbstractContextManager, nullcontext
@@ -22,7 +21,7 @@ from preserve.evidence.problems import Problem
 from preserve.evidence.rows import Row, fits, row_offset, row_problems
 from preserve.processes import cpus
 from preserve.store import integrity
-from preserve.store.base import connect
+from preserve.store.connection import Connection, open_connection
 from preserve.store.integrity import Pointer
 from preserve.warc.check import Member
 from preserve.warc.scan import RangeScan, scan_range
@@ -63,7 +62,7 @@ class Part:
 
     name: str
     path: Path
-    db_path: Path
+    db_where: Path | str  # the store's database: a file, or a server's URL
     db_read_only: bool
     start: int
     stop: int | None
@@ -79,7 +78,7 @@ class PartResult:
     row_problems: list[Problem]
 
 
-def known_offsets(conn: sqlite3.Connection, f: WarcFile) -> list[tuple[int, str]]:
+def known_offsets(conn: Connection, f: WarcFile) -> list[tuple[int, str]]:
     """Where the database says the records of a file start, and their types, in order
     (only offsets inside the file)."""
     assert f.path is not None
@@ -137,7 +136,7 @@ def check_part(part: Part) -> PartResult:
         size = part.path.stat().st_size
         members = {m.offset: m for m in scanned.members}
         rows = _suspect_rows(part, members)
-    except (OSError, sqlite3.Error):  # read again in verify's own process, which says why
+    except Exception:  # read again in verify's own process, which says why
         return PartResult(None, 0, [])
     problems = row_problems(rows, members, size)
     records = len(scanned.members)
@@ -145,7 +144,7 @@ def check_part(part: Part) -> PartResult:
     return PartResult(scanned, records, problems)
 
 
-_worker_db: dict[Path, sqlite3.Connection] = {}  # a worker's own connection, once opened
+_worker_db: dict[Path | str, Connection] = {}  # a worker's own connection, once opened
 
 
 def _suspect_rows(part: Part, members: dict[int, Member]) -> list[Row]:
@@ -153,9 +152,9 @@ def _suspect_rows(part: Part, members: dict[int, Member]) -> list[Row]:
     pass takes them (records rows, then captures rows); the others, nearly all, are told
     apart as plain tuples. Read on the worker, on its own connection (one opened before
     the fork must not be used after it)."""
-    db = _worker_db.get(part.db_path)
+    db = _worker_db.get(part.db_where)
     if db is None:
-        db = _worker_db[part.db_path] = connect(part.db_path, read_only=part.db_read_only)
+        db = _worker_db[part.db_where] = open_connection(part.db_where, read_only=part.db_read_only)
     suspects = [
         row
         for row in integrity.records_between(db, part.name, part.start, part.stop)

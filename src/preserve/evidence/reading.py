@@ -4,7 +4,6 @@ Either here, in one pass, or on worker processes in parts that are joined afterw
 
 from __future__ import annotations
 
-import sqlite3
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -21,6 +20,7 @@ from preserve.evidence.parts import (
 from preserve.evidence.pool import Pool
 from preserve.evidence.problems import Problem
 from preserve.evidence.rows import CaptureRows, check_file, file_rows, rows_by_offset, scan_problems
+from preserve.store.connection import Connection
 from preserve.store.database import Store
 from preserve.warc.check import WarcProblem
 from preserve.warc.scan import FileScan, join, scan
@@ -29,7 +29,7 @@ Checked = tuple[list[Problem], int, int]  # a file's problems, records read, byt
 
 
 def checked_files(
-    db: sqlite3.Connection,
+    db: Connection,
     store: Store,
     files: list[WarcFile],
     captures: CaptureRows,
@@ -48,7 +48,7 @@ def checked_files(
         Part(
             f.name,
             f.path,
-            store.path,
+            store.where,
             store.read_only,
             start,
             stop,
@@ -67,7 +67,7 @@ def checked_files(
     )
 
 
-def _check_here(db: sqlite3.Connection, f: WarcFile, captures: CaptureRows) -> Checked:
+def _check_here(db: Connection, f: WarcFile, captures: CaptureRows) -> Checked:
     """A file read in one pass in this process."""
     assert f.path is not None
     result = _scan(f.path)
@@ -75,7 +75,7 @@ def _check_here(db: sqlite3.Connection, f: WarcFile, captures: CaptureRows) -> C
 
 
 def _check_joined(
-    db: sqlite3.Connection,
+    db: Connection,
     f: WarcFile,
     digest: tuple[int, str] | None,
     checked: list[PartResult],

@@ -5,13 +5,13 @@ with its sha256, record id, type and payload digest."""
 
 from __future__ import annotations
 
-import sqlite3
 from collections.abc import Iterable
 from dataclasses import dataclass
 
 from preserve.evidence.files import WarcFile
 from preserve.evidence.problems import Problem
 from preserve.store import integrity
+from preserve.store.connection import Connection
 from preserve.store.integrity import Pointer
 from preserve.warc.check import Member
 from preserve.warc.scan import FileScan
@@ -40,7 +40,7 @@ class Row:
 CaptureRows = dict[str, list[Pointer]]  # by file, sorted by offset
 
 
-def capture_rows(conn: sqlite3.Connection) -> CaptureRows:
+def capture_rows(conn: Connection) -> CaptureRows:
     """`captures` rows that point at a record, by file, sorted by offset (stably: rows at
     one offset keep the table's order)."""
     by_file: CaptureRows = {}
@@ -56,7 +56,7 @@ def row_offset(row: Pointer) -> int:
     return row[2] if isinstance(row[2], int) else -1
 
 
-def file_rows(conn: sqlite3.Connection, warc: str, captures: CaptureRows) -> list[Row]:
+def file_rows(conn: Connection, warc: str, captures: CaptureRows) -> list[Row]:
     """Every row pointing into the file `warc`: its records rows, then its captures rows."""
     records = [Row("records", *r) for r in integrity.record_pointers(conn, warc)]
     return records + [Row("captures", *r) for r in captures.get(warc, [])]

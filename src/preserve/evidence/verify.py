@@ -100,8 +100,7 @@ def verify(
     grows, so an old head is an entry somewhere in it; one that is not means the log was
     rewritten since, however consistent it is now."""
     store = archive.store
-    db = store.db
-    conn = db.conn
+    conn = store.conn
     closed = {row.name: row for row in store.warc_files()}
     known = set(closed) | integrity.named_files(conn)
     located = locate(archive, known, closed, since)
@@ -130,7 +129,7 @@ def verify(
                 ]
         checked = checked_files(conn, store, to_read, captures, pool, digests)
         # The log and the texts, while the workers (if any) read the files.
-        found_in_chain, entries = chain.check(db)
+        found_in_chain, entries = chain.check(conn)
         logged = chain_problems(conn, found_in_chain) + text_problems(conn)
         for file_problems, records, size in checked:
             records_checked += records
@@ -140,7 +139,7 @@ def verify(
     problems += logged
     given = []
     for noted in heads:
-        entry = chain.find(db, noted)
+        entry = chain.find(conn, noted)
         given.append((noted, entry.seq if entry else None))
         if entry is None:
             problems.append(
@@ -153,7 +152,7 @@ def verify(
                     "head was noted down (or the head is another archive's)",
                 )
             )
-    head = chain.head(db)
+    head = chain.head(conn)
     return Verification(
         tuple(problems),
         records_checked,

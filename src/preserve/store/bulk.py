@@ -3,7 +3,9 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Sequence
+from dataclasses import replace
 from typing import Any
 
 from preserve.store import chain
@@ -59,10 +61,8 @@ class BulkReads(StoreBase):
             " captures.started_at, captures.status, captures.error, captures.http_status,"
             " captures.final_url, captures.kind, captures.payload_sha256,"
             " captures.payload_length, captures.text_sha256, captures.title,"
-            " captures.record_type, captures.warc, captures.offset, captures.length,"
-            " captures.record_id, checks.id,"
-            " CASE WHEN json_valid(captures.tls)"
-            " THEN json_extract(captures.tls, '$.certificate_sha256') END, captures.text_words,"
+            ' captures.record_type, captures.warc, captures."offset", captures.length,'
+            " captures.record_id, checks.id, captures.tls, captures.text_words,"
             " captures.screenshot_sha256"
             " FROM captures"
             " LEFT JOIN checks ON checks.capture_id = captures.id"
@@ -70,7 +70,7 @@ class BulkReads(StoreBase):
             urls,
         )
         for row in sorted(rows, key=lambda r: (r.started_at, r.id)):
-            grouped[row.url].append(row)
+            grouped[row.url].append(replace(row, certificate_sha256=_certificate(row)))
         return grouped
 
     def citations_of(self, capture_ids: Sequence[int]) -> dict[int, list[CitationRow]]:
@@ -79,7 +79,7 @@ class BulkReads(StoreBase):
         unique = list(dict.fromkeys(capture_ids))
         for start in range(0, len(unique), 500):
             part = unique[start : start + 500]
-            cursor = self.db.conn.execute(
+            cursor = self.conn.execute(
                 f"SELECT capture_id, {columns_of(CitationRow)} FROM citations"
                 f" WHERE capture_id IN ({', '.join('?' * len(part))})"
                 " ORDER BY capture_id, position",
@@ -112,7 +112,7 @@ class BulkReads(StoreBase):
 
     def export_has_captures(self, url: str) -> bool:
         """Whether anything but a probe was ever captured of `url`."""
-        found = self.db.conn.execute(
+        found = self.conn.execute(
             "SELECT 1 FROM captures WHERE role != 'probe' AND url = ? LIMIT 1", [url]
         ).fetchone()
         return found is not None
@@ -136,7 +136,7 @@ class BulkReads(StoreBase):
             part = unique[start : start + 500]
             found += (
                 url
-                for (url,) in self.db.conn.execute(
+                for (url,) in self.conn.execute(
                     f"SELECT url FROM targets WHERE cited_by IN ({', '.join('?' * len(part))})"
                     " ORDER BY added_at, url",
                     part,
@@ -169,11 +169,11 @@ class BulkReads(StoreBase):
         """The hash-chain entries of these rows (table name -> row keys), oldest first, each
         with its row as hashed (so that anyone can recompute it), and the chain's latest
         entry; None if this archive keeps no chain."""
-        if not self.db["chain"].exists():
+        if not self.conn.table_exists("chain"):
             return None
         entries: list[chain.Entry] = []
         for table, ids in rows.items():
-            entries += chain.entries(self.db, table, list(dict.fromkeys(str(i) for i in ids)))
+            entries += chain.entries(self.conn, table, list(dict.fromkeys(str(i) for i in ids)))
         hashed: dict[tuple[str, str], dict[str, Any]] = {}
         for table in chain.COLUMNS:
             keys = [e.row_id for e in entries if e.table_name == table]
@@ -184,7 +184,7 @@ class BulkReads(StoreBase):
                 ChainedEntry(e, hashed.get((e.table_name, e.row_id)))
                 for e in sorted(entries, key=lambda e: e.seq)
             ),
-            chain.head(self.db),
+            chain.head(self.conn),
         )
 
     def _hashed_rows(self, table: str, keys: Sequence[str]) -> dict[str, dict[str, Any]]:
@@ -192,17 +192,29 @@ class BulkReads(StoreBase):
         columns the chain hashes, as hashed."""
         key = chain.KEYS[table]
         columns = chain.COLUMNS[table]
-        names = ", ".join(f"[{c}]" for c in columns)
+        names = ", ".join(f'"{c}"' for c in columns)
         found: dict[str, dict[str, Any]] = {}
         unique = list(dict.fromkeys(keys))
         for start in range(0, len(unique), 500):
             part = unique[start : start + 500]
-            cursor = self.db.conn.execute(
-                f"SELECT {names} FROM [{table}]"
-                f" WHERE CAST([{key}] AS TEXT) IN ({', '.join('?' * len(part))})",
+            cursor = self.conn.execute(
+                f'SELECT {names} FROM "{table}"'
+                f' WHERE CAST("{key}" AS TEXT) IN ({", ".join("?" * len(part))})',
                 part,
             )
             for values in cursor:
                 row = dict(zip(columns, values, strict=True))
                 found[str(row[key])] = row
         return found
+
+
+def _certificate(row: CaptureSummary) -> str | None:
+    """The server certificate's sha256 from a capture's TLS facts (read as its `tls` JSON)."""
+    tls = row.certificate_sha256  # the column as stored, until this replaces it
+    if not tls:
+        return None
+    try:
+        found = json.loads(tls).get("certificate_sha256")
+    except (ValueError, AttributeError):
+        return None
+    return found if isinstance(found, str) else None

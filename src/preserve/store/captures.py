@@ -6,8 +6,8 @@ from __future__ import annotations
 from collections.abc import Sequence
 from operator import attrgetter
 
-from preserve.store import chain
-from preserve.store.base import StoreBase, columns_of, insert_sql, inserted_id
+from preserve.store import textsearch
+from preserve.store.base import StoreBase, columns_of, insert_sql
 from preserve.store.rows import (
     Capture,
     CheckedCapture,
@@ -25,33 +25,32 @@ class CapturesTable(StoreBase):
         """Store a capture with its records, citations and text, all or nothing."""
         row = [getattr(capture, name) for name in _CAPTURE_COLUMNS]
         with self._write():
-            capture_id = inserted_id(self.db.execute(_INSERT_CAPTURE, row))
+            capture_id = self.conn.insert(_INSERT_CAPTURE, row)
             if capture.visible_sha256 and capture.visible_text is not None:
-                self.db.execute(
-                    "INSERT OR IGNORE INTO visible_texts (sha256, text) VALUES (?, ?)",
+                self.conn.execute(
+                    "INSERT INTO visible_texts (sha256, text) VALUES (?, ?)"
+                    " ON CONFLICT (sha256) DO NOTHING",
                     [capture.visible_sha256, capture.visible_text],
                 )
             if capture.text_sha256 and capture.text is not None:
-                added = self.db.execute(
-                    "INSERT OR IGNORE INTO texts (sha256, norm_version, text) VALUES (?, ?, ?)",
+                added = self.conn.execute(
+                    "INSERT INTO texts (sha256, norm_version, text) VALUES (?, ?, ?)"
+                    " ON CONFLICT (sha256) DO NOTHING",
                     [capture.text_sha256, capture.norm_version, capture.text],
                 ).rowcount
                 if added:  # a new text: index it for find-text (see m003)
-                    key = self._insert("text_search_keys", {"sha256": capture.text_sha256})
-                    self.db.execute(
-                        "INSERT INTO text_search (rowid, text) VALUES (?, ?)", [key, capture.text]
-                    )
+                    textsearch.index_text(self.conn, capture.text_sha256, capture.text)
             if capture.records:
-                self.db.conn.executemany(
+                self.conn.executemany(
                     _INSERT_RECORD,
                     [(capture_id, *_record_values(record)) for record in capture.records],
                 )
             if capture.citations:
-                self.db.conn.executemany(
+                self.conn.executemany(
                     _INSERT_CITATION,
                     [(capture_id, *_citation_values(citation)) for citation in capture.citations],
                 )
-            chain.append(self.db, "captures", capture_id)
+            self._log("captures", capture_id)
         return capture_id
 
     def capture(self, capture_id: int) -> Capture | None:
@@ -61,9 +60,7 @@ class CapturesTable(StoreBase):
         """The normalised main text stored under a text hash."""
         if not text_sha256:
             return None
-        row = self.db.conn.execute(
-            "SELECT text FROM texts WHERE sha256 = ?", [text_sha256]
-        ).fetchone()
+        row = self.conn.execute("SELECT text FROM texts WHERE sha256 = ?", [text_sha256]).fetchone()
         return (row[0] or "") if row else None
 
     def visible_text(self, visible_sha256: str | None) -> str | None:
@@ -71,7 +68,7 @@ class CapturesTable(StoreBase):
         leaves it out, see `engine.snapshots`)."""
         if not visible_sha256:
             return None
-        row = self.db.conn.execute(
+        row = self.conn.execute(
             "SELECT text FROM visible_texts WHERE sha256 = ?", [visible_sha256]
         ).fetchone()
         return (row[0] or "") if row else None
@@ -89,7 +86,7 @@ class CapturesTable(StoreBase):
         """What was extracted before from these exact bytes at this URL, under this
         normalisation. Extraction depends on nothing else, so a recapture of unchanged bytes
         can reuse it instead of parsing the page again."""
-        row = self.db.conn.execute(
+        row = self.conn.execute(
             "SELECT id, kind, title, byline, modified, decoded_sha256, text_sha256,"
             " loose_sha256, links_sha256, visible_sha256, text_words FROM captures"
             " WHERE payload_sha256 = ? AND final_url = ? AND norm_version = ?"
@@ -149,17 +146,11 @@ class CapturesTable(StoreBase):
             [record_id],
         )
 
-    def texts_with_phrase(self, phrase: str) -> list[tuple[str, str]]:
-        """(sha256, text) of the stored main texts that the full-text index finds for this
-        FTS5 phrase query: candidates, which the caller confirms against the text."""
-        cursor = self.db.conn.execute(
-            "SELECT texts.sha256, texts.text FROM text_search"
-            " JOIN text_search_keys AS keys ON keys.id = text_search.rowid"
-            " JOIN texts ON texts.sha256 = keys.sha256"
-            " WHERE text_search MATCH ?",
-            [phrase],
-        )
-        return [(sha256, text or "") for sha256, text in cursor]
+    def texts_with_phrase(self, needle: str) -> list[tuple[str, str]]:
+        """(sha256, text) of the stored main texts in which the full-text index finds the
+        words of `needle` in a row: candidates, which the caller confirms against the
+        text (see `textsearch`)."""
+        return textsearch.texts_with_phrase(self.conn, needle)
 
     def captures_with_texts(self, hashes: Sequence[str], url: str | None) -> list[Capture]:
         """The captures (probes aside) whose main text is one of these, oldest first; only
@@ -178,7 +169,7 @@ class CapturesTable(StoreBase):
         made by `capture`). `arrivals`: also the captures of other URLs that redirected to
         this one (the capture that found a page moved here, say)."""
         where = "captures.url = ?" + (" OR captures.final_url = ?" if arrivals else "")
-        cursor = self.db.conn.execute(
+        cursor = self.conn.execute(
             f"SELECT {columns_of(Capture, 'captures')}, checks.outcome, checks.reason,"
             " checks.confirmed, checks.new_url FROM captures"
             " LEFT JOIN checks ON checks.capture_id = captures.id"
@@ -229,7 +220,7 @@ class CapturesTable(StoreBase):
         found: list[tuple[str, Capture]] = []
         for start in range(0, len(unique), 500):
             part = unique[start : start + 500]
-            cursor = self.db.conn.execute(
+            cursor = self.conn.execute(
                 f"SELECT article.url, {columns_of(Capture, 'shown')} FROM captures AS article"
                 " JOIN citations ON citations.capture_id = article.id"
                 " JOIN captures AS shown ON shown.url = citations.url"

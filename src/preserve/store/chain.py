@@ -41,9 +41,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlite_utils import Database
-
-from preserve.store.sql import select
+from preserve.store.connection import Connection, rows_as_dicts
 from preserve.times import iso
 
 TAG = "sha256:"
@@ -130,34 +128,40 @@ def entry_hash(prev: str | None, table: str, row: Mapping[str, Any]) -> str:
     return TAG + hashlib.sha256(canonical_json(hashed)).hexdigest()
 
 
-def append(db: Database, table: str, row_id: Any) -> Entry:
+def append(conn: Connection, table: str, row_id: Any) -> Entry:
     """Log the row `row_id` of `table` as it now stands in the database (read back, so the
     values hashed are exactly those stored). Call inside the transaction that wrote the row,
-    begun with BEGIN IMMEDIATE (`Store._write`): holding the write lock from the start is
-    what keeps the head read here the head when the entry is written, however many
-    processes append at once, so the chain stays one line."""
-    columns = ", ".join(f"[{c}]" for c in COLUMNS[table])
-    rows = select(db, f"SELECT {columns} FROM [{table}] WHERE [{KEYS[table]}] = ?", [row_id])
+    holding the chain's lock (`Connection.lock_chain`; on SQLite, BEGIN IMMEDIATE holds the
+    whole database): that is what keeps the head read here the head when the entry is
+    written, however many processes append at once, so the chain stays one line."""
+    columns = ", ".join(f'"{c}"' for c in COLUMNS[table])
+    rows = rows_as_dicts(
+        conn.execute(f'SELECT {columns} FROM "{table}" WHERE "{KEYS[table]}" = ?', [row_id])
+    )
     if not rows:
         raise LookupError(f"no {table} row {row_id!r} to log")
-    last = head(db)
+    last = head(conn)
     prev = last.entry_hash if last else None
     new_hash = entry_hash(prev, table, rows[0])
     created_at = iso(datetime.now(UTC))
-    # A plain INSERT: sqlite-utils' insert reads the table's schema first, on every call.
-    cursor = db.execute(
+    seq = conn.insert(
         "INSERT INTO chain (table_name, row_id, prev_hash, entry_hash, created_at)"
         " VALUES (?, ?, ?, ?, ?)",
         [table, str(row_id), prev, new_hash, created_at],
+        key="seq",
     )
-    assert cursor.lastrowid is not None  # an INSERT into a rowid table makes a row
-    return Entry(cursor.lastrowid, table, str(row_id), prev, new_hash, created_at)
+    return Entry(seq, table, str(row_id), prev, new_hash, created_at)
 
 
-def find(db: Database, entry_hash: str) -> Entry | None:
+_ENTRY = "seq, table_name, row_id, prev_hash, entry_hash, created_at"  # Entry's field order
+
+
+def find(conn: Connection, entry_hash: str) -> Entry | None:
     """The entry whose hash is `entry_hash` (a head noted down earlier), if the chain has it."""
-    rows = select(db, "SELECT * FROM chain WHERE entry_hash = ? ORDER BY seq LIMIT 1", [entry_hash])
-    return Entry(**rows[0]) if rows else None
+    row = conn.execute(
+        f"SELECT {_ENTRY} FROM chain WHERE entry_hash = ? ORDER BY seq LIMIT 1", [entry_hash]
+    ).fetchone()
+    return Entry(*row) if row else None
 
 
 def is_hash(text: str) -> bool:
@@ -169,25 +173,24 @@ def is_hash(text: str) -> bool:
 _HEX = frozenset("0123456789abcdef")
 
 
-def head(db: Database) -> Entry | None:
+def head(conn: Connection) -> Entry | None:
     """The latest entry, whose hash stands for the whole log up to it."""
-    rows = select(db, "SELECT * FROM chain ORDER BY seq DESC LIMIT 1")
-    return Entry(**rows[0]) if rows else None
-
-
-_ENTRY = "seq, table_name, row_id, prev_hash, entry_hash, created_at"  # Entry's field order
+    row = conn.execute(f"SELECT {_ENTRY} FROM chain ORDER BY seq DESC LIMIT 1").fetchone()
+    return Entry(*row) if row else None
 
 
 def entries(
-    db: Database, table: str | None = None, row_ids: list[Any] | None = None
+    conn: Connection, table: str | None = None, row_ids: list[Any] | None = None
 ) -> list[Entry]:
     """Entries in order: all, or those of one table (and of some of its rows)."""
     if table is None:
-        return [Entry(*r) for r in db.execute(f"SELECT {_ENTRY} FROM chain ORDER BY seq")]
+        return [Entry(*r) for r in conn.execute(f"SELECT {_ENTRY} FROM chain ORDER BY seq")]
     if row_ids is None:
         return [
-            Entry(**r)
-            for r in db.query("SELECT * FROM chain WHERE table_name = ? ORDER BY seq", [table])
+            Entry(*r)
+            for r in conn.execute(
+                f"SELECT {_ENTRY} FROM chain WHERE table_name = ? ORDER BY seq", [table]
+            )
         ]
     found: list[Entry] = []
     keys = [str(r) for r in row_ids]
@@ -195,21 +198,20 @@ def entries(
         part = keys[start : start + 500]
         marks = ", ".join("?" * len(part))
         found += [
-            Entry(**r)
-            for r in db.query(
-                f"SELECT * FROM chain WHERE table_name = ? AND row_id IN ({marks}) ORDER BY seq",
+            Entry(*r)
+            for r in conn.execute(
+                f"SELECT {_ENTRY} FROM chain WHERE table_name = ? AND row_id IN ({marks})"
+                " ORDER BY seq",
                 [table, *part],
             )
         ]
     return sorted(found, key=lambda e: e.seq)
 
 
-def backfill(db: Database) -> int:
+def backfill(conn: Connection) -> int:
     """Log every row not yet logged, oldest first (by its own time); returns how many. Used
     once, when the chain table is created in an archive that already has rows."""
-    logged = {
-        (r["table_name"], r["row_id"]) for r in db.query("SELECT table_name, row_id FROM chain")
-    }
+    logged = {(t, r) for t, r in conn.execute("SELECT table_name, row_id FROM chain")}
     pending = []
     for table, when in (
         ("captures", "ended_at"),
@@ -217,12 +219,12 @@ def backfill(db: Database) -> int:
         ("warc_files", "closed_at"),
     ):
         key = KEYS[table]
-        for row in db.query(f"SELECT [{key}] AS k, [{when}] AS t FROM [{table}]"):
-            if (table, str(row["k"])) not in logged:
-                pending.append((row["t"] or "", table, row["k"]))
+        for k, t in conn.execute(f'SELECT "{key}", "{when}" FROM "{table}"'):
+            if (table, str(k)) not in logged:
+                pending.append((t or "", table, k))
     pending.sort(key=lambda item: (item[0], list(KEYS).index(item[1]), str(item[2])))
     for _, table, key in pending:
-        append(db, table, key)
+        append(conn, table, key)
     return len(pending)
 
 
@@ -233,21 +235,21 @@ _ENCODER = json.JSONEncoder(
 )
 
 
-def check(db: Database) -> tuple[list[ChainProblem], int]:
+def check(conn: Connection) -> tuple[list[ChainProblem], int]:
     """Recompute the chain; returns (problems, entries checked). Reads each table once."""
     # Entries as plain tuples in Entry's field order: there may be millions.
-    chain = db.execute(f"SELECT {_ENTRY} FROM chain ORDER BY seq").fetchall()
+    chain = [tuple(e) for e in conn.execute(f"SELECT {_ENTRY} FROM chain ORDER BY seq")]
     problems = _links(chain)
     latest: dict[tuple[str, str], tuple[Any, ...]] = {(e[1], e[2]): e for e in chain}
     for table, key in KEYS.items():
         # Read in sorted column order, so the encoder's sort has nothing to do.
         names = sorted(COLUMNS[table])
         at = names.index(key)
-        columns = ", ".join(f"[{c}]" for c in names)
+        columns = ", ".join(f'"{c}"' for c in names)
         mismatched: dict[str, dict[str, Any]] = {}
         seen: set[str] = set()
         encode = _ENCODER.encode
-        for values in db.execute(f"SELECT {columns} FROM [{table}] ORDER BY [{key}]"):
+        for values in conn.execute(f'SELECT {columns} FROM "{table}" ORDER BY "{key}"'):
             row_id = str(values[at])
             seen.add(row_id)
             entry = latest.get((table, row_id))

@@ -6,9 +6,8 @@ from __future__ import annotations
 from datetime import timedelta
 from typing import Any
 
-from preserve.store import chain
 from preserve.store.migrations import EVENT_OUTCOMES
-from preserve.store.rows import NewCheck, PastCheckRow
+from preserve.store.rows import NewCheck, PastCheckRow, Target
 from preserve.store.targets import TargetsTable
 from preserve.times import iso, parse_iso
 
@@ -26,9 +25,13 @@ class ChecksTable(TargetsTable):
         """Store a check and move its target on: state, next due time, and the baseline when
         the check produced a good capture (an error never replaces the baseline)."""
         with self._write():
-            target = self.target(check.url)
+            target = self._row(
+                Target,
+                "SELECT {columns} FROM targets WHERE url = ?" + self.conn.for_update,
+                [check.url],
+            )
             check_id = self._insert("checks", check.row())
-            chain.append(self.db, "checks", check_id)
+            self._log("checks", check_id)
             if target is not None:
                 changed = (target.state, target.reason) != (
                     check.outcome,
@@ -53,7 +56,7 @@ class ChecksTable(TargetsTable):
                     )
                 if check.new_baseline:
                     update["baseline_capture_id"] = check.capture_id
-                    kind, words = self.db.execute(
+                    kind, words = self.conn.execute(
                         "SELECT kind, text_words FROM captures WHERE id = ?", [check.capture_id]
                     ).fetchone()
                     update.update(kind=kind, text_words=words)

@@ -3,10 +3,13 @@ once released (add a new one instead). `Store` applies pending ones when it open
 
 from __future__ import annotations
 
+from pathlib import Path
+
 from sqlite_utils import Database
 from sqlite_utils.migrations import Migrations
 
 from preserve.store import chain
+from preserve.store.sqlite import SqliteConnection
 
 migrations = Migrations("preserve")
 
@@ -202,7 +205,7 @@ def m003_chain_and_text_search(db: Database) -> None:
     for row in db.query("SELECT sha256, text FROM texts WHERE text IS NOT NULL"):
         key = db.table("text_search_keys").insert({"sha256": row["sha256"]}).last_pk
         db.execute("INSERT INTO text_search (rowid, text) VALUES (?, ?)", [key, row["text"]])
-    chain.backfill(db)
+    chain.backfill(SqliteConnection.over(db.conn, Path("preserve.db")))
 
 
 @migrations()
@@ -356,3 +359,29 @@ def m013_rendering(db: Database) -> None:
     db.table("captures").add_column("rendered", str)
     db.table("captures").add_column("dom_sha256", str)
     db.table("captures").add_column("screenshot_sha256", str)
+
+
+@migrations()
+def m014_jobs(db: Database) -> None:
+    # Checks run by workers (issue 17, `preserve worker`): a check's URLs in jobs, one
+    # message each on the broker. The row is the truth, not the message: a worker takes a
+    # job by marking it done in the transaction that stores its checks, so a message
+    # delivered twice (a worker killed, a lost acknowledgement) is checked once; the
+    # results are kept for `check --wait`.
+    db.table("jobs").create(
+        {
+            "id": int,
+            "run_id": int,
+            "urls": str,  # JSON: the URLs, in the check's order
+            "options": str,  # JSON: the fetch options the check was given
+            "state": str,  # queued | done
+            "enqueued_at": str,
+            "done_at": str,
+            "attempts": int,
+            "worker": str,  # host and process of the attempt that stored it
+            "results": str,  # JSON: each URL's result, as `check --json` prints it
+        },
+        pk="id",
+        foreign_keys=[("run_id", "runs", "id")],
+    )
+    db.table("jobs").create_index(["run_id", "state"])

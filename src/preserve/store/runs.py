@@ -40,22 +40,20 @@ class RunsTable(StoreBase):
 
     def end_run(self, run_id: int, ended_at: datetime) -> None:
         with self._write():
-            self.db.execute("UPDATE runs SET ended_at = ? WHERE id = ?", [iso(ended_at), run_id])
+            self.conn.execute("UPDATE runs SET ended_at = ? WHERE id = ?", [iso(ended_at), run_id])
 
     def open_runs(self) -> list[OpenRun]:
         """Runs that started and have not ended: still going, or dead."""
         return self._rows(OpenRun, "SELECT {columns} FROM runs WHERE ended_at IS NULL ORDER BY id")
 
     def run_exists(self, run_id: int) -> bool:
-        return (
-            self.db.conn.execute("SELECT 1 FROM runs WHERE id = ?", [run_id]).fetchone() is not None
-        )
+        return self.conn.execute("SELECT 1 FROM runs WHERE id = ?", [run_id]).fetchone() is not None
 
     def end_dead_run(self, run_id: int, *, by_run_id: int, now: datetime, detail: str) -> bool:
         """End a run whose process died, at the end of its last stored capture (or at its
         start), and say so in `recoveries`. False if it had been ended already."""
         with self._write():
-            ended = self.db.execute(
+            ended = self.conn.execute(
                 "UPDATE runs SET ended_at = coalesce((SELECT max(ended_at) FROM captures"
                 " WHERE run_id = runs.id), started_at) WHERE id = ? AND ended_at IS NULL",
                 [run_id],
@@ -96,10 +94,10 @@ class RunsTable(StoreBase):
 
     def rows_end(self, warc: str) -> int:
         """Where the last record that any row points at in file `warc` ends (0: none)."""
-        row = self.db.conn.execute(
-            "SELECT max(e) FROM (SELECT max(offset + length) AS e FROM records"
-            " WHERE warc = ? UNION ALL SELECT max(offset + length) FROM captures"
-            " WHERE warc = ?)",
+        row = self.conn.execute(
+            'SELECT max(e) FROM (SELECT max("offset" + length) AS e FROM records'
+            ' WHERE warc = ? UNION ALL SELECT max("offset" + length) FROM captures'
+            " WHERE warc = ?) AS ends",
             [warc, warc],
         ).fetchone()
         return int(row[0] or 0)
@@ -108,20 +106,26 @@ class RunsTable(StoreBase):
         self, name: str, run_id: int | None, *, size: int, sha256: str, closed_at: datetime
     ) -> None:
         with self._write():
-            self.db.execute(
+            self.conn.execute(
                 "INSERT INTO warc_files (name, run_id, closed_at, size, sha256)"
                 " VALUES (?, ?, ?, ?, ?) ON CONFLICT (name) DO UPDATE SET run_id = excluded.run_id,"
                 " closed_at = excluded.closed_at, size = excluded.size, sha256 = excluded.sha256",
                 [name, run_id, iso(closed_at), size, sha256],
             )
-            chain.append(self.db, "warc_files", name)
+            self._log("warc_files", name)
 
     def add_export(self, export: NewExport) -> chain.Entry:
         """Log an evidence package made from the archive (an `exports` row, m010) in the
         hash chain: the chain entry that covers it."""
         with self._write():
             export_id = self._insert("exports", asdict(export))
-            return chain.append(self.db, "exports", export_id)
+            self._log("exports", export_id)
+            entry = self._log_pending()  # now: the caller is told its entry
+            assert entry is not None
+            return entry
+
+    def warc_file(self, name: str) -> WarcFileRow | None:
+        return self._row(WarcFileRow, "SELECT {columns} FROM warc_files WHERE name = ?", [name])
 
     def warc_files(self) -> list[WarcFileRow]:
         return self._rows(WarcFileRow, "SELECT {columns} FROM warc_files ORDER BY name")

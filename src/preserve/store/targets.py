@@ -31,7 +31,11 @@ class TargetsTable(StoreBase):
         never captured well (no baseline yet), whose stale failure it replaces. `coverage`:
         the (kind, words of main text) of a good capture just made of it."""
         with self._write():
-            existing = self.target(url)  # read under the write lock: two runs may race
+            # Read under the write lock (SQLite) or with the row locked (PostgreSQL, where an
+            # INSERT that finds the URL tracked meanwhile does nothing): two runs may race.
+            existing = self._row(
+                Target, "SELECT {columns} FROM targets WHERE url = ?" + self.conn.for_update, [url]
+            )
             if existing is None:
                 row = {
                     "url": url,
@@ -52,8 +56,20 @@ class TargetsTable(StoreBase):
                         last_checked_at=iso(now),
                         last_change_at=iso(now),
                     )
-                self._insert("targets", row)
-                return
+                names = ", ".join(f'"{c}"' for c in row)
+                added = self.conn.execute(
+                    f"INSERT INTO targets ({names}) VALUES ({', '.join('?' * len(row))})"
+                    " ON CONFLICT (url) DO NOTHING",
+                    list(row.values()),
+                ).rowcount
+                if added:
+                    return
+                existing = self._row(
+                    Target,
+                    "SELECT {columns} FROM targets WHERE url = ?" + self.conn.for_update,
+                    [url],
+                )
+                assert existing is not None  # tracked meanwhile, by another process
             update: dict[str, Any] = {}
             if role == "article":
                 update.update(role="article", every_seconds=every_seconds)
@@ -79,8 +95,8 @@ class TargetsTable(StoreBase):
     def iter_targets(self, columns: Sequence[str]) -> Iterator[tuple[Any, ...]]:
         """These columns of every target, oldest first, as tuples, read as they are used:
         `status` lists a million targets without holding them (or a dict each) at once."""
-        names = ", ".join(f"[{c}]" for c in columns)
-        yield from self.db.conn.execute(  # the order of `targets`, which an index has (m006)
+        names = ", ".join(f'"{c}"' for c in columns)
+        yield from self.conn.execute(  # the order of `targets`, which an index has (m006)
             f"SELECT {names} FROM targets ORDER BY added_at, role != 'article', url"
         )
 
@@ -98,7 +114,7 @@ class TargetsTable(StoreBase):
         where, params = _and_sources(url, include_citations)
         with self._write():
             picked = [
-                u for (u,) in self.db.execute(f"SELECT url FROM targets WHERE {where}", params)
+                u for (u,) in self.conn.execute(f"SELECT url FROM targets WHERE {where}", params)
             ]
             heirs = (
                 self._cited_elsewhere(set(picked), [u for u in picked if u != url], active=True)
@@ -106,12 +122,14 @@ class TargetsTable(StoreBase):
                 else {}
             )
             for source, article in heirs.items():
-                self.db.execute("UPDATE targets SET cited_by = ? WHERE url = ?", [article, source])
+                self.conn.execute(
+                    "UPDATE targets SET cited_by = ? WHERE url = ?", [article, source]
+                )
             changed = 0
             chosen = [u for u in picked if u not in heirs]
             for start in range(0, len(chosen), 500):
                 part = chosen[start : start + 500]
-                changed += self.db.execute(
+                changed += self.conn.execute(
                     f"UPDATE targets SET paused = ? WHERE url IN ({', '.join('?' * len(part))})"
                     " AND paused != ?",
                     [int(paused), *part, int(paused)],
@@ -124,8 +142,9 @@ class TargetsTable(StoreBase):
         where, params = _and_sources(url, include_citations)
         with self._write():
             return int(
-                self.db.execute(
-                    f"UPDATE targets SET browser = ? WHERE ({where}) AND browser IS NOT ?",
+                self.conn.execute(
+                    f"UPDATE targets SET browser = ? WHERE ({where})"
+                    " AND coalesce(browser, '') != coalesce(?, '')",
                     [mode, *params, mode],
                 ).rowcount
             )
@@ -137,15 +156,17 @@ class TargetsTable(StoreBase):
         where, params = _and_sources(url, include_citations)
         with self._write():
             picked = [
-                u for (u,) in self.db.execute(f"SELECT url FROM targets WHERE {where}", params)
+                u for (u,) in self.conn.execute(f"SELECT url FROM targets WHERE {where}", params)
             ]
             heirs = self._cited_elsewhere(set(picked), [u for u in picked if u != url])
             for source, article in heirs.items():
-                self.db.execute("UPDATE targets SET cited_by = ? WHERE url = ?", [article, source])
+                self.conn.execute(
+                    "UPDATE targets SET cited_by = ? WHERE url = ?", [article, source]
+                )
             gone = [u for u in picked if u not in heirs]
             for start in range(0, len(gone), 500):
                 part = gone[start : start + 500]
-                self.db.execute(
+                self.conn.execute(
                     f"DELETE FROM targets WHERE url IN ({', '.join('?' * len(part))})", part
                 )
         return gone
@@ -159,12 +180,12 @@ class TargetsTable(StoreBase):
         found: dict[str, str] = {}
         for start in range(0, len(sources), 500):
             part = sources[start : start + 500]
-            cursor = self.db.execute(
+            cursor = self.conn.execute(
                 "SELECT citations.url, other.url, other.role, other.cited_by FROM citations"
                 " JOIN captures ON captures.id = citations.capture_id"
                 " JOIN targets AS other ON other.url = captures.url"
                 f" WHERE citations.url IN ({', '.join('?' * len(part))})"
-                + (" AND NOT other.paused" if active else "")
+                + (" AND other.paused = 0" if active else "")
                 + " ORDER BY captures.id",
                 part,
             )
@@ -184,7 +205,7 @@ class TargetsTable(StoreBase):
             for start in range(0, len(unique), 500):
                 part = unique[start : start + 500]
                 marks = ", ".join("?" * len(part))
-                self.db.execute(
+                self.conn.execute(
                     f"UPDATE targets SET check_run = ? WHERE url IN ({marks}) AND ("
                     "check_run IS NULL OR check_run = ?"
                     " OR check_run NOT IN (SELECT id FROM runs WHERE ended_at IS NULL))",
@@ -192,7 +213,7 @@ class TargetsTable(StoreBase):
                 )
                 held.update(
                     url
-                    for (url,) in self.db.execute(
+                    for (url,) in self.conn.execute(
                         f"SELECT url FROM targets WHERE check_run = ? AND url IN ({marks})",
                         [run_id, *part],
                     )
@@ -207,7 +228,7 @@ class TargetsTable(StoreBase):
             part = unique[start : start + 500]
             runs.update(
                 run
-                for (run,) in self.db.execute(
+                for (run,) in self.conn.execute(
                     "SELECT DISTINCT check_run FROM targets"
                     f" WHERE url IN ({', '.join('?' * len(part))}) AND check_run IS NOT NULL",
                     part,
@@ -218,7 +239,7 @@ class TargetsTable(StoreBase):
     def release(self, run_id: int) -> None:
         """Let go of every URL run `run_id` holds: its check is over."""
         with self._write():
-            self.db.execute("UPDATE targets SET check_run = NULL WHERE check_run = ?", [run_id])
+            self.conn.execute("UPDATE targets SET check_run = NULL WHERE check_run = ?", [run_id])
 
     def set_state(
         self,
@@ -243,25 +264,25 @@ class TargetsTable(StoreBase):
             self._update_target(url, update)
 
     def _update_target(self, url: str, values: dict[str, Any]) -> None:
-        sets = ", ".join(f"[{name}] = ?" for name in values)
-        self.db.execute(f"UPDATE targets SET {sets} WHERE url = ?", [*values.values(), url])
+        sets = ", ".join(f'"{name}" = ?' for name in values)
+        self.conn.execute(f"UPDATE targets SET {sets} WHERE url = ?", [*values.values(), url])
 
     def due_urls(self, now: datetime) -> list[str]:
         """The URLs `due` gives, in its order, but the paused ones."""
         return [
             url
-            for (url,) in self.db.conn.execute(
-                "SELECT url FROM targets WHERE next_due <= ? AND NOT paused ORDER BY next_due, url",
+            for (url,) in self.conn.execute(
+                "SELECT url FROM targets WHERE next_due <= ? AND paused = 0 ORDER BY next_due, url",
                 [iso(now)],
             )
         ]
 
     def target_urls(self, *, active_only: bool = False) -> list[str]:
         """The URLs `targets()` gives, in its order (`active_only`: but the paused ones)."""
-        where = " WHERE NOT paused" if active_only else ""
+        where = " WHERE paused = 0" if active_only else ""
         return [
             url
-            for (url,) in self.db.conn.execute(
+            for (url,) in self.conn.execute(
                 f"SELECT url FROM targets{where} ORDER BY added_at, role != 'article', url"
             )
         ]
@@ -269,13 +290,13 @@ class TargetsTable(StoreBase):
     def due(self, now: datetime) -> list[Target]:
         return self._rows(
             Target,
-            "SELECT {columns} FROM targets WHERE next_due <= ? AND NOT paused"
+            "SELECT {columns} FROM targets WHERE next_due <= ? AND paused = 0"
             " ORDER BY next_due, url",
             [iso(now)],
         )
 
     def next_due(self) -> str | None:
-        row = self.db.conn.execute("SELECT min(next_due) FROM targets WHERE NOT paused").fetchone()
+        row = self.conn.execute("SELECT min(next_due) FROM targets WHERE paused = 0").fetchone()
         return row[0] if row else None
 
     def set_schedule(self, url: str, every_seconds: int, *, include_citations: bool) -> int:
@@ -284,13 +305,13 @@ class TargetsTable(StoreBase):
         returns how many targets changed."""
         where, params = _and_sources(url, include_citations)
         with self._write():
-            rows = self.db.execute(
+            rows = self.conn.execute(
                 f"SELECT url, coalesce(last_checked_at, added_at) FROM targets WHERE {where}",
                 params,
             ).fetchall()
             for target_url, since in rows:
                 due = parse_iso(since) + timedelta(seconds=every_seconds)
-                self.db.execute(
+                self.conn.execute(
                     "UPDATE targets SET every_seconds = ?, next_due = ? WHERE url = ?",
                     [every_seconds, iso(due), target_url],
                 )

@@ -28,7 +28,7 @@ def open_warc(path: Path) -> BinaryIO:
     still_open = path.with_name(path.name + OPEN_SUFFIX)
     for candidate in (path, still_open, path):  # it may be renamed between the two tries
         try:
-            return open(candidate, "rb")
+            return candidate.open("rb")
         except FileNotFoundError:
             continue
     raise FileNotFoundError(f"no such WARC file: {path}")

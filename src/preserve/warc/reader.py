@@ -37,10 +37,10 @@ def read_record(path: Path, offset: int, length: int, *, verify: bool = True) ->
     """The record whose gzip member is `[offset, offset + length)` of `path` (or of
     `path.open`). Raises IntegrityError unless the slice is exactly one whole member holding
     one well-formed record, and (with `verify`) unless its digests match."""
-    with open_warc(Path(path)) as file:
+    with open_warc(path) as file:
         file.seek(offset)
         data = file.read(length)
-    where = f"{Path(path).name} @ {offset}"
+    where = f"{path.name} @ {offset}"
     if len(data) != length:
         raise IntegrityError(f"{where}: file ends before the record does")
     inflater = zlib.decompressobj(16 + zlib.MAX_WBITS)

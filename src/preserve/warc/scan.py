@@ -90,11 +90,11 @@ def scan(path: Path) -> FileScan:
     After broken deflate data the scan carries on at the next gzip header in the file, so
     one damaged record hides none of those after it.
     """
-    with open(path, "rb") as raw:
+    with path.open("rb") as raw:
         file = _HashingReader(raw)
         part = _scan_part(file.read, 0, None, keys=False)
         file.drain()
-    joined = join(Path(path), [part], file.size, file.sha256.hexdigest())
+    joined = join(path, [part], file.size, file.sha256.hexdigest())
     assert joined is not None  # one part always joins
     return joined
 
@@ -105,7 +105,7 @@ def scan_range(path: Path, start: int, stop: int | None) -> RangeScan:
     big file on several processes. `start` must be where a member starts (or the pass will
     not `join`); a member that runs past `stop` is read to its end."""
     opening = _opening_record(path)[0].get("warc-record-id") if start else None
-    with open(path, "rb") as raw:
+    with path.open("rb") as raw:
         raw.seek(start)
         return _scan_part(raw.read, start, stop, opening)
 
@@ -139,7 +139,7 @@ def join(path: Path, parts: list[RangeScan], size: int, sha256: str) -> FileScan
             problems.append(WarcProblem("bad-reference", offset, detail, record_id))
     problems.sort(key=lambda problem: problem.offset)
     members = first.members if len(parts) == 1 else [m for part in parts for m in part.members]
-    return FileScan(Path(path), size, sha256, members, problems, first.filename, first.info)
+    return FileScan(path, size, sha256, members, problems, first.filename, first.info)
 
 
 def _shared(parts: list[RangeScan]) -> bool:
@@ -227,7 +227,7 @@ def _opening_record(path: Path) -> tuple[dict[str, str], bytes]:
     record that opens a file: ({}, b"") when that is not a readable warcinfo."""
     inflater = zlib.decompressobj(16 + zlib.MAX_WBITS)
     try:
-        with open(path, "rb") as file:
+        with path.open("rb") as file:
             raw = inflater.decompress(file.read(FIRST_STEP * 16), INFO_LIMIT)
     except (OSError, zlib.error):
         return {}, b""
