@@ -1,4 +1,4 @@
-"""How long tests/servers.py takes to start, restart and stop each server (5 runs each)."""
+"""How long tests/support/servers.py takes to start, restart and stop each server (5 runs each)."""
 
 from __future__ import annotations
 
