@@ -19,7 +19,6 @@ from preserve.extract import pool as extractpool
 from preserve.extract.decode import decode_content
 from preserve.extract.extracted import Extracted
 from preserve.net.fetcher import Fetched, Fetcher
-from preserve.tokens import tokens
 
 # Told of a render done: the page's extraction (of its DOM, or the plain one when there is
 # no DOM), and the render.
