@@ -9,7 +9,7 @@ import time
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-from preserve.store import Store
+from preserve.store.database import Store
 from preserve.times import iso
 
 OUTCOMES = (

@@ -410,12 +410,18 @@ async def _latency_main(
     tls: ssl.SSLContext | None = None,
 ) -> None:
     servers = []
+    # Requests being answered at once, per host (its port), and the most seen since the
+    # last look: GET /__busiest answers them as JSON and starts counting again (`make
+    # bench` holds the per-host limit of workers to it).
+    busy: dict[int, int] = {}
+    busiest: dict[int, int] = {}
     for pages, sock in zip(sites, socks, strict=True):
 
         async def handle(
             reader: asyncio.StreamReader,
             writer: asyncio.StreamWriter,
             pages: dict[str, bytes] = pages,
+            port: int = sock.getsockname()[1],
         ) -> None:
             try:
                 while True:
@@ -426,8 +432,22 @@ async def _latency_main(
                         line.lower().startswith("connection:") and "close" in line.lower()
                         for line in lines
                     )
-                    if delay:
-                        await asyncio.sleep(delay)
+                    if path == "/__busiest":
+                        report = json.dumps({str(p): n for p, n in busiest.items()}).encode()
+                        busiest.clear()
+                        writer.write(
+                            b"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\n"
+                            b"Content-Length: %d\r\n\r\n%s" % (len(report), report)
+                        )
+                        await writer.drain()
+                        continue
+                    busy[port] = busy.get(port, 0) + 1
+                    busiest[port] = max(busiest.get(port, 0), busy[port])
+                    try:
+                        if delay:
+                            await asyncio.sleep(delay)
+                    finally:
+                        busy[port] -= 1
                     body = pages.get(path)
                     status = "200 OK" if body is not None else "404 Not Found"
                     body = body if body is not None else b"<html><body>Not Found</body></html>"

@@ -1,5 +1,5 @@
 """`python -m preserve` runs the command line."""
 
-from preserve.cli import main
+from preserve.cli.main import main
 
 main()

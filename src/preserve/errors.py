@@ -6,7 +6,9 @@ these are for bad input and for failures of the archive itself.
     │   └── BadURL                a URL that is not absolute http(s), or cannot be encoded
     ├── ArchiveError              the archive folder cannot be used (exit 2)
     │   ├── ArchiveBusy           another process holds the lock and we were told not to wait
-    │   └── StorageError          a write to local disk failed (full, a file-size limit)
+    │   ├── StorageError          a write to local disk failed (full, a file-size limit)
+    │   └── ServerUnavailable     a server the archive lives on (PostgreSQL, the S3 store,
+    │                             Redis) cannot be reached or failed: worth trying again
     └── IntegrityError            a WARC record does not match what the database says
 """
 
@@ -39,6 +41,12 @@ class ArchiveBusy(ArchiveError):
 
 class StorageError(ArchiveError):
     """Raised when data cannot be written to local disk: full, or over a file-size limit."""
+
+
+class ServerUnavailable(ArchiveError):
+    """Raised when a server the archive lives on cannot be reached or failed mid-way: the
+    database server, the WARC store or the broker. What was committed before is intact; a
+    worker's task is tried again (its message is not acknowledged)."""
 
 
 class IntegrityError(PreserveError):

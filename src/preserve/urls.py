@@ -104,3 +104,56 @@ def is_site_root(url: str) -> bool:
     path = urlsplit(url).path.rstrip("/")
     last = path.rsplit("/", 1)[-1].lower()
     return path == "" or (path.count("/") == 1 and last.split(".")[0] in ("index", "home"))
+
+
+# Byte-order marks of the encodings a list of URLs may come in (PowerShell writes UTF-16).
+_BOMS = (
+    (b"\xef\xbb\xbf", "utf-8"),
+    (b"\xff\xfe", "utf-16-le"),
+    (b"\xfe\xff", "utf-16-be"),
+)
+MOST_BAD_LINES_SHOWN = 20
+
+
+def parse_url_list(data: bytes, name: str) -> list[str]:
+    """The URLs of a list file, one per line (`#` starts a comment), canonical, in order.
+
+    Read as UTF-8 (with or without a byte-order mark) or as UTF-16 with one. Every bad
+    line is named, `name:line: why`, in one UsageError: a list is refused whole, before
+    anything is fetched."""
+    text = _decode_list(data, name)
+    urls: list[str] = []
+    bad: list[str] = []
+    for number, line in enumerate(text.splitlines(), start=1):
+        entry = line.strip()
+        if not entry or entry.startswith("#"):
+            continue
+        try:
+            urls.append(canonical(entry))
+        except BadURL as exc:
+            bad.append(f"{name}:{number}: {exc}")
+    if bad:
+        shown = bad[:MOST_BAD_LINES_SHOWN]
+        more = len(bad) - len(shown)
+        raise BadURL(
+            f"{len(bad)} bad line(s) in {name}, nothing was fetched:\n  "
+            + "\n  ".join(shown)
+            + (f"\n  … and {more} more" if more else "")
+        )
+    return urls
+
+
+def _decode_list(data: bytes, name: str) -> str:
+    for bom, encoding in _BOMS:
+        if data.startswith(bom):
+            try:
+                return data[len(bom) :].decode(encoding)
+            except UnicodeDecodeError as exc:
+                raise BadURL(f"{name}: not valid {encoding} after its byte-order mark") from exc
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise BadURL(
+            f"{name}: not UTF-8 (byte {exc.start + 1}); save the list as UTF-8, or as UTF-16 "
+            "with a byte-order mark"
+        ) from exc

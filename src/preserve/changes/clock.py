@@ -1,0 +1,61 @@
+"""Times a page states about its own serving rather than about its subject: relative times
+("Updated 5 minutes ago") and clock stamps, which change at every fetch and are never edits."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+
+from preserve.changes.diff import Hunk
+
+# A time said relative to when the page was served ("Updated 5 minutes ago"): it changes at
+# every fetch and says nothing about the article.
+_RELATIVE_TIME = re.compile(
+    r"\b(?:(?:\d+|an?|one|a\s+few|few|several)\s+"
+    r"(?:sec(?:ond)?|min(?:ute)?|h(?:ou)?r|hour|day|week|month|year)s?\s+ago|just\s+now)\b",
+    re.IGNORECASE,
+)
+
+
+def relative_time(hunk: Hunk, old_words: Sequence[str], new_words: Sequence[str]) -> bool:
+    """Whether every word a hunk changes, on both sides, lies inside a relative time
+    ("5 minutes ago" → "2 hours ago"). A number anywhere else, a view counter included, is
+    an edit: nothing tells it from a number the article states."""
+    if not hunk.old and not hunk.new:
+        return False
+    return within_relative_time(old_words, hunk.old_at, len(hunk.old)) and (
+        within_relative_time(new_words, hunk.new_at, len(hunk.new))
+    )
+
+
+def within_relative_time(words: Sequence[str], at: int, count: int) -> bool:
+    if count == 0:
+        return True
+    low, high = max(0, at - 4), min(len(words), at + count + 4)
+    starts, line = [], ""
+    for word in words[low:high]:
+        starts.append(len(line))
+        line += word + " "
+    covered: set[int] = set()
+    for match in _RELATIVE_TIME.finditer(line):
+        for offset, start in enumerate(starts):
+            if start < match.end() and start + len(words[low + offset]) > match.start():
+                covered.add(low + offset)
+    return all(i in covered for i in range(at, at + count))
+
+
+# A time of day or a timestamp: `10:42`, `10:42:07`, `2026-12-07T10:42`, `10.42pm`. A point
+# between hour and minute only with am/pm or after a date: "0.50 percent" is a number.
+_CLOCK = re.compile(
+    r"^[(\[]?(?:(?:\d{4}-\d\d-\d\d[t ]?)?(?:[01]?\d|2[0-3]):[0-5]\d(?::[0-5]\d)?(?:\.\d+)?"
+    r"(?:z|[ap]\.?m\.?)?|(?:\d{4}-\d\d-\d\d[t ]?)?(?:[01]?\d|2[0-3])\.[0-5]\d(?:[ap]\.?m\.?)"
+    r"|\d{4}-\d\d-\d\d[t ](?:[01]?\d|2[0-3])\.[0-5]\d)[)\],.;]?$",
+    re.IGNORECASE,
+)
+
+
+def clock_stamp(hunk: Hunk) -> bool:
+    """Whether every word a hunk changes, on both sides, is a time of day or a timestamp
+    ("10:42" → "11:05"): what a page says of when it was served or refreshed."""
+    words = [*hunk.old, *hunk.new]
+    return bool(words) and all(_CLOCK.match(word) for word in words)

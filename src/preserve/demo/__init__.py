@@ -1,0 +1,1 @@
+"""`preserve demo`: a built-in sample web, captured, changed and checked."""

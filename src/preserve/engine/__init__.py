@@ -1,0 +1,1 @@
+"""The archive and its verbs: open it, capture, check, watch, find text, show a capture."""

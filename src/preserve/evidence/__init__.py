@@ -1,0 +1,1 @@
+"""Evidence: verifying an archive; exporting evidence packages (WACZ) and checking them."""

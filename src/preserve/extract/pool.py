@@ -1,0 +1,130 @@
+"""Extraction in worker processes, one per CPU, shared by every capture and check.
+
+Parsing a page and finding its main text is pure CPU work in Python (about 10 ms for a 20 KB
+page), so on threads the GIL runs one page at a time however many cores there are, and the
+fetching, WARC writing and database work of the capture wait behind it. The workers are
+started by `preserve.processes` (forked, or from a fork server that imported the extractor
+and warmed it up once); on a single CPU, and where workers cannot be started, pages are
+extracted in the calling thread instead. Slower, and nothing lost.
+"""
+
+from __future__ import annotations
+
+import threading
+from concurrent.futures import Future, ProcessPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
+from typing import Any
+
+from preserve import processes
+from preserve.extract.extracted import Extracted
+from preserve.processes import cpus
+
+# What a worker imports before its first page; `warm`'s import extracts a page, so that
+# what extraction loads on first use is loaded once, in the fork server when there is one.
+_PRELOAD = ("preserve.extract.extractor", "preserve.extract.warm")
+_lock = threading.Lock()
+_pool: ProcessPoolExecutor | None = None
+
+
+def start() -> None:
+    """Start the workers now, so that they are up by the time pages arrive."""
+    _get_pool()
+
+
+def _get_pool() -> ProcessPoolExecutor | None:
+    global _pool
+    with _lock:
+        if _pool is None:
+            _pool = processes.start(cpus(), preload=_PRELOAD)
+        return _pool
+
+
+def stop() -> None:
+    """End the workers now, for a command that has no more pages for them. They hold
+    nothing but pages being extracted, so they are killed rather than asked to wind down."""
+    global _pool
+    with _lock:
+        pool, _pool = _pool, None
+    if pool is not None:
+        processes.stop(pool)
+
+
+def _discard(pool: ProcessPoolExecutor) -> None:
+    global _pool
+    with _lock:
+        if _pool is pool:
+            _pool = None
+    pool.shutdown(wait=False, cancel_futures=True)
+
+
+def submit(body: bytes, **options: Any) -> Future[Extracted | None]:
+    """`extract(body, **options)`, in a worker process (here and now on one CPU).
+
+    Its result is None if the page killed two workers in a row (a parser crash, or the
+    kernel's out-of-memory killer): the capture is then stored without text, rather than
+    the run failing."""
+    outer: Future[Extracted | None] = Future()
+    pool = _get_pool()
+    if pool is None:
+        _run_here(outer, body, options)
+        return outer
+    _submit(outer, pool, body, options, retries=1)
+    return outer
+
+
+def _extract(body: bytes, **options: Any) -> Extracted:
+    """`extract.extract`, imported where it runs: the process that hands pages out and
+    takes `Extracted` back never needs lxml (a thirtieth of a second of its start)."""
+    from preserve.extract.extractor import extract
+
+    return extract(body, **options)
+
+
+def _run_here(outer: Future[Extracted | None], body: bytes, options: dict[str, Any]) -> None:
+    try:
+        outer.set_result(_extract(body, **options))
+    except BaseException as exc:
+        outer.set_exception(exc)
+
+
+def _submit(
+    outer: Future[Extracted | None],
+    pool: ProcessPoolExecutor,
+    body: bytes,
+    options: dict[str, Any],
+    retries: int,
+) -> None:
+    try:
+        inner = pool.submit(_extract, body, **options)
+    except BrokenProcessPool:
+        _discard(pool)
+        _retry(outer, body, options, retries)
+        return
+    except (RuntimeError, OSError):  # shut down (the interpreter is exiting), or no fork
+        _run_here(outer, body, options)
+        return
+
+    def done(inner: Future[Extracted]) -> None:
+        if inner.cancelled():  # its pool was discarded after another worker died
+            _retry(outer, body, options, retries)
+            return
+        error = inner.exception()
+        if isinstance(error, BrokenProcessPool):
+            _discard(pool)
+            _retry(outer, body, options, retries)
+        elif error is not None:
+            outer.set_exception(error)
+        else:
+            outer.set_result(inner.result())
+
+    inner.add_done_callback(done)
+
+
+def _retry(
+    outer: Future[Extracted | None], body: bytes, options: dict[str, Any], retries: int
+) -> None:
+    pool = _get_pool() if retries else None
+    if pool is None:
+        outer.set_result(None)
+    else:
+        _submit(outer, pool, body, options, retries - 1)

@@ -1,0 +1,1 @@
+"""The database: every SQL statement, the schema as migrations, and the hash chain."""

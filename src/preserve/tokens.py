@@ -1,0 +1,27 @@
+"""Text cut into words: at whitespace, and each character of the scripts written without
+spaces a word of its own (used by the change detector's measures and to count a text's words)."""
+
+from __future__ import annotations
+
+import re
+
+# Scripts written without spaces between words (Chinese, Japanese kana, Thai, Lao, Khmer,
+# Myanmar): each of their characters is a token of its own, so that a whole paragraph of
+# Chinese is not one "word" to similarity measures.
+_UNSPACED = (
+    "\u0e00-\u0eff\u1000-\u109f\u1780-\u17ff\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff"
+)
+_TOKEN = re.compile(f"[{_UNSPACED}]|[^\\s{_UNSPACED}]+")
+_HAS_UNSPACED = re.compile(f"[{_UNSPACED}]")
+
+
+def tokens(text: str) -> list[str]:
+    """The words of a text for measuring similarity: whitespace-separated words, and each
+    character of the scripts written without spaces. The same as `text.split()` for text
+    without those scripts."""
+    return _TOKEN.findall(text)
+
+
+def count_tokens(text: str) -> int:
+    """`len(tokens(text))`, at the cost of `str.split` for text without those scripts."""
+    return len(tokens(text)) if _HAS_UNSPACED.search(text) else len(text.split())

@@ -1,0 +1,1 @@
+"""Where the WARC files live: the archive's folder, or an S3-compatible object store."""

@@ -1,0 +1,1 @@
+"""Checks on a distributed task queue: Dramatiq over Redis, the workers that take its jobs."""
