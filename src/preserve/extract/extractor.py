@@ -12,18 +12,16 @@ Split across modules: `decode` (bytes → text), `text` (normalisation and hashe
 
 from __future__ import annotations
 
-import functools
 import json
 import re
 from collections.abc import Iterable
 from itertools import islice
-from typing import Any
 
 import lxml.html
 from lxml import etree
 
 from preserve.config import DEFAULT_MAX_INFLATED
-from preserve.extract import page
+from preserve.extract import maintext, page
 from preserve.extract.decode import decode_content, decode_text, header_charset, mime_type
 from preserve.extract.extracted import Citation, Extracted
 from preserve.extract.normalise import (
@@ -259,9 +257,9 @@ def _from_html(
     small = size <= MAX_EXTRACTOR_ELEMENTS and len(visible) <= MAX_EXTRACTOR_TEXT
     hrefs = _mark_links(root) if small else None
     title, byline = _metadata(root) if hrefs is not None else (None, None)
-    body_tree = _trafilatura(root) if hrefs is not None else None
-    if body_tree is not None:
-        text, items = _from_trafilatura(body_tree, hrefs)
+    found = _trafilatura(root, hrefs) if hrefs is not None else None
+    if found is not None:
+        text, items = found
         extractor = "trafilatura"
     else:
         text, items = _fallback(root, hrefs)
@@ -312,39 +310,17 @@ def _raw_href(target: str | None, hrefs: list[str] | None) -> str | None:
     return hrefs[int(match.group(1))] if match and int(match.group(1)) < len(hrefs) else None
 
 
-def _trafilatura(root: lxml.html.HtmlElement) -> etree._Element | None:
-    """The main-text tree trafilatura finds, or None. In fast mode: its own algorithm alone,
-    without the readability and justext runs it otherwise compares against and may switch to.
-    That is a third of the time, and steadier for change detection: a small edit can never
-    flip the page to another algorithm's idea of the main text."""
-    import trafilatura
-
-    try:
-        doc = trafilatura.bare_extraction(root, options=_trafilatura_options())
-    except Exception:  # its heuristics fail in many ways on odd pages; we then fall back
+def _trafilatura(
+    root: lxml.html.HtmlElement, hrefs: list[str] | None
+) -> tuple[str, list[Item]] | None:
+    """The main text and its links by trafilatura (`maintext`), or None when it finds none.
+    The citations are the links of its precise run: the lines the other runs add bring their
+    words, not their links."""
+    body = maintext.precise_tree(root)
+    if body is None:
         return None
-    if not isinstance(doc, trafilatura.settings.Document):
-        return None
-    return doc.body
-
-
-@functools.cache
-def _trafilatura_options() -> Any:
-    """trafilatura's settings, made once (they took a twentieth of an extraction). No URL:
-    it only resolves relative links with it, and ours are absolute placeholders by then. The
-    output format is "txt" because for "python" it would also render the text from the tree,
-    which `_from_trafilatura` does itself, without the links."""
-    from trafilatura.settings import Extractor
-
-    return Extractor(
-        output_format="txt",
-        fast=True,
-        precision=True,  # favour precision
-        comments=False,
-        links=True,
-        formatting=False,
-        with_metadata=False,  # see _metadata
-    )
+    text, items = _from_trafilatura(body, hrefs)
+    return maintext.complete(root, text), items
 
 
 def _metadata(root: lxml.html.HtmlElement) -> tuple[str | None, str | None]:

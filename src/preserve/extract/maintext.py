@@ -1,0 +1,277 @@
+"""An HTML page's main text: trafilatura's precise run, completed by the sentences that its
+balanced run and readability find inside the page's article, and only there.
+
+A line is only ever added from inside the `<article>` or `<main>` element that holds most of
+the precise run's text, never from its nav, aside, footer, header, forms or comment sections:
+the extra recall must not bring in a related-stories list (docs/extraction.md).
+"""
+
+from __future__ import annotations
+
+import functools
+import re
+from collections import Counter
+from collections.abc import Iterator
+from copy import copy
+from typing import Any
+
+from lxml import etree
+
+from preserve.extract import page
+from preserve.extract.normalise import normalise
+from preserve.tokens import tokens
+
+__all__ = ["complete", "precise_tree"]
+
+# The figures below were chosen on half of a corpus of 229 real pages and checked on the other
+# half (docs/extraction.md, "Main text that keeps the article").
+
+# Text nodes shorter than this (characters) say nothing of where the precise text lies:
+# labels, bylines and dates repeat across a page.
+MIN_NODE = 30
+# A line of another run is the precise run's own when this share of its words is already there
+# (counted as a multiset, so that a repeated sentence is not taken for its first copy).
+COVERED = 0.6
+# A line that does not end a sentence is still added when it has this many words: a long
+# paragraph whose last sentence ends in a link or a quote mark the pattern misses.
+LONG_LINE = 12
+
+_SCOPES = ("article", "main")
+# Ends a sentence: . ! ? … : ; (or their CJK forms), then closing quotes or brackets.
+_SENTENCE_END = re.compile(r"[.!?。！？…:;]['\"”’)\]]*(?: ?\|)*$")
+_COMMENTS = re.compile(r"comment|disqus")
+
+
+@functools.cache
+def _options(*, precise: bool) -> Any:
+    """trafilatura's settings, made once: the precise run is preserve's historic one
+    (precision favoured, links kept for the citations) with its fallbacks on; the balanced run
+    has neither precision nor links. No URL: links are absolute placeholders by then. "txt"
+    output, as for "python" it would also render the text, which we do ourselves."""
+    from trafilatura.settings import Extractor
+
+    return Extractor(
+        output_format="txt",
+        fast=False,
+        precision=precise,
+        comments=False,
+        links=precise,
+        formatting=False,
+        with_metadata=False,
+    )
+
+
+def _run(root: etree._Element, options: Any) -> etree._Element | None:
+    import trafilatura
+
+    try:
+        doc = trafilatura.bare_extraction(root, options=options)
+    except Exception:  # its heuristics fail in many ways on odd pages; we then fall back
+        return None
+    if not isinstance(doc, trafilatura.settings.Document):
+        return None
+    return doc.body
+
+
+def precise_tree(root: etree._Element) -> etree._Element | None:
+    """The main-text tree of trafilatura's precise run (links as <ref>), or None. The tree
+    passed in is left as it was: trafilatura works on a copy."""
+    return _run(root, _options(precise=True))
+
+
+def complete(root: etree._Element, text: str) -> str:
+    """`text` (the precise run's, normalised) with the lines of the balanced run and of
+    readability that it lacks, where they lie inside the page's article, end a sentence (or
+    are long) and are not repeated. Both other runs are skipped when the article has no such
+    line that `text` lacks."""
+    box = article(root, text)
+    if box is None:
+        return text
+    scope = scope_text(box)
+    if nothing_to_add(text, scope):
+        return text
+    for other in (_balanced(root), _readability(root)):
+        if other:
+            text = scoped_union(text, other, scope)
+    return text
+
+
+def _render(body: etree._Element) -> str:
+    from trafilatura.xml import xmltotxt
+
+    etree.strip_tags(body, "ref")
+    return normalise(xmltotxt(body, False))
+
+
+def _balanced(root: etree._Element) -> str:
+    body = _run(root, _options(precise=False))
+    return _render(body) if body is not None else ""
+
+
+def _readability(root: etree._Element) -> str:
+    """trafilatura's readability (the fallback it compares its own result with), on the tree
+    as trafilatura prunes it for that, rendered as the other runs are."""
+    from trafilatura.external import sanitize_tree, try_readability
+    from trafilatura.htmlprocessing import prune_unwanted_nodes
+    from trafilatura.xpaths import RAW_TREE_PRUNE_XPATH, REMOVE_COMMENTS_AND_LISTS_XPATH
+
+    try:
+        tree = prune_unwanted_nodes(copy(root), RAW_TREE_PRUNE_XPATH)
+        tree = prune_unwanted_nodes(tree, REMOVE_COMMENTS_AND_LISTS_XPATH)
+        body = try_readability(tree)
+        if body is None or len(body) == 0:
+            return ""
+        body, _ = sanitize_tree(body, _options(precise=True))
+        return _render(body)
+    except Exception:  # as for trafilatura's own runs: a failure adds nothing
+        return ""
+
+
+# --- the article ------------------------------------------------------------------------------
+
+
+def _squash(text: str) -> str:
+    return " " + " ".join(text.split()) + " "
+
+
+def _found(
+    top: etree._Element, lines: set[str], squashed: str
+) -> Iterator[tuple[etree._Element, int]]:
+    """(element, characters) for each text node under `top` of MIN_NODE characters or more
+    that the text holds: as a whole line, or (slower) as part of one."""
+    for el in top.iter(etree.Element):  # elements only: no comments or instructions
+        for raw, owner in ((el.text, el), (el.tail, el.getparent() if el is not top else None)):
+            if raw is None or len(raw) < MIN_NODE or owner is None or page.is_code(owner):
+                continue
+            node = " ".join(normalise(raw).split())
+            if len(node) >= MIN_NODE and (node in lines or f" {node} " in squashed):
+                yield owner, len(node)
+
+
+def article(root: etree._Element, text: str) -> etree._Element | None:
+    """The `<article>` or `<main>` element that holds most of `text` (normalised), counted in
+    characters of the page's text nodes found in it, nested ones counting for their
+    ancestors too; the deepest on a tie. None when no such element holds any."""
+    squashed = _squash(text)
+    lines = {" ".join(line.split()) for line in text.split("\n")}
+    scopes = list(root.iter(*_SCOPES))
+    # only text inside an article or main counts: the outermost ones are walked, once
+    tops = [el for el in scopes if not any(a.tag in _SCOPES for a in el.iterancestors())]
+    nearest: dict[etree._Element, etree._Element] = {el: el for el in scopes}
+    own: dict[etree._Element, int] = {}  # characters found, by nearest article or main
+    for top in tops:
+        for owner, n in _found(top, lines, squashed):
+            path = []
+            scope = owner
+            while scope not in nearest:
+                path.append(scope)
+                parent = scope.getparent()
+                assert parent is not None  # every owner is below a top, which is in `nearest`
+                scope = parent
+            for el in path:
+                nearest[el] = nearest[scope]
+            own[nearest[scope]] = own.get(nearest[scope], 0) + n
+    if not own:
+        return None
+    weight = dict(own)
+    for el, n in own.items():
+        for ancestor in el.iterancestors(*_SCOPES):
+            weight[ancestor] = weight.get(ancestor, 0) + n
+    return max(weight, key=lambda el: (weight[el], sum(1 for _ in el.iterancestors())))
+
+
+def _is_furniture(el: etree._Element) -> bool:
+    """Page furniture and comment sections as the fallback knows them, and any element whose
+    class or id mentions comments."""
+    if page.is_chrome(el):
+        return True
+    if el.tag in ("html", "body", *_SCOPES):
+        return False
+    names = f"{el.get('class', '')} {el.get('id', '')}".lower()
+    return bool(_COMMENTS.search(names))
+
+
+def scope_text(box: etree._Element) -> str:
+    """The article's text, normalised, without its furniture: where added lines may come from."""
+    return normalise(page.walk_text(box, _is_furniture))
+
+
+# --- the union --------------------------------------------------------------------------------
+
+
+def ends_sentence(line: str) -> bool:
+    return bool(_SENTENCE_END.search(line[-40:]))
+
+
+def _eligible(line: str) -> bool:
+    """Whether a line may be added at all (when another run has it, in the article)."""
+    return bool(line.strip()) and (ends_sentence(line) or len(tokens(line)) >= LONG_LINE)
+
+
+def nothing_to_add(text: str, scope: str) -> bool:
+    """Whether `text` already holds every line of the article that could be added: then the
+    other runs, which cost more than the rest of the extraction, are not made."""
+    lines = {" ".join(line.split()) for line in text.split("\n")}
+    held = _squash(text)
+    for line in scope.split("\n"):
+        if not _eligible(line):
+            continue
+        squashed = " ".join(line.split())
+        if squashed not in lines and f" {squashed} " not in held:
+            return False
+    return True
+
+
+_OWN, _ADD, _NO = range(3)
+
+
+def scoped_union(text: str, other: str, scope: str) -> str:
+    """`text` with the lines of `other` that it lacks and that lie in `scope` (the article's
+    text), each inserted after the line of `text` that precedes it in `other`. A line is
+    added when it ends a sentence or is long, and `other` does not repeat it (a repeated line
+    is a label or a teaser, not prose). All three texts normalised."""
+    if not scope or not other:
+        return text
+    where = _squash(scope)
+    held = _squash(text)
+    left = Counter(tokens(text.casefold()))
+    other_lines = other.split("\n")
+    repeated = {line for line, n in Counter(other_lines).items() if n > 1}
+    lines = text.split("\n") if text else []
+    squashed_lines = [_squash(line) for line in lines]
+    after: dict[int, list[str]] = {}  # by the index of the line they follow (-1: the start)
+    added: set[str] = set()
+    at = -1
+    for line in other_lines:
+        words = tokens(line.casefold())
+        covered = 0
+        for word in words:
+            if left[word] > 0:
+                left[word] -= 1
+                covered += 1
+        squashed = _squash(line)
+        if words and covered >= COVERED * len(words):
+            # the text's own line: later additions go after it
+            for j in range(at + 1, len(lines)):
+                if squashed in squashed_lines[j] or squashed_lines[j] in squashed:
+                    at = j
+                    break
+            continue
+        if (
+            not words
+            or squashed in held
+            or squashed not in where
+            or line in repeated
+            or line in added
+            or not _eligible(line)
+        ):
+            continue
+        added.add(line)
+        after.setdefault(at, []).append(line)
+    if not added:
+        return text
+    out = list(after.get(-1, []))
+    for j, line in enumerate(lines):
+        out.append(line)
+        out += after.get(j, [])
+    return "\n".join(out)
