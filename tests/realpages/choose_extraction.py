@@ -40,9 +40,9 @@ if __package__ in (None, ""):
 from lxml import etree
 
 from preserve.extract import page
-from preserve.tokens import tokens
 from preserve.extract.extractor import _from_trafilatura  # bound now: measure_chosen.py patches it
 from preserve.extract.normalise import normalise
+from preserve.tokens import tokens
 
 # --- the rule, as preserve would run it ----------------------------------------------------------
 
