@@ -93,7 +93,7 @@ def test_short_page_keeps_text_and_citations() -> None:
 
 
 def test_fallback_when_trafilatura_finds_nothing(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(extract_module, "_trafilatura", lambda root: None)
+    monkeypatch.setattr(extract_module, "_trafilatura", lambda root, hrefs: None)
     in_main = run(
         html_doc(
             '<nav><a href="/menu">Menu</a></nav><main><p>See <a href="https://a.example/one">the '

@@ -2,9 +2,9 @@
 the comparison key of a cited URL.
 
 These spellings are a stored contract: every text hash is kept with NORMALISATION_VERSION, and
-changing anything here (or in how extract.py finds the main text) without bumping it would turn
-a whole collection into false "edits". Baselines of an older version are re-derived from their
-WARC records when they are next compared.
+changing anything here (or in how extractor.py and maintext.py find the main text) without
+bumping it would turn a whole collection into false "edits". Baselines of an older version are
+re-derived from their WARC records when they are next compared.
 """
 
 from __future__ import annotations
@@ -18,9 +18,11 @@ from preserve.errors import BadURL
 from preserve.urls import canonical
 
 # The version of everything that turns a body into a hashed text: these spellings, and how the
-# main text is found (extract.py). 1: trafilatura comparing its result with readability and
+# main text is found (extractor.py). 1: trafilatura comparing its result with readability and
 # justext. 2: trafilatura's own algorithm alone (fast mode); the spellings are unchanged.
-NORMALISATION_VERSION = 2
+# 3: its precise run with those fallbacks, completed by the sentences its balanced run and
+# readability find inside the page's article (maintext.py); the spellings are unchanged.
+NORMALISATION_VERSION = 3
 
 # Invisible characters that come and go with CMS or editor changes, never with an edit: soft
 # hyphen, zero-width space/non-joiner/joiner, word joiner, BOM, Mongolian vowel separator, and
