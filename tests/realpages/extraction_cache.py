@@ -61,6 +61,9 @@ COMPONENTS: dict[str, dict[str, Any] | str] = {
     "readability": "readability",
     "justext": "justext",
     "traf_default": "traf_default",
+    # its defaults but comments, which preserve leaves out on purpose (the snippet pages'
+    # must-contain strings include reader comments)
+    "traf_default_nocomments": "traf_default_nocomments",
     # not texts: the text of the <article>/<main> element that holds most of prec_fb's text
     # (choose_extraction.py), without its page furniture and comment sections ("scope"), and
     # also without embedded social-media posts ("scope_embeds"); "" when there is none
@@ -125,12 +128,12 @@ def _justext(root: Any, hrefs: list[str]) -> str:
     return normalise("\n".join(p.text or "" for p in body.iter("p")))
 
 
-def _traf_default(html: str) -> str:
+def _traf_default(html: str, comments: bool = True) -> str:
     import trafilatura
 
     from preserve.extract.normalise import normalise
 
-    return normalise(trafilatura.extract(html) or "")
+    return normalise(trafilatura.extract(html, include_comments=comments) or "")
 
 
 def extract_all(
@@ -155,6 +158,8 @@ def extract_all(
         started = time.process_time()
         if spec == "traf_default":
             text = _traf_default(html)
+        elif spec == "traf_default_nocomments":
+            text = _traf_default(html, comments=False)
         elif root is None:
             text = ""
         elif spec == "readability":
@@ -173,7 +178,9 @@ def extract_all(
             assert isinstance(spec, dict)
             text = _pipeline(root, hrefs, spec)
         texts[name] = normalise(text)
-        cpu[name] = time.process_time() - started + (0 if spec == "traf_default" else shared)
+        cpu[name] = (
+            time.process_time() - started + (0 if str(spec).startswith("traf_default") else shared)
+        )
     return texts, cpu
 
 

@@ -131,7 +131,9 @@ def _readability(root: etree._Element) -> str:
 
 
 def _squash(text: str) -> str:
-    return " " + " ".join(text.split()) + " "
+    """A normalised text on one line between spaces, to find a run of words in it. A
+    normalised line is one-spaced and trimmed already: no need to split it into words."""
+    return f" {text.replace(chr(10), ' ')} "
 
 
 def _found(
@@ -143,7 +145,7 @@ def _found(
         for raw, owner in ((el.text, el), (el.tail, el.getparent() if el is not top else None)):
             if raw is None or len(raw) < MIN_NODE or owner is None or page.is_code(owner):
                 continue
-            node = " ".join(normalise(raw).split())
+            node = normalise(raw).replace("\n", " ")
             if len(node) >= MIN_NODE and (node in lines or f" {node} " in squashed):
                 yield owner, len(node)
 
@@ -153,7 +155,7 @@ def article(root: etree._Element, text: str) -> etree._Element | None:
     characters of the page's text nodes found in it, nested ones counting for their
     ancestors too; the deepest on a tie. None when no such element holds any."""
     squashed = _squash(text)
-    lines = {" ".join(line.split()) for line in text.split("\n")}
+    lines = set(text.split("\n"))
     scopes = list(root.iter(*_SCOPES))
     # only text inside an article or main counts: the outermost ones are walked, once
     tops = [el for el in scopes if not any(a.tag in _SCOPES for a in el.iterancestors())]
@@ -211,13 +213,10 @@ def _eligible(line: str) -> bool:
 def nothing_to_add(text: str, scope: str) -> bool:
     """Whether `text` already holds every line of the article that could be added: then the
     other runs, which cost more than the rest of the extraction, are not made."""
-    lines = {" ".join(line.split()) for line in text.split("\n")}
+    lines = set(text.split("\n"))
     held = _squash(text)
     for line in scope.split("\n"):
-        if not _eligible(line):
-            continue
-        squashed = " ".join(line.split())
-        if squashed not in lines and f" {squashed} " not in held:
+        if line not in lines and f" {line} " not in held and _eligible(line):
             return False
     return True
 
@@ -238,7 +237,7 @@ def scoped_union(text: str, other: str, scope: str) -> str:
     other_lines = other.split("\n")
     repeated = {line for line, n in Counter(other_lines).items() if n > 1}
     lines = text.split("\n") if text else []
-    squashed_lines = [_squash(line) for line in lines]
+    squashed_lines = [f" {line} " for line in lines]
     after: dict[int, list[str]] = {}  # by the index of the line they follow (-1: the start)
     added: set[str] = set()
     at = -1
@@ -249,7 +248,7 @@ def scoped_union(text: str, other: str, scope: str) -> str:
             if left[word] > 0:
                 left[word] -= 1
                 covered += 1
-        squashed = _squash(line)
+        squashed = f" {line} "
         if words and covered >= COVERED * len(words):
             # the text's own line: later additions go after it
             for j in range(at + 1, len(lines)):
