@@ -110,12 +110,14 @@ def _balanced(root: etree._Element) -> str:
 
 def _readability(root: etree._Element) -> str:
     """trafilatura's readability (the fallback it compares its own result with), on the tree
-    as trafilatura prunes it for that, rendered as the other runs are."""
-    from trafilatura.external import sanitize_tree, try_readability
-    from trafilatura.htmlprocessing import prune_unwanted_nodes
-    from trafilatura.xpaths import RAW_TREE_PRUNE_XPATH, REMOVE_COMMENTS_AND_LISTS_XPATH
-
+    as trafilatura prunes it for that, rendered as the other runs are. These are trafilatura's
+    internal modules: a release without them leaves the rule without readability, never
+    `extract()` without a text."""
     try:
+        from trafilatura.external import sanitize_tree, try_readability
+        from trafilatura.htmlprocessing import prune_unwanted_nodes
+        from trafilatura.xpaths import RAW_TREE_PRUNE_XPATH, REMOVE_COMMENTS_AND_LISTS_XPATH
+
         tree = prune_unwanted_nodes(copy(root), RAW_TREE_PRUNE_XPATH)
         tree = prune_unwanted_nodes(tree, REMOVE_COMMENTS_AND_LISTS_XPATH)
         body = try_readability(tree)
