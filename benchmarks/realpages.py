@@ -109,8 +109,8 @@ def markdown(found: dict[str, Any]) -> list[str]:
         "",
         f"{found['pages']} pages ({packages}) in {found['languages']} languages, each served "
         f"on 127.0.0.1 with its variants ({found['urls']:,} URLs), captured in one "
-        "`preserve capture` and checked in one `preserve check` "
-        "([the corpus](docs/corpus.md)).",
+        "`preserve capture` and checked in one `preserve check` (the corpus and how it is "
+        "run: `docs/corpus.md`).",
         "",
         "| pages | marking | main text | | pages under the mark |",
         "|---|---|---|---|---|",
