@@ -104,13 +104,15 @@ def markdown(found: dict[str, Any]) -> list[str]:
     """The section of BENCHMARKS.md: the tables by kind."""
     full, snip = found["full"], found["snippets"]
     packages = ", ".join(f"{k} {n}" for k, n in sorted(found["packages"].items()))
+    measured = found.get("measured")
+    when = f" Measured at {measured['commit']}, {measured['date']}." if measured else ""
     out = [
         "## Real pages",
         "",
         f"{found['pages']} pages ({packages}) in {found['languages']} languages, each served "
         f"on 127.0.0.1 with its variants ({found['urls']:,} URLs), captured in one "
         "`preserve capture` and checked in one `preserve check` (the corpus and how it is "
-        "run: `docs/corpus.md`).",
+        f"run: `docs/corpus.md`). The run took {found['wall']:.0f} s.{when}",
         "",
         "| pages | marking | main text | | pages under the mark |",
         "|---|---|---|---|---|",
@@ -126,7 +128,7 @@ def markdown(found: dict[str, Any]) -> list[str]:
         e = found["edits"][kind]
         out.append(f"| {kind} | {e['planted']} | {e['found']} | {e['planted'] - e['found']} |")
     hits, planted = _found(found)
-    out.append(f"| all edits | {planted} | {hits} | {planted - hits} |")
+    out.append(f"| all edits | {planted:,} | {hits:,} | {planted - hits:,} |")
     for kind in (CONTROL, *NOISE_KINDS):
         n = found["noise"][kind]
         out.append(f"| {kind} (noise) | {n['planted']} | {n['edited']} | |")

@@ -1157,7 +1157,8 @@ NOTES = [
     "commands (start-up included, output to a pipe), and the selections alone in process.",
     realpages.NOTE,
     "",
-    "Run it: `make bench` (about five minutes), `make bench WRITE=1` to rewrite this file, "
+    "Run it: `make bench` (about ten minutes, of which the real pages take four), "
+    "`make bench WRITE=1` to rewrite this file, `make bench ONLY=realpages` for one section, "
     "`BIG=1` to add the 10x web (about ten minutes more); `benchmarks/run.py --help`.",
 ]
 
