@@ -133,9 +133,17 @@ def markdown(found: dict[str, Any]) -> list[str]:
         n = found["noise"][kind]
         out.append(f"| {kind} (noise) | {n['planted']} | {n['edited']} | |")
     missed = Counter(m["outcome"] for m in found["missed"])
+    reasons = found.get("found_by_reason", {})
     out += [
         "",
-        "Edits missed, by what check said instead: "
+        (
+            "Edits found, by the reason check gave: "
+            + ", ".join(f"`{r}` {n}" for r, n in reasons.items())
+            + ". "
+            if reasons
+            else ""
+        )
+        + "Edits missed, by what check said instead: "
         + (", ".join(f"{o} {n}" for o, n in missed.most_common()) or "none")
         + ". Noise called an edit: "
         + (", ".join(f"{m['page']} ({m['kind']})" for m in found["noise_edited"]) or "none")

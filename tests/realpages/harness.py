@@ -279,12 +279,14 @@ def summarise(report: Report) -> dict[str, Any]:
     }
     missed: list[dict[str, str]] = []
     false: list[dict[str, str]] = []
+    reasons: Counter[str] = Counter()
     for job in report.jobs:
         brief = {k: job[k] for k in ("page", "kind", "outcome", "reason")}
         if job["kind"] in edits:
             edits[job["kind"]]["planted"] += 1
             if job["outcome"] == "edited":
                 edits[job["kind"]]["found"] += 1
+                reasons[job["reason"]] += 1
             else:
                 missed.append(brief)
         elif job["kind"] in noise:
@@ -309,6 +311,7 @@ def summarise(report: Report) -> dict[str, Any]:
         },
         "edits": edits,
         "noise": noise,
+        "found_by_reason": dict(reasons.most_common()),
         "missed": missed,
         "noise_edited": false,
         "seconds": {k: round(v, 1) for k, v in report.seconds.items()},
