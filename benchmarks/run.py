@@ -42,6 +42,8 @@ import webs  # noqa: E402
 import workers  # noqa: E402
 
 sys.path.insert(0, str(HERE.parent))
+import realpages  # noqa: E402  (issue 14: the real-page corpus, tests/realpages)
+
 from preserve.config import DEFAULT_PER_HOST  # noqa: E402
 from tests.support import tls  # noqa: E402  (the tests' certificate authority, made with openssl)
 
@@ -380,9 +382,10 @@ def warc_files(archive: Path) -> list[Path]:
 
 
 class Bench:
-    def __init__(self, work: Path, repeat: int) -> None:
+    def __init__(self, work: Path, repeat: int, realpages_sample: bool = False) -> None:
         self.work = work
         self.repeat = repeat
+        self.realpages_sample = realpages_sample
         self.results: dict[str, Any] = {}
         self.wget = wget_version()
 
@@ -564,6 +567,12 @@ class Bench:
         """50 script-built pages rendered in Chromium against the same pages by plain HTTP,
         and auto against never on pages that need no rendering (benchmarks/rendering.py)."""
         self.results["render"] = rendering.measure(self.work, preserve, self.log, self.repeat)
+
+    def realpages(self) -> None:
+        """The real-page corpus through capture and check (benchmarks/realpages.py)."""
+        found = realpages.measure(self.log, sample=self.realpages_sample)
+        if found is not None:
+            self.results["realpages"] = found
 
     def database(self, captures: int = 1_000_000) -> None:
         archive = self.work / "db-archive"
@@ -893,6 +902,8 @@ def figures(results: dict[str, Any]) -> list[Figure]:
         out += rendering.figures(results["render"], Figure)
     if results.get("workers"):
         out += _workers_figures(results["workers"])
+    if results.get("realpages"):
+        out += realpages.figures(results["realpages"], Figure)
     return out
 
 
@@ -1023,7 +1034,10 @@ def markdown(rows: list[Figure], results: dict[str, Any]) -> str:
     for r in rows:
         verdict = "" if r.ok is None else ("pass" if r.ok else "**fail**")
         out.append(f"| {r.name} | {r.value} | {r.peer} | {r.ratio} | {r.target} | {verdict} |")
-    out += ["", *analysis(results), *NOTES]
+    out += ["", *analysis(results)]
+    if results.get("realpages"):
+        out += realpages.markdown(results["realpages"])
+    out += NOTES
     return "\n".join(out) + "\n"
 
 
@@ -1144,8 +1158,10 @@ NOTES = [
     "- **Database**: 1,000,000 capture rows (2,000,000 records, 900,000 checks) over "
     "100,000 tracked URLs, generated with SQL; `status` and `check --due` timed as "
     "commands (start-up included, output to a pipe), and the selections alone in process.",
+    realpages.NOTE,
     "",
-    "Run it: `make bench` (about five minutes), `make bench WRITE=1` to rewrite this file, "
+    "Run it: `make bench` (about ten minutes, of which the real pages take four), "
+    "`make bench WRITE=1` to rewrite this file, `make bench ONLY=realpages` for one section, "
     "`BIG=1` to add the 10x web (about ten minutes more); `benchmarks/run.py --help`.",
 ]
 
@@ -1177,6 +1193,9 @@ def machine() -> dict[str, Any]:
     }
 
 
+SECTIONS = ("bulk", "https", "latency", "big", "database", "render", "workers", "realpages")
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
@@ -1191,7 +1210,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--only",
         nargs="*",
-        choices=["bulk", "https", "latency", "big", "database", "render", "workers"],
+        choices=["bulk", "https", "latency", "big", "database", "render", "workers", "realpages"],
         help="run only these sections",
     )
     parser.add_argument(
@@ -1202,6 +1221,11 @@ def main(argv: list[str] | None = None) -> int:
         action="store_true",
         help="only print the table (and with --write, BENCHMARKS.md) from "
         "results.json, running nothing",
+    )
+    parser.add_argument(
+        "--realpages-sample",
+        action="store_true",
+        help="real pages: only the 12 pages of make test's sample, not the whole corpus",
     )
     parser.add_argument("--strict", action="store_true", help="exit 1 when a target is missed")
     parser.add_argument(
@@ -1215,21 +1239,27 @@ def main(argv: list[str] | None = None) -> int:
         if args.write:
             SUMMARY.write_text(markdown(rows, saved))
         return 0
-    sections = args.only or ["bulk", "https", "latency", "database", "render", "workers"] + (
-        ["big"] if args.big else []
-    )
+    sections = args.only or [
+        "bulk",
+        "https",
+        "latency",
+        "database",
+        "render",
+        "workers",
+        "realpages",
+    ] + (["big"] if args.big else [])
     # The commands measured start as an installed package does, from bytecode (pip compiles
     # it at install time): an editable install under PYTHONDONTWRITEBYTECODE would compile
     # preserve's source on every start, a tenth of a second that no user pays.
     compileall.compile_dir(ROOT / "src", quiet=1)
     work = args.work or Path(tempfile.mkdtemp(prefix="preserve-bench-"))
     work.mkdir(parents=True, exist_ok=True)
-    bench = Bench(work, args.repeat)
+    bench = Bench(work, args.repeat, args.realpages_sample)
     results: dict[str, Any] = {"machine": machine()}
     if not bench.wget:
         bench.log("wget is missing: its figures are skipped")
     try:
-        for section in ("bulk", "https", "latency", "big", "database", "render", "workers"):
+        for section in SECTIONS:
             if section in sections:
                 getattr(bench, section)()
                 if section not in bench.results:  # skipped, and said why
@@ -1243,7 +1273,7 @@ def main(argv: list[str] | None = None) -> int:
             shutil.rmtree(work, ignore_errors=True)
     results["machine"]["load_end"] = load()
     previous = json.loads(RESULTS.read_text()) if RESULTS.exists() else {}
-    for key in ("bulk", "https", "latency", "big", "database", "render", "workers"):
+    for key in SECTIONS:
         if key not in results and key in previous:
             results[key] = previous[key]  # not run this time: the last measurement stands
             results.setdefault("carried_over", []).append(key)

@@ -57,6 +57,25 @@ class Page:
         return bool(self.meta.get("reliable", True))
 
 
+def manifest() -> dict[str, Any]:
+    """manifest.json: the pinned packages and every page's entry."""
+    loaded: dict[str, Any] = json.loads(MANIFEST.read_text(encoding="utf-8"))
+    return loaded
+
+
+def sample_ids(entries: dict[str, Any] | None = None) -> list[str]:
+    """The pages `make test` runs (tests/realpages/test_sample.py), chosen by a rule, not by
+    hand: of the packages that come from PyPI (pip is all CI is sure to have), the first page
+    by id of each package and language, leaving out pages the manifest excludes."""
+    found = entries if entries is not None else manifest()
+    pypi = {k for k, pkg in found["packages"].items() if pkg["registry"] == "pypi"}
+    first: dict[tuple[str, str], str] = {}
+    for entry in sorted(found["pages"], key=lambda e: str(e["id"])):
+        if entry["package"] in pypi and not entry.get("excluded"):
+            first.setdefault((entry["package"], entry["language"]), entry["id"])
+    return sorted(first.values())
+
+
 def load_pages(ids: Iterable[str] | None = None, *, marking: str | None = None) -> list[Page]:
     """The unpacked pages (run fetch.py first), in manifest order; only `ids` if given, only
     pages of that `marking` if given."""
@@ -194,9 +213,8 @@ def html_to_text(html: str) -> str:
 
 def _inside_skipped(node: etree._Element | None) -> bool:
     while node is not None:
-        if isinstance(node.tag, str) and node.tag in _SKIP:
-            return True
-        if not isinstance(node.tag, str):  # a comment or processing instruction
+        tag: object = node.tag
+        if not isinstance(tag, str) or tag in _SKIP:  # a comment or processing instruction
             return True
         node = node.getparent()
     return False

@@ -70,7 +70,7 @@ def _run(cmd: list[str], what: str, cwd: Path | None = None) -> str:
 def download(pkg: dict[str, Any], dest: Path) -> Path:
     """The package's file in `dest`, downloaded with its registry's own client unless it is
     there already; its sha256 checked either way."""
-    target = dest / pkg["file"]
+    target: Path = dest / pkg["file"]
     if target.exists() and _sha256(target) == pkg["sha256"]:
         return target
     dest.mkdir(parents=True, exist_ok=True)
@@ -114,11 +114,15 @@ def unpack(archive: Path, dest: Path) -> Path:
     return dest
 
 
-def packages(manifest: dict[str, Any]) -> dict[str, Path]:
-    """Every package of the manifest downloaded and unpacked: key → its unpacked folder."""
+def packages(manifest: dict[str, Any], keys: Iterable[str] | None = None) -> dict[str, Path]:
+    """Every package of the manifest (only `keys`, if given) downloaded and unpacked: key →
+    its unpacked folder."""
     root = cache_dir()
+    wanted = set(keys) if keys is not None else None
     out = {}
     for key, pkg in manifest["packages"].items():
+        if wanted is not None and key not in wanted:
+            continue
         archive = download(pkg, root / "_downloads")
         out[key] = unpack(archive, root / "_src" / key)
     return out
@@ -183,7 +187,8 @@ def _mercury_marks(jobs: list[dict[str, Any]], src: Path) -> dict[str, dict[str,
         cmd.append(str(out_file))
         env_cmd = ["env", f"NODE_PATH={deps / 'node_modules'}", *cmd]
         _run(env_cmd, "marking the Mercury fixtures with Mercury")
-        return json.loads(out_file.read_text(encoding="utf-8"))
+        marks: dict[str, dict[str, Any]] = json.loads(out_file.read_text(encoding="utf-8"))
+        return marks
 
 
 def _prefix_ok(prefix: str | None, text: str) -> bool | None:
@@ -229,12 +234,16 @@ def _snippets(src: Path, test_file: str) -> dict[str, tuple[list[str], list[str]
 
 
 def build(manifest: dict[str, Any], only: Iterable[str] | None = None) -> list[str]:
-    """Write every page folder that is missing or stale; return the ids written."""
-    src = packages(manifest)
+    """Write every page folder that is missing or stale (of `only`, if given: then only the
+    packages those pages come from are downloaded); return the ids written."""
     root = cache_dir()
     wanted = set(only) if only is not None else None
     entries = [e for e in manifest["pages"] if wanted is None or e["id"] in wanted]
     stale = [e for e in entries if _stale(root / e["id"], e)]
+    needed = {e["package"] for e in stale}
+    if any(e["marked_from"] == "mercury" for e in stale):
+        needed.add("mercury")
+    src = packages(manifest, needed if wanted is not None else None)
     mercury_jobs = [
         {"id": e["id"], "url": e["url"], "fixture": str(src[e["package"]] / e["page_path"])}
         for e in stale
@@ -298,7 +307,8 @@ def _stale(folder: Path, entry: dict[str, Any]) -> bool:
     if not meta.exists():
         return True
     try:
-        return json.loads(meta.read_text(encoding="utf-8")).get("entry_digest") != _digest(entry)
+        stored = json.loads(meta.read_text(encoding="utf-8")).get("entry_digest")
+        return bool(stored != _digest(entry))
     except ValueError:
         return True
 
@@ -364,21 +374,21 @@ def survey(manifest: dict[str, Any], src: dict[str, Path]) -> list[dict[str, Any
     # saved as the expected result) and tests/data/metadata/X.json (its URL and language).
     base = src["newspaper4k"]
     root = _top(base)
-    for html in sorted((root / "tests/data/html").glob("*.html")):
-        txt = root / "tests/data/txt" / f"{html.stem}.txt"
+    for html_file in sorted((root / "tests/data/html").glob("*.html")):
+        txt = root / "tests/data/txt" / f"{html_file.stem}.txt"
         if not txt.exists():
             continue
-        meta_file = root / "tests/data/metadata" / f"{html.stem}.json"
+        meta_file = root / "tests/data/metadata" / f"{html_file.stem}.json"
         meta = json.loads(meta_file.read_text(encoding="utf-8")) if meta_file.exists() else {}
         add(
             {
-                "id": f"np4k-{html.stem}".replace(".", "-").replace("_", "-"),
+                "id": f"np4k-{html_file.stem}".replace(".", "-").replace("_", "-"),
                 "package": "newspaper4k",
-                "page_path": str(html.relative_to(base)),
+                "page_path": str(html_file.relative_to(base)),
                 "marked_path": str(txt.relative_to(base)),
                 "marked_from": "text-file",
                 "marking": "full",
-                "language": meta.get("language") or _html_lang(html.read_bytes()) or "?",
+                "language": meta.get("language") or _html_lang(html_file.read_bytes()) or "?",
                 "url": meta.get("url"),
             }
         )
@@ -389,7 +399,7 @@ def survey(manifest: dict[str, Any], src: dict[str, Path]) -> list[dict[str, Any
     for folder in sorted((base / "package/test/test-pages").iterdir()):
         if folder.name in manifest["synthetic_readability_pages"]:
             continue
-        html = (folder / "source.html").read_bytes()
+        source = (folder / "source.html").read_bytes()
         add(
             {
                 "id": f"rdb-{folder.name}",
@@ -398,8 +408,8 @@ def survey(manifest: dict[str, Any], src: dict[str, Path]) -> list[dict[str, Any
                 "marked_path": str((folder / "expected.html").relative_to(base)),
                 "marked_from": "expected-html",
                 "marking": "full",
-                "language": _html_lang(html) or "?",
-                "url": _stated_url(html),
+                "language": _html_lang(source) or "?",
+                "url": _stated_url(source),
             }
         )
 
@@ -418,7 +428,7 @@ def survey(manifest: dict[str, Any], src: dict[str, Path]) -> list[dict[str, Any
             end = nxt.start() if nxt else len(code)
             first13 = _FIRST13.search(code, fixture_match.end(), end)
             page_path = (base / fixture).resolve().relative_to(src["mercury"])
-            html = (src["mercury"] / page_path).read_bytes()
+            source = (src["mercury"] / page_path).read_bytes()
             host = test.parent.name
             add(
                 {
@@ -427,7 +437,7 @@ def survey(manifest: dict[str, Any], src: dict[str, Path]) -> list[dict[str, Any
                     "page_path": str(page_path),
                     "marked_from": "mercury",
                     "marking": "full",
-                    "language": _html_lang(html) or "en",
+                    "language": _html_lang(source) or "en",
                     "url": _js(urls[-1].group(1)),
                     "expected_prefix": _js(first13.group(1)) if first13 else None,
                 }
@@ -440,16 +450,16 @@ def survey(manifest: dict[str, Any], src: dict[str, Path]) -> list[dict[str, Any
     test_file = root / "tests/realworld_tests.py"
     snippets = _snippets(base, str(test_file.relative_to(base)))
     tree = ast.parse(test_file.read_text(encoding="utf-8"))
-    urls = {}
+    stated: dict[str, str] = {}
     for node in ast.walk(tree):
         if isinstance(node, ast.Assign) and getattr(node.targets[0], "id", "") == "MOCK_PAGES":
-            urls = {v: k for k, v in ast.literal_eval(node.value).items()}
+            stated = {v: k for k, v in ast.literal_eval(node.value).items()}
     for name in sorted(snippets):
         html_file = root / "tests/cache" / name
         must, _ = snippets[name]
         if not html_file.exists() or not must:
             continue
-        html = html_file.read_bytes()
+        source = html_file.read_bytes()
         add(
             {
                 "id": "trf-" + re.sub(r"[^a-z0-9]+", "-", html_file.stem.lower()).strip("-"),
@@ -458,8 +468,8 @@ def survey(manifest: dict[str, Any], src: dict[str, Path]) -> list[dict[str, Any
                 "marked_path": str(test_file.relative_to(base)),
                 "marked_from": "snippets",
                 "marking": "snippets",
-                "language": _html_lang(html) or "?",
-                "url": urls.get(name),
+                "language": _html_lang(source) or "?",
+                "url": stated.get(name),
             }
         )
     return pages

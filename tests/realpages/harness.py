@@ -100,29 +100,40 @@ class _Handler(BaseHTTPRequestHandler):
 # --- running preserve ------------------------------------------------------------------------
 
 
-def preserve_bin() -> str:
-    """The work tree venv's `preserve`, else the one on PATH."""
-    venv = ROOT / ".venv" / "bin" / "preserve"
-    if venv.exists():
-        return str(venv)
-    found = shutil.which("preserve")
-    if found is None:
-        raise SystemExit("preserve is not installed: run `make .venv/.installed` first")
-    return found
+def preserve_command() -> list[str]:
+    """`preserve` as the harness runs it: this Python's, through tests/realpages/offline.py,
+    which leaves every host name but the loopback's unresolvable (the pages' own images and
+    scripts are on the sites they came from)."""
+    return [sys.executable, "-m", "tests.realpages.offline"]
+
+
+def _environment() -> dict[str, str]:
+    """The commands' environment: the work tree importable (for the offline module), and
+    no page rendered in Chromium, which the machine may lack and which would make the
+    figures depend on it (the corpus pages all have their text in their HTML)."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith("PRESERVE_")}
+    env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(ROOT), env.get("PYTHONPATH")]))
+    env["PRESERVE_BROWSER"] = "never"
+    return env
 
 
 def run_preserve(archive: Path, *args: str) -> dict[str, Any]:
     """One preserve command with --json; its JSON document."""
-    cmd = [preserve_bin(), "--archive", str(archive), *args]
-    done = subprocess.run(cmd, capture_output=True, text=True, timeout=3600)
+    cmd = [*preserve_command(), "--archive", str(archive), *args]
+    done = subprocess.run(
+        cmd, capture_output=True, text=True, timeout=7200, env=_environment(), cwd=ROOT
+    )
     if done.returncode not in (0, 1):
-        raise RuntimeError(f"{' '.join(cmd[:6])} … exited {done.returncode}: {done.stderr}")
-    return json.loads(done.stdout)
+        raise RuntimeError(f"{' '.join(cmd[:8])} … exited {done.returncode}: {done.stderr}")
+    document: dict[str, Any] = json.loads(done.stdout)
+    return document
 
 
 def show_text(archive: Path, url: str) -> str:
-    cmd = [preserve_bin(), "--archive", str(archive), "show", url, "--text"]
-    done = subprocess.run(cmd, capture_output=True, text=True, timeout=300)
+    cmd = [*preserve_command(), "--archive", str(archive), "show", url, "--text"]
+    done = subprocess.run(
+        cmd, capture_output=True, text=True, timeout=600, env=_environment(), cwd=ROOT
+    )
     return done.stdout if done.returncode == 0 else ""
 
 
@@ -146,21 +157,38 @@ class Report:
     seconds: dict[str, float] = field(default_factory=dict)
 
 
-def plan(pages: Iterable[Page], seed: int) -> list[Job]:
+def plan(pages: Iterable[Page], seeds: Iterable[int] = (0,)) -> list[Job]:
+    """An unchanged control for each page, and each kind of change planted with each seed (a
+    variant that another seed planted already is left out), each at a URL of its own."""
     jobs = []
     for page in pages:
         min_words = 3 if page.marking == "snippets" else 8
         jobs.append(Job(page, CONTROL, f"/{page.id}/{CONTROL}/", None))
-        for v in variants(
-            page.id, page.html, page.charset, page.marked, page.language, seed, min_words=min_words
-        ):
-            jobs.append(Job(page, v.kind, f"/{page.id}/{v.kind}/", v))
+        seen: set[bytes] = set()
+        for seed in seeds:
+            for v in variants(
+                page.id, page.html, page.charset, page.marked, page.language, seed,
+                min_words=min_words,
+            ):  # fmt: skip
+                if v.changed in seen:
+                    continue
+                seen.add(v.changed)
+                name = v.kind if seed == 0 else f"{v.kind}-{seed}"
+                jobs.append(Job(page, v.kind, f"/{page.id}/{name}/", v))
     return jobs
 
 
-def run(pages: list[Page], *, seed: int = 0, workers: int = 8, keep: Path | None = None) -> Report:
+def run(
+    pages: list[Page],
+    *,
+    seeds: Iterable[int] = (0,),
+    workers: int = 8,
+    keep: Path | None = None,
+) -> Report:
+    """Serve every page and variant, capture them all in one run, swap each variant to its
+    change, check them all in one run; the main text read back with `show --text`."""
     report = Report()
-    jobs = plan(pages, seed)
+    jobs = plan(pages, seeds)
     archive = keep or Path(tempfile.mkdtemp(prefix="preserve-realpages-"))
     try:
         with Pages() as server:
@@ -173,14 +201,14 @@ def run(pages: list[Page], *, seed: int = 0, workers: int = 8, keep: Path | None
             common = ["--allow-private", "--workers", str(workers), "--per-host", str(workers)]
             started = time.monotonic()
             run_preserve(
-                archive, "capture", "--from-file", str(url_file), "--depth", "0", "--json", "-q",
-                *common,
+                archive, "capture", "--from-file", str(url_file), "--depth", "0",
+                "--browser", "never", "--json", "-q", *common,
             )  # fmt: skip
             report.seconds["capture"] = time.monotonic() - started
 
             started = time.monotonic()
             control = {j.page.id: server.origin + j.path for j in jobs if j.kind == CONTROL}
-            with ThreadPoolExecutor(max_workers=os.cpu_count() or 2) as pool:
+            with ThreadPoolExecutor(max_workers=min(4, os.cpu_count() or 2)) as pool:
                 texts = dict(
                     zip(
                         control,
@@ -234,6 +262,60 @@ def run(pages: list[Page], *, seed: int = 0, workers: int = 8, keep: Path | None
             row.update(recall=o.recall, precision=o.precision, words=o.marked)
         report.pages.append(row)
     return report
+
+
+# --- the figures ---------------------------------------------------------------------------
+
+
+def summarise(report: Report) -> dict[str, Any]:
+    """The figures of a run: main-text recall and precision against the marked text (full-text
+    and snippet-marked pages apart), planted edits found and missed by kind, noise (and the
+    unchanged controls) called an edit by kind, and which ones, and the seconds taken."""
+    full = [p for p in report.pages if p["marking"] == "full"]
+    snip = [p for p in report.pages if p["marking"] == "snippets"]
+    edits: dict[str, dict[str, int]] = {k: {"planted": 0, "found": 0} for k in EDIT_KINDS}
+    noise: dict[str, dict[str, int]] = {
+        k: {"planted": 0, "edited": 0} for k in (CONTROL, *NOISE_KINDS)
+    }
+    missed: list[dict[str, str]] = []
+    false: list[dict[str, str]] = []
+    reasons: Counter[str] = Counter()
+    for job in report.jobs:
+        brief = {k: job[k] for k in ("page", "kind", "outcome", "reason")}
+        if job["kind"] in edits:
+            edits[job["kind"]]["planted"] += 1
+            if job["outcome"] == "edited":
+                edits[job["kind"]]["found"] += 1
+                reasons[job["reason"]] += 1
+            else:
+                missed.append(brief)
+        elif job["kind"] in noise:
+            noise[job["kind"]]["planted"] += 1
+            if job["outcome"] == "edited":
+                noise[job["kind"]]["edited"] += 1
+                false.append(brief)
+    return {
+        "pages": len(report.pages),
+        "urls": len(report.jobs),
+        "full": {
+            "pages": len(full),
+            "recall": round(_mean([p["recall"] for p in full]), 4),
+            "precision": round(_mean([p["precision"] for p in full]), 4),
+            "under_0_9": sum(p["recall"] < 0.9 for p in full),
+        },
+        "snippets": {
+            "pages": len(snip),
+            "found": round(_mean([p["snippets_found"] for p in snip]), 4),
+            "leaked": round(_mean([p["snippets_leaked"] for p in snip]), 4),
+            "missing": sum(p["snippets_found"] < 1 for p in snip),
+        },
+        "edits": edits,
+        "noise": noise,
+        "found_by_reason": dict(reasons.most_common()),
+        "missed": missed,
+        "noise_edited": false,
+        "seconds": {k: round(v, 1) for k, v in report.seconds.items()},
+    }
 
 
 # --- the tables ------------------------------------------------------------------------------
@@ -300,7 +382,9 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--pages", nargs="*", help="only these page ids")
     parser.add_argument("--limit", type=int, help="only the first N pages")
-    parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument(
+        "--seeds", type=int, nargs="*", default=[0], help="plant each change with each seed"
+    )
     parser.add_argument("--workers", type=int, default=8)
     parser.add_argument("--out", type=Path, help="write the full report (JSON) here")
     parser.add_argument("--keep", type=Path, help="keep the archive in this (new) folder")
@@ -311,7 +395,7 @@ def main(argv: list[str] | None = None) -> int:
     if not pages:
         print("no corpus pages: run tests/realpages/fetch.py first", file=sys.stderr)
         return 2
-    report = run(pages, seed=args.seed, workers=args.workers, keep=args.keep)
+    report = run(pages, seeds=args.seeds, workers=args.workers, keep=args.keep)
     print(tables(report))
     if args.out:
         args.out.write_text(

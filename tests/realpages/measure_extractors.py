@@ -34,7 +34,7 @@ Extractor = Callable[[bytes, str], str]  # (page bytes, charset) → main text
 
 
 def _preserve(raw: bytes, charset: str) -> str:
-    from preserve.extract import extract
+    from preserve.extract.extractor import extract
 
     return extract(
         raw, url="http://127.0.0.1/page", content_type=f"text/html; charset={charset}"
@@ -42,7 +42,7 @@ def _preserve(raw: bytes, charset: str) -> str:
 
 
 def _visible(raw: bytes, charset: str) -> str:
-    from preserve.extract import extract
+    from preserve.extract.extractor import extract
 
     ctype = f"text/html; charset={charset}"
     return extract(raw, url="http://127.0.0.1/page", content_type=ctype, visible=True).visible_text
@@ -64,9 +64,9 @@ def _pipeline(**changes: Any) -> Extractor:
         import trafilatura
         from trafilatura.settings import Extractor as Options
 
-        from preserve import extract as ex
-        from preserve import page
-        from preserve.decode import decode_text
+        from preserve.extract import extractor as ex
+        from preserve.extract import page
+        from preserve.extract.decode import decode_text
 
         html, _ = decode_text(raw, declared=charset, markup=True)
         root = page.parse(html)
@@ -121,7 +121,7 @@ def _measure(args: tuple[str, Page, int, bool]) -> dict[str, Any]:
     """One setting on one page: its scores, its time, and for each planted edit whether the
     edited page's text differs from the original's (with `noise`, likewise for each kind of
     noise: a text-only comparison would call it an edit)."""
-    from preserve.text import normalise
+    from preserve.extract.normalise import normalise
 
     name, page, seed, noise = args
     extract = SETTINGS[name]

@@ -408,8 +408,8 @@ def variants(
                 )
                 break
         else:
-            located = rng.choice(found) if found else None
-            base, changed, removed, added = _noise(kind, source, located, rng)
+            near = rng.choice(found) if found else None
+            base, changed, removed, added = _noise(kind, source, near, rng)
             if base == changed:
                 continue
             yield Variant(

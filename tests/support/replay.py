@@ -10,14 +10,16 @@ import subprocess
 import sys
 import time
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from pathlib import Path
 
 import requests
 
 # pywb lives in a venv of its own (the Makefile's .venv/pywb): it pins redis==2.10.6, which
-# cannot share a venv with Dramatiq's redis>=4. One installed beside this Python also works.
-_CANDIDATES = [Path(sys.executable).parent, Path(sys.prefix) / "pywb" / "bin"]
+# cannot share a venv with Dramatiq's redis>=4, so that venv comes first: a pywb left beside
+# this Python by an older set-up runs with the wrong redis and exits at start. One installed
+# beside this Python is used where there is no such venv.
+_CANDIDATES = [Path(sys.prefix) / "pywb" / "bin", Path(sys.executable).parent]
 BIN = next((b for b in _CANDIDATES if (b / "wayback").exists()), _CANDIDATES[0])
 AVAILABLE = (BIN / "wayback").exists()
 
@@ -54,5 +56,7 @@ def pywb(
                 time.sleep(0.2)
         yield base
     finally:
-        os.killpg(server.pid, signal.SIGTERM)
+        # A wayback that died at start has no group left; the assertion above says so.
+        with suppress(ProcessLookupError):
+            os.killpg(server.pid, signal.SIGTERM)
         server.wait(timeout=10)

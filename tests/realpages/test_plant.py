@@ -10,7 +10,7 @@ from collections import Counter
 
 from tests.realpages.corpus import MANIFEST, html_to_text, overlap, words
 from tests.realpages.harness import Pages
-from tests.realpages.plant import EDIT_KINDS, NOISE_KINDS, variants
+from tests.realpages.plant import EDIT_KINDS, NOISE_KINDS, Variant, variants
 
 MARKED = (
     "The council met on Tuesday evening to discuss the budget for 2025.\n"
@@ -33,7 +33,7 @@ PAGE = (
 ).encode("iso-8859-1")
 
 
-def _all(seed: int = 0) -> list:
+def _all(seed: int = 0) -> list[Variant]:
     return list(variants("p", PAGE, "iso-8859-1", MARKED, "en", seed))
 
 
