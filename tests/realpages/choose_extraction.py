@@ -40,11 +40,10 @@ if __package__ in (None, ""):
 from lxml import etree
 
 from preserve.extract import page
-from preserve.extract.extractor import _from_trafilatura  # bound now: measure_chosen.py patches it
 from preserve.extract.normalise import normalise
 from preserve.tokens import tokens
 
-# --- the rule, as preserve would run it ----------------------------------------------------------
+# --- the rule and its variants, on saved texts --------------------------------------------
 
 _SCOPES = frozenset(("article", "main"))
 # Text nodes shorter than this (characters) are not evidence of where A's text lies: labels,
@@ -77,9 +76,7 @@ def container(root: etree._Element, text: str, fallback: bool = False) -> etree.
     nearest: dict[etree._Element, etree._Element] = {el: el for el in scopes}
     own: dict[etree._Element, int] = {}  # characters found, by nearest article/main
     for top in tops:
-        for el in top.iter():
-            if not isinstance(el.tag, str):
-                continue
+        for el in top.iter(etree.Element):
             for raw, owner in ((el.text, el), (el.tail, el.getparent() if el is not top else None)):
                 if raw is None or len(raw) < MIN_NODE or owner is None or page.is_code(owner):
                     continue
@@ -90,11 +87,12 @@ def container(root: etree._Element, text: str, fallback: bool = False) -> etree.
                 scope = nearest.get(owner)
                 if scope is None:
                     path = []
-                    scope = owner
-                    while scope not in nearest:
-                        path.append(scope)
-                        scope = scope.getparent()
-                    scope = nearest[scope]
+                    up: etree._Element | None = owner
+                    while up is not None and up not in nearest:
+                        path.append(up)
+                        up = up.getparent()
+                    assert up is not None  # every owner is below a top, which is in `nearest`
+                    scope = nearest[up]
                     for el_ in path:
                         nearest[el_] = scope
                 own[scope] = own.get(scope, 0) + len(node)
@@ -112,9 +110,7 @@ def _block(root: etree._Element, squashed: str, lines: set[str]) -> etree._Eleme
     """The deepest element holding nine tenths of the characters of the page's text nodes
     found in the text (None if that is the body)."""
     found: list[tuple[etree._Element, int]] = []
-    for el in root.iter():
-        if not isinstance(el.tag, str):
-            continue
+    for el in root.iter(etree.Element):
         for raw, owner in ((el.text, el), (el.tail, el.getparent())):
             if raw is None or len(raw) < MIN_NODE or owner is None or page.is_code(owner):
                 continue
@@ -229,69 +225,10 @@ def scoped_union(a: str, b: str, scope: str, how: Union = Union()) -> str:
     return "\n".join(out)
 
 
-# The chosen rule end to end, as `preserve.extract` would run it on its parsed tree with link
-# placeholders (`_from_html`): the replacement for `_trafilatura` + `_from_trafilatura`.
+# The chosen parameters: src/preserve/extract/maintext.py runs this rule (its LONG_LINE is
+# long_words); the family below is what it was chosen from.
 
 CHOSEN = Union(sentence=True, long_words=12, sandwich=False, unique=True)
-
-
-def _options(**changes: Any) -> Any:
-    from trafilatura.settings import Extractor
-
-    settings = dict(
-        output_format="txt", fast=True, precision=True, comments=False, links=True,
-        formatting=False, with_metadata=False,
-    )  # fmt: skip
-    settings.update(changes)
-    return Extractor(**settings)
-
-
-_A_OPTIONS = _options(fast=False)  # preserve's options, fallbacks on
-_B_OPTIONS = _options(fast=False, precision=False, links=False)  # balanced, no links
-
-
-def _bare(root: etree._Element, options: Any) -> etree._Element | None:
-    import trafilatura
-
-    try:
-        doc = trafilatura.bare_extraction(root, options=options)
-    except Exception:  # its heuristics fail in many ways on odd pages
-        return None
-    return doc.body if isinstance(doc, trafilatura.settings.Document) else None
-
-
-def _render(body: etree._Element) -> str:
-    from trafilatura.xml import xmltotxt
-
-    etree.strip_tags(body, "ref")
-    return normalise(xmltotxt(body, False))
-
-
-def _readability(root: etree._Element) -> str:
-    """trafilatura's readability (its fallback) on the tree as its cascade prunes it for it,
-    rendered as preserve renders trafilatura's tree."""
-    from copy import copy
-
-    from trafilatura.external import sanitize_tree, try_readability
-    from trafilatura.htmlprocessing import prune_unwanted_nodes
-    from trafilatura.xpaths import RAW_TREE_PRUNE_XPATH, REMOVE_COMMENTS_AND_LISTS_XPATH
-
-    try:
-        tree = prune_unwanted_nodes(copy(root), RAW_TREE_PRUNE_XPATH)
-        tree = prune_unwanted_nodes(tree, REMOVE_COMMENTS_AND_LISTS_XPATH)
-        body = try_readability(tree)
-        if body is None or len(body) == 0:
-            return ""
-        body, _ = sanitize_tree(body, _A_OPTIONS)
-        return _render(body)
-    except Exception:
-        return ""
-
-
-@dataclass
-class Timing:
-    trafilatura: float = 0.0  # CPU seconds in trafilatura (both runs and readability)
-    rule: float = 0.0  # CPU seconds in the rule's own steps (container, union)
 
 
 def _ends_sentence(line: str) -> bool:
@@ -319,45 +256,6 @@ def nothing_to_add(a: str, scope: str, how: Union = CHOSEN) -> bool:
         if squashed not in lines and f" {squashed} " not in in_a:
             return False
     return True
-
-
-def main_text(
-    root: etree._Element, hrefs: list[str] | None, how: Union = CHOSEN, readability: bool = True,
-    timing: Timing | None = None, skip: bool = True,
-) -> tuple[str, list[Any]] | None:  # fmt: skip
-    """The main text and its links (as `_from_trafilatura` gives them), or None when
-    trafilatura finds nothing (preserve then falls back to its own `_fallback`)."""
-    import time
-
-    clock = time.process_time
-    t0 = clock()
-    body = _bare(root, _A_OPTIONS)
-    t1 = clock()
-    if body is None:
-        if timing:
-            timing.trafilatura += t1 - t0
-        return None
-    text, items = _from_trafilatura(body, hrefs)  # A: the text kept, and its links
-    box = container(root, text)
-    scope = container_text(box) if box is not None else ""
-    if skip and scope and nothing_to_add(text, scope, how):
-        scope = ""
-    t2 = clock()
-    if scope:
-        other = _bare(root, _B_OPTIONS)
-        extra = _readability(root) if readability else ""
-        t3 = clock()
-        if other is not None:
-            text = scoped_union(text, _render(other), scope, how)
-        if extra:
-            text = scoped_union(text, extra, scope, how)
-    else:
-        t3 = clock()
-    t4 = clock()
-    if timing:
-        timing.trafilatura += (t1 - t0) + (t3 - t2)
-        timing.rule += (t2 - t1) + (t4 - t3)
-    return text, items
 
 
 # --- measurement on the saved extractions --------------------------------------------------------
@@ -461,6 +359,10 @@ def grid(cases: list[Any]) -> str:
     return "\n".join(out)
 
 
+def _where(field: str, value: str) -> Callable[[Any], bool]:
+    return lambda row: bool(getattr(row, field) == value)
+
+
 def main(argv: list[str] | None = None) -> int:
     from tests.realpages.evaluate_texts import load_cases, run, source, summarise
 
@@ -476,10 +378,8 @@ def main(argv: list[str] | None = None) -> int:
     names = args.rules or list(RULES)
     rows: dict[str, list[Any]] = {n: [run(RULES[n], c) for c in cases] for n in names}
     groups: list[tuple[str, Callable[[Any], bool]]] = [("all", lambda r: True)]
-    groups += [(f"half {h}", lambda r, h=h: r.half == h) for h in "AB"]
-    groups += [
-        (s, lambda r, s=s: r.source == s) for s in sorted({source(c.page.id) for c in cases})
-    ]
+    groups += [(f"half {h}", _where("half", h)) for h in "AB"]
+    groups += [(s, _where("source", s)) for s in sorted({source(c.page.id) for c in cases})]
     for group, keep in groups:
         print(f"\n### {group}\n")
         print(

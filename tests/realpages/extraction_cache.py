@@ -192,7 +192,8 @@ def load(page_id: str) -> dict[str, Any] | None:
     path = cache_file(page_id)
     if not path.exists():
         return None
-    return json.loads(gzip.decompress(path.read_bytes()))
+    loaded: dict[str, Any] = json.loads(gzip.decompress(path.read_bytes()))
+    return loaded
 
 
 def _work(args: tuple[Page, list[str], int, bool]) -> str:

@@ -22,6 +22,7 @@ import statistics
 import sys
 import tempfile
 import time
+from collections.abc import Callable
 from concurrent.futures import ProcessPoolExecutor
 from contextlib import contextmanager
 from pathlib import Path
@@ -169,8 +170,10 @@ def cpu_per_page(bodies: list[tuple[bytes, str]], repeat: int) -> list[dict[str,
 
 def _bench_bodies(pages: int) -> list[tuple[bytes, str]]:
     """Pages of the benchmark's bulk web, sampled as `make bench` samples them."""
+    import importlib
+
     sys.path.insert(0, str(ROOT / "benchmarks"))
-    import webs
+    webs: Any = importlib.import_module("webs")
 
     root = Path(tempfile.mkdtemp(prefix="preserve-chosen-bench-"))
     webs.generate(root, articles=200, sources=10, hosts=4)
@@ -186,6 +189,14 @@ def _stats(rows: list[dict[str, float]], key: str) -> str:
     return f"{statistics.median(values):.1f}, {statistics.fmean(values):.1f}"
 
 
+def _component(name: str) -> Callable[[dict[str, str]], str]:
+    return lambda texts: texts[name]
+
+
+def _where(field: str, value: str) -> Callable[[Any], bool]:
+    return lambda row: bool(getattr(row, field) == value)
+
+
 def tables(result: dict[str, Any]) -> str:
     """The scores of today's, the chosen and trafilatura's default text (this last from
     extraction_cache.py's saved texts), overall, per half and per source package."""
@@ -198,14 +209,18 @@ def tables(result: dict[str, Any]) -> str:
         ref = by_page[data["page"]]
         saved = load(data["page"]) or {"components": {}}
         components = dict(data["components"])
-        if "traf_default" in saved["components"]:
-            components["trafilatura default"] = saved["components"]["traf_default"]
+        for name, label in (
+            ("traf_default", "trafilatura default"),
+            ("traf_default_nocomments", "trafilatura default, comments off"),
+        ):
+            if name in saved["components"]:
+                components[label] = saved["components"][name]
         cases.append(Case(ref.page, ref.half, {**data, "components": components}))
-    names = ["today", "trafilatura default", "chosen"]
-    rows = {n: [run(lambda t, n=n: t[n], c) for c in cases] for n in names}
+    names = ["today", "trafilatura default", "trafilatura default, comments off", "chosen"]
+    rows = {n: [run(_component(n), c) for c in cases] for n in names}
     groups: list[tuple[str, Any]] = [("all pages", lambda r: True)]
-    groups += [(f"half {h}", lambda r, h=h: r.half == h) for h in "AB"]
-    groups += [(s, lambda r, s=s: r.source == s) for s in sorted({r.source for r in rows["today"]})]
+    groups += [(f"half {h}", _where("half", h)) for h in "AB"]
+    groups += [(s, _where("source", s)) for s in sorted({r.source for r in rows["today"]})]
     out = [
         "| pages | setting | recall | precision | F1 | < 0.9 | edits missed | noise seen |"
         " snippet found | leaked | snippet edits missed |",
@@ -274,7 +289,7 @@ def main(argv: list[str] | None = None) -> int:
         "main-text step now |  (ms of CPU per page: median, mean)"
     )
     print("|---|---|---|---|---|")
-    full = [r for r in corpus_rows if r["marking"] == "full"]
+    full = [r for r, p in zip(corpus_rows, pages, strict=True) if p.marking == "full"]
     for name, rows in (("corpus, full-text (149)", full), ("corpus, all (229)", corpus_rows),
                        (f"benchmark bulk web ({len(bench_rows)})", bench_rows)):  # fmt: skip
         print(
