@@ -6,8 +6,9 @@ once with lxml; trafilatura then picks the main text from that tree. Its own hre
 bypassed (it sends `#top` to the site root): every <a> href is swapped for a numbered
 placeholder before the call and mapped back to the raw href afterwards, which we resolve.
 
-Split across modules: `decode` (bytes → text), `text` (normalisation and hashes), `page`
-(reading the lxml tree); this module decides what is what.
+Split across modules: `decode` (bytes → text), `normalise` (normalisation and hashes), `page`
+(reading the lxml tree), `maintext` (trafilatura's runs, joined inside the article); this
+module decides what is what.
 """
 
 from __future__ import annotations

@@ -21,7 +21,7 @@ from preserve.extract import page
 from preserve.extract.normalise import normalise
 from preserve.tokens import tokens
 
-__all__ = ["complete", "precise_tree"]
+__all__ = ["complete", "precise_tree", "warm_up"]
 
 # The figures below were chosen on half of a corpus of 229 real pages and checked on the other
 # half (docs/extraction.md, "Main text that keeps the article").
@@ -94,6 +94,13 @@ def complete(root: etree._Element, text: str) -> str:
         if other:
             text = scoped_union(text, other, scope)
     return text
+
+
+def warm_up(root: etree._Element) -> None:
+    """Make the other runs once, whatever the page: what they load on first use (readability's
+    modules) is then loaded before the first page that needs them (extract/warm.py)."""
+    _balanced(root)
+    _readability(root)
 
 
 def _render(body: etree._Element) -> str:

@@ -5,6 +5,7 @@ there is one), so that what extraction loads on first use (trafilatura's lookup 
 public-suffix list) is loaded before pages arrive, and with a fork server once for every
 worker, instead of costing each of them a tenth of a second on its first page."""
 
+from preserve.extract import maintext, page
 from preserve.extract.extractor import extract
 
 _PAGE = b"""<!DOCTYPE html><html lang="en"><head><meta charset="utf-8"><title>Warm-up</title>
@@ -16,3 +17,9 @@ href="https://example.org/source">a link to a source</a> in the middle of a sent
 </article></main><footer>Footer</footer></body></html>"""
 
 extract(_PAGE, url="https://example.org/2020/01/warm-up", content_type="text/html")
+
+# The main text's other runs are made only for an article with a sentence the precise run
+# lacks, which this page has not: they are warmed up on it directly.
+_root = page.parse(_PAGE.decode())
+if _root is not None:
+    maintext.warm_up(_root)
