@@ -20,6 +20,9 @@ pytestmark = pytest.mark.servers
 
 _TIME = re.compile(r"\d{4}-\d\d-\d\dT[\d:.]+Z")
 _WARC = re.compile(r"preserve-\d+-\d+-[\w.-]+\.warc\.gz")
+# A capture's id inside a sentence (find-text's "gone since …, capture 4"), blanked as the
+# ids themselves are.
+_CAPTURE_ID = re.compile(r"\bcapture \d+")
 # What differs between two runs of the same story anywhere: where records landed in their
 # files (their dates and ids are new each time, so their gzip members too), the hashes over
 # them, and which of two pages fetched at once was stored first (their ids: `…_id`); and
@@ -46,7 +49,7 @@ def same_shape(value: Any) -> Any:
             items.sort(key=lambda v: (v["url"], repr(v)))
         return items
     if isinstance(value, str):
-        return _WARC.sub("W", _TIME.sub("T", value))
+        return _CAPTURE_ID.sub("capture N", _WARC.sub("W", _TIME.sub("T", value)))
     return value
 
 
