@@ -188,3 +188,26 @@ def test_nothing_to_add() -> None:
     scope = "Harbour budget\nIt was approved.\nRelated"
     assert maintext.nothing_to_add("Harbour budget\nIt was approved.", scope)
     assert not maintext.nothing_to_add("Harbour budget", scope)
+
+
+# --- the search budget ----------------------------------------------------------------------
+
+
+def test_past_the_search_budget_each_step_does_what_needs_no_search(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """A hostile page can make the searches for runs of words quadratic: past the budget the
+    article is found from whole lines only, the other runs are made rather than a line lost,
+    and the union leaves the precise text as it is."""
+    held, line = "Harbour budget. It was approved.", "It was approved."
+    assert maintext.nothing_to_add(held, line)  # found by a search
+    monkeypatch.setattr(maintext, "SEARCH_BUDGET", 0)
+    assert not maintext.nothing_to_add(held, line)
+    root = page.parse(PAGE)
+    assert root is not None
+    box = maintext.article(root, "\n".join(PARAS))  # whole lines: no search needed
+    assert box is not None and box.tag == "article"
+    assert maintext.article(root, " ".join(PARAS)) is None  # parts of one line: searches
+    text = "One two three four.\nSeven eight nine ten."
+    other = "One two three four.\nFive and six were there.\nSeven eight nine ten."
+    assert maintext.scoped_union(text, other, other) == text
