@@ -24,7 +24,7 @@ from preserve.tokens import tokens
 __all__ = ["complete", "precise_tree", "warm_up"]
 
 # The figures below were chosen on half of a corpus of 229 real pages and checked on the other
-# half (docs/extraction.md, "Main text that keeps the article").
+# half (docs/extraction.md, "Why this rule").
 
 # Text nodes shorter than this (characters) say nothing of where the precise text lies:
 # labels, bylines and dates repeat across a page.
@@ -142,9 +142,6 @@ def _readability(root: etree._Element) -> str:
         return ""
 
 
-# --- the article ------------------------------------------------------------------------------
-
-
 class _Budget:
     """What is left of SEARCH_BUDGET for one step."""
 
@@ -155,6 +152,9 @@ class _Budget:
         """Whether a search of this many characters may be made (and count it)."""
         self.left -= characters
         return self.left >= 0
+
+
+# --- the article ------------------------------------------------------------------------------
 
 
 def _squash(text: str) -> str:
@@ -252,9 +252,6 @@ def nothing_to_add(text: str, scope: str) -> bool:
         if not budget.spend(len(held)) or f" {line} " not in held:
             return False  # past the budget, the other runs are made: never a line lost
     return True
-
-
-_OWN, _ADD, _NO = range(3)
 
 
 def scoped_union(text: str, other: str, scope: str) -> str:
