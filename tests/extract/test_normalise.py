@@ -9,6 +9,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from preserve.extract.normalise import _FOLD, _INVISIBLE, normalise
+from preserve.tokens import count_tokens, tokens
 
 
 def reference(text: str) -> str:
@@ -61,3 +62,17 @@ def test_normalising_twice_changes_nothing_for_any_code_point() -> None:
         if normalise(once) != once:
             culprits = [hex(c) for c in block if normalise(normalise(chr(c))) != normalise(chr(c))]
             raise AssertionError(f"normalising twice differs near {culprits or hex(block[0])}")
+
+
+@settings(max_examples=2000, deadline=None)
+@given(st.text(alphabet=st.sampled_from(_TRICKY + "\u4e00\u0e01"), max_size=40))
+def test_words_of_normalised_text_are_counted_as_split_counts_them(text: str) -> None:
+    normalised = normalise(text)
+    assert count_tokens(normalised, normalised=True) == len(tokens(normalised))
+
+
+@settings(max_examples=500, deadline=None)
+@given(st.text(max_size=200))
+def test_words_of_any_normalised_text_are_counted_as_split_counts_them(text: str) -> None:
+    normalised = normalise(text)
+    assert count_tokens(normalised, normalised=True) == len(tokens(normalised))

@@ -153,7 +153,7 @@ def _result(
         byline=byline,
         modified=modified,
         extractor=extractor,
-        text_words=count_tokens(text),
+        text_words=count_tokens(text, normalised=True),
     )
 
 

@@ -3,27 +3,28 @@
 Parsing a page and finding its main text is pure CPU work in Python (about 10 ms for a 20 KB
 page), so on threads the GIL runs one page at a time however many cores there are, and the
 fetching, WARC writing and database work of the capture wait behind it. The workers are
-started by `preserve.processes` (forked, or from a fork server that imported the extractor
-and warmed it up once); on a single CPU, and where workers cannot be started, pages are
-extracted in the calling thread instead. Slower, and nothing lost.
+`extract.lanes` (forked, or from a fork server that imported the extractor and warmed it up
+once); on a single CPU, and where workers cannot be started (`preserve.processes`), pages
+are extracted in the calling thread instead. Slower, and nothing lost.
 """
 
 from __future__ import annotations
 
 import threading
-from concurrent.futures import Future, ProcessPoolExecutor
+from concurrent.futures import Future
 from concurrent.futures.process import BrokenProcessPool
 from typing import Any
 
 from preserve import processes
 from preserve.extract.extracted import Extracted
+from preserve.extract.lanes import Lanes
 from preserve.processes import cpus
 
 # What a worker imports before its first page; `warm`'s import extracts a page, so that
 # what extraction loads on first use is loaded once, in the fork server when there is one.
 _PRELOAD = ("preserve.extract.extractor", "preserve.extract.warm")
 _lock = threading.Lock()
-_pool: ProcessPoolExecutor | None = None
+_pool: Lanes | None = None
 
 
 def start() -> None:
@@ -31,11 +32,14 @@ def start() -> None:
     _get_pool()
 
 
-def _get_pool() -> ProcessPoolExecutor | None:
+def _get_pool() -> Lanes | None:
     global _pool
     with _lock:
-        if _pool is None:
-            _pool = processes.start(cpus(), preload=_PRELOAD)
+        if _pool is None and processes.may_start(cpus()):
+            try:
+                _pool = Lanes(cpus(), _PRELOAD)
+            except OSError:  # no writable /dev/shm, or no process left to fork
+                processes.cannot_start()
         return _pool
 
 
@@ -46,15 +50,15 @@ def stop() -> None:
     with _lock:
         pool, _pool = _pool, None
     if pool is not None:
-        processes.stop(pool)
+        pool.stop()
 
 
-def _discard(pool: ProcessPoolExecutor) -> None:
+def _discard(pool: Lanes) -> None:
     global _pool
     with _lock:
         if _pool is pool:
             _pool = None
-    pool.shutdown(wait=False, cancel_futures=True)
+    pool.stop()
 
 
 def submit(body: bytes, **options: Any) -> Future[Extracted | None]:
@@ -89,13 +93,13 @@ def _run_here(outer: Future[Extracted | None], body: bytes, options: dict[str, A
 
 def _submit(
     outer: Future[Extracted | None],
-    pool: ProcessPoolExecutor,
+    pool: Lanes,
     body: bytes,
     options: dict[str, Any],
     retries: int,
 ) -> None:
     try:
-        inner = pool.submit(_extract, body, **options)
+        inner = pool.submit(body, options)
     except BrokenProcessPool:
         _discard(pool)
         _retry(outer, body, options, retries)

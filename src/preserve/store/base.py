@@ -145,7 +145,7 @@ class StoreBase:
         if self._unlogged:
             self.conn.lock_chain()
             for table, key in self._unlogged:
-                entry = chain.append(self.conn, table, key)
+                entry = chain.append(self.conn, table, key, after=entry)
             self._unlogged.clear()
         return entry
 

@@ -128,19 +128,22 @@ def entry_hash(prev: str | None, table: str, row: Mapping[str, Any]) -> str:
     return TAG + hashlib.sha256(canonical_json(hashed)).hexdigest()
 
 
-def append(conn: Connection, table: str, row_id: Any) -> Entry:
+def append(conn: Connection, table: str, row_id: Any, after: Entry | None = None) -> Entry:
     """Log the row `row_id` of `table` as it now stands in the database (read back, so the
     values hashed are exactly those stored). Call inside the transaction that wrote the row,
     holding the chain's lock (`Connection.lock_chain`; on SQLite, BEGIN IMMEDIATE holds the
     whole database): that is what keeps the head read here the head when the entry is
-    written, however many processes append at once, so the chain stays one line."""
+    written, however many processes append at once, so the chain stays one line. `after`:
+    the head, when the caller has just appended it under the same lock (a run appends a
+    batch of captures at each commit; reading the head back for each was a statement more
+    a capture)."""
     columns = ", ".join(f'"{c}"' for c in COLUMNS[table])
     rows = rows_as_dicts(
         conn.execute(f'SELECT {columns} FROM "{table}" WHERE "{KEYS[table]}" = ?', [row_id])
     )
     if not rows:
         raise LookupError(f"no {table} row {row_id!r} to log")
-    last = head(conn)
+    last = after or head(conn)
     prev = last.entry_hash if last else None
     new_hash = entry_hash(prev, table, rows[0])
     created_at = iso(datetime.now(UTC))

@@ -290,7 +290,7 @@ def test_a_command_ends_its_extraction_workers(site: Site, archive: Path) -> Non
     extractpool.start()
     pool = extractpool._pool
     assert pool is not None
-    workers = list(pool._processes.values())
+    workers = list(pool.processes)
     assert workers and all(worker.is_alive() for worker in workers)
     capture(archive, site.url("/a"))
     for worker in workers:
@@ -315,12 +315,12 @@ def test_extraction_workers_killed_between_pages_cost_no_page(site: Site, archiv
     extractpool.start()
     pool = extractpool._pool
     assert pool is not None
-    for worker in list(pool._processes.values()):
+    for worker in list(pool.processes):
         assert worker.pid is not None  # started
         os.kill(worker.pid, signal.SIGKILL)
         worker.join(timeout=10)
     document = capture(archive, site.url("/a"))
-    assert pool._broken  # it was found broken, and its pages redone
+    assert pool.broken  # it was found broken, and its pages redone
     pages = {site.url("/a"), *(site.url(path) for path, _ in sources)}
     texts = {r["url"]: r["text_sha256"] for r in rows(archive, "SELECT * FROM captures")}
     assert pages <= set(texts) and all(texts[url] for url in pages), texts
