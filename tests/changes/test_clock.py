@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from preserve.changes.clock import clock_stamp, relative_time
+from preserve.changes.clock import clock_stamp, relative_time, render_time
 from preserve.changes.diff import Hunk, word_diff
 
 
@@ -98,3 +98,29 @@ def test_a_relative_time_and_another_change_in_one_hunk_is_not_only_a_time() -> 
     new = "Updated 2 hours ago, corrected by the desk."
     found = hunk(old, new)
     assert not relative_time(found, old.split(), new.split())
+
+
+@pytest.mark.parametrize(
+    ("old", "new"),
+    [
+        ("Page generated in 871 ms", "Page generated in 478 ms"),
+        ("Page generation time: 0.12 s", "Page generation time: 0.31 s"),
+        ("Served in 0,045 secs", "Served in 0,051 secs"),
+    ],
+)
+def test_how_long_the_page_took_to_make(old: str, new: str) -> None:
+    found = hunk(old, new)
+    assert render_time(found, old.split(), new.split())
+
+
+@pytest.mark.parametrize(
+    ("old", "new"),
+    [
+        ("The vote took 5 seconds.", "The vote took 50 seconds."),  # not after those words
+        ("It was built in 1998.", "It was built in 1989."),  # a year, no unit
+        ("Generated in 871 ms by web-3", "Generated in 871 ms by web-4"),  # not the time
+    ],
+)
+def test_other_numbers_are_not_render_times(old: str, new: str) -> None:
+    found = hunk(old, new)
+    assert not render_time(found, old.split(), new.split())

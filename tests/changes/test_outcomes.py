@@ -49,6 +49,26 @@ def test_a_time_said_relative_to_the_fetch_is_not_an_edit(before: str, after: st
     )
 
 
+@pytest.mark.parametrize(
+    ("before", "after"),
+    [
+        ("Page generated in 871 ms", "Page generated in 478 ms"),
+        ("Page generated in 0.123 seconds.", "Page generated in 0.09 seconds."),
+        ("Rendered in 87ms", "Rendered in 102ms"),
+        ("Query time: 12 ms", "Query time: 9 ms"),
+    ],
+)
+def test_how_long_the_page_took_to_make_is_not_an_edit(before: str, after: str) -> None:
+    """A page without an article element keeps its footer in the main text: the render time
+    there changes at every fetch."""
+    outcome = classify(page(f"{ARTICLE}\n{before}"), page(f"{ARTICLE}\n{after}"), now=T0)
+    assert (outcome.outcome, outcome.reason, outcome.rule) == (
+        "cosmetic",
+        "render-time",
+        "text.render-time",
+    )
+
+
 def test_a_real_edit_beside_a_relative_time_reports_only_the_edit() -> None:
     outcome = classify(
         page(stamped("5 minutes ago")), page(stamped("2 hours ago", NEGATED)), now=T0
@@ -65,6 +85,9 @@ def test_a_real_edit_beside_a_relative_time_reports_only_the_edit() -> None:
         ("Viewed 12,345 times.", "Viewed 12,400 times."),  # a counter: pinned as an edit
         ("It drew 40 million views.", "It drew 4 million views."),
         ("The vote is 5 days away.", "The vote is 3 days away."),  # not relative to the fetch
+        # A duration the article states, not one of making the page.
+        ("The vote took 5 seconds.", "The vote took 50 seconds."),
+        ("The budget was passed in 12 s flat.", "The budget was passed in 21 s flat."),
     ],
 )
 def test_other_numbers_that_change_are_edits(before: str, after: str) -> None:

@@ -41,7 +41,8 @@ Decisions:
   boundary-shift` (or `cosmetic/reordered`, `text_equal` false, when spans of five words or
   more only moved, with the moves in `edit`). A span that only changes a time said relative
   to the fetch ("Updated 5 minutes ago") is explained too (`cosmetic/relative-time` when
-  nothing else changed); a counter (views, comments) is an edit. Then title,
+  nothing else changed), as is how long the page took to make (`cosmetic/render-time`); a
+  counter (views, comments) is an edit. Then title,
   byline and links: `edited/title-only`, `byline-only`, `links-only`, or the parts joined
   (`title-and-links`). Edits report only the unexplained spans, a partly explained hunk cut
   down to its unexplained runs.

@@ -1,5 +1,6 @@
 """Times a page states about its own serving rather than about its subject: relative times
-("Updated 5 minutes ago") and clock stamps, which change at every fetch and are never edits."""
+("Updated 5 minutes ago"), how long the page took to make ("Page generated in 87 ms") and
+clock stamps, which change at every fetch and are never edits."""
 
 from __future__ import annotations
 
@@ -17,18 +18,41 @@ _RELATIVE_TIME = re.compile(
 )
 
 
+# How long the server or the CMS took to make the page, as some say at its foot ("Page
+# generated in 0.123 seconds", "rendered in 87 ms", "Query time: 12ms"): a figure about this
+# fetch, not the article. Only after those verbs and nouns: "the vote took 5 seconds" is prose.
+_UNIT = r"\d+(?:[.,]\d+)?\s?(?:ms|msecs?|milliseconds?|s|secs?|seconds?)\b"
+_RENDER_TIME = re.compile(
+    r"\b(?:generated|rendered|served|built|compiled)\s+in\s+" + _UNIT
+    + r"|\b(?:generation|render(?:ing)?|response|load|execution|query)\s+time\s?:?\s+" + _UNIT,
+    re.IGNORECASE,
+)  # fmt: skip
+
+
 def relative_time(hunk: Hunk, old_words: Sequence[str], new_words: Sequence[str]) -> bool:
     """Whether every word a hunk changes, on both sides, lies inside a relative time
     ("5 minutes ago" → "2 hours ago"). A number anywhere else, a view counter included, is
     an edit: nothing tells it from a number the article states."""
+    return _only_within(_RELATIVE_TIME, hunk, old_words, new_words)
+
+
+def render_time(hunk: Hunk, old_words: Sequence[str], new_words: Sequence[str]) -> bool:
+    """Whether every word a hunk changes, on both sides, lies inside a statement of how long
+    the page took to make ("generated in 871 ms" → "generated in 478 ms")."""
+    return _only_within(_RENDER_TIME, hunk, old_words, new_words)
+
+
+def _only_within(
+    pattern: re.Pattern[str], hunk: Hunk, old_words: Sequence[str], new_words: Sequence[str]
+) -> bool:
     if not hunk.old and not hunk.new:
         return False
-    return within_relative_time(old_words, hunk.old_at, len(hunk.old)) and (
-        within_relative_time(new_words, hunk.new_at, len(hunk.new))
+    return _within(pattern, old_words, hunk.old_at, len(hunk.old)) and (
+        _within(pattern, new_words, hunk.new_at, len(hunk.new))
     )
 
 
-def within_relative_time(words: Sequence[str], at: int, count: int) -> bool:
+def _within(pattern: re.Pattern[str], words: Sequence[str], at: int, count: int) -> bool:
     if count == 0:
         return True
     low, high = max(0, at - 4), min(len(words), at + count + 4)
@@ -37,7 +61,7 @@ def within_relative_time(words: Sequence[str], at: int, count: int) -> bool:
         starts.append(len(line))
         line += word + " "
     covered: set[int] = set()
-    for match in _RELATIVE_TIME.finditer(line):
+    for match in pattern.finditer(line):
         for offset, start in enumerate(starts):
             if start < match.end() and start + len(words[low + offset]) > match.start():
                 covered.add(low + offset)

@@ -11,7 +11,7 @@ from dataclasses import replace
 
 from preserve.changes.availability import REPLACED_SURVIVING, error_title, hop_targets
 from preserve.changes.boundary import unexplained_hunks
-from preserve.changes.clock import relative_time
+from preserve.changes.clock import relative_time, render_time
 from preserve.changes.diff import Hunk, word_diff
 from preserve.changes.links import LinkChanges, link_changes, url_key
 from preserve.changes.model import TEXT_KINDS, MetadataChange, Outcome, Snapshot
@@ -142,7 +142,8 @@ def _compare(b: Snapshot, c: Snapshot) -> Outcome:
     )
     old_words, new_words = b.text.split(), c.text.split()
     clock = [h for h in unexplained if relative_time(h, old_words, new_words)]
-    unexplained = [h for h in unexplained if h not in clock]
+    rendering = [h for h in unexplained if render_time(h, old_words, new_words)]
+    unexplained = [h for h in unexplained if h not in clock and h not in rendering]
     if not unexplained:
         moves = [h for h in hunks if h.moved]
         if moves:
@@ -150,6 +151,8 @@ def _compare(b: Snapshot, c: Snapshot) -> Outcome:
             return replace(result, edit=summarise(b.text, c.text, moves), text_equal=False)
         if clock:
             return _metadata(metadata, links, "relative-time", "text.relative-time")
+        if rendering:
+            return _metadata(metadata, links, "render-time", "text.render-time")
         return _metadata(metadata, links, "boundary-shift", "text.boundary-shift")
     removed = sum(len(h.old) for h in unexplained)
     if removed >= PAYWALL_REMOVED * len(b.text.split()) and _paywalled(b, c):

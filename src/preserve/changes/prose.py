@@ -32,7 +32,7 @@ from dataclasses import dataclass
 from difflib import SequenceMatcher
 from itertools import pairwise
 
-from preserve.changes.clock import clock_stamp, relative_time
+from preserve.changes.clock import clock_stamp, relative_time, render_time
 from preserve.changes.diff import Hunk, word_diff
 from preserve.tokens import tokens
 
@@ -162,7 +162,11 @@ def _block_edit(old: str, new: str) -> ProseEdit | None:
     hunks = word_diff(old, new)
     old_words, new_words = old.split(), new.split()
     real = tuple(
-        h for h in hunks if not relative_time(h, old_words, new_words) and not clock_stamp(h)
+        h
+        for h in hunks
+        if not relative_time(h, old_words, new_words)
+        and not render_time(h, old_words, new_words)
+        and not clock_stamp(h)
     )
     if not real:
         return None
