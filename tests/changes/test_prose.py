@@ -246,6 +246,16 @@ NOT_EDITS = [
     ),
     ("clock-stamp-line", [VOTE, "10:42", FERRY], [VOTE, "11:05", FERRY]),
     (
+        "render-time-in-the-footer",
+        [VOTE, FERRY, "Page generated in 871 ms."],
+        [VOTE, FERRY, "Page generated in 478 ms."],
+    ),
+    (
+        "live-ticker-moves-on",
+        [VOTE, "Live", "10:42 Storm closes coast road.", "10:31 Ferry delayed by fog.", FERRY],
+        [VOTE, "Live", "10:55 Mayor opens bridge.", "10:42 Storm closes coast road.", FERRY],
+    ),
+    (
         "menu-items",
         [VOTE, "News Sport Weather Business Culture Science Travel Opinion", FERRY],
         [VOTE, "News Sport Weather Business Culture Science Travel Podcasts", FERRY],
