@@ -11,6 +11,7 @@ import signal
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -48,8 +49,8 @@ def clean_environment() -> dict[str, str]:
 
 
 class Proc:
-    """`preserve --archive ARCHIVE ARGS…` started in the background; `wait()` reaps it with
-    os.wait4, which gives the peak RSS of that one process."""
+    """`preserve --archive ARCHIVE ARGS…` started in the background; `wait()` reaps it. A
+    thread reads the peak RSS of the process and its workers while they run."""
 
     def __init__(
         self,
@@ -70,6 +71,17 @@ class Proc:
             env=clean_environment(),
             preexec_fn=preexec_fn,
         )
+        self._peak_kb = 0
+        self._sampler = threading.Thread(target=self._sample_memory, daemon=True)
+        self._sampler.start()
+
+    def _sample_memory(self) -> None:
+        while True:
+            now = tree_high_water_kb(self.popen.pid)
+            if not now:  # exited (a zombie has no memory to read) or reaped
+                return
+            self._peak_kb = max(self._peak_kb, now)
+            time.sleep(0.02)
 
     def kill(self) -> None:
         self.signal(signal.SIGKILL)
@@ -87,16 +99,17 @@ class Proc:
     def wait(self, timeout: float = 240) -> Ran:
         ends = time.monotonic() + timeout
         while True:
-            pid, status, usage = os.wait4(self.popen.pid, os.WNOHANG)
+            pid, status, _ = os.wait4(self.popen.pid, os.WNOHANG)
             if pid:
                 break
             if time.monotonic() > ends:
                 self.kill()
-                pid, status, usage = os.wait4(self.popen.pid, 0)
+                pid, status, _ = os.wait4(self.popen.pid, 0)
                 self.popen.returncode = os.waitstatus_to_exitcode(status)
                 raise AssertionError(f"preserve {' '.join(self.args)[:200]} did not finish")
             time.sleep(0.05)
         self.popen.returncode = os.waitstatus_to_exitcode(status)
+        self._sampler.join(timeout=5)
         output = []
         for file in (self._out, self._err):
             file.seek(0)
@@ -107,9 +120,32 @@ class Proc:
             self.popen.returncode,
             output[0],
             output[1],
-            usage.ru_maxrss / 1024,
+            self._peak_kb / 1024,
             time.monotonic() - self.started,
         )
+
+
+def tree_high_water_kb(pid: int) -> int:
+    """The largest peak RSS (VmHWM, kB) of a process and its descendants now living.
+
+    Not the rusage that wait4 gives: Linux carries a process's peak across exec, so a child
+    forked from this test process (hundreds of MB late in a run) reports this process's size
+    as its own peak. VmHWM belongs to the memory the program has after exec, and only grows:
+    read every 0.02 s while the program runs, it misses at most what a worker gone between
+    two reads reached in its last moments. 0 for a process that has exited."""
+    peak, todo = 0, [pid]
+    while todo:
+        current = todo.pop()
+        try:
+            status = Path(f"/proc/{current}/status").read_text()
+            children = Path(f"/proc/{current}/task/{current}/children").read_text().split()
+        except OSError:
+            continue
+        for line in status.splitlines():
+            if line.startswith("VmHWM:"):
+                peak = max(peak, int(line.split()[1]))
+        todo.extend(int(child) for child in children)
+    return peak
 
 
 def spawn(archive: Path, *args: str, **kwargs: Any) -> Ran:
