@@ -57,6 +57,17 @@ _CONTROLS = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
 
 Skip = Callable[[etree._Element], bool]
 
+# Every element as lxml.html's HtmlElement, chosen by lxml itself. lxml.html's own lookup is
+# Python code that lxml calls each time an element is first seen from Python (some 550 times a
+# page of the bulk web, in our walks and trafilatura's), only to pick a form, input, select,
+# textarea or label its own subclass, whose extra methods nothing here or in trafilatura uses.
+_CLASSES = etree.ElementDefaultClassLookup(
+    element=lxml.html.HtmlElement,
+    comment=lxml.html.HtmlComment,
+    pi=lxml.html.HtmlProcessingInstruction,
+    entity=lxml.html.HtmlEntity,
+)
+
 
 def parse(html: str) -> lxml.html.HtmlElement | None:
     """The page's tree, or None when there is nothing to parse."""
@@ -70,6 +81,7 @@ def parse(html: str) -> lxml.html.HtmlElement | None:
     # A parser per call: lxml parsers must not be shared between threads. libxml2 caps the tree
     # depth (at 256), so a page nested 100,000 deep parses into a shallow tree.
     parser = lxml.html.HTMLParser(remove_comments=True, remove_pis=True)
+    parser.set_element_class_lookup(_CLASSES)
     try:
         return lxml.html.document_fromstring(html, parser=parser)
     except (etree.LxmlError, ValueError):
