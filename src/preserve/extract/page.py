@@ -54,6 +54,11 @@ _MARKS = re.compile(f"([{_START}{_END}])")
 _SENTENCE_END = re.compile(r"[.!?][.!?]*[\"')\]]*(?=\s)|[。！？][。！？]*|\n")
 
 _CONTROLS = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
+# The bytes that are not among _CONTROLS (all of them but C0 controls other than tab, line
+# feed and carriage return): deleting them leaves only controls.
+_NOT_CONTROL_BYTES = bytes(
+    b for b in range(256) if not (b <= 0x08 or 0x0B <= b <= 0x0C or 0x0E <= b <= 0x1F)
+)
 
 Skip = Callable[[etree._Element], bool]
 
@@ -73,7 +78,9 @@ def parse(html: str) -> lxml.html.HtmlElement | None:
     """The page's tree, or None when there is nothing to parse."""
     # lxml refuses a str that carries an XML encoding declaration, and refuses to set text
     # with control characters (which we do to mark links): drop them, they are never text.
-    html = _CONTROLS.sub("", re.sub(r"^\s*<\?xml[^>]*>", "", html, count=1))
+    html = re.sub(r"^\s*<\?xml[^>]*>", "", html, count=1)
+    if _has_controls(html):
+        html = _CONTROLS.sub("", html)
     if not html.strip():
         return None
     if html.count("<") > MAX_TAGS:
@@ -86,6 +93,15 @@ def parse(html: str) -> lxml.html.HtmlElement | None:
         return lxml.html.document_fromstring(html, parser=parser)
     except (etree.LxmlError, ValueError):
         return None
+
+
+def _has_controls(html: str) -> bool:
+    """Whether `html` may hold a character of _CONTROLS. Pages almost never do, and the regex
+    scans a page at some 2.5 ns a character (0.05 ms of a 19 kB page). An ASCII page's bytes,
+    with every byte that is not a control deleted, say it seven times faster (`isascii` is
+    a flag of the str, and encoding it a copy); other pages are left to the regex, as
+    encoding them costs as much as it saves."""
+    return not html.isascii() or bool(html.encode("ascii").translate(None, _NOT_CONTROL_BYTES))
 
 
 def _nth(text: str, sub: str, n: int) -> int:
