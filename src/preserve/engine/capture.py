@@ -81,7 +81,9 @@ def capture_articles(
         job = captured.job
         if job.role in ("article", "citation"):
             known = store.target(job.url)
-            track_captured(store, captured, every_seconds=every_seconds, now=run.clock())
+            track_captured(
+                store, captured, every_seconds=every_seconds, now=run.clock(), known=known
+            )
             if browser is not None:  # remembered for its checks
                 store.set_browser(job.url, browser, include_citations=False)
             if known is not None and known.baseline_capture_id is not None:

@@ -9,15 +9,31 @@ from datetime import datetime, timedelta
 from preserve.engine.captured import Captured
 from preserve.errors import UsageError
 from preserve.store.database import Store
+from preserve.store.rows import Target
 from preserve.urls import canonical
 
 
-def track_captured(store: Store, captured: Captured, *, every_seconds: int, now: datetime) -> None:
+class Unread:
+    """`track_captured`'s default: the target is read there."""
+
+
+UNREAD = Unread()
+
+
+def track_captured(
+    store: Store,
+    captured: Captured,
+    *,
+    every_seconds: int,
+    now: datetime,
+    known: Target | None | Unread = UNREAD,
+) -> None:
     """Track a captured article or citation for checks. Its first good capture becomes the
     baseline; a capture of something already tracked never moves the baseline (that is what
-    checks do, after comparing)."""
+    checks do, after comparing). `known`: its target as the caller just read it, in the same
+    transaction (a capture reads it anyway: a row read less a page)."""
     job = captured.job
-    target = store.target(job.url)
+    target = store.target(job.url) if isinstance(known, Unread) else known
     baseline = (
         captured.capture_id
         if captured.ok and (target is None or target.baseline_capture_id is None)

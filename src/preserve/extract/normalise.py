@@ -66,6 +66,16 @@ def normalise(text: str) -> str:
     runs of whitespace within each line to one space and trim → drop blank lines. Lines are
     joined with "\\n". Case and punctuation are kept.
     """
+    if (
+        text.isascii()
+        and text.isprintable()
+        and "  " not in text
+        and text[:1] != " "
+        and text[-1:] != " "
+    ):
+        # One line of printable ASCII, one-spaced and trimmed (most of the text nodes, anchor
+        # texts and titles normalised one at a time): already normalised, nothing to remove.
+        return text
     text = _INVISIBLE_RE.sub("", text)
     if not text.isascii():  # NFKC and the folds change nothing in ASCII
         text = _FOLD_RE.sub(_fold, unicodedata.normalize("NFKC", text))
