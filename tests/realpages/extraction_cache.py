@@ -31,7 +31,7 @@ if __package__ in (None, ""):
     sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 
 from tests.realpages.corpus import ROOT, Page, load_pages
-from tests.realpages.plant import EDIT_KINDS, NOISE_KINDS, variants
+from tests.realpages.plant import EDIT_KINDS, NOISE_KINDS, page_variants
 
 CACHE = ROOT / ".cache" / "extractions"
 
@@ -202,17 +202,8 @@ def _work(args: tuple[Page, list[str], int, bool]) -> str:
     todo = [n for n in names if force or n not in saved["components"]]
     if not todo:
         return f"{page.id}: cached"
-    min_words = 3 if page.marking == "snippets" else 8
-
-    def vs(kinds: tuple[str, ...]) -> list[Any]:
-        return list(
-            variants(
-                page.id, page.html, page.charset, page.marked, page.language, seed,
-                kinds=kinds, min_words=min_words,
-            )
-        )  # fmt: skip
-
-    edits, noise = vs(EDIT_KINDS), vs(NOISE_KINDS)
+    edits = page_variants(page, seed, EDIT_KINDS)
+    noise = page_variants(page, seed, NOISE_KINDS)
     saved["edits"] = [{"kind": v.kind, "removed": v.removed, "added": v.added} for v in edits]
     saved["noise"] = [{"kind": v.kind} for v in noise]
     text, cpu = extract_all(page.html, page.charset, todo)

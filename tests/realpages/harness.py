@@ -33,7 +33,7 @@ if __package__ in (None, ""):
     sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 
 from tests.realpages.corpus import ROOT, Page, load_pages, overlap, snippet_scores
-from tests.realpages.plant import EDIT_KINDS, NOISE_KINDS, Variant, variants
+from tests.realpages.plant import EDIT_KINDS, NOISE_KINDS, Variant, page_variants
 
 CONTROL = "unchanged"  # the page served the same at capture and check
 
@@ -162,14 +162,10 @@ def plan(pages: Iterable[Page], seeds: Iterable[int] = (0,)) -> list[Job]:
     variant that another seed planted already is left out), each at a URL of its own."""
     jobs = []
     for page in pages:
-        min_words = 3 if page.marking == "snippets" else 8
         jobs.append(Job(page, CONTROL, f"/{page.id}/{CONTROL}/", None))
         seen: set[bytes] = set()
         for seed in seeds:
-            for v in variants(
-                page.id, page.html, page.charset, page.marked, page.language, seed,
-                min_words=min_words,
-            ):  # fmt: skip
+            for v in page_variants(page, seed):
                 if v.changed in seen:
                     continue
                 seen.add(v.changed)

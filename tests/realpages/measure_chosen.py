@@ -32,7 +32,7 @@ if __package__ in (None, ""):
     sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 
 from tests.realpages.corpus import ROOT, Page, load_pages
-from tests.realpages.plant import EDIT_KINDS, NOISE_KINDS, variants
+from tests.realpages.plant import EDIT_KINDS, NOISE_KINDS, page_variants
 
 URL = "http://127.0.0.1/page"
 
@@ -80,17 +80,8 @@ def _text(raw: bytes, charset: str) -> str:
 def _texts(page: Page, seed: int) -> dict[str, Any]:
     """Each setting's text of the page, of each planted edit and of each noise pair, in the
     shape extraction_cache.py saves."""
-    min_words = 3 if page.marking == "snippets" else 8
-
-    def vs(kinds: tuple[str, ...]) -> list[Any]:
-        return list(
-            variants(
-                page.id, page.html, page.charset, page.marked, page.language, seed,
-                kinds=kinds, min_words=min_words,
-            )
-        )  # fmt: skip
-
-    edits, noise = vs(EDIT_KINDS), vs(NOISE_KINDS)
+    edits = page_variants(page, seed, EDIT_KINDS)
+    noise = page_variants(page, seed, NOISE_KINDS)
 
     def run(extract: Any) -> dict[str, Any]:
         return {

@@ -28,7 +28,7 @@ if __package__ in (None, ""):
     sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 
 from tests.realpages.corpus import Page, load_pages, overlap, snippet_scores
-from tests.realpages.plant import EDIT_KINDS, NOISE_KINDS, variants
+from tests.realpages.plant import EDIT_KINDS, NOISE_KINDS, page_variants
 
 Extractor = Callable[[bytes, str], str]  # (page bytes, charset) → main text
 
@@ -136,12 +136,8 @@ def _measure(args: tuple[str, Page, int, bool]) -> dict[str, Any]:
         o = overlap(page.marked, text)
         row.update(recall=o.recall, precision=o.precision, f1=o.f1)
     base = normalise(text)
-    min_words = 3 if page.marking == "snippets" else 8
     edits = []
-    for v in variants(
-        page.id, page.html, page.charset, page.marked, page.language, seed,
-        kinds=EDIT_KINDS, min_words=min_words,
-    ):  # fmt: skip
+    for v in page_variants(page, seed, EDIT_KINDS):
         changed = normalise(extract(v.changed, page.charset))
         edits.append({"kind": v.kind, "seen": changed != base})
     row["edits"] = edits
@@ -152,11 +148,8 @@ def _measure(args: tuple[str, Page, int, bool]) -> dict[str, Any]:
                 "seen": normalise(extract(v.base, page.charset))
                 != normalise(extract(v.changed, page.charset)),
             }
-            for v in variants(
-                page.id, page.html, page.charset, page.marked, page.language, seed,
-                kinds=NOISE_KINDS, min_words=min_words,
-            )
-        ]  # fmt: skip
+            for v in page_variants(page, seed, NOISE_KINDS)
+        ]
     return row
 
 

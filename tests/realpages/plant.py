@@ -18,7 +18,7 @@ import re
 from collections.abc import Iterator
 from dataclasses import dataclass
 
-from tests.realpages.corpus import sentences, words
+from tests.realpages.corpus import Page, sentences, words
 
 EDIT_KINDS = (
     "word-inserted",
@@ -422,6 +422,20 @@ def variants(
                 "",
                 False,
             )
+
+
+def page_variants(
+    page: Page, seed: int = 0, kinds: tuple[str, ...] = EDIT_KINDS + NOISE_KINDS
+) -> list[Variant]:
+    """`variants` of a corpus page, with the sentence length its marking allows (a page
+    marked by snippets plants in snippets of three words or more)."""
+    min_words = 3 if page.marking == "snippets" else 8
+    return list(
+        variants(
+            page.id, page.html, page.charset, page.marked, page.language, seed,
+            kinds=kinds, min_words=min_words,
+        )
+    )  # fmt: skip
 
 
 def located_sentences(html: bytes, charset: str, marked: str, min_words: int = 8) -> list[str]:
