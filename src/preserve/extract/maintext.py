@@ -46,6 +46,9 @@ _SCOPES = ("article", "main")
 # Ends a sentence: . ! ? … : ; (or their CJK forms), then closing quotes or brackets.
 _SENTENCE_END = re.compile(r"[.!?。！？…:;]['\"”’)\]]*(?: ?\|)*$")
 _COMMENTS = re.compile(r"comment|disqus")
+# _is_furniture's tags: always furniture (page.is_chrome's), never (html, body and the scopes).
+_FURNITURE = page.CHROME_TAGS
+_KEPT = page.NOT_COMMENTS  # html, body and the scopes
 
 
 @functools.cache
@@ -214,13 +217,19 @@ def article(root: etree._Element, text: str) -> etree._Element | None:
 
 def _is_furniture(el: etree._Element) -> bool:
     """Page furniture and comment sections as the fallback knows them, and any element whose
-    class or id mentions comments."""
-    if page.is_chrome(el):
+    class or id mentions comments. `page.is_chrome`, then the looser comment names, in one
+    pass: every name `page.is_chrome` takes for comments mentions "comment" or "disqus", and
+    the tags it never reads names on are these of `_KEPT`. Called on every element of the
+    article (scope_text): most have neither class nor id."""
+    tag = el.tag
+    if not isinstance(tag, str) or tag in _FURNITURE:
         return True
-    if el.tag in ("html", "body", *_SCOPES):
+    if tag in _KEPT:
         return False
-    names = f"{el.get('class', '')} {el.get('id', '')}".lower()
-    return bool(_COMMENTS.search(names))
+    cls, ident = el.get("class"), el.get("id")
+    if cls is None and ident is None:
+        return False
+    return bool(_COMMENTS.search(f"{cls or ''} {ident or ''}".lower()))
 
 
 def scope_text(box: etree._Element) -> str:
