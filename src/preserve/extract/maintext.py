@@ -49,6 +49,7 @@ _COMMENTS = re.compile(r"comment|disqus")
 # _is_furniture's tags: always furniture (page.is_chrome's), never (html, body and the scopes).
 _FURNITURE = page.CHROME_TAGS
 _KEPT = page.NOT_COMMENTS  # html, body and the scopes
+_CODE = page.CODE_TAGS
 
 
 @functools.cache
@@ -172,14 +173,26 @@ def _found(
     """(element, characters) for each text node under `top` of MIN_NODE characters or more
     that the text holds: as a whole line, or (slower, while the budget lasts) as part of one."""
     for el in top.iter(etree.Element):  # elements only: no comments or instructions
-        for raw, owner in ((el.text, el), (el.tail, el.getparent() if el is not top else None)):
-            if raw is None or len(raw) < MIN_NODE or owner is None or page.is_code(owner):
-                continue
+        # the element's text, then its tail (its parent's), as page.is_code allows: owners
+        # are elements, so only their tag is looked at
+        raw = el.text
+        if raw is not None and len(raw) >= MIN_NODE and el.tag not in _CODE:
             node = normalise(raw).replace("\n", " ")
-            if len(node) < MIN_NODE:
-                continue
-            if node in lines or (budget.spend(len(squashed)) and f" {node} " in squashed):
-                yield owner, len(node)
+            if len(node) >= MIN_NODE and (
+                node in lines or (budget.spend(len(squashed)) and f" {node} " in squashed)
+            ):
+                yield el, len(node)
+        raw = el.tail
+        if raw is None or len(raw) < MIN_NODE or el is top:
+            continue
+        owner = el.getparent()
+        if owner is None or owner.tag in _CODE:
+            continue
+        node = normalise(raw).replace("\n", " ")
+        if len(node) >= MIN_NODE and (
+            node in lines or (budget.spend(len(squashed)) and f" {node} " in squashed)
+        ):
+            yield owner, len(node)
 
 
 def article(root: etree._Element, text: str) -> etree._Element | None:

@@ -30,6 +30,7 @@ _NOT_COMMENTS = frozenset("html body main article".split())
 # The tags is_chrome always takes for furniture, and those it never does (maintext's test).
 CHROME_TAGS = _INVISIBLE | _CHROME
 NOT_COMMENTS = _NOT_COMMENTS
+CODE_TAGS = _CODE
 _COMMENTS = re.compile(r"(comments?|disqus_thread|commentlist)([-_](list|section|area|wrapper))?")
 _BREAKS = frozenset(("br", "lb"))
 _CELLS = frozenset(("td", "th", "cell"))
