@@ -202,6 +202,8 @@ def article(root: etree._Element, text: str) -> etree._Element | None:
     squashed = _squash(text)
     lines = set(text.split("\n"))
     scopes = list(root.iter(*_SCOPES))
+    if scopes and _nested(scopes) and _unbudgeted(scopes[0], squashed):
+        return _outermost_holding(scopes, lines, squashed)
     # only text inside an article or main counts: the outermost ones are walked, once
     tops = [el for el in scopes if not any(a.tag in _SCOPES for a in el.iterancestors())]
     nearest: dict[etree._Element, etree._Element] = {el: el for el in scopes}
@@ -226,6 +228,66 @@ def article(root: etree._Element, text: str) -> etree._Element | None:
         for ancestor in el.iterancestors(*_SCOPES):
             weight[ancestor] = weight.get(ancestor, 0) + n
     return max(weight, key=lambda el: (weight[el], sum(1 for _ in el.iterancestors())))
+
+
+def _nested(scopes: list[etree._Element]) -> bool:
+    """Whether each scope (in document order) is the nearest scope around the next: one
+    `<article>` or `<main>`, or a chain of them such as the `<article>` of a `<main>`."""
+    return all(
+        next(inner.iterancestors(*_SCOPES), None) is outer
+        for outer, inner in zip(scopes, scopes[1:], strict=False)
+    )
+
+
+def _unbudgeted(top: etree._Element, squashed: str) -> bool:
+    """Whether no order of the search under `top` can spend SEARCH_BUDGET: each text node
+    spends at most the text's length once."""
+    nodes = top.xpath("count(.//text())")
+    assert isinstance(nodes, float)
+    return nodes * len(squashed) <= SEARCH_BUDGET
+
+
+def _outermost_holding(
+    scopes: list[etree._Element], lines: set[str], squashed: str
+) -> etree._Element | None:
+    """`article()` for a chain of nested scopes, when the budget cannot run out: a scope
+    weighs its own characters and all of the scopes inside it, so the heaviest is the
+    outermost one that holds any on its own, and a deeper one ties with it only when it holds
+    none. Each scope's own text nodes are looked at only until one is found."""
+    for at, scope in enumerate(scopes):
+        inner = scopes[at + 1] if at + 1 < len(scopes) else None
+        if _holds_own(scope, inner, lines, squashed):
+            return scope
+    return None
+
+
+def _holds_own(
+    scope: etree._Element, inner: etree._Element | None, lines: set[str], squashed: str
+) -> bool:
+    """Whether the text holds a text node that `_found` would count for `scope` and not for
+    `inner` (the scope nested in it): `inner`'s subtree is left out, but not its tail."""
+    stack = [scope]
+    while stack:
+        el = stack.pop()
+        if el is not inner:
+            raw = el.text
+            if raw is not None and len(raw) >= MIN_NODE and el.tag not in _CODE:
+                node = normalise(raw).replace("\n", " ")
+                if len(node) >= MIN_NODE and (node in lines or f" {node} " in squashed):
+                    return True
+            stack.extend(el.iterchildren(etree.Element))
+        if el is scope:
+            continue
+        raw = el.tail
+        if raw is None or len(raw) < MIN_NODE:
+            continue
+        owner = el.getparent()
+        if owner is None or owner.tag in _CODE:
+            continue
+        node = normalise(raw).replace("\n", " ")
+        if len(node) >= MIN_NODE and (node in lines or f" {node} " in squashed):
+            return True
+    return False
 
 
 def _is_furniture(el: etree._Element) -> bool:
