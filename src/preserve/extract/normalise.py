@@ -51,6 +51,7 @@ _FOLD = str.maketrans(
 # The same deletions as one regex character class: str.translate with a dict looks every
 # character up in Python, and normalising was a quarter of the time spent extracting a page.
 _INVISIBLE_RE = re.compile("[" + "".join(re.escape(chr(c)) for c in sorted(_INVISIBLE)) + "]")
+_ASCII_INVISIBLE = bytes(sorted(c for c in _INVISIBLE if c < 0x80))
 _FOLD_RE = re.compile("[" + "".join(re.escape(chr(c)) for c in sorted(_FOLD)) + "]")
 
 
@@ -76,10 +77,21 @@ def normalise(text: str) -> str:
         # One line of printable ASCII, one-spaced and trimmed (most of the text nodes, anchor
         # texts and titles normalised one at a time): already normalised, nothing to remove.
         return text
-    text = _INVISIBLE_RE.sub("", text)
-    if not text.isascii():  # NFKC and the folds change nothing in ASCII
-        text = _FOLD_RE.sub(_fold, unicodedata.normalize("NFKC", text))
-    return "\n".join(line for line in map(_one_spaced, text.splitlines()) if line)
+    if text.isascii():
+        # its invisible characters are the ASCII controls, deleted from its bytes in one pass
+        # of C: the regex costs ~3 ns a character (40 µs for an article's text)
+        raw = text.encode("ascii")
+        kept = raw.translate(None, _ASCII_INVISIBLE)
+        if len(kept) != len(raw):
+            text = kept.decode("ascii")
+    else:
+        text = _INVISIBLE_RE.sub("", text)
+        if not text.isascii():  # NFKC and the folds change nothing in ASCII
+            text = _FOLD_RE.sub(_fold, unicodedata.normalize("NFKC", text))
+    # blank lines (a page text has one between most blocks) are dropped before any call
+    return "\n".join(
+        [_one_spaced(line) for line in text.splitlines() if line and not line.isspace()]
+    )
 
 
 def _one_spaced(line: str) -> str:
