@@ -3,6 +3,7 @@ the library call, several articles in one run, and the extraction workers."""
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
 import os
@@ -317,7 +318,9 @@ def test_extraction_workers_killed_between_pages_cost_no_page(site: Site, archiv
     assert pool is not None
     for worker in list(pool.processes):
         assert worker.pid is not None  # started
-        os.kill(worker.pid, signal.SIGKILL)
+        # One already gone (a loaded machine reaps fast) is as dead as one killed here.
+        with contextlib.suppress(ProcessLookupError):
+            os.kill(worker.pid, signal.SIGKILL)
         worker.join(timeout=10)
     document = capture(archive, site.url("/a"))
     assert pool.broken  # it was found broken, and its pages redone
