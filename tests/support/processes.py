@@ -14,6 +14,7 @@ import tempfile
 import threading
 import time
 from collections.abc import Callable
+from contextlib import suppress
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -138,13 +139,16 @@ def tree_high_water_kb(pid: int) -> int:
         current = todo.pop()
         try:
             status = Path(f"/proc/{current}/status").read_text()
-            children = Path(f"/proc/{current}/task/{current}/children").read_text().split()
         except OSError:
             continue
         for line in status.splitlines():
             if line.startswith("VmHWM:"):
                 peak = max(peak, int(line.split()[1]))
-        todo.extend(int(child) for child in children)
+        # Each thread lists the children it started: workers may come from any thread.
+        with suppress(OSError):
+            for task in Path(f"/proc/{current}/task").iterdir():
+                with suppress(OSError):
+                    todo.extend(int(c) for c in (task / "children").read_text().split())
     return peak
 
 
