@@ -318,7 +318,8 @@ def test_extraction_workers_killed_between_pages_cost_no_page(site: Site, archiv
     assert pool is not None
     for worker in list(pool.processes):
         assert worker.pid is not None  # started
-        # One already gone (a loaded machine reaps fast) is as dead as one killed here.
+        # Seen once under heavy load: a worker already gone and reaped before this kill (why
+        # is not known). Dead either way; what is tested is that its pages are redone.
         with contextlib.suppress(ProcessLookupError):
             os.kill(worker.pid, signal.SIGKILL)
         worker.join(timeout=10)
