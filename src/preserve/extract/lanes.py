@@ -14,6 +14,7 @@ and the caller (`extract.pool`) starts a new set for them.
 
 from __future__ import annotations
 
+import importlib
 import multiprocessing
 import os
 import selectors
@@ -177,9 +178,16 @@ class Lanes:
 
 
 def _context(preload: Sequence[str]) -> tuple[BaseContext, int | None]:
-    """Forked from this process when it has no other thread yet, else from a fork server
-    that imported `preload` once (see `preserve.processes`); and the parent to die with."""
+    """Forked from this process when it has no other thread yet, else from a fork server;
+    and the parent to die with. Either way `preload` is imported once, before the fork
+    (`preserve.processes`)."""
     if threading.active_count() == 1 and "fork" in multiprocessing.get_all_start_methods():
+        # Here rather than in each worker: the workers then share these modules' memory,
+        # and two workers no longer spend 0.2 s of CPU each importing and warming up the
+        # same thing (a capture of one article and its ten sources used 0.77 s of CPU in
+        # all, 0.46 s since).
+        for module in preload:
+            importlib.import_module(module)
         return multiprocessing.get_context("fork"), os.getpid()
     server = multiprocessing.get_context("forkserver")
     server.set_forkserver_preload(list(preload))
