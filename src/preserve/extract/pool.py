@@ -3,8 +3,9 @@
 Parsing a page and finding its main text is pure CPU work in Python (about 10 ms for a 20 KB
 page), so on threads the GIL runs one page at a time however many cores there are, and the
 fetching, WARC writing and database work of the capture wait behind it. The workers are
-`extract.lanes` (forked, or from a fork server that imported the extractor and warmed it up
-once); on a single CPU, and where workers cannot be started (`preserve.processes`), pages
+`extract.lanes`, forked from a process that imported the extractor and warmed it up once
+(this one when it has no other thread yet, else a fork server), so that they share that
+memory; on a single CPU, and where workers cannot be started (`preserve.processes`), pages
 are extracted in the calling thread instead. Slower, and nothing lost.
 """
 
@@ -20,8 +21,9 @@ from preserve.extract.extracted import Extracted
 from preserve.extract.lanes import Lanes
 from preserve.processes import cpus
 
-# What a worker imports before its first page; `warm`'s import extracts a page, so that
-# what extraction loads on first use is loaded once, in the fork server when there is one.
+# What the workers need before their first page, imported once before they are forked;
+# `warm`'s import extracts a page, so that what extraction loads on first use is loaded
+# once too.
 _PRELOAD = ("preserve.extract.extractor", "preserve.extract.warm")
 _lock = threading.Lock()
 _pool: Lanes | None = None
@@ -77,8 +79,8 @@ def submit(body: bytes, **options: Any) -> Future[Extracted | None]:
 
 
 def _extract(body: bytes, **options: Any) -> Extracted:
-    """`extract.extract`, imported where it runs: the process that hands pages out and
-    takes `Extracted` back never needs lxml (a thirtieth of a second of its start)."""
+    """`extract.extract`, imported on first use: a command whose pages are all extracted
+    by workers forked from a fork server, or none at all, never imports it here."""
     from preserve.extract.extractor import extract
 
     return extract(body, **options)
