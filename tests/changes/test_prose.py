@@ -308,3 +308,61 @@ def test_a_whole_page_replaced_is_not_an_edit_of_its_prose() -> None:
 )
 def test_is_prose(block: str, prose: bool) -> None:
     assert is_prose(block) is prose
+
+
+# --- a short block beside the article -------------------------------------------------------------
+
+# Lines too short to be prose, in the article's flow: a caption without a sentence, a link's
+# label between two paragraphs.
+SHORT_CAPTION = "Cloche placed on a terracotta saucer (Harbour Archive)"
+LINK_LABEL = "Here is the council's page for the vote"
+MAIN = f"{VOTE}\n{LOAN}"  # the main text, which has the paragraphs but not the short lines
+
+
+@pytest.mark.parametrize(
+    ("before", "after", "hunk"),
+    [
+        (SHORT_CAPTION, SHORT_CAPTION.replace("a terracotta", "a"), ("terracotta", "")),
+        (LINK_LABEL, LINK_LABEL.replace("is the", "is not the"), ("", "not")),
+        (LINK_LABEL, LINK_LABEL.replace("vote", "ballot"), ("vote", "ballot")),
+    ],
+    ids=["caption-word-removed", "label-negation", "label-word-replaced"],
+)
+def test_a_word_changed_in_a_short_block_beside_the_main_text_is_an_edit(
+    before: str, after: str, hunk: tuple[str, str]
+) -> None:
+    assert not is_prose(before)
+
+    (edit,) = prose_edits(visible(VOTE, before, LOAN), visible(VOTE, after, LOAN), MAIN)
+
+    assert (edit.old, edit.new) == (before, after)
+    assert changes(edit) == [hunk]
+
+
+def test_a_short_block_is_judged_only_beside_the_main_text() -> None:
+    old, new = visible(VOTE, LINK_LABEL, LOAN), visible(VOTE, LINK_LABEL + " again", LOAN)
+    # Without the main text, or when its neighbours are not the main text's (a sidebar's
+    # label between the sidebar's own lines), a short line is the page around the article.
+    assert prose_edits(old, new) == []
+    assert prose_edits(old, new, "Another story altogether, with none of these lines.") == []
+    sidebar_old = visible(VOTE, "Most read", LINK_LABEL, "Weather", LOAN)
+    sidebar_new = visible(VOTE, "Most read", LINK_LABEL + " again", "Weather", LOAN)
+    assert prose_edits(sidebar_old, sidebar_new, MAIN) == []
+
+
+@pytest.mark.parametrize(
+    ("before", "after"),
+    [
+        ("Comments on this story: 12", "Comments on this story: 13"),  # a counter
+        ("Shared 1,204 times (so far)", "Shared 1,310 times (so far)"),
+        ("Updated 5 minutes ago", "Updated 7 minutes ago"),  # a time
+        ("Listen to this story", "Listen to the podcast"),  # a short block rewritten
+        ("Read more: Museum reopens", "Read more: Bridge closes"),  # a teaser rotating
+        ("Step 9", "Step ten"),  # a label under SHORT_WORDS words
+    ],
+    ids=["counter", "shares", "relative-time", "rewritten", "teaser", "label"],
+)
+def test_a_short_block_beside_the_main_text_that_counts_tells_time_or_rotates_is_not_an_edit(
+    before: str, after: str
+) -> None:
+    assert prose_edits(visible(VOTE, before, LOAN), visible(VOTE, after, LOAN), MAIN) == []

@@ -192,7 +192,7 @@ def _outside_main_text(
     if b.visible_missing or c.visible_missing:
         judged = _metadata(metadata, links, "unverified", "visible.missing")
         return judged if judged.outcome == "edited" else replace(judged, text_equal=True)
-    edits = prose_edits(b.visible_text, c.visible_text)
+    edits = prose_edits(b.visible_text, c.visible_text, b.text)
     if not edits:
         return None
     old, new = edited_passages(edits)

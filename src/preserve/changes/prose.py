@@ -15,6 +15,13 @@ item, a heading):
   a clock stamp.
 - A **block removed or added** inside a passage: one prose block gone (or new) between two
   prose blocks that are there on both sides. An edit: a sentence-long paragraph cut.
+- A **short block beside the article edited**: a block too short to be prose (a caption, a
+  link's label, a line such as "Hier geht's zur Veranstaltung") right before or after a
+  paragraph of the main text that is there on both sides, with one or two of its words
+  changed (at most `MOST_CHANGED` of them, and not only digits: a count beside the
+  article, "12 comments" to "13 comments", is a counter). An edit: it sits in the article's
+  flow, where rotating lists and teasers do not, and a teaser that rotates changes most of
+  its words.
 - Everything else is the page around the article changing: a block replaced whole by another
   (a rotating "most read" list, a teaser, an ad), a run of blocks coming or going (comments,
   a live ticker), a block moved (a rotating list), short lines (a counter, a render time, a
@@ -37,6 +44,8 @@ from preserve.changes.diff import Hunk, word_diff
 from preserve.tokens import tokens
 
 PROSE_WORDS = 8
+SHORT_WORDS = 3  # a short block with fewer words is a label ("Share", "Step 9"), never an edit
+SHORT_CHANGED = 2  # words a short block beside the article may change and still be an edit
 PROSE_TOKENS = 20  # in scripts written without spaces, where each character is a token
 SIMILAR = 0.5  # two blocks sharing this much of their words are one block edited
 MOST_CHANGED = 0.34  # an edit of a block changes at most this share of its words
@@ -66,13 +75,17 @@ def is_prose(block: str) -> bool:
     return len(sentences.split()) >= PROSE_WORDS or len(tokens(sentences)) >= PROSE_TOKENS
 
 
-def prose_edits(old_visible: str, new_visible: str) -> list[ProseEdit]:
+def prose_edits(old_visible: str, new_visible: str, main_text: str = "") -> list[ProseEdit]:
     """The edits of a page's prose between two of its visible texts (see the module
-    docstring); none when only what surrounds the prose changed."""
+    docstring); none when only what surrounds the prose changed. `main_text`: the page's
+    main text, the same on both sides; without it no short block is an edit."""
     old = [line.strip() for line in old_visible.split("\n") if line.strip()]
     new = [line.strip() for line in new_visible.split("\n") if line.strip()]
     if old == new:
         return []
+    # Short blocks edited, kept until every block's fate is known: whether their neighbours
+    # are there on both sides.
+    short: list[tuple[int, int, ProseEdit]] = []
     matcher = SequenceMatcher(None, old, new, autojunk=False)
     kept_old: set[int] = set()  # blocks there on both sides (equal or edited)
     kept_new: set[int] = set()
@@ -90,6 +103,8 @@ def prose_edits(old_visible: str, new_visible: str) -> list[ProseEdit]:
             kept_new.add(j1 + j)
             if edit := _block_edit(old[i1 + i], new[j1 + j]):
                 edits.append(edit)
+            elif main_text and (edit := _short_edit(old[i1 + i], new[j1 + j])):
+                short.append((i1 + i, j1 + j, edit))
         # Between two pairs (or a pair and the run's end), blocks left on both sides
         # replaced one another (a teaser, an ad in the same place): neither is a block
         # removed or added; unless it is one block for one that shares most of its tokens
@@ -117,6 +132,11 @@ def prose_edits(old_visible: str, new_visible: str) -> list[ProseEdit]:
         ProseEdit("", new[j], ())
         for j in came
         if new[j] not in moved and _inside_passage(new, j, kept_new)
+    ]
+    edits += [
+        edit
+        for i, j, edit in short
+        if _beside_main(old, i, kept_old, main_text) and _beside_main(new, j, kept_new, main_text)
     ]
     return edits
 
@@ -155,21 +175,27 @@ def _similar(old: str, new: str) -> bool:
     return matcher.quick_ratio() >= SIMILAR and matcher.ratio() >= SIMILAR
 
 
-def _block_edit(old: str, new: str) -> ProseEdit | None:
-    """The edit of one block of prose: a few words changed, none of them a time."""
-    if not (is_prose(old) or is_prose(new)):
-        return None
-    hunks = word_diff(old, new)
+def _changed_words(old: str, new: str) -> tuple[Hunk, ...]:
+    """The word changes between two blocks that are not a time (relative to the fetch, a
+    render time, a clock stamp)."""
     old_words, new_words = old.split(), new.split()
-    real = tuple(
+    return tuple(
         h
-        for h in hunks
+        for h in word_diff(old, new)
         if not relative_time(h, old_words, new_words)
         and not render_time(h, old_words, new_words)
         and not clock_stamp(h)
     )
+
+
+def _block_edit(old: str, new: str) -> ProseEdit | None:
+    """The edit of one block of prose: a few words changed, none of them a time."""
+    if not (is_prose(old) or is_prose(new)):
+        return None
+    real = _changed_words(old, new)
     if not real:
         return None
+    old_words, new_words = old.split(), new.split()
     changed = sum(max(len(h.old), len(h.new)) for h in real)
     cut_or_added = all(not h.old for h in real) or all(not h.new for h in real)
     shorter = old if len(old_words) < len(new_words) else new
@@ -178,6 +204,34 @@ def _block_edit(old: str, new: str) -> ProseEdit | None:
     ):
         return None  # rewritten whole: a different teaser in the same place, not an edit
     return ProseEdit(old, new, real)
+
+
+def _short_edit(old: str, new: str) -> ProseEdit | None:
+    """The edit of a block too short to be prose: one or two words changed, not only
+    digits, none of them a time. Where it lies decides whether it is an edit (`_beside_main`)."""
+    shortest = min(len(old.split()), len(new.split()))
+    if shortest < SHORT_WORDS:
+        return None
+    real = _changed_words(old, new)
+    changed = sum(max(len(h.old), len(h.new)) for h in real)
+    if not real or changed > min(SHORT_CHANGED, MOST_CHANGED * shortest):
+        return None
+    if not any(_has_letters(word) for h in real for word in (*h.old, *h.new)):
+        return None  # a count
+    return ProseEdit(old, new, real)
+
+
+def _has_letters(word: str) -> bool:
+    return any(c.isalpha() for c in word)
+
+
+def _beside_main(blocks: Sequence[str], at: int, kept: set[int], main_text: str) -> bool:
+    """Whether a block right before or after this one is there on both sides and is prose
+    of the main text."""
+    return any(
+        0 <= n < len(blocks) and n in kept and is_prose(blocks[n]) and blocks[n] in main_text
+        for n in (at - 1, at + 1)
+    )
 
 
 def _inside_passage(blocks: Sequence[str], at: int, kept: set[int]) -> bool:

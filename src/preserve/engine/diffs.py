@@ -93,7 +93,7 @@ def diff(
         old_visible = _visible_text(archive, old, max_inflated)
         new_visible = _visible_text(archive, new, max_inflated)
         if old_visible is not None and new_visible is not None:
-            edits = prose_edits(old_visible, new_visible)
+            edits = prose_edits(old_visible, new_visible, old_text)
             if edits:
                 old_text, new_text = edited_passages(edits)
                 hunks = word_diff(old_text, new_text)
