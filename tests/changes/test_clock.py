@@ -1,11 +1,12 @@
 """changes.clock: a time of day or a timestamp (`clock_stamp`) and a time said relative to
-the fetch (`relative_time`) changing are never edits; a number that only looks like one is."""
+the fetch (`relative_time`) changing are never edits; a number that only looks like one is.
+A line stating a date or a time of day is `dated`."""
 
 from __future__ import annotations
 
 import pytest
 
-from preserve.changes.clock import clock_stamp, relative_time, render_time
+from preserve.changes.clock import clock_stamp, dated, relative_time, render_time
 from preserve.changes.diff import Hunk, word_diff
 
 
@@ -124,3 +125,31 @@ def test_how_long_the_page_took_to_make(old: str, new: str) -> None:
 def test_other_numbers_are_not_render_times(old: str, new: str) -> None:
     found = hunk(old, new)
     assert not render_time(found, old.split(), new.split())
+
+
+@pytest.mark.parametrize(
+    "line",
+    [
+        "Updated 10:45",
+        "Monday 7 December 2026",
+        "Posted 7/12/2026 by the desk",
+        "2026-12-07 at the harbour",
+        "Last updated on Monday at 9:05",
+    ],
+)
+def test_a_line_with_a_date_or_a_time_of_day_is_dated(line: str) -> None:
+    assert dated(line)
+
+
+@pytest.mark.parametrize(
+    "line",
+    [
+        "The rate was 0.50 percent",
+        "Shared 1,204 times",
+        "Figure 2: Hex view of the file",
+        "Comments on this story: 12",
+        "Cloche placed on a terracotta saucer",
+    ],
+)
+def test_a_line_with_other_numbers_is_not_dated(line: str) -> None:
+    assert not dated(line)

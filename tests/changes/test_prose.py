@@ -359,8 +359,10 @@ def test_a_short_block_is_judged_only_beside_the_main_text() -> None:
         ("Listen to this story", "Listen to the podcast"),  # a short block rewritten
         ("Read more: Museum reopens", "Read more: Bridge closes"),  # a teaser rotating
         ("Step 9", "Step ten"),  # a label under SHORT_WORDS words
+        ("Updated Monday 7 December 2026, 10:45", "Updated Tuesday 8 December 2026, 09:12"),
+        ("Last updated on Monday at 10:45", "Last updated on Tuesday at 09:12"),
     ],
-    ids=["counter", "shares", "relative-time", "rewritten", "teaser", "label"],
+    ids=["counter", "shares", "relative-time", "rewritten", "teaser", "label", "date", "day"],
 )
 def test_a_short_block_beside_the_main_text_that_counts_tells_time_or_rotates_is_not_an_edit(
     before: str, after: str

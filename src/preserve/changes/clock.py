@@ -78,6 +78,19 @@ _CLOCK = re.compile(
 )
 
 
+# A date or a time of day anywhere in a line: a clock stamp, a year, a date in figures.
+_DATED = re.compile(
+    r"(?<![\d.,])(?:(?:[01]?\d|2[0-3]):[0-5]\d|(?:19|20)\d\d|\d{1,4}[./-]\d{1,2}[./-]\d{1,4})(?![\d,])"
+)
+
+
+def dated(line: str) -> bool:
+    """Whether a line states a date or a time of day ("Updated Monday 7 December 2026,
+    10:45"): a line that says when the page was written or served, whose words (a weekday, a
+    month) change with it."""
+    return bool(_DATED.search(line))
+
+
 def clock_stamp(hunk: Hunk) -> bool:
     """Whether every word a hunk changes, on both sides, is a time of day or a timestamp
     ("10:42" → "11:05"): what a page says of when it was served or refreshed."""

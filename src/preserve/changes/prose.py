@@ -19,9 +19,10 @@ item, a heading):
   link's label, a line such as "Hier geht's zur Veranstaltung") right before or after a
   paragraph of the main text that is there on both sides, with one or two of its words
   changed (at most `MOST_CHANGED` of them, and not only digits: a count beside the
-  article, "12 comments" to "13 comments", is a counter). An edit: it sits in the article's
-  flow, where rotating lists and teasers do not, and a teaser that rotates changes most of
-  its words.
+  article, "12 comments" to "13 comments", is a counter), in a line that states no date or
+  time (an "Updated Monday, 10:45" line changes its weekday). An edit: it sits in the
+  article's flow, where rotating lists and teasers do not, and a teaser that rotates changes
+  most of its words.
 - Everything else is the page around the article changing: a block replaced whole by another
   (a rotating "most read" list, a teaser, an ad), a run of blocks coming or going (comments,
   a live ticker), a block moved (a rotating list), short lines (a counter, a render time, a
@@ -39,17 +40,17 @@ from dataclasses import dataclass
 from difflib import SequenceMatcher
 from itertools import pairwise
 
-from preserve.changes.clock import clock_stamp, relative_time, render_time
+from preserve.changes.clock import clock_stamp, dated, relative_time, render_time
 from preserve.changes.diff import Hunk, word_diff
 from preserve.tokens import tokens
 
 PROSE_WORDS = 8
-SHORT_WORDS = 3  # a short block with fewer words is a label ("Share", "Step 9"), never an edit
-SHORT_CHANGED = 2  # words a short block beside the article may change and still be an edit
 PROSE_TOKENS = 20  # in scripts written without spaces, where each character is a token
 SIMILAR = 0.5  # two blocks sharing this much of their words are one block edited
 MOST_CHANGED = 0.34  # an edit of a block changes at most this share of its words
 MOST_PAIRED = 64  # blocks of one changed run compared pairwise at most (a run is a page)
+SHORT_WORDS = 3  # a short block with fewer words is a label ("Share", "Step 9"), never an edit
+SHORT_CHANGED = 2  # words a short block beside the article may change and still be an edit
 # A sentence ends here: at the end of the block, or before a space (a photo's credit or a
 # "Read more" may follow the last sentence on the same line).
 _SENTENCE_END = re.compile(r"[.!?…。！？｡][\"'”’»)\]」』]*(?=\s|$)")
@@ -208,10 +209,11 @@ def _block_edit(old: str, new: str) -> ProseEdit | None:
 
 def _short_edit(old: str, new: str) -> ProseEdit | None:
     """The edit of a block too short to be prose: one or two words changed, not only
-    digits, none of them a time. Where it lies decides whether it is an edit (`_beside_main`)."""
+    digits, none of them a time, in a line that states no date or time of day. Where it
+    lies decides whether it is an edit (`_beside_main`)."""
     shortest = min(len(old.split()), len(new.split()))
-    if shortest < SHORT_WORDS:
-        return None
+    if shortest < SHORT_WORDS or dated(old) or dated(new):
+        return None  # a label, or a line saying when the page was written or served
     real = _changed_words(old, new)
     changed = sum(max(len(h.old), len(h.new)) for h in real)
     if not real or changed > min(SHORT_CHANGED, MOST_CHANGED * shortest):
