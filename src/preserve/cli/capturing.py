@@ -29,6 +29,7 @@ from preserve.cli.options import (
     progress_bar,
     say_skipped,
     settings,
+    stop_soon,
     write_stdout,
 )
 from preserve.config import SETTINGS_FILE, format_duration, parse_duration, remember
@@ -454,7 +455,7 @@ def watch(
     )
     stop = threading.Event()
     for signum in (signal.SIGINT, signal.SIGTERM):
-        signal.signal(signum, lambda *_: stop.set())
+        signal.signal(signum, lambda *_: stop_soon(stop))
 
     def show(run_id: int, results: list[CheckResult]) -> None:
         """A line per run that checked anything, then a line per URL that changed."""

@@ -218,6 +218,15 @@ def progress_bar(label: str, enabled: bool) -> Iterator[Callable[[Step], None] |
         click.echo("\r\033[K", nl=False, err=True)
 
 
+def stop_soon(stop: threading.Event) -> None:
+    """Set `stop` from a signal handler. Not by calling `stop.set()` there: the handler runs
+    in the main thread between two of its steps, and when that is inside `stop.wait()`, which
+    holds the event's lock (not reentrant), `set()` would wait for that lock forever: a
+    `watch` stopped by SIGTERM hung so. A thread of its own sets it as soon as the main thread
+    lets the lock go."""
+    threading.Thread(target=stop.set, name="preserve-stop", daemon=True).start()
+
+
 @contextmanager
 def interruptible() -> Iterator[threading.Event]:
     """Ctrl-C (SIGINT) or SIGTERM while a run fetches. The first time: a stop, said on
@@ -225,11 +234,13 @@ def interruptible() -> Iterator[threading.Event]:
     within a second or two. The second time: at once (KeyboardInterrupt), what was not yet
     committed rolled back, the archive left whole for `verify`."""
     stop = threading.Event()
+    asked: list[int] = []  # read here rather than `stop`, which is set a moment later
 
-    def handle(_signum: int, _frame: object) -> None:
-        if stop.is_set():
+    def handle(signum: int, _frame: object) -> None:
+        if asked:
             raise KeyboardInterrupt
-        stop.set()
+        asked.append(signum)
+        stop_soon(stop)
         click.echo(
             "\nStopping: the fetches under way end now, and what was fetched is kept "
             "(Ctrl-C again to stop at once)…",
@@ -245,7 +256,7 @@ def interruptible() -> Iterator[threading.Event]:
             # Ctrl-C now ends the command at once too, with 130. A KeyboardInterrupt (the
             # default) raised there could land where nothing turns it into 130: click's
             # "Aborted!" and exit 1, or the interpreter's exit, killed by the signal.
-            signal.signal(signum, _exit_at_once if stop.is_set() else handler)
+            signal.signal(signum, _exit_at_once if asked else handler)
 
 
 def _exit_at_once(_signum: int, _frame: object) -> None:

@@ -11,7 +11,14 @@ from typing import TYPE_CHECKING, Any
 
 import click
 
-from preserve.cli.options import RunNoted, archive_path, open_archive, say_skipped, settings
+from preserve.cli.options import (
+    RunNoted,
+    archive_path,
+    open_archive,
+    say_skipped,
+    settings,
+    stop_soon,
+)
 
 if TYPE_CHECKING:
     from preserve.config import Config
@@ -91,7 +98,7 @@ def worker(ctx: click.Context, threads: int) -> None:
     settings(ctx)  # a malformed preserve.toml is refused before anything starts
     stop = threading.Event()
     for signum in (signal.SIGINT, signal.SIGTERM):
-        signal.signal(signum, lambda *_: stop.set())
+        signal.signal(signum, lambda *_: stop_soon(stop))
     started = time.monotonic()
     click.echo(f"Worker started with {threads} thread(s); Ctrl-C to stop.", err=True)
     serve(archive_path(ctx), threads, stop)
