@@ -9,18 +9,19 @@ import threading
 
 import pytest
 
-from preserve.cli.options import interruptible, stop_soon
+from preserve.cli.options import interruptible, on_signal_stop
 
 
-def test_a_stop_asked_while_the_event_is_being_waited_on_does_not_hang() -> None:
+def test_a_stop_asked_while_the_main_thread_waits_on_it_does_not_hang() -> None:
+    """Where a handler runs when the signal lands inside `stop.wait()`: the event's lock
+    held by the very thread that runs it. Setting the event there would never return."""
     stop = threading.Event()
+    handle = on_signal_stop(stop)
     asked = threading.Event()
 
     def interrupted_inside_wait() -> None:
-        # Where a handler runs when the signal lands in `stop.wait()`: the event's lock held
-        # by this same thread. `stop.set()` here would never return.
         with stop._cond:  # type: ignore[attr-defined]
-            stop_soon(stop)
+            handle(signal.SIGTERM, None)
             asked.set()
 
     thread = threading.Thread(target=interrupted_inside_wait, daemon=True)

@@ -25,11 +25,11 @@ from preserve.cli.options import (
     notify_option,
     notify_urls,
     on_change_option,
+    on_signal_stop,
     open_archive,
     progress_bar,
     say_skipped,
     settings,
-    stop_soon,
     write_stdout,
 )
 from preserve.config import SETTINGS_FILE, format_duration, parse_duration, remember
@@ -454,8 +454,9 @@ def watch(
         per_host=per_host,
     )
     stop = threading.Event()
+    handler = on_signal_stop(stop)
     for signum in (signal.SIGINT, signal.SIGTERM):
-        signal.signal(signum, lambda *_: stop_soon(stop))
+        signal.signal(signum, handler)
 
     def show(run_id: int, results: list[CheckResult]) -> None:
         """A line per run that checked anything, then a line per URL that changed."""

@@ -10,6 +10,7 @@ import threading
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from queue import SimpleQueue
 from typing import Any
 
 import click
@@ -218,13 +219,25 @@ def progress_bar(label: str, enabled: bool) -> Iterator[Callable[[Step], None] |
         click.echo("\r\033[K", nl=False, err=True)
 
 
-def stop_soon(stop: threading.Event) -> None:
-    """Set `stop` from a signal handler. Not by calling `stop.set()` there: the handler runs
-    in the main thread between two of its steps, and when that is inside `stop.wait()`, which
-    holds the event's lock (not reentrant), `set()` would wait for that lock forever: a
-    `watch` stopped by SIGTERM hung so. A thread of its own sets it as soon as the main thread
-    lets the lock go."""
-    threading.Thread(target=stop.set, name="preserve-stop", daemon=True).start()
+def on_signal_stop(
+    stop: threading.Event, then: Callable[[], None] | None = None
+) -> Callable[[int, object], None]:
+    """A handler for SIGINT and SIGTERM that sets `stop` (then calls `then`), on a thread
+    started now. Not in the handler itself: it runs in the main thread between two of its
+    steps, and `stop.set()` there waits forever for the event's lock when the main thread
+    was inside `stop.wait()` (a `watch` given SIGTERM between two runs hung so). The handler
+    only puts the signal on a `SimpleQueue`, whose `put` is made to be called from signal
+    handlers."""
+    signals: SimpleQueue[int] = SimpleQueue()
+
+    def wait_for_signal() -> None:
+        signals.get()
+        stop.set()
+        if then is not None:
+            then()
+
+    threading.Thread(target=wait_for_signal, name="preserve-signals", daemon=True).start()
+    return lambda signum, _frame: signals.put(signum)
 
 
 @contextmanager
@@ -236,16 +249,20 @@ def interruptible() -> Iterator[threading.Event]:
     stop = threading.Event()
     asked: list[int] = []  # read here rather than `stop`, which is set a moment later
 
-    def handle(signum: int, _frame: object) -> None:
-        if asked:
-            raise KeyboardInterrupt
-        asked.append(signum)
-        stop_soon(stop)
+    def said() -> None:
         click.echo(
             "\nStopping: the fetches under way end now, and what was fetched is kept "
             "(Ctrl-C again to stop at once)…",
             err=True,
         )
+
+    first = on_signal_stop(stop, said)
+
+    def handle(signum: int, frame: object) -> None:
+        if asked:
+            raise KeyboardInterrupt
+        asked.append(signum)
+        first(signum, frame)
 
     previous = {signum: signal.signal(signum, handle) for signum in (signal.SIGINT, signal.SIGTERM)}
     try:

@@ -14,10 +14,10 @@ import click
 from preserve.cli.options import (
     RunNoted,
     archive_path,
+    on_signal_stop,
     open_archive,
     say_skipped,
     settings,
-    stop_soon,
 )
 
 if TYPE_CHECKING:
@@ -97,8 +97,9 @@ def worker(ctx: click.Context, threads: int) -> None:
 
     settings(ctx)  # a malformed preserve.toml is refused before anything starts
     stop = threading.Event()
+    handler = on_signal_stop(stop)
     for signum in (signal.SIGINT, signal.SIGTERM):
-        signal.signal(signum, lambda *_: stop_soon(stop))
+        signal.signal(signum, handler)
     started = time.monotonic()
     click.echo(f"Worker started with {threads} thread(s); Ctrl-C to stop.", err=True)
     serve(archive_path(ctx), threads, stop)
