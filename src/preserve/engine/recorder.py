@@ -154,31 +154,41 @@ class Recorder:
     def _on_disk(self, warc: str) -> bool:
         return self.run.archive.has_warc(warc)
 
+    # The transaction is handed over so that a second Ctrl-C (a KeyboardInterrupt between
+    # any two steps) never leaves it open with nobody to end it: `_transaction` names it
+    # before it begins and until it has ended. One left open would be joined by the run's
+    # last transaction (the WARC file's row), and rolled back with it when the archive
+    # closes: a sealed file that no row names.
+
     def _begin(self) -> None:
         if self._transaction is None:
             transaction = ExitStack()
-            transaction.enter_context(self.store.transaction())
             self._transaction, self._opened_at, self._uncommitted = (
                 transaction,
                 time.monotonic(),
                 0,
             )
+            try:
+                transaction.enter_context(self.store.transaction())
+            except Exception:  # it did not begin (the database is locked, gone…)
+                self._transaction = None
+                raise
 
     def _commit(self) -> None:
         """Sync the WARC records written so far, then commit the rows that point at them."""
         if self._transaction is not None:
             self.run.writer.sync()
-            transaction, self._transaction = self._transaction, None
-            transaction.close()
+            self._transaction.close()  # closed again by `_rollback` if interrupted: a no-op
+            self._transaction = None
             # What the pages of this group took is free now; give it back (sixteen fetch
             # threads each keep an allocator arena, which otherwise only ever grows).
             release_memory()
 
     def _rollback(self) -> None:
         if self._transaction is not None:
-            transaction, self._transaction = self._transaction, None
             error = RuntimeError("capture failed")
-            transaction.__exit__(type(error), error, None)
+            self._transaction.__exit__(type(error), error, None)
+            self._transaction = None
 
     def _record(
         self, job: Job, fetched: Fetched, extracted: Extracted | None, rendered: Rendered | None
