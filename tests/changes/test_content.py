@@ -83,30 +83,18 @@ def test_several_passages_edited_are_all_in_the_passages() -> None:
 
 
 def test_a_word_changed_in_a_caption_inside_the_article_is_an_edit_outside_the_main_text() -> None:
-    """A line too short to be prose (a caption without a sentence), between two paragraphs
+    """A line too short to be prose (a caption without a sentence), right after a paragraph
     of the main text: its one word changed is an edit; the same line in the sidebar, or a
     count in its place, is the page around the article."""
     caption = "Minister at the harbour inquiry (Coast Agency)"
-    paragraphs = ARTICLE.split("\n")
+    changed = caption.replace("harbour ", "")
 
-    def with_line(line: str, *, sidebar: bool = False) -> str:
-        article = "\n".join([*paragraphs[:2], *([] if sidebar else [line]), *paragraphs[2:]])
-        return "\n".join(
-            [NAV, TITLE, "By Jane Doe", article, "Most read", line, "(c) News"]
-            if sidebar
-            else [NAV, TITLE, "By Jane Doe", article, "(c) News"]
-        )
-
-    edited = compared(with_line(caption), with_line(caption.replace("harbour ", "")))
-    in_sidebar = compared(
-        with_line(caption, sidebar=True), with_line(caption.replace("harbour ", ""), sidebar=True)
-    )
-    counted = compared(
-        with_line("Comments on this story: 12"), with_line("Comments on this story: 13")
-    )
+    edited = compared(around(caption), around(changed))  # right after the last paragraph
+    in_sidebar = compared(around("Most read", caption), around("Most read", changed))
+    counted = compared(around("Comments on this story: 12"), around("Comments on this story: 13"))
 
     assert (edited.outcome, edited.reason) == ("edited", "outside-main-text")
-    assert edited.passages == (caption, caption.replace("harbour ", ""))
+    assert edited.passages == (caption, changed)
     assert in_sidebar.outcome == counted.outcome == "cosmetic"
 
 

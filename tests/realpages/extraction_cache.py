@@ -35,7 +35,8 @@ from tests.realpages.plant import EDIT_KINDS, NOISE_KINDS, page_variants
 
 CACHE = ROOT / ".cache" / "extractions"
 
-# preserve's options today (src/preserve/extract.py, _trafilatura_options)
+# preserve's options up to NORMALISATION_VERSION 2 (fast, precise, links kept), which the
+# measured settings change: since version 3 see src/preserve/extract/maintext.py, `_options`
 PRESERVE = {
     "output_format": "txt",
     "fast": True,

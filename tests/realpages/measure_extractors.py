@@ -28,6 +28,7 @@ if __package__ in (None, ""):
     sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 
 from tests.realpages.corpus import Page, load_pages, overlap, snippet_scores
+from tests.realpages.extraction_cache import PRESERVE
 from tests.realpages.plant import EDIT_KINDS, NOISE_KINDS, page_variants
 
 Extractor = Callable[[bytes, str], str]  # (page bytes, charset) → main text
@@ -73,16 +74,7 @@ def _pipeline(**changes: Any) -> Extractor:
         if root is None:
             return ""
         hrefs = ex._mark_links(root)
-        settings: dict[str, Any] = {
-            "output_format": "txt",
-            "fast": True,
-            "precision": True,
-            "comments": False,
-            "links": True,
-            "formatting": False,
-            "with_metadata": False,
-        }
-        settings.update(changes)
+        settings: dict[str, Any] = {**PRESERVE, **changes}
         try:
             doc = trafilatura.bare_extraction(root, options=Options(**settings))
         except Exception:
