@@ -57,11 +57,13 @@ def test_flipped_byte_in_the_middle_of_a_record(archive: Path) -> None:
 
 
 def test_any_flipped_byte_is_named_at_its_record(archive: Path, tmp_path: Path) -> None:
-    """Wherever the flip lands, the damage is one record's: its gzip data (or, in the gzip
-    header's spare bytes, its digests), never a ripple of made-up length or header problems
-    from what broken deflate data inflated to, and never the records after it. (After the
-    break the scan looks for the next gzip header; three bytes of compressed data may look
-    like one, so a problem may also be named elsewhere inside the damaged record.)"""
+    """Wherever the flip lands, the damage is one record's: its gzip data or its digests (or
+    only its member's hash, for a bit deflate never reads), never a ripple of made-up length
+    or header problems from what broken deflate data inflated to, and never the records
+    after it, even when the broken data reads on through them. (After the break the scan
+    looks for the next gzip header from just after the broken member's own; three bytes of
+    compressed data may look like one, so a problem may also be named elsewhere inside the
+    damaged record.)"""
     target = capture_row(archive, "/2016/10/story")
     original = (archive / "warcs" / target["warc"]).read_bytes()
     pristine = tmp_path / "pristine.warc.gz"
@@ -75,7 +77,10 @@ def test_any_flipped_byte_is_named_at_its_record(archive: Path, tmp_path: Path) 
         damaged.write_bytes(bytes(data))
         result = scan(damaged)
         found = {problem.kind for problem in result.problems}
-        assert found, position
+        # A bit deflate never reads (padding after the last block, an unused code length)
+        # changes only the member's hash, which verify holds against the capture's row.
+        (hit,) = [m for m in result.members if m.offset == start]
+        assert found or hit.sha256 != target["record_sha256"], position
         assert found <= {"bad-gzip", "block-digest", "payload-digest", "bad-reference"}, (
             position,
             result.problems,

@@ -5,12 +5,15 @@ from __future__ import annotations
 
 import gzip
 import hashlib
+import random
+import zlib
 from collections.abc import Callable
 from pathlib import Path
 
 import pytest
 
-from preserve.warc.scan import strict_check
+from preserve.warc import inflate
+from preserve.warc.scan import scan, strict_check
 from preserve.warc.writer import WarcWriter
 from tests.warc.helpers import (
     HTML,
@@ -207,3 +210,114 @@ def test_structural_rules(warcs: Path) -> None:
             "missing-header",  # the response had no payload digest
         ]
     ), strict_check(path)
+
+
+def hand_made_file(bodies: list[bytes]) -> bytes:
+    """A valid file of fixed bytes (but for gzip's time stamps): a warcinfo, then one
+    response member for each body."""
+    info_id = "<urn:uuid:00000000-0000-4000-8000-0000000000f0>"
+    info = [("WARC-Type", "warcinfo"), ("WARC-Record-ID", info_id),
+            ("WARC-Date", "2026-01-01T00:00:00Z"), ("WARC-Filename", "hand.warc.gz"),
+            ("Content-Type", "application/warc-fields")]  # fmt: skip
+    members = [member(info, b"software: hand\r\n")]
+    for number, body in enumerate(bodies):
+        fields = dict(response_fields(info_id, f"http://example.com/{number}"))
+        fields["WARC-Record-ID"] = f"<urn:uuid:00000000-0000-4000-8000-{number:012d}>"
+        block = http_block([f"Content-Length: {len(body)}"], body)
+        members.append(member(list(fields.items()), block, payload=body))
+    return b"".join(members)
+
+
+def runs_on(data: bytes, start: int, end: int) -> str | None:
+    """Where zlib, inflating the member at `start` byte by byte, notices it is broken:
+    "past-end" when only after the member's own end, "no-end" when never (it reads on to
+    the end of the file); None when within the member."""
+    inflater = zlib.decompressobj(16 + zlib.MAX_WBITS)
+    try:
+        inflater.decompress(data[start:end])
+    except zlib.error:
+        return None
+    for position in range(end, len(data)):
+        try:
+            inflater.decompress(data[position : position + 1])
+        except zlib.error:
+            return "past-end"
+        if inflater.eof:
+            return "past-end"
+    return None if inflater.eof else "no-end"
+
+
+WORDS = "the minister said on Tuesday that the report was withdrawn after the court ruled".split()
+
+
+def test_broken_deflate_data_that_reads_on_hides_no_member_after_it(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A flipped bit near the end of a member can turn its deflate data into some that reads
+    on through the members after it, failing only there or never (reaching the end of the
+    file): every member after the damaged one is still found, with the hash it had, and
+    every problem is named inside the damaged member, never a cut-off file. Each bit of the
+    last 24 bytes of each member's deflate data is flipped in turn. (The first inflate step
+    is made small, as if the members were bigger: broken data that fails within the first
+    step was always searched again from the member's start.)"""
+    monkeypatch.setattr(inflate, "FIRST_STEP", 8)
+    pick = random.Random(7).choice
+    data = hand_made_file([" ".join(pick(WORDS) for _ in range(60)).encode() for _ in range(12)])
+    pristine = tmp_path / "pristine.warc.gz"
+    pristine.write_bytes(data)
+    members = scan(pristine).members
+    assert strict_check(pristine) == [] and len(members) == 13
+    damaged, seen = tmp_path / "damaged.warc.gz", set()
+    for broken in members[1:]:
+        start, end = broken.offset, broken.offset + broken.length
+        after = [m for m in members if m.offset >= end]
+        for position in range(end - 8 - 24, end - 8):  # the gzip trailer is the last 8
+            for bit in range(8):
+                flipped = bytearray(data)
+                flipped[position] ^= 1 << bit
+                damaged.write_bytes(bytes(flipped))
+                result = scan(damaged)
+                if after:
+                    seen.add(runs_on(bytes(flipped), start, end))
+                assert [m for m in result.members if m.offset >= end] == after, (position, bit)
+                assert all(start <= p.offset < end for p in result.problems), (position, bit)
+                named = {p.kind for p in result.problems}
+                # Damage that reads on to the end of the file looks like a cut-off file
+                # when nothing follows: "truncated" is what can be said of the last member.
+                allowed = {"bad-gzip", "block-digest", "payload-digest"}
+                assert named <= allowed | ({"truncated"} if not after else set()), (position, bit)
+                # Unless the bit is one deflate never reads (the padding after the last
+                # block): then only the member's hash tells, which verify holds to the row.
+                (hit,) = [m for m in result.members if m.offset == start]
+                assert named or hit.sha256 != broken.sha256, (position, bit)
+                assert hit.sha256 == hashlib.sha256(flipped[start:end]).hexdigest()
+    # The cases the test is for did occur: damage read on past the member's end, failing
+    # there or never.
+    assert {"past-end", "no-end"} <= seen, seen
+
+
+def test_a_broken_member_over_several_reads_is_searched_again_from_the_window(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """With reads far smaller than its member, a record broken in its middle: the next
+    member is still found where it begins, and the broken member's hash is that of its own
+    bytes (made again from the hash kept at the start of the window)."""
+    monkeypatch.setattr(inflate, "READ_SIZE", 64)
+    pick = random.Random(7).choice
+    body = " ".join(pick(WORDS) + str(pick(range(100))) for _ in range(1000)).encode()
+    data = hand_made_file([body, b"after"])
+    pristine = tmp_path / "pristine.warc.gz"
+    pristine.write_bytes(data)
+    members = scan(pristine).members
+    assert strict_check(pristine) == [] and members[1].length > 20 * 64
+    damaged = tmp_path / "damaged.warc.gz"
+    start, end = members[1].offset, members[1].offset + members[1].length
+    for position in range(start + 10 + 64 * 5, end - 8, 97):
+        flipped = bytearray(data)
+        flipped[position] ^= 0x10
+        damaged.write_bytes(bytes(flipped))
+        result = scan(damaged)
+        assert [m for m in result.members if m.offset >= end] == members[2:], position
+        (hit,) = [m for m in result.members if m.offset == start]
+        assert hit.sha256 == hashlib.sha256(flipped[start:end]).hexdigest(), position
+        assert "bad-gzip" in {p.kind for p in result.problems}, position

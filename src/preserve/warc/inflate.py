@@ -26,28 +26,31 @@ def _inflate(read: Any, begin: int, stop: int | None) -> Iterator[Events]:
     are exact), as batches of events: ("start", offset), ("data", bytes), ("end", (length,
     sha256 hex, whole)), or a problem ("truncated" / "bad-gzip" / "no-warcinfo", detail); a
     member inflated whole in its first step (most are) is one event, ("member", (offset,
-    bytes, length, sha256 hex))."""
-    buffer, position, offset = read(READ_SIZE), 0, begin
-    view = memoryview(buffer)
-    batch: Events = [] if buffer or begin else [("no-warcinfo", "empty file")]
+    bytes, length, sha256 hex)).
+
+    After broken deflate data the next gzip header is looked for from just after the broken
+    member's own, not from where zlib gave up: a flipped bit near the end of a member can
+    make its deflate data read on through the members after it, before failing or reaching
+    the end of the file, and those members must still be found (`_Window`)."""
+    window = _Window(read, begin)
+    batch: Events = [] if window.buffer or begin else [("no-warcinfo", "empty file")]
     batched = 0
     decompressobj, sha256 = zlib.decompressobj, hashlib.sha256
-    while buffer and (stop is None or offset < stop):
+    while window.buffer and (stop is None or window.offset < stop):
         inflater = decompressobj(16 + zlib.MAX_WBITS)
-        start, member = offset, None  # its hash, once it takes more than one step
+        start, member = window.begin_member(), None  # its hash, once it takes more than one step
         # Start with small steps, because zlib copies whatever follows a member's end into
         # unused_data and most records are small; grow them for the big ones.
         step_size = FIRST_STEP
-        broken = False
+        broken = ""  # why the member is broken
         try:
             while True:
-                if position == len(buffer):
-                    buffer, position = read(READ_SIZE), 0
-                    view = memoryview(buffer)
-                step = view[position : position + step_size]
+                if window.position == len(window.buffer):
+                    window.advance(member)
+                step = window.view[window.position : window.position + step_size]
                 out = inflater.decompress(step, _INFLATE_LIMIT)
                 used = len(step) - len(inflater.unconsumed_tail) - len(inflater.unused_data)
-                position, offset = position + used, offset + used
+                window.position += used
                 batched += len(out) + 256
                 if member is None:
                     if inflater.eof:
@@ -61,8 +64,12 @@ def _inflate(read: Any, begin: int, stop: int | None) -> Iterator[Events]:
                 if inflater.eof:
                     break
                 if not step and len(out) < _INFLATE_LIMIT:
-                    detail = f"incomplete gzip member at offset {start}: the file ends in it"
-                    batch.append(("truncated", detail))
+                    if window.holds_header_after(start):
+                        # Not cut off: its deflate data ran on through the members after it.
+                        broken = "its deflate data does not end before the next gzip member"
+                    else:
+                        detail = f"incomplete gzip member at offset {start}: the file ends in it"
+                        batch.append(("truncated", detail))
                     break
                 step_size = min(step_size * 4, READ_SIZE)
                 if batched > _BATCH_BYTES:
@@ -72,27 +79,97 @@ def _inflate(read: Any, begin: int, stop: int | None) -> Iterator[Events]:
             if member is None:
                 member = sha256()
                 batch.append(("start", start))
-            if offset == start:  # nothing of it inflated yet: recover what comes before the break
+            if window.offset == start:  # nothing inflated: recover what comes before the break
                 batch.append(("data", _salvage(step)))
-            batch.append(("bad-gzip", f"not a gzip member: {exc}"))
-            broken = True
+            broken = f"not a gzip member: {exc}"
         if broken:
-            # Carry on at the next gzip header: the member ends where the next one begins.
-            buffer, position, offset = _skip_to_member(
-                read, buffer, position, offset, member, first=offset == start
-            )
-            view = memoryview(buffer)
+            batch.append(("bad-gzip", broken))
+            member = window.skip_to_member(start)  # the member ends where the next begins
         if member is not None:
-            batch.append(("end", (offset - start, member.hexdigest(), inflater.eof)))
+            batch.append(("end", (window.offset - start, member.hexdigest(), inflater.eof)))
             if not inflater.eof and not broken:
                 break  # the file ended inside the member
-        if position == len(buffer):
-            buffer, position = read(READ_SIZE), 0
-            view = memoryview(buffer)
+        if window.position == len(window.buffer):
+            window.advance(None)
         if batched > _BATCH_BYTES:
             yield batch
             batch, batched = [], 0
     yield batch
+
+
+class _Window:
+    """The last two reads of a file, `previous` then `buffer`, and where in them the scan
+    is. A broken member is searched again for the next gzip header from just after its own
+    (`skip_to_member`), as far back as the window reaches: at least one read (1 MiB) before
+    where zlib gave up, far more than broken deflate data runs on in practice. So that the
+    broken member's hash can be made again from there, the hash of the member being read is
+    kept as it was at the start of each read (`copy()` of a sha256 is a few bytes)."""
+
+    def __init__(self, read: Any, begin: int) -> None:
+        self._read = read
+        self.previous = b""
+        self.buffer: bytes = read(READ_SIZE)
+        self.view = memoryview(self.buffer)
+        self.base = begin  # the file offset of buffer[0]
+        self.position = 0  # in buffer
+        self._start = begin  # of the member being read
+        # Its hash as it was at the start of `previous` and of `buffer` (None: it began later).
+        self._marks: tuple[Any, Any] = (None, None)
+
+    @property
+    def offset(self) -> int:
+        return self.base + self.position
+
+    def begin_member(self) -> int:
+        """A member begins where the scan is: its offset."""
+        self._start, self._marks = self.offset, (None, None)
+        return self._start
+
+    def advance(self, member: Any) -> None:
+        """Read on at the end of `buffer`; `member` is the hash so far of the member being
+        read (None: none is, or it has not taken a step yet)."""
+        self._marks = (self._marks[1], None if member is None else member.copy())
+        self.previous, self.base = self.buffer, self.base + len(self.buffer)
+        self.buffer = self._read(READ_SIZE)
+        self.view, self.position = memoryview(self.buffer), 0
+
+    def holds_header_after(self, start: int) -> bool:
+        """Is there a gzip header in the window after that of the member at `start`?"""
+        window_base = self.base - len(self.previous)
+        search = max(start + 1, window_base) - window_base
+        return (self.previous + self.buffer).find(_GZIP_MAGIC, search) >= 0
+
+    def skip_to_member(self, start: int) -> Any:
+        """Move to the next gzip header after that of the broken member at `start`, or to
+        the end of the file; returns the member's hash, from `start` to there."""
+        window_base = self.base - len(self.previous)
+        if start >= window_base:
+            member, hashed = hashlib.sha256(), start
+        else:  # it began before the window: go on from its hash at the window's start
+            member, hashed = self._marks[0].copy(), window_base
+        if hashed < self.base:
+            self.buffer = self.previous[hashed - window_base :] + self.buffer
+            self.base = hashed
+        self.previous = b""
+        position, search = hashed - self.base, max(start + 1, hashed) - self.base
+        while True:
+            found = self.buffer.find(_GZIP_MAGIC, search)
+            if found >= 0:
+                member.update(memoryview(self.buffer)[position:found])
+                self.position = found
+                break
+            # Keep the last bytes, which may be the start of a header cut by the read.
+            keep = max(position, len(self.buffer) - len(_GZIP_MAGIC) + 1, search)
+            member.update(memoryview(self.buffer)[position:keep])
+            more = self._read(READ_SIZE)
+            if not more:
+                member.update(memoryview(self.buffer)[keep:])
+                self.base, self.buffer, self.position = self.base + len(self.buffer), b"", 0
+                break
+            self.buffer, self.base = self.buffer[keep:] + more, self.base + keep
+            position = search = 0
+        self.view = memoryview(self.buffer)
+        return member
 
 
 def _salvage(data: memoryview) -> bytes:
@@ -104,30 +181,6 @@ def _salvage(data: memoryview) -> bytes:
         except zlib.error:
             break
     return b"".join(out)
-
-
-def _skip_to_member(
-    read: Any, buffer: bytes, position: int, offset: int, member: Any, *, first: bool
-) -> tuple[bytes, int, int]:
-    """Move to the next gzip header (not the one at `position` when `first`), hashing the
-    bytes passed over into `member`; returns (buffer, position, offset) there, or an empty
-    buffer at the end of the file."""
-    search = position + 1 if first else position
-    while True:
-        found = buffer.find(_GZIP_MAGIC, search)
-        if found >= 0:
-            member.update(memoryview(buffer)[position:found])
-            return buffer, found, offset + found - position
-        # Keep the last bytes, which may be the start of a header cut by the read.
-        keep = max(position, len(buffer) - len(_GZIP_MAGIC) + 1, search)
-        member.update(memoryview(buffer)[position:keep])
-        offset += keep - position
-        more = read(READ_SIZE)
-        if not more:
-            member.update(memoryview(buffer)[keep:])
-            return b"", 0, offset + len(buffer) - keep
-        buffer, position = buffer[keep:] + more, 0
-        search = 0
 
 
 def batches(read: Any, start: int, stop: int | None) -> Iterator[Events]:
