@@ -112,8 +112,8 @@ class _Window:
         self.view = memoryview(self.buffer)
         self.base = begin  # the file offset of buffer[0]
         self.position = 0  # in buffer
-        self._start = begin  # of the member being read
-        # Its hash as it was at the start of `previous` and of `buffer` (None: it began later).
+        # The hash of the member being read as it was at the start of `previous` and of
+        # `buffer` (None: the member began later).
         self._marks: tuple[Any, Any] = (None, None)
 
     @property
@@ -122,8 +122,8 @@ class _Window:
 
     def begin_member(self) -> int:
         """A member begins where the scan is: its offset."""
-        self._start, self._marks = self.offset, (None, None)
-        return self._start
+        self._marks = (None, None)
+        return self.offset
 
     def advance(self, member: Any) -> None:
         """Read on at the end of `buffer`; `member` is the hash so far of the member being
