@@ -2,9 +2,10 @@
 
 Python runs one thread of pure CPU work at a time, so work such as extracting a page's text
 or checking a WARC file's digests goes to processes. They are forked from the calling
-process when it has no other thread yet (they are up at once and share its memory), else
-started from a fork server that imported the given modules once (forking a process that
-runs threads is unsafe: the fork copies locks other threads hold). Each worker dies with
+process when it runs no other thread yet but those that only wait (`may_fork`; they are up
+at once and share its memory), else started from a fork server that imported the given
+modules once (forking a process that runs threads is unsafe: the fork copies locks other
+threads hold). Each worker dies with
 the process that made it, however that ends (kill -9, out of memory), and leaves Ctrl-C to
 it rather than each printing a traceback.
 
@@ -22,13 +23,15 @@ import multiprocessing
 import os
 import signal
 import threading
-from collections.abc import Sequence
+import weakref
+from collections.abc import Callable, Sequence
 from concurrent.futures import ProcessPoolExecutor
 from multiprocessing.context import BaseContext
 
 _PR_SET_PDEATHSIG = 1  # prctl option (Linux): a signal for the kernel to send at the parent's death
 STOP_SECONDS = 5.0  # the longest a stop waits for a worker's end
 _cannot_start = False  # starting workers failed once in this process: not tried again
+_waiting: weakref.WeakSet[threading.Thread] = weakref.WeakSet()  # see `waiting_thread`
 
 
 def cpus() -> int:
@@ -36,6 +39,28 @@ def cpus() -> int:
     if hasattr(os, "sched_getaffinity"):
         return len(os.sched_getaffinity(0))
     return os.cpu_count() or 1
+
+
+def may_fork() -> bool:
+    """Whether workers may be forked from this process now: fork exists here, and no thread
+    runs besides this one but those of `waiting_thread`. (Python 3.12 and later warn of a
+    fork in any process with threads, a DeprecationWarning shown only under test runners.)"""
+    if "fork" not in multiprocessing.get_all_start_methods():
+        return False
+    here = threading.current_thread()
+    return all(thread is here or thread in _waiting for thread in threading.enumerate())
+
+
+def waiting_thread(target: Callable[[], None], name: str) -> threading.Thread:
+    """Start a daemon thread that waits, holding no lock, for one thing to happen (a signal
+    put on a `queue.SimpleQueue`), then does a moment's work and ends. It does not keep
+    workers from being forked from this process (`may_fork`): a fork while it waits copies
+    no lock it holds, and the locks of its moment of work (an event's, the terminal's) are
+    ones the workers never take."""
+    thread = threading.Thread(target=target, name=name, daemon=True)
+    _waiting.add(thread)
+    thread.start()
+    return thread
 
 
 def may_start(count: int) -> bool:
@@ -66,7 +91,7 @@ def start(count: int, *, preload: Sequence[str] = ()) -> ProcessPoolExecutor | N
 def _start(count: int, preload: tuple[str, ...]) -> ProcessPoolExecutor:
     context: BaseContext
     parent: int | None = os.getpid()
-    if threading.active_count() == 1 and "fork" in multiprocessing.get_all_start_methods():
+    if may_fork():
         context = multiprocessing.get_context("fork")
     else:
         server = multiprocessing.get_context("forkserver")

@@ -5,6 +5,8 @@ inside `stop.wait()`, where setting the event itself would wait forever for the 
 from __future__ import annotations
 
 import signal
+import subprocess
+import sys
 import threading
 
 import pytest
@@ -38,3 +40,32 @@ def test_the_first_ctrl_c_asks_for_a_stop_and_the_second_stops_at_once() -> None
         assert stop.wait(timeout=5)
         with pytest.raises(KeyboardInterrupt):
             signal.raise_signal(signal.SIGINT)
+
+
+FORKED_UNDER_A_STOP = """
+import threading
+from preserve import processes
+from preserve.cli.options import interruptible
+from preserve.extract.lanes import Lanes
+
+with interruptible():
+    waiting = processes.may_fork()
+    lanes = Lanes(2, ("preserve.extract.extractor",))
+    print(type(lanes.processes[0]).__name__)
+    lanes.stop()
+    busy = threading.Thread(target=threading.Event().wait, daemon=True)
+    busy.start()
+    print(waiting, processes.may_fork())
+"""
+
+
+def test_the_thread_that_waits_for_a_signal_leaves_the_workers_forked() -> None:
+    """The thread a stop's handler hands the signal to only waits: a capture under it still
+    forks its extraction workers from its own process (which imported and warmed up the
+    extractor), rather than starting a fork server that does all that again. A thread
+    that does other work still sends them to the fork server."""
+    result = subprocess.run(
+        [sys.executable, "-c", FORKED_UNDER_A_STOP], capture_output=True, text=True, timeout=120
+    )
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.split("\n")[:2] == ["ForkProcess", "True False"], result.stdout

@@ -15,7 +15,7 @@ from typing import Any
 
 import click
 
-from preserve import jsondoc
+from preserve import jsondoc, processes
 from preserve.config import SETTINGS_FILE, Config, load_config
 from preserve.engine.archive import Archive, Run
 from preserve.engine.captured import Step
@@ -236,7 +236,8 @@ def on_signal_stop(
         if then is not None:
             then()
 
-    threading.Thread(target=wait_for_signal, name="preserve-signals", daemon=True).start()
+    # A waiting thread: the extraction workers are still forked from this process.
+    processes.waiting_thread(wait_for_signal, "preserve-signals")
     return lambda signum, _frame: signals.put(signum)
 
 

@@ -8,7 +8,6 @@ where records start, the parts do not join, and `verify` reads the file again in
 from __future__ import annotations
 
 import bisect
-import threading
 from collections.abc import Sequence
 from contextlib import AbstractContextManager, nullcontext
 from dataclasses import dataclass
@@ -19,7 +18,7 @@ from preserve.evidence.hashing import sha256_of_path
 from preserve.evidence.pool import Pool
 from preserve.evidence.problems import Problem
 from preserve.evidence.rows import Row, fits, row_offset, row_problems
-from preserve.processes import cpus
+from preserve.processes import cpus, may_fork
 from preserve.store import integrity
 from preserve.store.connection import Connection, open_connection
 from preserve.store.integrity import Pointer
@@ -39,11 +38,11 @@ _MIN_PART = 4 << 20
 def workers_for(
     files: Sequence[WarcFile], workers: int | None
 ) -> AbstractContextManager[Pool | None]:
-    """Worker processes, when there is much to read and this process has no other threads
-    (forking copies locks held by threads); else None."""
+    """Worker processes, when there is much to read and they may be forked from this
+    process (`processes.may_fork`: forking copies locks held by threads); else None."""
     workers = workers if workers is not None else min(cpus(), 4)
     total = sum(size_of(f.path) for f in files if f.path)
-    if workers <= 1 or total < PARALLEL_BYTES or threading.active_count() > 1:
+    if workers <= 1 or total < PARALLEL_BYTES or not may_fork():
         return nullcontext()
     return Pool(workers)
 

@@ -178,10 +178,10 @@ class Lanes:
 
 
 def _context(preload: Sequence[str]) -> tuple[BaseContext, int | None]:
-    """Forked from this process when it has no other thread yet, else from a fork server;
+    """Forked from this process when it may be (`processes.may_fork`), else from a fork server;
     and the parent to die with. Either way `preload` is imported once, before the fork
     (`preserve.processes`)."""
-    if threading.active_count() == 1 and "fork" in multiprocessing.get_all_start_methods():
+    if processes.may_fork():
         # Here rather than in each worker: the workers then share these modules' memory,
         # and two workers no longer spend 0.2 s of CPU each importing and warming up the
         # same thing (a capture of one article and its ten sources used 0.77 s of CPU in

@@ -4,8 +4,8 @@ Parsing a page and finding its main text is pure CPU work in Python (about 10 ms
 page), so on threads the GIL runs one page at a time however many cores there are, and the
 fetching, WARC writing and database work of the capture wait behind it. The workers are
 `extract.lanes`, forked from a process that imported the extractor and warmed it up once
-(this one when it has no other thread yet, else a fork server), so that they share that
-memory; on a single CPU, and where workers cannot be started (`preserve.processes`), pages
+(this one when `processes.may_fork`, else a fork server), so that they share that memory;
+on a single CPU, and where workers cannot be started (`preserve.processes`), pages
 are extracted in the calling thread instead. Slower, and nothing lost.
 """
 
