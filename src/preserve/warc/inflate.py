@@ -77,7 +77,6 @@ def _inflate(read: Any, begin: int, stop: int | None) -> Iterator[Events]:
                     batch, batched = [], 0
         except zlib.error as exc:
             if member is None:
-                member = sha256()
                 batch.append(("start", start))
             if window.offset == start:  # nothing inflated: recover what comes before the break
                 batch.append(("data", _salvage(step)))
