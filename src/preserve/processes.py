@@ -5,9 +5,8 @@ or checking a WARC file's digests goes to processes. They are forked from the ca
 process when it runs no other thread yet but those that only wait (`may_fork`; they are up
 at once and share its memory), else started from a fork server that imported the given
 modules once (forking a process that runs threads is unsafe: the fork copies locks other
-threads hold). Each worker dies with
-the process that made it, however that ends (kill -9, out of memory), and leaves Ctrl-C to
-it rather than each printing a traceback.
+threads hold). Each worker dies with the process that made it, however that ends (kill -9,
+out of memory), and leaves Ctrl-C to it rather than each printing a traceback.
 
 Where workers cannot be started, `start` says so by returning None, and the caller does the
 work in its own process: no writable /dev/shm for their locks (some containers and function
