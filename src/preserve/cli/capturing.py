@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import itertools
 import json
-import signal
 import sys
 import threading
 from collections.abc import Iterable, Iterator
@@ -25,11 +24,11 @@ from preserve.cli.options import (
     notify_option,
     notify_urls,
     on_change_option,
-    on_signal_stop,
     open_archive,
     progress_bar,
     say_skipped,
     settings,
+    stopped_by_signals,
     write_stdout,
 )
 from preserve.config import SETTINGS_FILE, format_duration, parse_duration, remember
@@ -453,10 +452,7 @@ def watch(
         workers=workers,
         per_host=per_host,
     )
-    stop = threading.Event()
-    handler = on_signal_stop(stop)
-    for signum in (signal.SIGINT, signal.SIGTERM):
-        signal.signal(signum, handler)
+    stop = stopped_by_signals()
 
     def show(run_id: int, results: list[CheckResult]) -> None:
         """A line per run that checked anything, then a line per URL that changed."""

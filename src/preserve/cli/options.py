@@ -241,6 +241,16 @@ def on_signal_stop(
     return lambda signum, _frame: signals.put(signum)
 
 
+def stopped_by_signals() -> threading.Event:
+    """An event that SIGINT or SIGTERM sets (`on_signal_stop`), for a command that runs
+    until it is told to stop (`watch`, `worker`)."""
+    stop = threading.Event()
+    handler = on_signal_stop(stop)
+    for signum in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(signum, handler)
+    return stop
+
+
 @contextmanager
 def interruptible() -> Iterator[threading.Event]:
     """Ctrl-C (SIGINT) or SIGTERM while a run fetches. The first time: a stop, said on

@@ -3,7 +3,6 @@ work to the workers when a broker is set."""
 
 from __future__ import annotations
 
-import signal
 import threading
 import time
 from collections.abc import Iterator
@@ -14,10 +13,10 @@ import click
 from preserve.cli.options import (
     RunNoted,
     archive_path,
-    on_signal_stop,
     open_archive,
     say_skipped,
     settings,
+    stopped_by_signals,
 )
 
 if TYPE_CHECKING:
@@ -96,10 +95,7 @@ def worker(ctx: click.Context, threads: int) -> None:
     from preserve.workers.worker import serve
 
     settings(ctx)  # a malformed preserve.toml is refused before anything starts
-    stop = threading.Event()
-    handler = on_signal_stop(stop)
-    for signum in (signal.SIGINT, signal.SIGTERM):
-        signal.signal(signum, handler)
+    stop = stopped_by_signals()
     started = time.monotonic()
     click.echo(f"Worker started with {threads} thread(s); Ctrl-C to stop.", err=True)
     serve(archive_path(ctx), threads, stop)
